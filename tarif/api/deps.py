@@ -1,0 +1,80 @@
+"""FastAPI dependencies: authentication, the request's unit of work, pagination parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from tarif.clock import Clock
+from tarif.context import Actor, Ctx
+from tarif.db.repository import MAX_PAGE_SIZE, PageRequest
+from tarif.errors import Unauthorized
+from tarif.tenancy.service import resolve_api_key
+
+
+def session_factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def clock(request: Request) -> Clock:
+    app_clock: Clock = request.app.state.clock
+    return app_clock
+
+
+def bearer_secret(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send 'Authorization: Bearer <API key>'")
+    return secret.strip()
+
+
+def authenticate(request: Request) -> tuple[str, Actor]:
+    """Resolves the API key in its own short transaction (it records the key's last use)."""
+    cached = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    secret = bearer_secret(request)
+    factory = session_factory(request)
+    with factory() as session:
+        key, actor = resolve_api_key(session, clock(request), secret)
+        organization_id = key.organization_id
+        session.commit()
+    request.state.auth = (organization_id, actor)
+    return organization_id, actor
+
+
+def api_ctx(request: Request) -> Iterator[Ctx]:
+    """One request, one transaction: handlers call `ctx.session.commit()` when done; anything
+    else (an exception, a forgotten commit) is rolled back here."""
+    organization_id, actor = authenticate(request)
+    session = session_factory(request)()
+    try:
+        yield Ctx(session, organization_id, actor, clock(request))
+    finally:
+        session.rollback()
+        session.close()
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
+    starting_after: Annotated[
+        str | None, Query(max_length=40, description="Cursor: the last id of the previous page")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None, Query(description="Only objects updated at or after this instant")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Free-text search")] = None,
+) -> PageRequest:
+    if updated_since is not None and updated_since.tzinfo is None:
+        updated_since = updated_since.replace(tzinfo=UTC)
+    return PageRequest(limit=limit, starting_after=starting_after, updated_since=updated_since, q=q)
+
+
+CtxDep = Annotated[Ctx, Depends(api_ctx)]
+PageDep = Annotated[PageRequest, Depends(page_request)]

@@ -1,0 +1,85 @@
+"""Recording and reading audit events; every service calls `record` in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import inspect, select
+
+from tarif.audit.models import AuditEvent
+from tarif.context import Ctx
+from tarif.ids import new_id
+
+# Secrets never reach the log, not even hashed.
+_REDACTED_COLUMNS = {"password_hash", "key_hash"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    """The column values of an ORM object as JSON-ready plain values."""
+    mapper = inspect(obj).mapper
+    return {
+        attr.key: _plain(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in _REDACTED_COLUMNS and attr.key != "organization_id"
+    }
+
+
+def changed_only(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """For updates keep only the fields that changed, so the log reads as a diff."""
+    if before is None or after is None:
+        return before, after
+    keys = [k for k in after if before.get(k) != after.get(k) and k != "updated_at"]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def record(
+    ctx: Ctx,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if action == "update":
+        before, after = changed_only(before, after)
+    event = AuditEvent(
+        id=new_id("aud"),
+        organization_id=ctx.organization_id,
+        occurred_at=ctx.clock.now(),
+        actor_kind=ctx.actor.kind,
+        actor_id=ctx.actor.id,
+        actor_label=ctx.actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
+    ctx.session.add(event)
+    return event
+
+
+def events_for_object(ctx: Ctx, object_id: str, limit: int = 50) -> list[AuditEvent]:
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.organization_id == ctx.organization_id)
+        .where(AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(ctx.session.scalars(stmt))

@@ -1,0 +1,1 @@
+"""The `tarif` command line (Typer + Rich), on the same services as the API."""

@@ -1,0 +1,130 @@
+"""What every CLI command shares: the organization's unit of work, output and one-line errors."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from tarif.clock import SystemClock
+from tarif.config import Settings
+from tarif.context import Actor, Ctx
+from tarif.db.session import engine_for, session_factory
+from tarif.errors import TarifError
+from tarif.tenancy.models import Organization
+from tarif.tenancy.rules import Role
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OrgOption = typer.Option(
+    None, "--org", envvar="TARIF_ORG", help="Organization id (default: the only one there is)"
+)
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One line on stderr and a non-zero exit: scripts can rely on both."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def one_line_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TarifError as exc:
+            fail(exc.detail)
+        except ValueError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def factory() -> Any:
+    return session_factory(engine_for(settings().database_url))
+
+
+def _resolve_org(session: Any, org: str | None) -> str:
+    if org:
+        if session.get(Organization, org) is None:
+            fail(f"organization '{org}' not found")
+        return org
+    ids = list(session.scalars(select(Organization.id).limit(2)))
+    if len(ids) == 1:
+        return str(ids[0])
+    if not ids:
+        fail("no organization yet: run `tarif demo load` or `tarif orgs create NAME`")
+    fail("several organizations exist: pass --org ID (or set TARIF_ORG)")
+    raise AssertionError  # unreachable: fail() exits
+
+
+@contextmanager
+def cli_ctx(org: str | None) -> Iterator[Ctx]:
+    """One command, one transaction; the command calls `ctx.session.commit()` when done."""
+    session = factory()()
+    try:
+        organization_id = _resolve_org(session, org)
+        actor = Actor(kind="cli", id=None, label=f"cli:{_os_user()}", role=Role.ADMIN)
+        yield Ctx(session, organization_id, actor, SystemClock())
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+def to_plain(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def print_record(data: dict[str, Any]) -> None:
+    table = Table(show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in data.items():
+        table.add_row(
+            key,
+            ""
+            if value is None
+            else json.dumps(value, ensure_ascii=False)
+            if isinstance(value, dict | list)
+            else str(value),
+        )
+    console.print(table)

@@ -1,0 +1,15 @@
+"""Capability command groups, in one list so `main.py` stays small."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register_capabilities(app: typer.Typer) -> None:
+    from tarif.audit.cli import app as audit_cli
+    from tarif.tenancy.cli import keys_app, orgs_app, users_app
+
+    app.add_typer(orgs_app, name="orgs", help="Organizations (tenants)")
+    app.add_typer(users_app, name="users", help="Back-office users")
+    app.add_typer(keys_app, name="keys", help="API keys")
+    app.add_typer(audit_cli, name="audit", help="The audit log")

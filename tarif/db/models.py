@@ -1,0 +1,11 @@
+"""Imports every capability's tables so `Base.metadata` is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from tarif.audit import models as audit_models
+from tarif.db.base import Base
+from tarif.tenancy import models as tenancy_models
+
+CAPABILITY_MODELS = (tenancy_models, audit_models)
+
+metadata = Base.metadata

@@ -1,0 +1,67 @@
+"""Tenant-scoped reads shared by every capability's repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from tarif.errors import NotFound
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 20
+    starting_after: str | None = None
+    updated_since: datetime | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> str | None:
+        return getattr(self.items[-1], "id", None) if self.has_more and self.items else None
+
+
+def scoped(model: Any, organization_id: str) -> Select[Any]:
+    return select(model).where(model.organization_id == organization_id)
+
+
+def get_scoped(session: Session, model: Any, organization_id: str, object_id: str) -> Any:
+    """Another tenant's object is indistinguishable from a missing one: both are 404."""
+    obj = session.scalars(scoped(model, organization_id).where(model.id == object_id)).one_or_none()
+    if obj is None:
+        raise NotFound(f"{model.__name__.lower()} '{object_id}' not found")
+    return obj
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    model: Any,
+    page: PageRequest,
+    search_columns: tuple[Any, ...] = (),
+) -> Page[Any]:
+    """Cursor pagination in id order (ids are time-ordered), stable under inserts."""
+    limit = max(1, min(page.limit, MAX_PAGE_SIZE))
+    if page.starting_after:
+        stmt = stmt.where(model.id > page.starting_after)
+    if page.updated_since is not None and hasattr(model, "updated_at"):
+        stmt = stmt.where(model.updated_at >= page.updated_since)
+    if page.q and search_columns:
+        pattern = f"%{page.q.lower()}%"
+
+        stmt = stmt.where(or_(*(func.lower(col).like(pattern) for col in search_columns)))
+    rows = list(session.scalars(stmt.order_by(model.id).limit(limit + 1)))
+    return Page(items=rows[:limit], has_more=len(rows) > limit)

@@ -1,0 +1,1 @@
+"""The demo company loaded by `make run` / `tarif demo load`."""

@@ -1,0 +1,1 @@
+"""Organizations (tenants), users, roles and API keys."""

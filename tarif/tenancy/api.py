@@ -1,0 +1,75 @@
+"""REST routes of tenancy: the organization's settings, users and API keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from tarif.api.deps import CtxDep
+from tarif.api.schemas import ListResponse
+from tarif.tenancy import service
+from tarif.tenancy.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    OrganizationRead,
+    OrganizationUpdate,
+    UserCreate,
+    UserRead,
+)
+
+router = APIRouter(tags=["organization"])
+
+
+@router.get("/organization", response_model=OrganizationRead)
+def read_organization(ctx: CtxDep) -> OrganizationRead:
+    return OrganizationRead.model_validate(service.get_organization(ctx))
+
+
+@router.patch("/organization", response_model=OrganizationRead)
+def update_organization(body: OrganizationUpdate, ctx: CtxDep) -> OrganizationRead:
+    org = service.update_organization(ctx, body.model_dump(exclude_unset=True))
+    ctx.session.commit()
+    return OrganizationRead.model_validate(org)
+
+
+@router.get("/api-keys", response_model=ListResponse[ApiKeyRead])
+def list_api_keys(ctx: CtxDep) -> ListResponse[ApiKeyRead]:
+    keys = [ApiKeyRead.model_validate(k) for k in service.list_api_keys(ctx)]
+    return ListResponse(data=keys, has_more=False)
+
+
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+def create_api_key(body: ApiKeyCreate, ctx: CtxDep) -> ApiKeyCreated:
+    issued = service.create_api_key(ctx, name=body.name, role=body.role)
+    ctx.session.commit()
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyRead.model_validate(issued.api_key).model_dump(), "secret": issued.secret}
+    )
+
+
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead)
+def revoke_api_key(key_id: str, ctx: CtxDep) -> ApiKeyRead:
+    key = service.revoke_api_key(ctx, key_id)
+    ctx.session.commit()
+    return ApiKeyRead.model_validate(key)
+
+
+@router.get("/users", response_model=ListResponse[UserRead])
+def list_users(ctx: CtxDep) -> ListResponse[UserRead]:
+    return ListResponse(
+        data=[UserRead.model_validate(u) for u in service.list_users(ctx)], has_more=False
+    )
+
+
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, ctx: CtxDep) -> UserRead:
+    user = service.create_user(
+        ctx,
+        email=body.email,
+        name=body.name,
+        password=body.password,
+        role=body.role,
+        locale=body.locale,
+    )
+    ctx.session.commit()
+    return UserRead.model_validate(user)

@@ -1,0 +1,146 @@
+"""`tarif orgs|users|keys …`"""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy import select
+
+from tarif.cli.common import (
+    JsonOption,
+    OrgOption,
+    cli_ctx,
+    console,
+    factory,
+    one_line_errors,
+    print_json,
+    print_record,
+    print_table,
+    to_plain,
+)
+from tarif.clock import SystemClock
+from tarif.tenancy import service
+from tarif.tenancy.models import Organization
+from tarif.tenancy.rules import Role
+from tarif.tenancy.schemas import ApiKeyRead, OrganizationRead, UserRead
+
+orgs_app = typer.Typer(no_args_is_help=True)
+users_app = typer.Typer(no_args_is_help=True)
+keys_app = typer.Typer(no_args_is_help=True)
+
+
+@orgs_app.command("create")
+@one_line_errors
+def create_org(
+    name: str = typer.Argument(..., help="Legal name"),
+    currency: str = typer.Option("EUR", help="Default currency (ISO 4217)"),
+    locale: str = typer.Option("fr", help="fr or en"),
+    country: str = typer.Option("FR"),
+    timezone: str = typer.Option("Europe/Paris"),
+    siren: str = typer.Option(None),
+    vat_number: str = typer.Option(None),
+) -> None:
+    """Create an organization; the last line printed is its first API key (admin)."""
+    with factory()() as session:
+        org, issued = service.create_organization(
+            session,
+            SystemClock(),
+            name,
+            default_currency=currency,
+            locale=locale,
+            country=country,
+            timezone=timezone,
+            siren=siren,
+            vat_number=vat_number,
+        )
+        session.commit()
+    console.print(f"organization {org.id} created: {org.legal_name}")
+    console.print("API key (shown once, keep it safe):")
+    print(issued.secret)
+
+
+@orgs_app.command("list")
+@one_line_errors
+def list_orgs(as_json: bool = JsonOption) -> None:
+    with factory()() as session:
+        orgs = [
+            to_plain(OrganizationRead.model_validate(o))
+            for o in session.scalars(select(Organization).order_by(Organization.id))
+        ]
+    if as_json:
+        print_json(orgs)
+    else:
+        print_table(orgs, ["id", "legal_name", "default_currency", "locale", "timezone"])
+
+
+@orgs_app.command("show")
+@one_line_errors
+def show_org(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    with cli_ctx(org) as ctx:
+        data = to_plain(OrganizationRead.model_validate(service.get_organization(ctx)))
+    print_json(data) if as_json else print_record(data)
+
+
+@users_app.command("create")
+@one_line_errors
+def create_user(
+    email: str = typer.Option(..., help="Login e-mail"),
+    name: str = typer.Option(..., help="Full name"),
+    role: Role = typer.Option(Role.READ_ONLY, help="admin, finance, sales or read_only"),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="TARIF_PASSWORD"
+    ),
+    locale: str = typer.Option(None, help="fr or en (default: the organization's)"),
+    org: str = OrgOption,
+) -> None:
+    with cli_ctx(org) as ctx:
+        user = service.create_user(
+            ctx, email=email, name=name, password=password, role=role, locale=locale
+        )
+        ctx.session.commit()
+    console.print(f"user {user.id} created: {user.email} ({user.role})")
+
+
+@users_app.command("list")
+@one_line_errors
+def list_users(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    with cli_ctx(org) as ctx:
+        users = [to_plain(UserRead.model_validate(u)) for u in service.list_users(ctx)]
+    if as_json:
+        print_json(users)
+    else:
+        print_table(users, ["id", "email", "name", "role", "active"])
+
+
+@keys_app.command("create")
+@one_line_errors
+def create_key(
+    name: str = typer.Argument(...),
+    role: Role = typer.Option(Role.ADMIN),
+    org: str = OrgOption,
+) -> None:
+    """Create an API key; the last line printed is the key itself (shown once)."""
+    with cli_ctx(org) as ctx:
+        issued = service.create_api_key(ctx, name=name, role=role)
+        ctx.session.commit()
+    console.print(f"API key {issued.api_key.id} ({issued.api_key.role}) created:")
+    print(issued.secret)
+
+
+@keys_app.command("list")
+@one_line_errors
+def list_keys(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    with cli_ctx(org) as ctx:
+        keys = [to_plain(ApiKeyRead.model_validate(k)) for k in service.list_api_keys(ctx)]
+    if as_json:
+        print_json(keys)
+    else:
+        print_table(keys, ["id", "name", "prefix", "role", "last_used_at", "revoked_at"])
+
+
+@keys_app.command("revoke")
+@one_line_errors
+def revoke_key(key_id: str, org: str = OrgOption) -> None:
+    with cli_ctx(org) as ctx:
+        service.revoke_api_key(ctx, key_id)
+        ctx.session.commit()
+    console.print(f"API key {key_id} revoked")

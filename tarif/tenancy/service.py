@@ -1,0 +1,254 @@
+"""Use cases of tenancy: organizations, users and API keys."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tarif.audit.service import record, snapshot
+from tarif.clock import Clock
+from tarif.context import Actor, Ctx
+from tarif.db.repository import get_scoped, scoped
+from tarif.errors import Conflict, ErrorCollector, InvalidInput, NotFound, Unauthorized
+from tarif.ids import new_id
+from tarif.legal_ids import check_country, check_siren, check_siret, check_vat_number
+from tarif.money import RoundingMode, is_known_currency
+from tarif.tenancy.models import ApiKey, Organization, User
+from tarif.tenancy.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from tarif.tenancy.rules import Permission, Role, hash_api_key, new_api_key, visible_prefix
+
+LOCALES = ("fr", "en")
+
+ORGANIZATION_FIELDS = (
+    "legal_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "siren",
+    "siret",
+    "vat_number",
+    "default_currency",
+    "locale",
+    "timezone",
+    "invoice_number_format",
+    "credit_note_number_format",
+    "rounding_mode",
+)
+
+
+def _check_number_format(fmt: str) -> None:
+    if "{seq" not in fmt:
+        raise ValueError("the format needs a {seq} placeholder, e.g. F-{year}-{seq:06d}")
+    try:
+        fmt.format(year=2026, month=1, seq=1)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ValueError(f"invalid number format: {exc}") from exc
+
+
+def validate_organization_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Normalizes organization settings; raises InvalidInput naming every bad field."""
+    errors = ErrorCollector()
+    out = dict(values)
+
+    def check(name: str, fn: Any) -> None:
+        if name not in out:
+            return
+        if out[name] in (None, ""):
+            out[name] = None
+            return
+        try:
+            out[name] = fn(out[name])
+        except ValueError as exc:
+            errors.add(name, str(exc))
+
+    if "legal_name" in out and not (out["legal_name"] or "").strip():
+        errors.add("legal_name", "is required")
+    check("country", check_country)
+    check("siren", check_siren)
+    check("siret", check_siret)
+    check("vat_number", check_vat_number)
+    if out.get("siren") and out.get("siret") and not out["siret"].startswith(out["siren"]):
+        errors.add("siret", "does not belong to the SIREN given")
+    if "default_currency" in out and not is_known_currency(str(out["default_currency"])):
+        errors.add("default_currency", f"unknown ISO 4217 currency '{out['default_currency']}'")
+    if "locale" in out and out["locale"] not in LOCALES:
+        errors.add("locale", "must be 'fr' or 'en'")
+    if "timezone" in out:
+        try:
+            zoneinfo.ZoneInfo(str(out["timezone"]))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors.add("timezone", f"unknown time zone '{out['timezone']}'")
+    if "rounding_mode" in out and out["rounding_mode"] not in {m.value for m in RoundingMode}:
+        errors.add("rounding_mode", "must be HALF_UP or HALF_EVEN")
+    for name in ("invoice_number_format", "credit_note_number_format"):
+        if name in out:
+            try:
+                _check_number_format(str(out[name]))
+            except ValueError as exc:
+                errors.add(name, str(exc))
+    errors.raise_if_any()
+    return out
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """An API key as issued: `secret` exists only in this value, never in the database."""
+
+    api_key: ApiKey
+    secret: str
+
+
+def create_organization(
+    session: Session, clock: Clock, legal_name: str, **fields: Any
+) -> tuple[Organization, IssuedKey]:
+    values = validate_organization_fields({"legal_name": legal_name, **fields})
+    now = clock.now()
+    org = Organization(id=new_id("org"), created_at=now, updated_at=now)
+    defaults = {
+        "country": "FR",
+        "default_currency": "EUR",
+        "locale": "fr",
+        "timezone": "Europe/Paris",
+        "invoice_number_format": "F-{year}-{seq:06d}",
+        "credit_note_number_format": "AV-{year}-{seq:06d}",
+        "rounding_mode": "HALF_UP",
+    }
+    for name in ORGANIZATION_FIELDS:
+        value = values.get(name)
+        setattr(org, name, value if value is not None else defaults.get(name))
+    session.add(org)
+    session.flush()
+    ctx = Ctx(session, org.id, Actor.system(), clock)
+    record(ctx, "create", "organization", org.id, after=snapshot(org))
+    issued = create_api_key(ctx, name="Initial admin key", role=Role.ADMIN)
+    return org, issued
+
+
+def get_organization(ctx: Ctx) -> Organization:
+    org = ctx.session.get(Organization, ctx.organization_id)
+    if org is None:
+        raise NotFound("organization not found")
+    return org
+
+
+def update_organization(ctx: Ctx, changes: dict[str, Any]) -> Organization:
+    ctx.require(Permission.MANAGE_SETTINGS)
+    org = get_organization(ctx)
+    values = validate_organization_fields(changes)
+    before = snapshot(org)
+    for name, value in values.items():
+        if name in ORGANIZATION_FIELDS:
+            setattr(org, name, value)
+    org.updated_at = ctx.clock.now()
+    ctx.session.flush()
+    record(ctx, "update", "organization", org.id, before, snapshot(org))
+    return org
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def create_user(
+    ctx: Ctx, *, email: str, name: str, password: str, role: Role, locale: str | None = None
+) -> User:
+    ctx.require(Permission.MANAGE_USERS)
+    errors = ErrorCollector()
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        errors.add("email", "is not an e-mail address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.add("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    if locale is not None and locale not in LOCALES:
+        errors.add("locale", "must be 'fr' or 'en'")
+    if not name.strip():
+        errors.add("name", "is required")
+    errors.raise_if_any()
+    if ctx.session.scalars(select(User).where(User.email == email)).first() is not None:
+        raise Conflict("a user with this e-mail already exists")
+    user = User(
+        id=new_id("usr"),
+        organization_id=ctx.organization_id,
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=Role(role).value,
+        locale=locale,
+        active=True,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(user)
+    ctx.session.flush()
+    record(ctx, "create", "user", user.id, after=snapshot(user))
+    return user
+
+
+def list_users(ctx: Ctx) -> list[User]:
+    return list(ctx.session.scalars(scoped(User, ctx.organization_id).order_by(User.id)))
+
+
+def authenticate_user(session: Session, clock: Clock, email: str, password: str) -> User:
+    user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        raise Unauthorized("wrong e-mail or password")
+    user.last_login_at = clock.now()
+    return user
+
+
+def actor_for_user(user: User) -> Actor:
+    return Actor(kind="user", id=user.id, label=user.email, role=Role(user.role))
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def create_api_key(ctx: Ctx, *, name: str, role: Role = Role.ADMIN) -> IssuedKey:
+    ctx.require(Permission.MANAGE_KEYS)
+    if not name.strip():
+        raise InvalidInput.on("name", "is required")
+    secret = new_api_key()
+    key = ApiKey(
+        id=new_id("key"),
+        organization_id=ctx.organization_id,
+        name=name.strip(),
+        prefix=visible_prefix(secret),
+        key_hash=hash_api_key(secret),
+        role=Role(role).value,
+        created_at=ctx.clock.now(),
+        created_by=ctx.actor.label,
+    )
+    ctx.session.add(key)
+    ctx.session.flush()
+    record(ctx, "create", "api_key", key.id, after=snapshot(key))
+    return IssuedKey(key, secret)
+
+
+def list_api_keys(ctx: Ctx) -> list[ApiKey]:
+    return list(ctx.session.scalars(scoped(ApiKey, ctx.organization_id).order_by(ApiKey.id)))
+
+
+def revoke_api_key(ctx: Ctx, key_id: str) -> ApiKey:
+    ctx.require(Permission.MANAGE_KEYS)
+    key = get_scoped(ctx.session, ApiKey, ctx.organization_id, key_id)
+    if key.revoked_at is None:
+        before = snapshot(key)
+        key.revoked_at = ctx.clock.now()
+        record(ctx, "revoke", "api_key", key.id, before, snapshot(key))
+    return key
+
+
+def resolve_api_key(session: Session, clock: Clock, secret: str) -> tuple[ApiKey, Actor]:
+    """The key behind a bearer secret; marks it used. Revoked and unknown keys are refused alike."""
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret))).first()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("invalid or revoked API key")
+    now = clock.now()
+    # Written at most once a minute, so busy keys do not turn every read into a write.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        key.last_used_at = now
+    return key, Actor(kind="api_key", id=key.id, label=f"key {key.prefix}…", role=Role(key.role))
