@@ -1,0 +1,1 @@
+"""Products, periodicities, pricelists and price lookup."""
