@@ -1,14 +1,20 @@
 """Public identifiers: a readable prefix plus a time-ordered random part (ULID-like).
 
-Ordering by id follows creation order, which gives cursor pagination a stable order.
+Ordering by id follows creation order, which gives cursor pagination a stable order. Within one
+millisecond a process keeps that promise by incrementing the random part of its previous id
+(ULID's "monotonic" mode) instead of drawing a new one.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_RANDOM_BITS = 80
+_lock = threading.Lock()
+_last: tuple[int, int] = (0, 0)  # (milliseconds, random part) of this process's latest id
 
 
 def _encode(value: int, length: int) -> str:
@@ -19,7 +25,29 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def new_id(prefix: str) -> str:
+def _next_parts() -> tuple[int, int]:
+    global _last
     millis = time.time_ns() // 1_000_000
-    randomness = int.from_bytes(os.urandom(10), "big")
+    with _lock:
+        last_millis, last_random = _last
+        if millis <= last_millis and last_random + 1 < 2**_RANDOM_BITS:
+            # Same millisecond (or the system clock stepped back): stay after the previous id.
+            millis, randomness = last_millis, last_random + 1
+        else:
+            randomness = int.from_bytes(os.urandom(_RANDOM_BITS // 8), "big")
+        _last = (millis, randomness)
+    return millis, randomness
+
+
+def _forget_last() -> None:
+    # A forked child must not continue its parent's sequence: both would make the same ids.
+    global _last
+    _last = (0, 0)
+
+
+os.register_at_fork(after_in_child=_forget_last)
+
+
+def new_id(prefix: str) -> str:
+    millis, randomness = _next_parts()
     return f"{prefix}_{_encode(millis, 10)}{_encode(randomness, 16)}".lower()

@@ -43,6 +43,9 @@ EU_COUNTRIES = frozenset(
 )
 
 _ISO_COUNTRIES: frozenset[str] | None = None
+# CLDR's two-letter regions that are not countries: unknown, European Union, Eurozone, United
+# Nations, outlying Oceania and two pseudo-locales. Kosovo (XK) stays: the EU uses it.
+_NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
 
 
 def _iso_countries() -> frozenset[str]:
@@ -51,7 +54,12 @@ def _iso_countries() -> frozenset[str]:
         from babel import Locale
 
         _ISO_COUNTRIES = frozenset(
-            code for code in Locale("en").territories if len(code) == 2 and code.isalpha()
+            code
+            for code in Locale("en").territories
+            if isinstance(code, str)
+            and len(code) == 2
+            and code.isalpha()
+            and code not in _NOT_COUNTRIES
         )
     return _ISO_COUNTRIES
 
@@ -68,7 +76,7 @@ def check_vat_number(number: str) -> str:
     try:
         return str(eu_vat.validate(number))
     except ValidationError as exc:
-        raise ValueError(f"invalid VAT number '{number}': {exc.message}") from exc
+        raise ValueError(f"invalid VAT number '{number}': {exc}") from exc
 
 
 def vat_country(number: str) -> str:
@@ -81,14 +89,14 @@ def check_siren(number: str) -> str:
     try:
         return str(fr_siren.validate(number))
     except ValidationError as exc:
-        raise ValueError(f"invalid SIREN '{number}': {exc.message}") from exc
+        raise ValueError(f"invalid SIREN '{number}': {exc}") from exc
 
 
 def check_siret(number: str) -> str:
     try:
         return str(fr_siret.validate(number))
     except ValidationError as exc:
-        raise ValueError(f"invalid SIRET '{number}': {exc.message}") from exc
+        raise ValueError(f"invalid SIRET '{number}': {exc}") from exc
 
 
 def siren_of_siret(siret: str) -> str:

@@ -149,3 +149,31 @@ def session(engine: Engine) -> Iterator[Session]:
 def ctx(session: Session, tenant: Tenant, clock: FixedClock) -> Ctx:
     """A service-level unit of work for the test's organization, acting as an admin."""
     return Ctx(session, tenant.id, Actor.system("test"), clock)
+
+
+@pytest.fixture
+def make_key(engine: Engine, clock: FixedClock, tenant: Tenant):  # type: ignore[no-untyped-def]
+    """`make_key(Role.SALES)`: the secret of a new API key of that role in the test's
+    organization, for calling the API as someone other than an admin."""
+    from tarif.tenancy.rules import Role
+    from tarif.tenancy.service import create_api_key
+
+    def make(role: Role, name: str | None = None) -> str:
+        with session_factory(engine)() as session:
+            ctx = Ctx(session, tenant.id, Actor.system("test"), clock)
+            issued = create_api_key(ctx, name=name or f"{role.value} key", role=role)
+            session.commit()
+        return issued.secret
+
+    return make
+
+
+@pytest.fixture
+def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2 with its cheapest parameters, for tests about something else than the hash
+    strength (tests/tenancy/test_passwords.py checks the real parameters)."""
+    from argon2 import PasswordHasher, profiles
+
+    from tarif.tenancy import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))

@@ -9,6 +9,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 import tarif
+from tarif.api.hygiene import RefuseNulMiddleware
 from tarif.api.idempotency import IdempotencyMiddleware
 from tarif.api.problems import PROBLEM_TYPES, install_problem_handlers
 from tarif.clock import Clock, SystemClock
@@ -53,6 +54,7 @@ def create_app(
         https_only=settings.secure_cookies,
         max_age=12 * 3600,
     )
+    app.add_middleware(RefuseNulMiddleware)  # outermost: before sessions and idempotency
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

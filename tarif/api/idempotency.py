@@ -48,19 +48,32 @@ class IdempotencyMiddleware:
         state = scope["app"].state
         factory: sessionmaker[Session] = state.session_factory
         clock: Clock = state.clock
+        path = scope["path"]
         if len(key) > MAX_KEY_LENGTH:
-            await _problem(send, 422, "validation-error", "Idempotency-Key is too long")
+            await _problem(
+                send,
+                path,
+                422,
+                "validation-error",
+                "Invalid input",
+                f"the Idempotency-Key header has more than {MAX_KEY_LENGTH} characters",
+            )
             return
-        organization_id = await anyio.to_thread.run_sync(
-            _organization_of, factory, clock, headers.get("authorization", "")
+        caller = await anyio.to_thread.run_sync(
+            _caller_of, factory, clock, headers.get("authorization", "")
         )
-        if organization_id is None:
+        if caller is None:
             await self.app(scope, receive, send)  # the handler answers 401 itself
             return
+        organization_id, api_key_id = caller
 
         body = await _read_body(receive)
+        # The calling key is part of the request: another key of the organization reusing the
+        # Idempotency-Key gets a refusal, never the first caller's response (it may hold a secret).
         request_hash = hashlib.sha256(
-            scope["method"].encode()
+            api_key_id.encode()
+            + b"\n"
+            + scope["method"].encode()
             + b" "
             + scope["path"].encode()
             + b"?"
@@ -78,14 +91,21 @@ class IdempotencyMiddleware:
         if outcome == "mismatch":
             await _problem(
                 send,
+                path,
                 422,
                 "idempotency-key-reused",
+                "Idempotency key reused",
                 "this Idempotency-Key was already used with a different request",
             )
             return
         if outcome == "in_flight":
             await _problem(
-                send, 409, "conflict", "a request with this Idempotency-Key is still in progress"
+                send,
+                path,
+                409,
+                "conflict",
+                "Conflict",
+                "a request with this Idempotency-Key is still in progress",
             )
             return
 
@@ -114,9 +134,10 @@ class IdempotencyMiddleware:
             await anyio.to_thread.run_sync(_complete, factory, organization_id, key, captured)
 
 
-def _organization_of(
+def _caller_of(
     factory: sessionmaker[Session], clock: Clock, authorization: str
-) -> str | None:
+) -> tuple[str, str] | None:
+    """(organization id, API key id) of a valid bearer key; None lets the route answer 401."""
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
@@ -125,7 +146,7 @@ def _organization_of(
             key, _ = resolve_api_key(session, clock, secret.strip())
         except Unauthorized:
             return None
-        return key.organization_id
+        return key.organization_id, key.id
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -142,15 +163,19 @@ def _reserve(
 ) -> IdempotencyRecord | str:
     now = clock.now()
     with factory() as session:
+        # Expired keys are forgotten here, so the table holds about a day of POSTs per tenant
+        # and an expired key may be used again.
+        session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.organization_id == organization_id,
+                IdempotencyRecord.expires_at <= now,
+            )
+        )
         existing = session.scalars(
             select(IdempotencyRecord).where(
                 IdempotencyRecord.organization_id == organization_id, IdempotencyRecord.key == key
             )
         ).first()
-        if existing is not None and existing.expires_at <= now:
-            session.delete(existing)
-            session.flush()
-            existing = None
         if existing is not None:
             if existing.request_hash != request_hash:
                 return "mismatch"
@@ -215,9 +240,17 @@ async def _replay(send: Send, record: IdempotencyRecord) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _problem(send: Send, status: int, slug: str, detail: str) -> None:
+async def _problem(
+    send: Send, instance: str, status: int, slug: str, title: str, detail: str
+) -> None:
     body = json.dumps(
-        {"type": problem_type(slug), "title": detail, "status": status, "detail": detail}
+        {
+            "type": problem_type(slug),
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": instance,
+        }
     ).encode()
     await send(
         {

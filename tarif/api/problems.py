@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tarif.errors import TarifError
 
@@ -55,7 +58,7 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
-def _pointer(parts: list[str | int]) -> str:
+def _pointer(parts: Sequence[str | int]) -> str:
     return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
@@ -82,17 +85,99 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def _is_page(request: Request) -> bool:
     """Back-office pages answer errors in HTML; everything under /v1 answers problem+json."""
-    return not request.url.path.startswith("/v1") and "text/html" in request.headers.get(
-        "accept", ""
-    )
+    if request.url.path.startswith("/v1"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem; `errors` names each bad field.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "detail"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "pointer": {"type": "string"},
+                    "parameter": {"type": "string"},
+                    "in": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _problem_answer(description: str) -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}}}
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Publishes the errors the API really returns: problem+json, not FastAPI's default 422."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    for path, operations in document.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            answers = operation.setdefault("responses", {})
+            answers["401"] = _problem_answer("Missing, invalid or revoked API key")
+            answers["403"] = _problem_answer("The key's role does not allow this")
+            answers["422"] = _problem_answer("Invalid input")
+            if "{" in path:
+                answers.setdefault("404", _problem_answer("No such object in your organization"))
+            if method != "get":
+                answers.setdefault("409", _problem_answer("Conflicts with the current state"))
+    return document
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette names only the first route's),
+    found by asking the routes themselves, whatever their nesting."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     from tarif.web.auth import LoginRequired
 
+    generate_openapi = app.openapi
+
+    def openapi_with_problems() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi_with_problems  # type: ignore[method-assign]
+
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Any:
-        target = "/login?next=" + quote(request.url.path)
+        url = request.url
+        if request.headers.get("hx-request"):
+            # Back to the page the user was on, not to the fragment htmx asked for.
+            url = URL(request.headers.get("hx-current-url") or "/")
+        wanted = url.path + (f"?{url.query}" if url.query else "")
+        target = "/login?next=" + quote(wanted, safe="/")
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
@@ -137,6 +222,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             409: "conflict",
         }.get(exc.status_code, "bad-request")
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if _is_page(request):
+            from tarif.web.templating import render
+
+            title = slug.replace("-", " ").capitalize()
+            return render(
+                request, "error.html", {"title": title, "detail": detail}, exc.status_code
+            )
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return problem_response(
             exc.status_code,
             slug,
@@ -144,7 +239,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail,
             None,
             request.url.path,
-            dict(exc.headers) if exc.headers else None,
+            headers or None,
         )
 
     @app.exception_handler(Exception)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -11,6 +12,7 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
 
 from tarif.money import parse_decimal
@@ -18,14 +20,37 @@ from tarif.money import parse_decimal
 T = TypeVar("T")
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class StrictModel(BaseModel):
     """Request bodies: unknown fields are rejected, never silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000; refused here, it is a 422 naming the field
+        # on every backend instead of a database error.
+        if _has_nul(value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
 
 class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+DECIMAL_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,6})?$"
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 
 
 def _decimal_from_string(value: Any) -> Decimal:
@@ -34,13 +59,15 @@ def _decimal_from_string(value: Any) -> Decimal:
         return value
     if not isinstance(value, str):
         raise ValueError('must be a decimal number written as a string, e.g. "12.50"')
-    try:
-        return parse_decimal(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(str(exc)) from exc
+    # The published pattern is enforced, so what the API accepts always fits the database's
+    # NUMERIC(20, 6): no exponent, at most 14 digits before the point and 6 after.
+    if not _DECIMAL_RE.fullmatch(value):
+        raise ValueError(
+            'must be a decimal string such as "12.50": an optional minus sign, at most 14 digits'
+            " before the point and 6 after, no exponent"
+        )
+    return parse_decimal(value)
 
-
-DECIMAL_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,6})?$"
 
 DecimalString = Annotated[
     Decimal,

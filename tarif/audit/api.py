@@ -1,4 +1,4 @@
-"""`GET /v1/audit-events`: the organization's audit log, newest last, filterable by object."""
+"""`GET /v1/audit-events`: the organization's audit log, oldest first, filterable by object."""
 
 from __future__ import annotations
 
@@ -41,7 +41,13 @@ def list_audit_events(
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     result = paginate(
-        ctx.session, stmt, AuditEvent, page, (AuditEvent.object_type, AuditEvent.actor_label)
+        ctx.session,
+        stmt,
+        AuditEvent,
+        page,
+        (AuditEvent.object_type, AuditEvent.object_id, AuditEvent.action, AuditEvent.actor_label),
+        # Events never change: "updated since" means "happened since".
+        updated_column=AuditEvent.occurred_at,
     )
     return ListResponse(
         data=[AuditEventRead.model_validate(e) for e in result.items],

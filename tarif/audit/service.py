@@ -1,4 +1,5 @@
-"""Recording and reading audit events; every service calls `record` in its own transaction."""
+"""Recording and reading audit events; every service calls `record` in its own transaction,
+so an event is written if and only if the change it describes is."""
 
 from __future__ import annotations
 
@@ -55,8 +56,8 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if action == "update":
-        before, after = changed_only(before, after)
+    # Any change of an existing object (update, revoke, archive…) reads as a diff.
+    before, after = changed_only(before, after)
     event = AuditEvent(
         id=new_id("aud"),
         organization_id=ctx.organization_id,

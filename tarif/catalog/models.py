@@ -6,8 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tarif.catalog.periodicity import Periodicity, PeriodUnit, Timing, format_periodicity
 from tarif.db.base import Base, TenantScoped, Timestamped
 from tarif.db.types import ExactDecimal
 
@@ -52,7 +53,33 @@ class PricelistEntry(TenantScoped, Timestamped, Base):
         String(40), ForeignKey("products.id", ondelete="RESTRICT"), index=True
     )
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
-    # Recurring products only: "every N units" plus timing (domain rules).
-    periodicity_unit: Mapped[str | None] = mapped_column(String(10))  # day|week|month|year|one_off
+    # Recurring products only: "every N units" plus timing (domain rules). Units are day, week or
+    # month: years are stored as 12 × months (see periodicity.py).
+    periodicity_unit: Mapped[str | None] = mapped_column(String(10))
     periodicity_count: Mapped[int | None] = mapped_column(Integer)
     timing: Mapped[str | None] = mapped_column(String(12))  # in_advance | in_arrears
+
+    # Read-only conveniences for display (currency, product code); writes go through the ids.
+    pricelist: Mapped[Pricelist] = relationship(viewonly=True)
+    product: Mapped[Product] = relationship(viewonly=True)
+
+    @property
+    def periodicity(self) -> Periodicity | None:
+        if self.periodicity_unit is None or self.periodicity_count is None:
+            return None
+        return Periodicity(PeriodUnit(self.periodicity_unit), self.periodicity_count)
+
+    @periodicity.setter
+    def periodicity(self, value: Periodicity | None) -> None:
+        self.periodicity_unit = value.unit.value if value else None
+        self.periodicity_count = value.count if value else None
+
+    @property
+    def periodicity_name(self) -> str | None:
+        """The readable form (`monthly`, `every_2_weeks`) used by the API, CLI and pages."""
+        periodicity = self.periodicity
+        return format_periodicity(periodicity) if periodicity else None
+
+    @property
+    def timing_value(self) -> Timing | None:
+        return Timing(self.timing) if self.timing else None

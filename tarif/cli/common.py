@@ -15,7 +15,9 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from tarif.clock import SystemClock
 from tarif.config import Settings
@@ -38,7 +40,9 @@ JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
 
 def fail(message: str, code: int = 1) -> None:
     """One line on stderr and a non-zero exit: scripts can rely on both."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # Text, not markup: a message quoting user input ("Acme [EU]") must print as written.
+    one_line = " ".join(message.split())
+    err_console.print(Text.assemble(("error:", "red"), " ", one_line), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -51,6 +55,10 @@ def one_line_errors(fn: F) -> F:
             fail(exc.detail)
         except ValueError as exc:
             fail(str(exc))
+        except SQLAlchemyError as exc:
+            # Typically a database that is not reachable or not migrated yet.
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            fail(f"database error: {reason} (is the database up and `tarif db upgrade` done?)")
 
     return wrapper  # type: ignore[return-value]
 
@@ -108,9 +116,10 @@ def print_json(data: Any) -> None:
 def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        # Ids are copied into the next command: never split across lines.
+        table.add_column(col, no_wrap=col == "id" or col.endswith("_id"))
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*(Text("" if row.get(c) is None else str(row.get(c))) for c in columns))
     console.print(table)
 
 
@@ -119,12 +128,17 @@ def print_record(data: dict[str, Any]) -> None:
     table.add_column("field", style="bold")
     table.add_column("value")
     for key, value in data.items():
-        table.add_row(
-            key,
+        shown = (
             ""
             if value is None
             else json.dumps(value, ensure_ascii=False)
             if isinstance(value, dict | list)
-            else str(value),
+            else str(value)
         )
+        table.add_row(key, Text(shown))
     console.print(table)
+
+
+def say(message: str) -> None:
+    """A line on stdout that may quote user data: printed as is, never read as Rich markup."""
+    console.print(message, markup=False, highlight=False, soft_wrap=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tarif.cli.common import console, one_line_errors, settings
+from tarif.cli.common import console, one_line_errors, say, settings
 
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo organization", no_args_is_help=True)
@@ -18,7 +18,7 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 
     url = settings().database_url
     upgrade(url, revision)
-    console.print(f"database at revision {revision}: {_redact(url)}")
+    say(f"database at revision {revision}: {_redact(url)}")
 
 
 def _redact(url: str) -> str:

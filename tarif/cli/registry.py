@@ -7,9 +7,14 @@ import typer
 
 def register_capabilities(app: typer.Typer) -> None:
     from tarif.audit.cli import app as audit_cli
+    from tarif.catalog.cli import pricelists_app, products_app
+    from tarif.customers.cli import app as customers_cli
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
 
     app.add_typer(orgs_app, name="orgs", help="Organizations (tenants)")
     app.add_typer(users_app, name="users", help="Back-office users")
     app.add_typer(keys_app, name="keys", help="API keys")
     app.add_typer(audit_cli, name="audit", help="The audit log")
+    app.add_typer(customers_cli, name="customers", help="Customers and their contacts")
+    app.add_typer(products_app, name="products", help="Products of the catalog")
+    app.add_typer(pricelists_app, name="pricelists", help="Pricelists and their prices")

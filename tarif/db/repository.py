@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from tarif.errors import NotFound
+from tarif.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
 
@@ -52,16 +52,30 @@ def paginate(
     model: Any,
     page: PageRequest,
     search_columns: tuple[Any, ...] = (),
+    updated_column: Any = None,
 ) -> Page[Any]:
-    """Cursor pagination in id order (ids are time-ordered), stable under inserts."""
+    """Cursor pagination in id order (ids are time-ordered), stable under inserts.
+
+    `updated_since` filters on `updated_column` (default: the model's `updated_at`); a list
+    with neither refuses the filter rather than ignoring it. `q` is a case-insensitive
+    substring of any of `search_columns` (a caller that searches in its own way passes none).
+    """
     limit = max(1, min(page.limit, MAX_PAGE_SIZE))
     if page.starting_after:
         stmt = stmt.where(model.id > page.starting_after)
-    if page.updated_since is not None and hasattr(model, "updated_at"):
-        stmt = stmt.where(model.updated_at >= page.updated_since)
+    if page.updated_since is not None:
+        column = (
+            updated_column if updated_column is not None else getattr(model, "updated_at", None)
+        )
+        if column is None:
+            raise InvalidInput.on("updated_since", "this list cannot be filtered by update time")
+        stmt = stmt.where(column >= page.updated_since)
     if page.q and search_columns:
-        pattern = f"%{page.q.lower()}%"
-
-        stmt = stmt.where(or_(*(func.lower(col).like(pattern) for col in search_columns)))
+        # % and _ in the search text are literal characters, not wildcards.
+        escaped = page.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(*(func.lower(col).like(pattern, escape="\\") for col in search_columns))
+        )
     rows = list(session.scalars(stmt.order_by(model.id).limit(limit + 1)))
     return Page(items=rows[:limit], has_more=len(rows) > limit)

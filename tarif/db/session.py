@@ -17,6 +17,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -33,6 +34,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The driver's own transaction handling starts transactions late and commits savepoints
+    # released outside one; SQLAlchemy emits BEGIN itself instead (its documented pysqlite recipe).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 @lru_cache(maxsize=8)

@@ -3,37 +3,68 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+PRECISION = 20
+SCALE = 6
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """NUMERIC(20, 6) on PostgreSQL; TEXT on SQLite, whose NUMERIC affinity would store floats."""
+    """NUMERIC(20, 6) on PostgreSQL; TEXT on SQLite, whose NUMERIC affinity would store floats.
 
-    impl = Numeric(20, 6)
+    Values that NUMERIC(20, 6) cannot hold exactly are refused on both backends, so PostgreSQL
+    never rounds silently and SQLite never keeps what PostgreSQL would not. Values come back in
+    one canonical form on both (`12.5`, `100`, `0.0025`): PostgreSQL would pad every value to
+    six decimals (`12.500000`) and SQLite would return whatever was written.
+    """
+
+    impl = Numeric(PRECISION, SCALE)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(20, 6, asdecimal=True))
+        return dialect.type_descriptor(Numeric(PRECISION, SCALE, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if isinstance(value, float):
-            raise TypeError("floats are refused for exact decimal columns")
+        if isinstance(value, float | bool):
+            raise TypeError(f"{type(value).__name__}s are refused for exact decimal columns")
         value = Decimal(value)
-        return str(value) if dialect.name == "sqlite" else value
+        _check_fits(value)
+        return str(canonical(value)) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(str(value))
+        return canonical(Decimal(str(value)))
+
+
+def canonical(value: Decimal) -> Decimal:
+    """No exponent and no trailing fractional zeros: 12.500000 -> 12.5, 1E+2 -> 100, -0 -> 0."""
+    if value.is_zero():
+        return Decimal(0)
+    # Exact here: a value that fits NUMERIC(20, 6) has far fewer digits than the context's 28.
+    stripped = value.normalize()
+    exponent = stripped.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return stripped.quantize(Decimal(1)) if exponent > 0 else stripped
+
+
+def _check_fits(value: Decimal) -> None:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite decimal")
+    # Integer digits first: quantizing a huge value would exceed the decimal context's precision.
+    if abs(value) >= Decimal(10) ** (PRECISION - SCALE):
+        raise ValueError(f"{value} has more than {PRECISION - SCALE} integer digits")
+    if value != value.quantize(Decimal(1).scaleb(-SCALE), rounding=ROUND_DOWN):
+        raise ValueError(f"{value} has more than {SCALE} decimals")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,6 +76,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"a datetime is expected, not {type(value).__name__}")
         if value.tzinfo is None:
             raise ValueError("naive datetimes are refused; use UTC-aware instants")
         value = value.astimezone(UTC)
@@ -53,6 +86,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        instant: datetime = value
+        if instant.tzinfo is None:
+            return instant.replace(tzinfo=UTC)
+        return instant.astimezone(UTC)

@@ -98,6 +98,7 @@ def _demo_key(ctx: Ctx) -> None:
                 key_hash=digest,
                 role=Role.ADMIN.value,
                 created_at=ctx.clock.now(),
+                updated_at=ctx.clock.now(),
                 created_by="demo loader",
             )
         )

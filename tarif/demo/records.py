@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tarif.catalog.demo import load_demo_catalog
 from tarif.context import Ctx
+from tarif.customers.demo import load_demo_customers
 
 DEMO_LOADERS: list[Callable[[Ctx], None]] = []
+DEMO_LOADERS.append(load_demo_customers)
+DEMO_LOADERS.append(load_demo_catalog)

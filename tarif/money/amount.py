@@ -21,6 +21,17 @@ class Money:
     amount: Decimal
     currency: Currency
 
+    def __post_init__(self) -> None:
+        # Built directly (not through `of`), a float or a bare code would slip in unnoticed.
+        if not isinstance(self.amount, Decimal):
+            raise MoneyError(
+                f"money needs a Decimal amount, not {type(self.amount).__name__}; use Money.of"
+            )
+        if not self.amount.is_finite():
+            raise MoneyError(f"money needs a finite amount, not {self.amount}")
+        if not isinstance(self.currency, Currency):
+            raise MoneyError(f"money needs a Currency, not {self.currency!r}; use Money.of")
+
     @classmethod
     def of(cls, amount: Decimal | int | str, code: str) -> Money:
         return cls(D(amount), currency(code))
@@ -39,6 +50,12 @@ class Money:
     def __add__(self, other: Money) -> Money:
         return Money(self.amount + self._check(other).amount, self.currency)
 
+    def __radd__(self, other: object) -> Money:
+        # Only so that `sum(amounts)` works: its start value is the int 0.
+        if type(other) is int and other == 0:
+            return self
+        return self._check(other) + self
+
     def __sub__(self, other: Money) -> Money:
         return Money(self.amount - self._check(other).amount, self.currency)
 
@@ -46,7 +63,8 @@ class Money:
         return Money(-self.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
-        if isinstance(factor, Money | float | bool):
+        # A float factor is already inexact; a bool is an int by accident.
+        if not isinstance(factor, Decimal | int) or isinstance(factor, bool):
             raise MoneyError(f"money can only be multiplied by a Decimal or an int, not {factor!r}")
         return Money(self.amount * factor, self.currency)
 
@@ -67,9 +85,9 @@ class Money:
     def rounded(self, mode: RoundingMode = RoundingMode.HALF_UP) -> Money:
         return Money(round_to_minor_unit(self.amount, self.currency, mode), self.currency)
 
-    def to_json(self) -> str:
+    def to_json(self, mode: RoundingMode = RoundingMode.HALF_UP) -> str:
         """Amounts travel as JSON strings with the currency's minor unit: "12.50", "1000"."""
-        return str(round_to_minor_unit(self.amount, self.currency))
+        return str(round_to_minor_unit(self.amount, self.currency, mode))
 
     def __str__(self) -> str:
         return f"{self.to_json()} {self.currency.code}"

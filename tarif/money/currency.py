@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from babel.numbers import list_currencies
+from babel.core import get_global
 
 # ISO 4217 minor units that differ from the usual 2 (CLDR's "digits" differ from ISO for a few,
 # e.g. cash rounding, so the ISO exponent is kept here explicitly).
@@ -35,22 +36,6 @@ _MINOR_UNITS = {
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
-# Codes Babel lists that are not money one can invoice in (precious metals, testing, funds).
-_NOT_INVOICEABLE = {
-    "XAU",
-    "XAG",
-    "XPT",
-    "XPD",
-    "XTS",
-    "XXX",
-    "XDR",
-    "XSU",
-    "XUA",
-    "XBA",
-    "XBB",
-    "XBC",
-    "XBD",
-}
 
 
 class UnknownCurrency(ValueError):
@@ -68,11 +53,24 @@ class Currency:
 
 @cache
 def _known_codes() -> frozenset[str]:
-    return frozenset(c for c in list_currencies() if c not in _NOT_INVOICEABLE)
+    """Codes that are legal tender somewhere today, per the CLDR data Babel ships.
+
+    Babel also lists withdrawn currencies (FRF, DEM, VEF…), funds and metals (CHE, XAU…), which
+    nobody can be invoiced in; a currency counts when some territory uses it with no end date.
+    """
+    territory_currencies: Mapping[str, list[tuple[str, object, object, bool]]]
+    territory_currencies = get_global("territory_currencies")
+    return frozenset(
+        code
+        for uses in territory_currencies.values()
+        for code, _start, end, tender in uses
+        if end is None and tender
+    )
 
 
 def is_known_currency(code: str) -> bool:
-    return code in _known_codes()
+    """True for an upper-case ISO 4217 code in use today ("EUR"); "eur" and "FRF" are not."""
+    return isinstance(code, str) and code in _known_codes()
 
 
 @cache

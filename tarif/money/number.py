@@ -31,8 +31,20 @@ def D(value: Decimal | int | str) -> Decimal:
 def parse_decimal(value: Decimal | int | str, max_decimals: int = MAX_DECIMALS) -> Decimal:
     """Like D() but also refuses more decimals than allowed, instead of rounding silently."""
     result = D(value)
-    exponent = result.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite numbers have an int exponent
-    if -exponent > max_decimals and result != result.quantize(Decimal(1).scaleb(-max_decimals)):
+    if decimals_of(result) > max_decimals:
         raise ValueError(f"at most {max_decimals} decimals are allowed: {value!r}")
     return result
+
+
+def decimals_of(value: Decimal) -> int:
+    """How many decimals `value` really needs: 1.2500 needs 2, 1E+3 needs 0.
+
+    Counted on the digits themselves, because quantize() or normalize() would depend on the
+    decimal context's precision and could round or fail on long numbers.
+    """
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # D() only returns finite numbers
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if trailing_zeros == len(digits):  # zero itself
+        return 0
+    return max(0, -(exponent + trailing_zeros))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from tarif.money.currency import Currency
@@ -20,5 +20,17 @@ class RoundingMode(StrEnum):
 def round_to_minor_unit(
     amount: Decimal, currency: Currency, mode: RoundingMode = RoundingMode.HALF_UP
 ) -> Decimal:
+    """`amount` with exactly the currency's minor unit of decimals: 0.125 EUR -> 0.13 (HALF_UP).
+
+    Ties are decided by `mode` (HALF_UP: away from zero, so -0.125 -> -0.13). A result of zero
+    is never negative: -0.001 EUR rounds to 0.00, not -0.00.
+    """
+    if not amount.is_finite():
+        raise ValueError(f"cannot round {amount}")
     quantum = Decimal(1).scaleb(-currency.minor_unit)
-    return amount.quantize(quantum, rounding=mode.decimal_rounding)
+    with localcontext() as context:
+        # Quantizing needs every integer digit plus the minor unit; the default 28 digits could
+        # refuse large amounts.
+        context.prec = max(context.prec, amount.adjusted() + currency.minor_unit + 2)
+        rounded = amount.quantize(quantum, rounding=mode.decimal_rounding)
+    return rounded.copy_abs() if rounded.is_zero() else rounded

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from tarif.api.deps import CtxDep
+from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
+from tarif.db.repository import paginate, scoped
 from tarif.tenancy import service
+from tarif.tenancy.models import ApiKey, User
 from tarif.tenancy.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -33,9 +35,20 @@ def update_organization(body: OrganizationUpdate, ctx: CtxDep) -> OrganizationRe
 
 
 @router.get("/api-keys", response_model=ListResponse[ApiKeyRead])
-def list_api_keys(ctx: CtxDep) -> ListResponse[ApiKeyRead]:
-    keys = [ApiKeyRead.model_validate(k) for k in service.list_api_keys(ctx)]
-    return ListResponse(data=keys, has_more=False)
+def list_api_keys(ctx: CtxDep, page: PageDep) -> ListResponse[ApiKeyRead]:
+    """The keys, revoked ones included; never their secrets. `q` matches name and prefix."""
+    result = paginate(
+        ctx.session,
+        scoped(ApiKey, ctx.organization_id),
+        ApiKey,
+        page,
+        (ApiKey.name, ApiKey.prefix),
+    )
+    return ListResponse(
+        data=[ApiKeyRead.model_validate(k) for k in result.items],
+        has_more=result.has_more,
+        next_cursor=result.next_cursor,
+    )
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
@@ -55,9 +68,19 @@ def revoke_api_key(key_id: str, ctx: CtxDep) -> ApiKeyRead:
 
 
 @router.get("/users", response_model=ListResponse[UserRead])
-def list_users(ctx: CtxDep) -> ListResponse[UserRead]:
+def list_users(ctx: CtxDep, page: PageDep) -> ListResponse[UserRead]:
+    """Back-office users; `q` matches e-mail and name."""
+    result = paginate(
+        ctx.session,
+        scoped(User, ctx.organization_id),
+        User,
+        page,
+        (User.email, User.name),
+    )
     return ListResponse(
-        data=[UserRead.model_validate(u) for u in service.list_users(ctx)], has_more=False
+        data=[UserRead.model_validate(u) for u in result.items],
+        has_more=result.has_more,
+        next_cursor=result.next_cursor,
     )
 
 

@@ -9,12 +9,12 @@ from tarif.cli.common import (
     JsonOption,
     OrgOption,
     cli_ctx,
-    console,
     factory,
     one_line_errors,
     print_json,
     print_record,
     print_table,
+    say,
     to_plain,
 )
 from tarif.clock import SystemClock
@@ -53,8 +53,8 @@ def create_org(
             vat_number=vat_number,
         )
         session.commit()
-    console.print(f"organization {org.id} created: {org.legal_name}")
-    console.print("API key (shown once, keep it safe):")
+    say(f"organization {org.id} created: {org.legal_name}")
+    say("API key (shown once, keep it safe):")
     print(issued.secret)
 
 
@@ -97,7 +97,7 @@ def create_user(
             ctx, email=email, name=name, password=password, role=role, locale=locale
         )
         ctx.session.commit()
-    console.print(f"user {user.id} created: {user.email} ({user.role})")
+    say(f"user {user.id} created: {user.email} ({user.role})")
 
 
 @users_app.command("list")
@@ -122,7 +122,7 @@ def create_key(
     with cli_ctx(org) as ctx:
         issued = service.create_api_key(ctx, name=name, role=role)
         ctx.session.commit()
-    console.print(f"API key {issued.api_key.id} ({issued.api_key.role}) created:")
+    say(f"API key {issued.api_key.id} ({issued.api_key.role}) created:")
     print(issued.secret)
 
 
@@ -143,4 +143,4 @@ def revoke_key(key_id: str, org: str = OrgOption) -> None:
     with cli_ctx(org) as ctx:
         service.revoke_api_key(ctx, key_id)
         ctx.session.commit()
-    console.print(f"API key {key_id} revoked")
+    say(f"API key {key_id} revoked")

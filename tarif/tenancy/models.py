@@ -44,6 +44,8 @@ class User(TenantScoped, Base):
     locale: Mapped[str | None] = mapped_column(String(2))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column()
+    # Changes of the user's settings, for `updated_since`; signing in is not one.
+    updated_at: Mapped[datetime] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column()
 
 
@@ -56,6 +58,8 @@ class ApiKey(TenantScoped, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column()
+    # Changes of the key (its revocation), for `updated_since`; using it is not one.
+    updated_at: Mapped[datetime] = mapped_column()
     created_by: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()

@@ -55,6 +55,7 @@ class ApiKeyRead(ReadModel):
     prefix: str
     role: Role
     created_at: datetime
+    updated_at: datetime
     created_by: str | None
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -77,6 +78,7 @@ class UserRead(ReadModel):
     locale: str | None
     active: bool
     created_at: datetime
+    updated_at: datetime
     last_login_at: datetime | None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +17,22 @@ from tarif.context import Actor, Ctx
 from tarif.db.repository import get_scoped, scoped
 from tarif.errors import Conflict, ErrorCollector, InvalidInput, NotFound, Unauthorized
 from tarif.ids import new_id
-from tarif.legal_ids import check_country, check_siren, check_siret, check_vat_number
+from tarif.legal_ids import (
+    check_country,
+    check_siren,
+    check_siret,
+    check_vat_number,
+    vat_country,
+)
 from tarif.money import RoundingMode, is_known_currency
 from tarif.tenancy.models import ApiKey, Organization, User
-from tarif.tenancy.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from tarif.tenancy.passwords import (
+    MIN_PASSWORD_LENGTH,
+    burn_a_verification,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from tarif.tenancy.rules import Permission, Role, hash_api_key, new_api_key, visible_prefix
 
 LOCALES = ("fr", "en")
@@ -42,19 +56,47 @@ ORGANIZATION_FIELDS = (
 )
 
 
+NUMBER_FIELDS = ("year", "month", "seq")
+_NUMBER_SPEC = re.compile(r"0?[1-9]?d?")  # "", "d", "06d", "2d": digits, padded at most to 9
+
+
 def _check_number_format(fmt: str) -> None:
-    if "{seq" not in fmt:
-        raise ValueError("the format needs a {seq} placeholder, e.g. F-{year}-{seq:06d}")
+    """A document number format such as `F-{year}-{seq:06d}`: only {year}, {month} and {seq},
+    integer specs only, so a setting can neither reach attributes nor build huge strings."""
     try:
-        fmt.format(year=2026, month=1, seq=1)
-    except (KeyError, ValueError, IndexError) as exc:
+        parts = list(string.Formatter().parse(fmt))
+    except ValueError as exc:
         raise ValueError(f"invalid number format: {exc}") from exc
+    names = set()
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in NUMBER_FIELDS:
+            raise ValueError(f"unknown placeholder {{{name}}}: use {{year}}, {{month}}, {{seq}}")
+        if conversion or not _NUMBER_SPEC.fullmatch(spec or ""):
+            raise ValueError(f"unsupported format for {{{name}}}: write e.g. {{seq:06d}}")
+        names.add(name)
+    if "seq" not in names:
+        raise ValueError("the format needs a {seq} placeholder, e.g. F-{year}-{seq:06d}")
 
 
-def validate_organization_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """Normalizes organization settings; raises InvalidInput naming every bad field."""
+def validate_organization_fields(
+    values: dict[str, Any], current: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Normalizes organization settings; raises InvalidInput naming every bad field.
+
+    `current` holds the organization's present values, so a change of one field is checked
+    against the others (a new SIRET against the SIREN already on file).
+    """
     errors = ErrorCollector()
     out = dict(values)
+    # Codes are matched case-insensitively but stored in their canonical case.
+    for name, normalize in (("default_currency", str.upper), ("locale", str.lower)):
+        if isinstance(out.get(name), str):
+            out[name] = normalize(out[name].strip())
+    for name in ("legal_name", "timezone"):
+        if isinstance(out.get(name), str):
+            out[name] = out[name].strip()
 
     def check(name: str, fn: Any) -> None:
         if name not in out:
@@ -69,12 +111,37 @@ def validate_organization_fields(values: dict[str, Any]) -> dict[str, Any]:
 
     if "legal_name" in out and not (out["legal_name"] or "").strip():
         errors.add("legal_name", "is required")
+    if "country" in out and not out["country"]:
+        errors.add("country", "is required")  # the column is NOT NULL: an empty value is refused
     check("country", check_country)
     check("siren", check_siren)
     check("siret", check_siret)
     check("vat_number", check_vat_number)
-    if out.get("siren") and out.get("siret") and not out["siret"].startswith(out["siren"]):
-        errors.add("siret", "does not belong to the SIREN given")
+    # Cross-checks on the values the organization will have, blamed on the field being set.
+    effective = {**(current or {}), **out}
+    siren, siret, vat = effective.get("siren"), effective.get("siret"), effective.get("vat_number")
+    bad = {e.field for e in errors.errors}
+    touched = set(out)  # only a pair being changed is checked; stored values stand as they are
+    if (
+        siren
+        and siret
+        and touched & {"siren", "siret"}
+        and not bad & {"siren", "siret"}
+        and not siret.startswith(siren)
+    ):
+        errors.add("siret" if "siret" in out else "siren", "SIRET and SIREN do not match")
+    if (
+        siren
+        and vat
+        and touched & {"siren", "vat_number"}
+        and not bad & {"siren", "vat_number"}
+        and vat_country(vat) == "FR"
+        and vat[-9:] != siren
+    ):
+        # A French VAT number is FR, a two-character key, then the SIREN.
+        errors.add(
+            "vat_number" if "vat_number" in out else "siren", "VAT number and SIREN do not match"
+        )
     if "default_currency" in out and not is_known_currency(str(out["default_currency"])):
         errors.add("default_currency", f"unknown ISO 4217 currency '{out['default_currency']}'")
     if "locale" in out and out["locale"] not in LOCALES:
@@ -140,8 +207,8 @@ def get_organization(ctx: Ctx) -> Organization:
 def update_organization(ctx: Ctx, changes: dict[str, Any]) -> Organization:
     ctx.require(Permission.MANAGE_SETTINGS)
     org = get_organization(ctx)
-    values = validate_organization_fields(changes)
     before = snapshot(org)
+    values = validate_organization_fields(changes, current=before)
     for name, value in values.items():
         if name in ORGANIZATION_FIELDS:
             setattr(org, name, value)
@@ -171,6 +238,7 @@ def create_user(
     errors.raise_if_any()
     if ctx.session.scalars(select(User).where(User.email == email)).first() is not None:
         raise Conflict("a user with this e-mail already exists")
+    now = ctx.clock.now()
     user = User(
         id=new_id("usr"),
         organization_id=ctx.organization_id,
@@ -180,7 +248,8 @@ def create_user(
         role=Role(role).value,
         locale=locale,
         active=True,
-        created_at=ctx.clock.now(),
+        created_at=now,
+        updated_at=now,
     )
     ctx.session.add(user)
     ctx.session.flush()
@@ -194,8 +263,13 @@ def list_users(ctx: Ctx) -> list[User]:
 
 def authenticate_user(session: Session, clock: Clock, email: str, password: str) -> User:
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    if user is None:
+        burn_a_verification(password)
         raise Unauthorized("wrong e-mail or password")
+    if not verify_password(user.password_hash, password) or not user.active:
+        raise Unauthorized("wrong e-mail or password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     user.last_login_at = clock.now()
     return user
 
@@ -212,6 +286,7 @@ def create_api_key(ctx: Ctx, *, name: str, role: Role = Role.ADMIN) -> IssuedKey
     if not name.strip():
         raise InvalidInput.on("name", "is required")
     secret = new_api_key()
+    now = ctx.clock.now()
     key = ApiKey(
         id=new_id("key"),
         organization_id=ctx.organization_id,
@@ -219,7 +294,8 @@ def create_api_key(ctx: Ctx, *, name: str, role: Role = Role.ADMIN) -> IssuedKey
         prefix=visible_prefix(secret),
         key_hash=hash_api_key(secret),
         role=Role(role).value,
-        created_at=ctx.clock.now(),
+        created_at=now,
+        updated_at=now,
         created_by=ctx.actor.label,
     )
     ctx.session.add(key)
@@ -234,10 +310,10 @@ def list_api_keys(ctx: Ctx) -> list[ApiKey]:
 
 def revoke_api_key(ctx: Ctx, key_id: str) -> ApiKey:
     ctx.require(Permission.MANAGE_KEYS)
-    key = get_scoped(ctx.session, ApiKey, ctx.organization_id, key_id)
+    key: ApiKey = get_scoped(ctx.session, ApiKey, ctx.organization_id, key_id)
     if key.revoked_at is None:
         before = snapshot(key)
-        key.revoked_at = ctx.clock.now()
+        key.revoked_at = key.updated_at = ctx.clock.now()
         record(ctx, "revoke", "api_key", key.id, before, snapshot(key))
     return key
 

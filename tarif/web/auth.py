@@ -49,7 +49,6 @@ async def web_ctx(request: Request) -> AsyncIterator[Ctx]:
     user_id = request.session.get("user_id")
     if not user_id:
         raise LoginRequired()
-    await check_csrf(request)
     session = request.app.state.session_factory()
     try:
         user = session.get(User, user_id)
@@ -57,9 +56,14 @@ async def web_ctx(request: Request) -> AsyncIterator[Ctx]:
             request.session.clear()
             raise LoginRequired()
         org = session.get(Organization, user.organization_id)
+        # Detached copies for the layout: an error page is rendered after this session has
+        # rolled back and closed, when attached objects could no longer be read.
+        session.expunge(user)
+        session.expunge(org)
         request.state.user = user
         request.state.organization = org
         request.state.locale = request.session.get("locale") or user.locale or org.locale
+        await check_csrf(request)  # after loading the user, so a refusal still shows the layout
         ensure_csrf_token(request)
         yield Ctx(session, user.organization_id, actor_for_user(user), request.app.state.clock)
     finally:

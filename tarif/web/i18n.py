@@ -73,6 +73,36 @@ _FRENCH: dict[str, str] = {
     "Object": "Objet",
     "You are not allowed to do this.": "Vous n'avez pas le droit de faire cela.",
     "Not found": "Introuvable",
+    "Forbidden": "Accès refusé",
+    "Unauthorized": "Non authentifié",
+    "Conflict": "Conflit",
+    "Invalid input": "Saisie invalide",
+    "Bad request": "Requête invalide",
+    "Method not allowed": "Méthode non autorisée",
+    "Back to the dashboard": "Retour au tableau de bord",
+    "Your session expired; please try again.": "Votre session a expiré ; veuillez réessayer.",
+    "Billing for subscriptions and usage": "Facturation des abonnements et de la consommation",
+    "Organization": "Société",
+    "Company": "Entreprise",
+    "Billing": "Facturation",
+    "Address (line 2)": "Adresse (ligne 2)",
+    "Your role may read these settings, not change them.": (
+        "Votre rôle permet de lire ces paramètres, pas de les modifier."
+    ),
+    "Prefix": "Préfixe",
+    "admin": "administrateur",
+    "finance": "finance",
+    "sales": "commercial",
+    "read_only": "lecture seule",
+    "Coming soon": "Bientôt disponible",
+    "Who you bill, their contacts and legal ids": (
+        "Qui vous facturez, leurs contacts et identifiants légaux"
+    ),
+    "What you sell: recurring, one-off or usage-based": (
+        "Ce que vous vendez : récurrent, ponctuel ou à la consommation"
+    ),
+    "Prices per currency and validity range": "Les prix par devise et période de validité",
+    "Your company, API keys and audit log": "Votre société, les clés d'API et le journal d'audit",
 }
 
 _CATALOGS: dict[str, dict[str, str]] = {"fr": _FRENCH, "en": {}}

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from tarif.audit.models import AuditEvent
 from tarif.db.repository import scoped
-from tarif.errors import TarifError, Unauthorized
+from tarif.errors import Forbidden, InvalidInput, Unauthorized
 from tarif.tenancy import service as tenancy
 from tarif.tenancy.rules import Role
 from tarif.web.auth import WebCtx, check_csrf, ensure_csrf_token
@@ -32,8 +32,9 @@ EMPTY_ROOMS = {
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect after login would help phishing.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only local paths: an open redirect after login would help phishing. Browsers read "/\\"
+    # like "//", the start of another host.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
 
@@ -54,12 +55,13 @@ async def login(
     ensure_csrf_token(request)
     try:
         await check_csrf(request)
-    except TarifError:
+    except Forbidden:
+        # A forged or stale form: refuse it, and offer a fresh form to try again.
         return render(
             request,
             "login.html",
-            {"next": _safe_next(next), "error": "Wrong e-mail or password"},
-            400,
+            {"next": _safe_next(next), "error": "Your session expired; please try again."},
+            403,
         )
     with request.app.state.session_factory() as session:
         try:
@@ -72,7 +74,9 @@ async def login(
                 401,
             )
         session.commit()
-        user_id, locale = user.id, user.locale
+        user_id = user.id
+        # A language picked on the login page wins over the profile's for this session.
+        locale = request.session.get("locale") or user.locale
     request.session.clear()  # a fresh session (and CSRF token) at login: no session fixation
     request.session["user_id"] = user_id
     if locale:
@@ -113,7 +117,7 @@ async def save_settings(request: Request, ctx: WebCtx) -> Response:
     try:
         org = tenancy.update_organization(ctx, values)
         ctx.session.commit()
-    except TarifError as exc:
+    except InvalidInput as exc:  # a refusal (Forbidden) is not a form error: it gets its page
         org = tenancy.get_organization(ctx)
         return render(
             request,
@@ -121,6 +125,7 @@ async def save_settings(request: Request, ctx: WebCtx) -> Response:
             {"org": org, "values": values, "errors": field_errors(exc)},
             422,
         )
+    request.state.organization = org
     return render(
         request, "settings.html", {"org": org, "values": None, "errors": {}, "saved": True}
     )
@@ -131,7 +136,13 @@ def api_keys_page(request: Request, ctx: WebCtx) -> Response:
     return render(
         request,
         "api_keys.html",
-        {"keys": tenancy.list_api_keys(ctx), "roles": Role, "issued": None, "errors": {}},
+        {
+            "keys": tenancy.list_api_keys(ctx),
+            "roles": Role,
+            "issued": None,
+            "errors": {},
+            "values": {},
+        },
     )
 
 
@@ -140,17 +151,24 @@ async def create_api_key(request: Request, ctx: WebCtx) -> Response:
     values = await form_data(request)
     errors: dict[str, str] = {}
     issued = None
+    role = values.get("role", Role.ADMIN.value)
     try:
-        issued = tenancy.create_api_key(
-            ctx, name=values.get("name", ""), role=Role(values.get("role", "admin"))
-        )
+        if role not in {r.value for r in Role}:
+            raise InvalidInput.on("role", f"unknown role '{role}'")
+        issued = tenancy.create_api_key(ctx, name=values.get("name", ""), role=Role(role))
         ctx.session.commit()
-    except (TarifError, ValueError) as exc:
-        errors = field_errors(exc) if isinstance(exc, TarifError) else {"role": str(exc)}
+    except InvalidInput as exc:
+        errors = field_errors(exc)
     return render(
         request,
         "api_keys.html",
-        {"keys": tenancy.list_api_keys(ctx), "roles": Role, "issued": issued, "errors": errors},
+        {
+            "keys": tenancy.list_api_keys(ctx),
+            "roles": Role,
+            "issued": issued,
+            "errors": errors,
+            "values": {} if issued else values,
+        },
         201 if issued else 422,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from tarif.money import Money, format_money
+from tarif.tenancy.rules import Permission, Role, can
 from tarif.web.i18n import translate
 
 _TEMPLATE_DIRS: list[Path] = [Path(__file__).parent / "templates"]
@@ -52,16 +54,27 @@ def locale_of(request: Request) -> str:
     return str(request.state.__dict__.get("locale") or request.session.get("locale") or "fr")
 
 
+def _permission_check(user: Any) -> Callable[[str], bool]:
+    """`can("manage:settings")` in templates: hide what the signed-in role may not do."""
+
+    def allowed(permission: str) -> bool:
+        return user is not None and can(Role(user.role), Permission(permission))
+
+    return allowed
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
     locale = locale_of(request)
+    user = getattr(request.state, "user", None)
     base: dict[str, Any] = {
         "request": request,
         "locale": locale,
         "_": lambda text: translate(locale, text),
         "csrf_token": request.session.get("csrf_token", ""),
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "can": _permission_check(user),
     }
     base.update(context or {})
     return templates.TemplateResponse(request, name, base, status_code=status_code)
