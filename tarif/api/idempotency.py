@@ -25,6 +25,9 @@ from tarif.tenancy.models import IdempotencyRecord
 from tarif.tenancy.service import resolve_api_key
 
 KEEP_FOR = timedelta(hours=24)
+# A reservation still without a response after this long belongs to a process that died
+# mid-request (its transaction rolled back): the key is free to run again.
+ABANDONED_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
 
 
@@ -176,6 +179,14 @@ def _reserve(
                 IdempotencyRecord.organization_id == organization_id, IdempotencyRecord.key == key
             )
         ).first()
+        if (
+            existing is not None
+            and existing.status_code is None
+            and existing.created_at <= now - ABANDONED_AFTER
+        ):
+            session.delete(existing)
+            session.flush()
+            existing = None
         if existing is not None:
             if existing.request_hash != request_hash:
                 return "mismatch"

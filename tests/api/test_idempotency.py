@@ -181,3 +181,30 @@ def test_another_key_of_the_organization_cannot_replay(
     assert response.status_code == 422
     assert response.json()["type"] == "/problems/idempotency-key-reused"
     assert first.json()["secret"] not in response.text
+
+
+def test_a_reservation_abandoned_by_a_crashed_process_is_released(
+    api: TestClient, clock: FixedClock, session: Any, tenant: Tenant
+) -> None:
+    from tarif.api.idempotency import ABANDONED_AFTER
+    from tarif.tenancy.models import IdempotencyRecord
+
+    # A process reserved the key, then died before answering: no status, no response.
+    session.add(
+        IdempotencyRecord(
+            id="idk_crashed",
+            organization_id=tenant.id,
+            key="idem-crash",
+            request_hash="0" * 64,
+            created_at=clock.now(),
+            expires_at=clock.now() + KEEP_FOR,
+        )
+    )
+    session.commit()
+    # Until then the key is held by that request (whose body differs from ours): refused.
+    assert post_key(api, "idem-crash").status_code == 422
+
+    clock.advance(ABANDONED_AFTER + timedelta(seconds=1))
+    retried = post_key(api, "idem-crash")
+    assert retried.status_code == 201
+    assert post_key(api, "idem-crash").headers["idempotent-replayed"] == "true"
