@@ -40,7 +40,7 @@ from tarif.catalog.rules import ProductKind, Validity, VatCategory, entry_terms_
 from tarif.context import Ctx
 from tarif.customers.models import Customer
 from tarif.db.models import metadata
-from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
+from tarif.db.repository import Page, PageRequest, count_references, get_scoped, paginate, scoped
 from tarif.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
 from tarif.ids import new_id
 from tarif.tenancy.models import Organization
@@ -192,25 +192,7 @@ def unarchive_product(ctx: Ctx, product_id: str) -> Product:
 def references_to(
     session: Session, table: Table, object_id: str, *, ignore: Iterable[str] = ()
 ) -> dict[str, int]:
-    """Rows of any table pointing at `object_id` through a foreign key, counted per table.
-
-    Read from the metadata, so tables added later (contract lines, invoice lines) count without
-    changing this code.
-    """
-    skipped = set(ignore)
-    counts: dict[str, int] = {}
-    for other in metadata.sorted_tables:
-        if other.name in skipped:
-            continue
-        for fk in other.foreign_keys:
-            if fk.column.table.name != table.name:
-                continue
-            count = session.scalar(
-                select(func.count()).select_from(other).where(fk.parent == object_id)
-            )
-            if count:
-                counts[other.name] = counts.get(other.name, 0) + count
-    return counts
+    return count_references(session, metadata, table.name, object_id, ignore=ignore)
 
 
 def _describe_references(counts: dict[str, int]) -> str:

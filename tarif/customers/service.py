@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Column, MetaData, String, cast, delete, exists, func, literal, or_, select
+from sqlalchemy import MetaData, String, cast, delete, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from tarif.customers.rules import (
     validate_customer,
 )
 from tarif.db.models import metadata
-from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
+from tarif.db.repository import Page, PageRequest, count_references, get_scoped, paginate, scoped
 from tarif.errors import Conflict, FieldError, InvalidInput, NotFound, TarifError
 from tarif.ids import new_id
 from tarif.tenancy.models import Organization
@@ -294,27 +293,14 @@ def set_archived(ctx: Ctx, customer_id: str, archived: bool = True) -> Customer:
     return customer
 
 
-def referencing_columns(schema: MetaData) -> list[Column[Any]]:
-    """Every foreign-key column of another table pointing at customers. Contacts are part of
-    the customer and go with it; whatever else points here (contracts, invoices…) must stay."""
-    columns: list[Column[Any]] = []
-    for table in schema.tables.values():
-        if table.name == Contact.__tablename__:
-            continue
-        for fk in table.foreign_keys:
-            if fk.column.table.name == Customer.__tablename__:
-                columns.append(fk.parent)
-    return columns
-
-
 def blocking_references(session: Session, customer_id: str, schema: MetaData) -> list[str]:
-    """Names of the tables holding at least one row that references this customer."""
-    tables: list[str] = []
-    for column in referencing_columns(schema):
-        stmt = select(literal(1)).select_from(column.table).where(column == customer_id).limit(1)
-        if session.execute(stmt).first() is not None and column.table.name not in tables:
-            tables.append(column.table.name)
-    return tables
+    """Tables holding rows that reference this customer. Contacts are part of the customer and
+    go with it; whatever else points here (contracts, invoices…) must stay."""
+    return sorted(
+        count_references(
+            session, schema, Customer.__tablename__, customer_id, ignore=[Contact.__tablename__]
+        )
+    )
 
 
 def delete_customer(ctx: Ctx, customer_id: str) -> None:

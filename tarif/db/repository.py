@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Column, MetaData, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from tarif.errors import InvalidInput, NotFound
@@ -79,3 +80,41 @@ def paginate(
         )
     rows = list(session.scalars(stmt.order_by(model.id).limit(limit + 1)))
     return Page(items=rows[:limit], has_more=len(rows) > limit)
+
+
+def foreign_key_columns_to(
+    schema: MetaData, table_name: str, *, ignore: Iterable[str] = ()
+) -> list[Column[Any]]:
+    """Every foreign-key column of another table pointing at `table_name`.
+
+    Read from the metadata, so tables added later (contract lines, invoice lines) are found
+    without changing the callers.
+    """
+    skipped = set(ignore)
+    return [
+        fk.parent
+        for table in schema.sorted_tables
+        if table.name not in skipped
+        for fk in table.foreign_keys
+        if fk.column.table.name == table_name
+    ]
+
+
+def count_references(
+    session: Session,
+    schema: MetaData,
+    table_name: str,
+    object_id: str,
+    *,
+    ignore: Iterable[str] = (),
+) -> dict[str, int]:
+    """Rows of other tables referencing `object_id` through a foreign key, counted per table:
+    what blocks deleting an object that must be archived instead."""
+    counts: dict[str, int] = {}
+    for column in foreign_key_columns_to(schema, table_name, ignore=ignore):
+        count = session.scalar(
+            select(func.count()).select_from(column.table).where(column == object_id)
+        )
+        if count:
+            counts[column.table.name] = counts.get(column.table.name, 0) + count
+    return counts
