@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -36,8 +37,15 @@ class UnsupportedMediaType(TarifError):
 
 
 def _read(ctx: Ctx, customer: Customer) -> CustomerRead:
+    return _reader(ctx)(customer)
+
+
+def _reader(ctx: Ctx) -> Callable[[Customer], CustomerRead]:
+    """Reads the seller's country once per request, not once per customer of a page."""
     seller_country = service.organization(ctx).country
-    return CustomerRead.of(customer, service.treatment_of(customer, seller_country))
+    return lambda customer: CustomerRead.of(
+        customer, service.treatment_of(customer, seller_country)
+    )
 
 
 @router.get("/customers", response_model=ListResponse[CustomerRead])
@@ -55,8 +63,9 @@ def list_customers(
     result = service.list_customers(
         ctx, page, country=country, currency=currency, archived=archived
     )
+    read = _reader(ctx)
     return ListResponse(
-        data=[_read(ctx, c) for c in result.items],
+        data=[read(c) for c in result.items],
         has_more=result.has_more,
         next_cursor=result.next_cursor,
     )

@@ -79,7 +79,11 @@ def list_customers(
             currency=currency,
             archived=archived,
         )
-        rows = [_plain(ctx, c) for c in page.items]
+        seller_country = service.organization(ctx).country
+        rows = [
+            to_plain(CustomerRead.of(c, service.treatment_of(c, seller_country)))
+            for c in page.items
+        ]
     if as_json:
         print_json(rows)
         return
