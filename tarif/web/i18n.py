@@ -45,6 +45,10 @@ _FRENCH: dict[str, str] = {
     "Revoked": "Révoquée",
     "Revoke": "Révoquer",
     "Never": "Jamais",
+    "Users": "Utilisateurs",
+    "New user": "Nouvel utilisateur",
+    "Last login": "Dernière connexion",
+    "At least 10 characters": "Au moins 10 caractères",
     "New API key": "Nouvelle clé d'API",
     "Copy this key now: it will not be shown again.": (
         "Copiez cette clé maintenant : elle ne sera plus affichée."

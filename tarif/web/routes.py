@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from tarif.audit.models import AuditEvent
 from tarif.db.repository import scoped
-from tarif.errors import Forbidden, InvalidInput, Unauthorized
+from tarif.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from tarif.tenancy import service as tenancy
 from tarif.tenancy.rules import Role
 from tarif.web.auth import WebCtx, check_csrf, ensure_csrf_token
@@ -178,6 +178,40 @@ def revoke_api_key(request: Request, key_id: str, ctx: WebCtx) -> Response:
     tenancy.revoke_api_key(ctx, key_id)
     ctx.session.commit()
     return RedirectResponse("/settings/api-keys", status_code=303)
+
+
+@router.get("/settings/users")
+def users_page(request: Request, ctx: WebCtx) -> Response:
+    return render(
+        request, "users.html", {"users": tenancy.list_users(ctx), "errors": {}, "values": {}}
+    )
+
+
+@router.post("/settings/users")
+async def create_user(request: Request, ctx: WebCtx) -> Response:
+    values = await form_data(request)
+    role = values.get("role", Role.READ_ONLY.value)
+    try:
+        if role not in {r.value for r in Role}:
+            raise InvalidInput.on("role", f"unknown role '{role}'")
+        tenancy.create_user(
+            ctx,
+            email=values.get("email", ""),
+            name=values.get("name", ""),
+            password=values.get("password", ""),
+            role=Role(role),
+            locale=values.get("locale") or None,
+        )
+        ctx.session.commit()
+    except (InvalidInput, Conflict) as exc:
+        values.pop("password", None)  # never echoed back into the page
+        return render(
+            request,
+            "users.html",
+            {"users": tenancy.list_users(ctx), "errors": field_errors(exc), "values": values},
+            422 if isinstance(exc, InvalidInput) else 409,
+        )
+    return RedirectResponse("/settings/users", status_code=303)
 
 
 @router.get("/audit")

@@ -91,6 +91,19 @@ def test_api_key_secret_is_shown_once(page: Page) -> None:
     screenshot(page, "api-keys-listed")
 
 
+def test_an_admin_adds_a_user(page: Page) -> None:
+    page.goto("/settings/users")
+    screenshot(page, "users")
+    page.fill("#f-name", "Inès Finance")
+    page.fill("#f-email", "ines.finance@example.com")
+    page.fill("#f-password", "a-long-password")
+    page.select_option("#f-role", "finance")
+    page.click("form[action='/settings/users'] button[type=submit]")
+    row = page.locator("tr", has_text="ines.finance@example.com")
+    expect(row).to_contain_text("Inès Finance")
+    screenshot(page, "users-added")
+
+
 def test_empty_rooms_and_audit_log_render(page: Page) -> None:
     page.goto("/invoices")
     expect(page.locator("h1")).to_have_text("Factures")
