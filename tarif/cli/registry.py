@@ -8,6 +8,7 @@ import typer
 def register_capabilities(app: typer.Typer) -> None:
     from tarif.audit.cli import app as audit_cli
     from tarif.catalog.cli import pricelists_app, products_app
+    from tarif.contracts.cli import amendments_app, contracts_app, templates_app
     from tarif.customers.cli import app as customers_cli
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
 
@@ -18,3 +19,6 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(customers_cli, name="customers", help="Customers and their contacts")
     app.add_typer(products_app, name="products", help="Products of the catalog")
     app.add_typer(pricelists_app, name="pricelists", help="Pricelists and their prices")
+    app.add_typer(contracts_app, name="contracts", help="Contracts, their lines and lifecycle")
+    app.add_typer(amendments_app, name="amendments", help="Contract amendments and due work")
+    app.add_typer(templates_app, name="templates", help="Contract templates")

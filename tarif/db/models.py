@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from tarif.audit import models as audit_models
 from tarif.catalog import models as catalog_models
+from tarif.contracts import models as contracts_models
 from tarif.customers import models as customers_models
 from tarif.db.base import Base
 from tarif.tenancy import models as tenancy_models
 
-CAPABILITY_MODELS = (tenancy_models, audit_models, customers_models, catalog_models)
+CAPABILITY_MODELS = (
+    tenancy_models,
+    audit_models,
+    customers_models,
+    catalog_models,
+    contracts_models,
+)
 
 metadata = Base.metadata

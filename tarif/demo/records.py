@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from tarif.catalog.demo import load_demo_catalog
 from tarif.context import Ctx
+from tarif.contracts.demo import load_demo_contracts
 from tarif.customers.demo import load_demo_customers
 
 DEMO_LOADERS: list[Callable[[Ctx], None]] = []
 DEMO_LOADERS.append(load_demo_customers)
 DEMO_LOADERS.append(load_demo_catalog)
+DEMO_LOADERS.append(load_demo_contracts)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:20:17.527439
+Create Date: 2026-11-25 14:12:48.674515
 """
 
 from __future__ import annotations
@@ -81,6 +81,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('contract_templates',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('latest_version', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contract_templates_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_templates'))
+    )
+    with op.batch_alter_table('contract_templates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_templates_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('idempotency_records',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
@@ -156,6 +169,27 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('contract_template_versions',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('template_id', sa.String(length=40), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('lines', sa.JSON(), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contract_template_versions_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['template_id'], ['contract_templates.id'], name=op.f('fk_contract_template_versions_template_id_contract_templates'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_template_versions')),
+    sa.UniqueConstraint('template_id', 'number', name=op.f('uq_contract_template_versions_template_id_number'))
+    )
+    with op.batch_alter_table('contract_template_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_template_versions_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_template_versions_template_id'), ['template_id'], unique=False)
+
     op.create_table('customers',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('external_id', sa.String(length=100), nullable=False),
@@ -215,6 +249,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_pricelist_entries_pricelist_id'), ['pricelist_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pricelist_entries_product_id'), ['product_id'], unique=False)
 
+    op.create_table('contracts',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('reference', sa.String(length=60), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('pricelist_id', sa.String(length=40), nullable=True),
+    sa.Column('template_version_id', sa.String(length=40), nullable=True),
+    sa.Column('signed_on', sa.Date(), nullable=True),
+    sa.Column('first_paid_on', sa.Date(), nullable=True),
+    sa.Column('renewal_count', sa.Integer(), nullable=False),
+    sa.Column('last_renewed_on', sa.Date(), nullable=True),
+    sa.Column('amendment_sequence', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contracts_customer_id_customers'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contracts_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['pricelist_id'], ['pricelists.id'], name=op.f('fk_contracts_pricelist_id_pricelists'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['template_version_id'], ['contract_template_versions.id'], name=op.f('fk_contracts_template_version_id_contract_template_versions'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contracts')),
+    sa.UniqueConstraint('organization_id', 'reference', name=op.f('uq_contracts_organization_id_reference'))
+    )
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contracts_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contracts_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contracts_pricelist_id'), ['pricelist_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contracts_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contracts_template_version_id'), ['template_version_id'], unique=False)
+
     op.create_table('customer_contacts',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('customer_id', sa.String(length=40), nullable=False),
@@ -233,16 +297,141 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customer_contacts_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_contacts_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('contract_amendments',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('effective_date', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('signed_document_ref', sa.String(length=200), nullable=True),
+    sa.Column('notice_overridden', sa.Boolean(), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('scheduled_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('applied_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_contract_amendments_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contract_amendments_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_amendments')),
+    sa.UniqueConstraint('contract_id', 'sequence', name=op.f('uq_contract_amendments_contract_id_sequence'))
+    )
+    with op.batch_alter_table('contract_amendments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_amendments_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_amendments_effective_date'), ['effective_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_amendments_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_amendments_status'), ['status'], unique=False)
+
+    op.create_table('contract_transitions',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('action', sa.String(length=12), nullable=False),
+    sa.Column('from_status', sa.String(length=12), nullable=False),
+    sa.Column('to_status', sa.String(length=12), nullable=False),
+    sa.Column('effective_date', sa.Date(), nullable=False),
+    sa.Column('recorded_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('forced', sa.Boolean(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_contract_transitions_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contract_transitions_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_transitions'))
+    )
+    with op.batch_alter_table('contract_transitions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_transitions_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_transitions_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('contract_versions',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('effective_from', sa.Date(), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('amendment_id', sa.String(length=40), nullable=True),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['amendment_id'], ['contract_amendments.id'], name=op.f('fk_contract_versions_amendment_id_contract_amendments'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_contract_versions_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contract_versions_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_versions')),
+    sa.UniqueConstraint('contract_id', 'number', name=op.f('uq_contract_versions_contract_id_number'))
+    )
+    with op.batch_alter_table('contract_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_versions_amendment_id'), ['amendment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_versions_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_versions_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('contract_lines',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('version_id', sa.String(length=40), nullable=False),
+    sa.Column('line_key', sa.String(length=40), nullable=False),
+    sa.Column('product_id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('quantity', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('unit_price', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=True),
+    sa.Column('price_source', sa.String(length=10), nullable=False),
+    sa.Column('periodicity', sa.String(length=40), nullable=False),
+    sa.Column('timing', sa.String(length=12), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('discounts', sa.JSON(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_contract_lines_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_contract_lines_product_id_products'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['version_id'], ['contract_versions.id'], name=op.f('fk_contract_lines_version_id_contract_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contract_lines')),
+    sa.UniqueConstraint('version_id', 'line_key', name=op.f('uq_contract_lines_version_id_line_key'))
+    )
+    with op.batch_alter_table('contract_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contract_lines_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_lines_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contract_lines_version_id'), ['version_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('contract_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_lines_version_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_lines_product_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_lines_organization_id'))
+
+    op.drop_table('contract_lines')
+    with op.batch_alter_table('contract_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_versions_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_versions_contract_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_versions_amendment_id'))
+
+    op.drop_table('contract_versions')
+    with op.batch_alter_table('contract_transitions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_transitions_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_transitions_contract_id'))
+
+    op.drop_table('contract_transitions')
+    with op.batch_alter_table('contract_amendments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_amendments_status'))
+        batch_op.drop_index(batch_op.f('ix_contract_amendments_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_amendments_effective_date'))
+        batch_op.drop_index(batch_op.f('ix_contract_amendments_contract_id'))
+
+    op.drop_table('contract_amendments')
     with op.batch_alter_table('customer_contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_contacts_organization_id'))
         batch_op.drop_index(batch_op.f('ix_customer_contacts_customer_id'))
 
     op.drop_table('customer_contacts')
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contracts_template_version_id'))
+        batch_op.drop_index(batch_op.f('ix_contracts_status'))
+        batch_op.drop_index(batch_op.f('ix_contracts_pricelist_id'))
+        batch_op.drop_index(batch_op.f('ix_contracts_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_contracts_customer_id'))
+
+    op.drop_table('contracts')
     with op.batch_alter_table('pricelist_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pricelist_entries_product_id'))
         batch_op.drop_index(batch_op.f('ix_pricelist_entries_pricelist_id'))
@@ -254,6 +443,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customers_organization_id'))
 
     op.drop_table('customers')
+    with op.batch_alter_table('contract_template_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_template_versions_template_id'))
+        batch_op.drop_index(batch_op.f('ix_contract_template_versions_organization_id'))
+
+    op.drop_table('contract_template_versions')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
@@ -271,6 +465,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_expires_at'))
 
     op.drop_table('idempotency_records')
+    with op.batch_alter_table('contract_templates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contract_templates_organization_id'))
+
+    op.drop_table('contract_templates')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_organization_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_occurred_at'))

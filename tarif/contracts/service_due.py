@@ -1,0 +1,134 @@
+"""What the clock brings about, as of a date: the billing run's (or `tarif amendments apply-due`).
+
+For every running contract, in this order: scheduled amendments whose date is reached are
+applied, a pending contract whose activation condition is met activates, auto-renewals reached
+are recorded, and a contract whose end date is reached is terminated. Never reads wall time:
+everything is decided as of the date passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from tarif.audit.service import record, snapshot
+from tarif.context import Ctx
+from tarif.contracts import service_store as store
+from tarif.contracts.amendments import ContractVersion as CoreVersion
+from tarif.contracts.changes import Terminate
+from tarif.contracts.dates import last_day
+from tarif.contracts.lifecycle import Action
+from tarif.contracts.model import ContractStatus
+from tarif.contracts.models import Contract
+from tarif.contracts.service_amendments import apply_due_amendments
+from tarif.contracts.service_lifecycle import activate_when_due, apply_step
+from tarif.contracts.term import renewal_dates
+from tarif.tenancy.rules import Permission
+
+RUNNING = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
+
+
+@dataclass
+class DueSummary:
+    as_of: date
+    amendments_applied: list[str] = field(default_factory=list)  # "C-1: amd_…"
+    renewals: list[str] = field(default_factory=list)  # "C-1: 2027-01-01"
+    activated: list[str] = field(default_factory=list)  # references
+    terminated: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"as of {self.as_of.isoformat()}: {len(self.amendments_applied)} amendment(s) "
+            f"applied, {len(self.renewals)} renewal(s), {len(self.activated)} activated, "
+            f"{len(self.terminated)} terminated"
+        )
+
+
+def apply_due(
+    ctx: Ctx, *, as_of: date, progress: Callable[[int, int], None] | None = None
+) -> DueSummary:
+    """Brings every running contract up to `as_of`; `progress(done, total)` after each one."""
+    ctx.require(Permission.WRITE_BILLING)
+    summary = DueSummary(as_of)
+    contracts = store.contracts_in(ctx, RUNNING)
+    for done, contract in enumerate(contracts, start=1):
+        _bring_up_to(ctx, contract, as_of, summary)
+        if progress is not None:
+            progress(done, len(contracts))
+    return summary
+
+
+def _bring_up_to(ctx: Ctx, contract: Contract, as_of: date, summary: DueSummary) -> None:
+    for row in apply_due_amendments(ctx, contract, as_of):
+        summary.amendments_applied.append(f"{contract.reference}: {row.id}")
+    if activate_when_due(ctx, contract, as_of):
+        summary.activated.append(contract.reference)
+    versions = store.versions_of(ctx, contract)
+    if contract.status in (ContractStatus.ACTIVE.value, ContractStatus.SUSPENDED.value):
+        for day in _record_renewals(ctx, contract, versions, as_of):
+            summary.renewals.append(f"{contract.reference}: {day.isoformat()}")
+    if _terminate_when_ended(ctx, contract, versions, as_of):
+        summary.terminated.append(contract.reference)
+
+
+def _renewals(versions: list[CoreVersion], after: date, until: date) -> list[date]:
+    """Renewal days in `(after, until]`, each read from the version in force on that day."""
+    days: list[date] = []
+    for index, version in enumerate(versions):
+        next_from = versions[index + 1].effective_from if index + 1 < len(versions) else None
+        window_end = until if next_from is None else min(until, last_day(next_from))
+        window_start = max(after, last_day(version.effective_from))
+        if window_end > window_start:
+            days += renewal_dates(version.terms, window_start, window_end)
+    return sorted(set(days))
+
+
+def _record_renewals(
+    ctx: Ctx, contract: Contract, versions: list[CoreVersion], as_of: date
+) -> list[date]:
+    after = contract.last_renewed_on or versions[0].terms.start_date
+    days = _renewals(versions, after, as_of)
+    if not days:
+        return []
+    before = snapshot(contract)
+    contract.renewal_count += len(days)
+    contract.last_renewed_on = days[-1]
+    contract.updated_at = ctx.clock.now()
+    ctx.session.flush()
+    after_snapshot = snapshot(contract) | {"renewed_on": [d.isoformat() for d in days]}
+    record(ctx, "renew", "contract", contract.id, before, after_snapshot)
+    return days
+
+
+def _terminate_when_ended(
+    ctx: Ctx, contract: Contract, versions: list[CoreVersion], as_of: date
+) -> bool:
+    if contract.status not in {s.value for s in RUNNING}:
+        return False
+    terms = store.version_on(versions, as_of).terms
+    if terms.end_date is None or terms.end_date > as_of:
+        return False
+    # The terminating amendment, when there is one, says who decided it and why.
+    decided = next(
+        (
+            v.amendment
+            for v in versions
+            if v.amendment is not None
+            and v.effective_from == terms.end_date
+            and any(isinstance(c, Terminate) for c in v.amendment.changes)
+        ),
+        None,
+    )
+    rows = {row.id: row for row in store.amendment_rows(ctx, contract.id)}
+    lifecycle = store.lifecycle_of(ctx, contract)
+    on = max([terms.end_date, *(t.on for t in lifecycle.transitions)])
+    step = lifecycle.apply(
+        Action.TERMINATE,
+        on=on,
+        actor=decided.author if decided else ctx.actor.label,
+        reason=decided.reason if decided else "end date reached",
+        forced=rows[decided.id].notice_overridden if decided else False,
+    )
+    apply_step(ctx, contract, step, audit_action="terminated")
+    return True

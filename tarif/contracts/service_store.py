@@ -1,0 +1,296 @@
+"""Rows ↔ core values: loading a contract's versions, amendments and lifecycle, saving them back.
+
+No business rule lives here: the core decides, this module reads and writes what it decided.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete
+
+from tarif.audit.service import snapshot
+from tarif.context import Ctx
+from tarif.contracts.amendments import Amendment, AmendmentStatus, as_of
+from tarif.contracts.amendments import ContractVersion as CoreVersion
+from tarif.contracts.codec import decode_changes, decode_terms, encode_discount, encode_terms
+from tarif.contracts.lifecycle import Action, Lifecycle, Transition
+from tarif.contracts.model import ContractStatus, ContractTerms
+from tarif.contracts.models import (
+    Contract,
+    ContractAmendment,
+    ContractLineRow,
+    ContractTransition,
+    ContractVersion,
+)
+from tarif.db.repository import get_scoped, scoped
+from tarif.errors import InvalidInput, NotFound
+from tarif.ids import new_id
+from tarif.tenancy.models import Organization
+
+
+def today(ctx: Ctx) -> date:
+    """Today in the organization's time zone, from the injected clock."""
+    org = ctx.session.get(Organization, ctx.organization_id)
+    zone = org.timezone if org is not None else "UTC"
+    try:
+        return ctx.clock.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return ctx.clock.now().date()
+
+
+def searchable(value: str) -> bool:
+    # PostgreSQL text cannot hold NUL: such an id matches nothing and must not reach it.
+    return "\x00" not in value
+
+
+def load_contract(ctx: Ctx, contract_id: str, *, for_update: bool = False) -> Contract:
+    if not searchable(contract_id):
+        raise NotFound(f"contract '{contract_id}' not found")
+    if for_update:
+        # Serializes writes to one contract (PostgreSQL), so two amendments cannot both pass
+        # the conflict check against the same scheduled ones.
+        stmt = scoped(Contract, ctx.organization_id).where(Contract.id == contract_id)
+        row = ctx.session.scalars(stmt.with_for_update()).one_or_none()
+        if row is None:
+            raise NotFound(f"contract '{contract_id}' not found")
+        return row
+    contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
+    return contract
+
+
+def status_of(contract: Contract) -> ContractStatus:
+    return ContractStatus(contract.status)
+
+
+# --- amendments --------------------------------------------------------------------------------
+
+
+def amendment_rows(ctx: Ctx, contract_id: str) -> list[ContractAmendment]:
+    stmt = scoped(ContractAmendment, ctx.organization_id).where(
+        ContractAmendment.contract_id == contract_id
+    )
+    return list(ctx.session.scalars(stmt.order_by(ContractAmendment.sequence)))
+
+
+def to_amendment(row: ContractAmendment) -> Amendment:
+    return Amendment(
+        id=row.id,
+        sequence=row.sequence,
+        effective_date=row.effective_date,
+        reason=row.reason,
+        author=row.author,
+        changes=decode_changes(row.changes),
+        status=AmendmentStatus(row.status),
+        signed_document=row.signed_document_ref,
+    )
+
+
+def set_amendment_status(ctx: Ctx, row: ContractAmendment, status: AmendmentStatus) -> None:
+    row.status = status.value
+    now = ctx.clock.now()
+    if status is AmendmentStatus.SCHEDULED:
+        row.scheduled_at = now
+    elif status is AmendmentStatus.APPLIED:
+        row.scheduled_at = row.scheduled_at or now
+        row.applied_at = now
+    elif status is AmendmentStatus.CANCELLED:
+        row.cancelled_at = now
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+def version_rows(ctx: Ctx, contract_id: str) -> list[ContractVersion]:
+    stmt = scoped(ContractVersion, ctx.organization_id).where(
+        ContractVersion.contract_id == contract_id
+    )
+    return list(ctx.session.scalars(stmt.order_by(ContractVersion.number)))
+
+
+def versions_of(ctx: Ctx, contract: Contract) -> list[CoreVersion]:
+    """The stored versions as core values, each with its amendment's current status."""
+    amendments = {row.id: to_amendment(row) for row in amendment_rows(ctx, contract.id)}
+    return [
+        CoreVersion(
+            number=row.number,
+            effective_from=row.effective_from,
+            terms=decode_terms(row.terms),
+            amendment=amendments.get(row.amendment_id) if row.amendment_id else None,
+        )
+        for row in version_rows(ctx, contract.id)
+    ]
+
+
+def original_terms(ctx: Ctx, contract: Contract) -> ContractTerms:
+    return versions_of(ctx, contract)[0].terms
+
+
+def version_on(versions: list[CoreVersion], day: date) -> CoreVersion:
+    """The version in force on `day`, the first one before the contract starts."""
+    return as_of(versions, day) or versions[0]
+
+
+def _line_rows(ctx: Ctx, version_id: str, terms: ContractTerms) -> list[ContractLineRow]:
+    return [
+        ContractLineRow(
+            id=new_id("ctl"),
+            organization_id=ctx.organization_id,
+            version_id=version_id,
+            line_key=line.line_key,
+            product_id=line.product_id,
+            kind=line.kind.value,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            price_source=line.price_source.value,
+            periodicity=str(line.periodicity),
+            timing=line.timing.value,
+            start_date=line.start,
+            end_date=line.end,
+            discounts=[encode_discount(d) for d in line.discounts],
+        )
+        for line in terms.lines
+    ]
+
+
+def add_version_row(ctx: Ctx, contract: Contract, version: CoreVersion) -> ContractVersion:
+    row = ContractVersion(
+        id=new_id("ctv"),
+        organization_id=ctx.organization_id,
+        contract_id=contract.id,
+        number=version.number,
+        effective_from=version.effective_from,
+        terms=encode_terms(version.terms),
+        amendment_id=version.amendment.id if version.amendment else None,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()  # lines refer to it, and the unit of work does not know the order
+    ctx.session.add_all(_line_rows(ctx, row.id, version.terms))
+    return row
+
+
+def replace_draft_terms(ctx: Ctx, contract: Contract, terms: ContractTerms) -> None:
+    """A draft is edited in place: version 1 takes the new terms and lines."""
+    row = version_rows(ctx, contract.id)[0]
+    row.terms = encode_terms(terms)
+    row.effective_from = terms.start_date
+    ctx.session.execute(delete(ContractLineRow).where(ContractLineRow.version_id == row.id))
+    ctx.session.add_all(_line_rows(ctx, row.id, terms))
+    mirror_header(contract, terms)
+
+
+def mirror_header(contract: Contract, terms: ContractTerms) -> None:
+    """The row repeats what lists filter on, from the latest terms."""
+    contract.customer_id = terms.customer_id
+    contract.reference = terms.reference
+    contract.currency = terms.currency
+    contract.pricelist_id = terms.pricelist_id
+
+
+def save_versions(ctx: Ctx, contract: Contract, versions: list[CoreVersion]) -> None:
+    """Stores the versions the core computed: rows already equal are kept untouched (applied
+    history never changes), the rest are replaced."""
+    rows = version_rows(ctx, contract.id)
+    kept = 0
+    for row, version in zip(rows, versions, strict=False):
+        same = (
+            row.effective_from == version.effective_from
+            and row.amendment_id == (version.amendment.id if version.amendment else None)
+            and row.terms == encode_terms(version.terms)
+        )
+        if not same:
+            break
+        kept += 1
+    stale = [row.id for row in rows[kept:]]
+    if stale:
+        ctx.session.execute(delete(ContractLineRow).where(ContractLineRow.version_id.in_(stale)))
+        ctx.session.execute(delete(ContractVersion).where(ContractVersion.id.in_(stale)))
+        ctx.session.flush()
+    for version in versions[kept:]:
+        add_version_row(ctx, contract, version)
+    mirror_header(contract, versions[-1].terms)
+    contract.updated_at = ctx.clock.now()
+    ctx.session.flush()
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+
+
+def transition_rows(ctx: Ctx, contract_id: str) -> list[ContractTransition]:
+    stmt = scoped(ContractTransition, ctx.organization_id).where(
+        ContractTransition.contract_id == contract_id
+    )
+    return list(ctx.session.scalars(stmt.order_by(ContractTransition.id)))
+
+
+def lifecycle_of(ctx: Ctx, contract: Contract) -> Lifecycle:
+    return Lifecycle(
+        tuple(
+            Transition(
+                action=Action(row.action),
+                from_status=ContractStatus(row.from_status),
+                to_status=ContractStatus(row.to_status),
+                on=row.effective_date,
+                actor=row.actor,
+                reason=row.reason,
+                forced=row.forced,
+            )
+            for row in transition_rows(ctx, contract.id)
+        )
+    )
+
+
+def record_transition(ctx: Ctx, contract: Contract, lifecycle: Lifecycle) -> ContractTransition:
+    """Stores the lifecycle's newest transition and the contract's new status."""
+    last = lifecycle.transitions[-1]
+    row = ContractTransition(
+        id=new_id("ctt"),
+        organization_id=ctx.organization_id,
+        contract_id=contract.id,
+        action=last.action.value,
+        from_status=last.from_status.value,
+        to_status=last.to_status.value,
+        effective_date=last.on,
+        recorded_at=ctx.clock.now(),
+        actor=last.actor,
+        forced=last.forced,
+        reason=last.reason,
+    )
+    ctx.session.add(row)
+    contract.status = last.to_status.value
+    contract.updated_at = ctx.clock.now()
+    ctx.session.flush()
+    return row
+
+
+def renamed(exc: InvalidInput, names: dict[str, str]) -> InvalidInput:
+    """The same problem with the core's field names turned into the caller's."""
+    errors = [replace(e, field=names.get(e.field, e.field)) for e in exc.errors]
+    detail = exc.detail
+    for old, new in names.items():
+        if detail.startswith(f"{old}:"):
+            detail = new + detail[len(old) :]
+    return type(exc)(detail, errors)
+
+
+def contract_snapshot(contract: Contract) -> dict[str, Any]:
+    return snapshot(contract)
+
+
+def scheduled_rows(ctx: Ctx, contract_id: str) -> list[ContractAmendment]:
+    return [
+        row
+        for row in amendment_rows(ctx, contract_id)
+        if row.status == AmendmentStatus.SCHEDULED.value
+    ]
+
+
+def contracts_in(ctx: Ctx, statuses: tuple[ContractStatus, ...]) -> list[Contract]:
+    stmt = scoped(Contract, ctx.organization_id).where(
+        Contract.status.in_([s.value for s in statuses])
+    )
+    return list(ctx.session.scalars(stmt.order_by(Contract.id)))

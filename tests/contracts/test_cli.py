@@ -1,0 +1,227 @@
+"""`tarif contracts|amendments|templates …` through Typer's CliRunner on the test database.
+
+The command's clock is pinned to the tests' 15 Jan 2026 (09:30 UTC).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from tarif.cli.main import app
+from tarif.clock import FixedClock
+from tarif.context import Ctx
+from tests.conftest import START, Tenant
+from tests.contracts.conftest import World, build_world
+
+
+@pytest.fixture
+def shop(ctx: Ctx) -> World:
+    world = build_world(ctx)
+    ctx.session.commit()
+    return world
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine, tenant: Tenant):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, [*args, "--org", tenant.id])
+
+    return invoke
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def as_json(result: Result) -> Any:
+    return json.loads(ok(result).stdout)
+
+
+def one_error_line(result: Result) -> str:
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def create(run: Any, shop: World, *extra: str) -> dict[str, Any]:
+    return as_json(  # type: ignore[no-any-return]
+        run(
+            "contracts", "create", "--customer", shop.customer.external_id,
+            "--reference", "C-CLI-1", "--start", "2026-01-01", "--line", "hosting",
+            *extra, "--json",
+        )
+    )  # fmt: skip
+
+
+def test_create_show_edit_and_run_a_contract(run: Any, shop: World) -> None:
+    created = create(run, shop, "--term-months", "12", "--renew-months", "12")
+    assert (created["status"], created["terms"]["initial_term_months"]) == ("draft", 12)
+    out = ok(run("contracts", "add-line", "C-CLI-1", "--product", "licence", "--quantity", "10"))
+    # 10 licences at the pricelist's 120.00.
+    assert out.stdout.strip() == "line licence added: 10 × 120"
+    listed = as_json(run("contracts", "list", "--status", "draft", "--json"))
+    assert [c["reference"] for c in listed] == ["C-CLI-1"]
+    assert "C-CLI-1" in ok(run("contracts", "show", "C-CLI-1")).stdout
+    submitted = ok(run("contracts", "submit", "C-CLI-1", "--date", "2026-01-05"))
+    assert submitted.stdout.strip() == "contract C-CLI-1 is pending"
+    ok(run("contracts", "activate", created["id"], "--date", "2026-01-10"))
+    ok(run("contracts", "suspend", "C-CLI-1", "--reason", "unpaid"))
+    ok(run("contracts", "resume", "C-CLI-1"))
+    steps = as_json(run("contracts", "transitions", "C-CLI-1", "--json"))
+    assert [(s["action"], s["effective_date"]) for s in steps] == [
+        ("submit", "2026-01-05"),
+        ("activate", "2026-01-10"),
+        ("suspend", "2026-01-15"),
+        ("resume", "2026-01-15"),
+    ]
+
+
+def test_bad_input_is_one_line_on_stderr(run: Any, shop: World) -> None:
+    line = one_error_line(
+        run(
+            "contracts", "create", "--customer", shop.customer.id, "--reference", "C-X",
+            "--start", "2026-02-01", "--end", "2026-01-31", "--currency", "USD",
+        )
+    )  # fmt: skip
+    assert "currency: the customer is billed in EUR, not USD" in line
+    assert "end_date: the contract would end (last day 2026-01-31)" in line
+    create(run, shop)
+    line = one_error_line(run("contracts", "activate", "C-CLI-1"))
+    assert line == ("error: cannot activate a contract that is draft; allowed from draft: submit")
+    assert (
+        one_error_line(run("contracts", "show", "C-NOPE")) == "error: contract 'C-NOPE' not found"
+    )
+    line = one_error_line(run("contracts", "show", "C-CLI-1", "--as-of", "15/01/2026"))
+    assert line == "error: --as-of: expected a date YYYY-MM-DD, got '15/01/2026'"
+
+
+def test_create_from_a_json_file_and_activation_on_signature(
+    run: Any, shop: World, tmp_path: Path
+) -> None:
+    file = tmp_path / "contract.json"
+    file.write_text(
+        json.dumps(
+            {
+                "customer_id": shop.customer.id,
+                "reference": "C-FILE",
+                "start_date": "2026-01-01",
+                "activation": {"condition": "on_signature"},
+                "lines": [{"product_id": shop.hosting.id, "quantity": "2"}],
+            }
+        )
+    )
+    ok(run("contracts", "create", "--file", str(file)))
+    ok(run("contracts", "submit", "C-FILE"))
+    out = ok(run("contracts", "sign", "C-FILE", "--date", "2026-01-15")).stdout
+    assert out.strip() == "contract C-FILE signed on 2026-01-15; it is active"
+    line = one_error_line(run("contracts", "record-payment", "C-FILE", "--date", "2026-02-01"))
+    assert "paid_on: 2026-02-01 is after today (2026-01-15)" in line
+
+
+def test_amendments_versions_and_apply_due(run: Any, shop: World) -> None:
+    contract = create(run, shop)
+    ok(run("contracts", "submit", "C-CLI-1"))
+    ok(run("contracts", "activate", "C-CLI-1"))
+    created = as_json(
+        run(
+            "amendments", "create", "C-CLI-1", "--effective", "2026-03-01",
+            "--reason", "upgrade", "--set-quantity", "hosting=3", "--json",
+        )
+    )  # fmt: skip
+    assert (created["status"], created["diff"]) == ("draft", ["line hosting: quantity 1 → 3"])
+    out = ok(run("amendments", "schedule", created["id"])).stdout
+    assert out.strip() == f"amendment {created['id']} scheduled, effective 2026-03-01"
+    line = one_error_line(
+        run(
+            "amendments", "create", "C-CLI-1", "--effective", "2026-03-01",
+            "--reason", "again", "--set-quantity", "hosting=4",
+        )
+    )  # fmt: skip
+    assert line.startswith(f"error: amendments {created['id']} and amd_")
+    assert line.endswith("both set the quantity of line hosting on 2026-03-01")
+    versions = ok(run("contracts", "versions", "C-CLI-1")).stdout
+    assert "version 2 from 2026-03-01" in versions
+    assert "line hosting: quantity 1 → 3" in versions
+    listed = as_json(run("amendments", "list", "--contract", contract["id"], "--json"))
+    assert [a["id"] for a in listed] == [created["id"]]
+    shown = as_json(run("contracts", "show", "C-CLI-1", "--as-of", "2026-03-01", "--json"))
+    assert shown["terms"]["lines"][0]["quantity"] == "3"
+    summary = ok(run("amendments", "apply-due", "--as-of", "2026-03-01")).stdout
+    assert f"applied: C-CLI-1: {created['id']}" in summary
+    assert summary.strip().endswith(
+        "as of 2026-03-01: 1 amendment(s) applied, 0 renewal(s), 0 activated, 0 terminated"
+    )
+    assert one_error_line(run("amendments", "cancel", created["id"])).startswith(
+        f"error: amendment {created['id']} (applied"
+    )
+
+
+def test_cancel_and_terminate(run: Any, shop: World) -> None:
+    create(run, shop)
+    ok(run("contracts", "submit", "C-CLI-1"))
+    ok(run("contracts", "activate", "C-CLI-1"))
+    draft = as_json(
+        run(
+            "amendments", "create", "C-CLI-1", "--effective", "2026-06-01",
+            "--reason", "drop", "--remove-line", "hosting", "--schedule", "--json",
+        )
+    )  # fmt: skip
+    assert draft["status"] == "scheduled"
+    ok(run("amendments", "cancel", draft["id"]))
+    listed = as_json(run("amendments", "list", "--status", "cancelled", "--json"))
+    assert [a["id"] for a in listed] == [draft["id"]]
+    out = ok(run("contracts", "terminate", "C-CLI-1", "--mode", "immediately")).stdout
+    assert out.strip() == "contract C-CLI-1 is terminated"
+
+
+def test_templates(run: Any, shop: World, tmp_path: Path) -> None:
+    file = tmp_path / "template.json"
+    file.write_text(
+        json.dumps(
+            {
+                "name": "Starter",
+                "parameters": [{"name": "start_date", "type": "date"}],
+                "lines": [{"line_key": "hosting", "product": "hosting", "kind": "recurring"}],
+            }
+        )
+    )
+    out = ok(run("templates", "create", "--file", str(file))).stdout
+    template_id = out.split()[1]
+    assert out.strip() == f"template {template_id} created: Starter (version 1)"
+    change = tmp_path / "change.json"
+    change.write_text(json.dumps({"name": "Starter 2026"}))
+    assert ok(run("templates", "update", template_id, "--file", str(change))).stdout.strip() == (
+        f"template {template_id} is now at version 2"
+    )
+    shown = as_json(run("templates", "show", template_id, "--version", "1", "--json"))
+    assert (shown["name"], shown["versions"]) == ("Starter", [1, 2])
+    assert [t["name"] for t in as_json(run("templates", "list", "--json"))] == ["Starter 2026"]
+    made = as_json(
+        run(
+            "templates", "instantiate", template_id, "--customer", shop.customer.id,
+            "--reference", "C-TPL", "--param", "start_date=2026-03-01", "--json",
+        )
+    )  # fmt: skip
+    assert made["terms"]["template"] == {"template_id": template_id, "version": 2}
+    assert made["terms"]["start_date"] == "2026-03-01"
+    line = one_error_line(
+        run(
+            "templates", "instantiate", template_id, "--customer", shop.customer.id,
+            "--reference", "C-TPL-2", "--param", "start_date",
+        )
+    )  # fmt: skip
+    assert line == "error: --param: expected NAME=VALUE, got 'start_date'"
