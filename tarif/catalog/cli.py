@@ -35,6 +35,7 @@ from tarif.cli.common import (
     print_record,
     print_table,
     say,
+    say_next_page,
     to_plain,
 )
 from tarif.context import Ctx
@@ -56,11 +57,6 @@ DryRunOption = typer.Option(False, "--dry-run", help="Check every row, save noth
 def _given(**options: Any) -> dict[str, Any]:
     """The options typed on the command line (None = not given; "" clears an optional field)."""
     return {k: v for k, v in options.items() if v is not None}
-
-
-def _more(has_more: bool, cursor: str | None) -> None:
-    if has_more:
-        say(f"more: --starting-after {cursor}")
 
 
 # --- products ----------------------------------------------------------------------------------
@@ -92,7 +88,7 @@ def list_products(
         print_json(rows)
         return
     print_table(rows, PRODUCT_COLUMNS_SHOWN)
-    _more(page.has_more, page.next_cursor)
+    say_next_page(page)
 
 
 @products_app.command("show")
@@ -304,7 +300,7 @@ def list_pricelists(
         print_json(rows)
         return
     print_table(rows, PRICELIST_COLUMNS_SHOWN)
-    _more(page.has_more, page.next_cursor)
+    say_next_page(page)
 
 
 @pricelists_app.command("show")

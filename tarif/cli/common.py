@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tarif.clock import SystemClock
 from tarif.config import Settings
 from tarif.context import Actor, Ctx
+from tarif.db.repository import Page
 from tarif.db.session import engine_for, session_factory
 from tarif.errors import TarifError
 from tarif.tenancy.models import Organization
@@ -142,3 +143,9 @@ def print_record(data: dict[str, Any]) -> None:
 def say(message: str) -> None:
     """A line on stdout that may quote user data: printed as is, never read as Rich markup."""
     console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def say_next_page(page: Page[Any]) -> None:
+    """After a table, how to ask for the next page (list commands share one cursor option)."""
+    if page.has_more:
+        say(f"more: --starting-after {page.next_cursor}")

@@ -16,6 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tarif.catalog import service as catalog
+from tarif.catalog.rules import price_text
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
@@ -27,6 +28,7 @@ from tarif.cli.common import (
     print_record,
     print_table,
     say,
+    say_next_page,
     to_plain,
 )
 from tarif.context import Ctx
@@ -77,11 +79,6 @@ def _json_file(file: Path) -> Any:
         fail(f"{file}: not a readable JSON file ({exc})")
 
 
-def _more(has_more: bool, cursor: str | None) -> None:
-    if has_more:
-        say(f"more: --starting-after {cursor}")
-
-
 def _contract_id(ctx: Ctx, contract: str) -> str:
     return service.find_contract(ctx, contract).id
 
@@ -129,7 +126,7 @@ def list_contracts(
         print_json(rows)
         return
     print_table(rows, CONTRACT_COLUMNS)
-    _more(page.has_more, page.next_cursor)
+    say_next_page(page)
 
 
 @contracts_app.command("show")
@@ -241,8 +238,10 @@ def add_line(
         data = parse(LineInput, {k: v for k, v in values.items() if v is not None})
         service.add_line(ctx, contract_id, data=data)
         ctx.session.commit()
-        line = service.show_contract(ctx, contract_id).terms.lines[-1]
-    say(f"line {line.line_key} added: {line.quantity} × {line.unit_price or 'usage'}")
+        terms = service.show_contract(ctx, contract_id).terms
+        line = terms.lines[-1]
+    price = "usage" if line.unit_price is None else price_text(line.unit_price, terms.currency)
+    say(f"line {line.line_key} added: {line.quantity} × {price}")
 
 
 def _transition(org: str | None, contract: str, body: dict[str, Any]) -> None:
@@ -497,7 +496,7 @@ def list_amendments(
         print_json(rows)
         return
     print_table(rows, AMENDMENT_COLUMNS)
-    _more(page.has_more, page.next_cursor)
+    say_next_page(page)
 
 
 @amendments_app.command("schedule")
@@ -585,7 +584,7 @@ def list_templates(
         print_json(rows)
         return
     print_table(rows, ["id", "name", "latest_version", "updated_at"])
-    _more(page.has_more, page.next_cursor)
+    say_next_page(page)
 
 
 @templates_app.command("show")

@@ -24,6 +24,7 @@ from tarif.cli.common import (
     print_record,
     print_table,
     say,
+    say_next_page,
     to_plain,
 )
 from tarif.context import Ctx
@@ -88,8 +89,7 @@ def list_customers(
         print_json(rows)
         return
     print_table(rows, LIST_COLUMNS)
-    if page.has_more:
-        say(f"more: --starting-after {page.next_cursor}")
+    say_next_page(page)
 
 
 @app.command("show")
