@@ -7,7 +7,11 @@ Pure. `apply_changes(terms, changes, effective)` returns the terms in force from
 - an added line starts on D unless it says later; it may not start before D;
 - terminating effective D ends the contract and its lines on D and stops renewal;
 - a discount given without a start is counted from D (or from the line's start if later).
-Every problem is reported at once (`changes.1.quantity`, then the resulting terms' own fields).
+Every problem is reported at once: the changes that cannot be made (`changes.1.line_key`), then
+the problems of the terms the others make.
+A problem of the resulting terms is named at the change that set the value when there is one (a
+quantity of 0 set by change 1 is `changes.1.quantity`, a line added by change 0 with a bad start
+is `changes.0.line.start`), else at the terms' own path (`lines.2.end`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tarif.contracts.model import (
     RenewalPolicy,
 )
 from tarif.contracts.rules import validate_terms
-from tarif.errors import ErrorCollector, InvalidInput
+from tarif.errors import ErrorCollector, FieldError, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -150,10 +154,42 @@ def apply_changes(
         except _Problem as problem:
             suffix = f".{problem.field}" if problem.field else ""
             errors.add(f"changes.{index}{suffix}", problem.message)
-    if not errors.errors:
-        errors.errors.extend(validate_terms(result))
+    # A change that could not be made is left out, so what the others made is still checked:
+    # one call names every problem.
+    errors.errors.extend(_at_changes(validate_terms(result), result, changes))
     if errors.errors:
         raise AmendmentRefused(_summary(errors), errors.errors)
+    return result
+
+
+_FIELDS_SET: dict[type, tuple[str, ...]] = {
+    ChangeQuantity: ("quantity",),
+    ChangePrice: ("unit_price",),
+    ChangePeriodicity: ("periodicity", "timing"),
+    ChangeDiscount: ("discounts",),
+}
+
+
+def _at_changes(
+    problems: list[FieldError], terms: ContractTerms, changes: Sequence[Change]
+) -> list[FieldError]:
+    """`lines.N.<field>` problems renamed to the change that set that field (the last one)."""
+    setters: dict[tuple[str, str], str] = {}
+    for index, change in enumerate(changes):
+        if isinstance(change, AddLine):
+            setters[(change.line.line_key, "")] = f"changes.{index}.line"
+        elif isinstance(change, LineChange):
+            for name in _FIELDS_SET[type(change)]:
+                setters[(change.line_key, name)] = f"changes.{index}"
+    result = []
+    for problem in problems:
+        parts = problem.field.split(".")
+        if parts[0] == "lines" and len(parts) > 2 and parts[1].isdigit():
+            key = terms.lines[int(parts[1])].line_key
+            head = setters.get((key, parts[2])) or setters.get((key, ""))
+            if head is not None:
+                problem = FieldError(".".join([head, *parts[2:]]), problem.message)
+        result.append(problem)
     return result
 
 

@@ -2,17 +2,23 @@
 
 Pure. Dates are shown as people read them: an end is the last day covered (the day before the
 half-open end), so moving the end from 1 Jan 2027 to 1 Jul 2027 reads
-`end date 2026-12-31 → 2027-06-30`. Lines are matched by their key.
+`end date 2026-12-31 → 2027-06-30`. Prices show at least the currency's minor unit (`399.00`,
+`0.0025`) whatever form they were stored in, so a price read back from the catalog (`399`) and
+one typed (`399.00`) read alike. Lines are matched by their key; an added line is named by its
+product's code, which the caller looks up (`product_codes`, id → code).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 
+from tarif.catalog.periodicity import Timing
+from tarif.catalog.rules import price_text
 from tarif.contracts.dates import last_day
-from tarif.contracts.model import ContractLine, ContractTerms
+from tarif.contracts.model import ContractLine, ContractTerms, LinePriceSource
+from tarif.money import UnknownCurrency
 
 
 def _day(value: date | None, empty: str = "none") -> str:
@@ -54,29 +60,47 @@ _CONTRACT_FIELDS: list[tuple[str, Callable[[ContractTerms], str]]] = [
 ]
 
 
-def _price(line: ContractLine) -> str:
+def _amount(value: Decimal, currency: str) -> str:
+    try:
+        return price_text(value, currency)
+    except UnknownCurrency:  # invalid terms are reported elsewhere; still say what changed
+        return f"{value:f}"
+
+
+def _price(line: ContractLine, currency: str) -> str:
     if line.unit_price is None:
         return "priced by usage"
-    return f"{line.unit_price:f} ({line.price_source.value})"
+    return _amount(line.unit_price, currency)
 
 
-_LINE_FIELDS: list[tuple[str, Callable[[ContractLine], str]]] = [
-    ("product", lambda x: x.product_id),
-    ("kind", lambda x: x.kind.value),
-    ("description", lambda x: _text(x.description)),
-    ("quantity", lambda x: _number(x.quantity)),
-    ("unit price", _price),
-    ("periodicity", lambda x: str(x.periodicity)),
-    ("timing", lambda x: x.timing.value),
-    ("start", lambda x: _day(x.start, "contract start")),
-    ("end date", lambda x: _end(x.end, "contract end")),
-    ("discounts", lambda x: "; ".join(str(d) for d in x.discounts) or "none"),
-    ("minimum commitment", lambda x: _text(x.minimum_commitment)),
+def _priced(line: ContractLine, currency: str) -> str:
+    if line.unit_price is None:
+        return _price(line, currency)
+    return f"{_price(line, currency)} ({line.price_source.value})"
+
+
+_LINE_FIELDS: list[tuple[str, Callable[[ContractLine, str], str]]] = [
+    ("product", lambda x, _: x.product_id),
+    ("kind", lambda x, _: x.kind.value),
+    ("description", lambda x, _: _text(x.description)),
+    ("quantity", lambda x, _: _number(x.quantity)),
+    ("unit price", _priced),
+    ("periodicity", lambda x, _: str(x.periodicity)),
+    ("timing", lambda x, _: x.timing.value),
+    ("start", lambda x, _: _day(x.start, "contract start")),
+    ("end date", lambda x, _: _end(x.end, "contract end")),
+    ("discounts", lambda x, _: "; ".join(str(d) for d in x.discounts) or "none"),
+    ("minimum commitment", lambda x, _: _text(x.minimum_commitment)),
 ]
 
 
-def diff(old: ContractTerms, new: ContractTerms) -> list[str]:
-    """What changed from `old` to `new`, e.g. `line hosting: quantity 1 → 3`."""
+def diff(
+    old: ContractTerms, new: ContractTerms, *, product_codes: Mapping[str, str] | None = None
+) -> list[str]:
+    """What changed from `old` to `new`, e.g. `line hosting: quantity 1 → 3`.
+
+    `product_codes` (product id → code) names added lines; an id without a code shows as is.
+    """
     changes = [
         f"{label} {before} → {after}"
         for label, show in _CONTRACT_FIELDS
@@ -92,24 +116,33 @@ def diff(old: ContractTerms, new: ContractTerms) -> list[str]:
         changes += [
             f"line {line.line_key}: {label} {before} → {after}"
             for label, show in _LINE_FIELDS
-            if (before := show(line)) != (after := show(counterpart))
+            if (before := show(line, old.currency)) != (after := show(counterpart, new.currency))
         ]
     changes += [
-        f"line {line.line_key}: added ({describe_line(line)})"
+        describe_added_line(line, new.currency, product_codes or {})
         for line in new.lines
         if line.line_key not in old_keys
     ]
     return changes
 
 
-def describe_line(line: ContractLine) -> str:
-    """One line summarised: `3 × product prd_hosting at 399.00 (override), monthly in_advance`."""
-    start = f", from {line.start.isoformat()}" if line.start else ""
+def describe_added_line(line: ContractLine, currency: str, product_codes: Mapping[str, str]) -> str:
+    """`line added: setup (one_off) 1 × 500.00 from 2026-03-01`: the product's code, then the
+    line key when it differs, the periodicity, quantity × price (flagged when an override) and
+    what differs from the usual (billed in arrears, its dates)."""
+    code = product_codes.get(line.product_id, line.product_id)
+    named = code if line.line_key == code else f"{code} as line {line.line_key}"
+    if line.unit_price is None:
+        amount = f"{_number(line.quantity)}, priced by usage"
+    else:
+        override = (
+            f" ({line.price_source.value})" if line.price_source is LinePriceSource.OVERRIDE else ""
+        )
+        amount = f"{_number(line.quantity)} × {_price(line, currency)}{override}"
+    arrears = ", billed in arrears" if line.timing is Timing.IN_ARREARS else ""
+    start = f" from {line.start.isoformat()}" if line.start else ""
     end = f", last day {last_day(line.end).isoformat()}" if line.end else ""
-    return (
-        f"{_number(line.quantity)} × product {line.product_id} at {_price(line)}, "
-        f"{line.periodicity} {line.timing.value}{start}{end}"
-    )
+    return f"line added: {named} ({line.periodicity}) {amount}{arrears}{start}{end}"
 
 
 def _metadata_diff(old: dict[str, str], new: dict[str, str]) -> list[str]:

@@ -14,6 +14,7 @@ from tarif.contracts import service_store as store
 from tarif.contracts.amendments import (
     Amendment,
     AmendmentStatus,
+    ContractVersion,
     amend,
     amendment_problems,
     apply_due,
@@ -27,7 +28,7 @@ from tarif.contracts.model import ContractStatus, ContractTerms
 from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.rules import raise_if_any
 from tarif.contracts.schemas import AmendmentCreate
-from tarif.contracts.service_inputs import Problems, changes_of
+from tarif.contracts.service_inputs import Problems, changes_of, without_consequences
 from tarif.contracts.service_lifecycle import last_invoiced_date, store_amendment
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -100,7 +101,9 @@ def _view(ctx: Ctx, row: ContractAmendment, contract: Contract) -> AmendmentView
     versions = store.versions_of(ctx, contract)
     for index, version in enumerate(versions):
         if version.amendment is not None and version.amendment.id == row.id and index:
-            return AmendmentView(row, amendment, diff(versions[index - 1].terms, version.terms))
+            return AmendmentView(
+                row, amendment, _diff(ctx, versions[index - 1].terms, version.terms)
+            )
     if amendment.status is AmendmentStatus.DRAFT:
         try:
             trial = amend(versions, replace(amendment, status=AmendmentStatus.SCHEDULED))
@@ -108,8 +111,14 @@ def _view(ctx: Ctx, row: ContractAmendment, contract: Contract) -> AmendmentView
             return AmendmentView(row, amendment, [])
         for index, version in enumerate(trial):
             if version.amendment is not None and version.amendment.id == row.id:
-                return AmendmentView(row, amendment, diff(trial[index - 1].terms, version.terms))
+                return AmendmentView(
+                    row, amendment, _diff(ctx, trial[index - 1].terms, version.terms)
+                )
     return AmendmentView(row, amendment, [])
+
+
+def _diff(ctx: Ctx, old: ContractTerms, new: ContractTerms) -> list[str]:
+    return diff(old, new, product_codes=cat.product_codes(ctx, [new]))
 
 
 def amendment_view(ctx: Ctx, amendment_id: str, *, contract_id: str | None = None) -> AmendmentView:
@@ -131,7 +140,7 @@ def create_amendment(ctx: Ctx, contract_id: str, *, data: AmendmentCreate) -> Co
     versions = store.versions_of(ctx, contract)
     terms = store.version_on(versions, data.effective_date).terms
     problems = Problems()
-    changes, added = changes_of(
+    changes, _added = changes_of(
         ctx, data.changes, terms=terms, effective=data.effective_date, problems=problems
     )
     amendment = Amendment(
@@ -143,22 +152,62 @@ def create_amendment(ctx: Ctx, contract_id: str, *, data: AmendmentCreate) -> Co
         changes=changes,
         signed_document=data.signed_document_ref or None,
     )
-    raise_if_any(problems.errors + amendment_problems(amendment), "The amendment is not valid")
-    _check_invoiced(ctx, contract, amendment)
     candidate = replace(amendment, status=AmendmentStatus.SCHEDULED)
-    # Named before any replay: a conflict reads better than what replaying it would break.
-    refuse_conflicts(
-        candidate, [store.to_amendment(r) for r in store.scheduled_rows(ctx, contract.id)]
-    )
-    trial = amend(versions, candidate)
-    product_problems = cat.line_product_problems(ctx, trial[-1].terms, added)
-    raise_if_any(
-        _at_changes(product_problems, trial[-1].terms, amendment), "The amendment is not valid"
-    )
+    input_problems = problems.errors + amendment_problems(amendment)
+    input_problems += _invoiced_problems(ctx, contract, amendment)
+    if not input_problems:
+        # Named before any replay: a conflict reads better than what replaying it would break.
+        scheduled = [store.to_amendment(r) for r in store.scheduled_rows(ctx, contract.id)]
+        refuse_conflicts(candidate, scheduled)
+    core_problems = _replay_problems(versions, candidate, input_ok=not input_problems)
+    product_problems = _product_problems(ctx, terms, amendment)
+    problems_found = _first_per_field(input_problems, core_problems, product_problems)
+    raise_if_any(without_consequences(problems_found), "The amendment is not valid")
     row = store_amendment(ctx, contract, amendment)
     if data.schedule:
         schedule_amendment(ctx, row.id)
     return row
+
+
+def _replay_problems(
+    versions: list[ContractVersion], candidate: Amendment, *, input_ok: bool
+) -> list[FieldError]:
+    """The core's problems with the amendment, checked even when the input has some so that
+    one call names them all; a refusal as a whole (409: applied history) waits for good input."""
+    try:
+        amend(versions, candidate)
+    except AmendmentRefused as refused:
+        return refused.errors
+    except Conflict:
+        if input_ok:
+            raise
+    return []
+
+
+def _product_problems(ctx: Ctx, terms: ContractTerms, amendment: Amendment) -> list[FieldError]:
+    """Added lines on a product unknown here, archived or of another kind, at their change."""
+    added = [c.line for c in amendment.changes if isinstance(c, AddLine)]
+    known = {line.line_key for line in terms.lines}
+    with_added = replace(
+        terms, lines=(*terms.lines, *(x for x in added if x.line_key not in known))
+    )
+    problems = cat.line_product_problems(ctx, with_added, {line.line_key for line in added})
+    return _at_changes(problems, with_added, amendment)
+
+
+def _first_per_field(*groups: list[FieldError]) -> list[FieldError]:
+    """Every problem once: a later one about a field already named (or a field inside or
+    around it, such as `changes.0` beside `changes.0.periodicity`) is the same problem seen
+    from another side, e.g. the core missing the periodicity the input could not read."""
+    kept: list[FieldError] = []
+    for problem in (p for group in groups for p in group):
+        if not any(_related(problem.field, k.field) for k in kept):
+            kept.append(problem)
+    return kept
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
 
 
 def _at_changes(
@@ -182,15 +231,17 @@ def _at_changes(
     return result
 
 
-def _check_invoiced(ctx: Ctx, contract: Contract, amendment: Amendment) -> None:
+def _invoiced_problems(ctx: Ctx, contract: Contract, amendment: Amendment) -> list[FieldError]:
     invoiced = last_invoiced_date(ctx, contract.id)
+    problems = []
     for index, change in enumerate(amendment.changes):
         if isinstance(change, ChangeTerm) and change.end_date is not None:
             problem = facts.invoiced_termination_problem(
                 change.end_date, invoiced, with_credit=False
             )
             if problem is not None:
-                raise InvalidInput.on(f"changes.{index}.end_date", problem.message)
+                problems.append(FieldError(f"changes.{index}.end_date", problem.message))
+    return problems
 
 
 def schedule_amendment(ctx: Ctx, amendment_id: str) -> ContractAmendment:

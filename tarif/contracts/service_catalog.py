@@ -108,6 +108,19 @@ def products(ctx: Ctx, product_ids: Iterable[str]) -> dict[str, Product]:
     return {p.id: p for p in ctx.session.scalars(stmt)}
 
 
+def product_name(product: Product | None) -> str:
+    """The default description of a line on this product (its English name, else French)."""
+    if product is None:
+        return ""
+    return product.name_en or product.name_fr or ""
+
+
+def product_codes(ctx: Ctx, terms: Iterable[ContractTerms]) -> dict[str, str]:
+    """Product id → code for every line of these terms (diffs name products by code)."""
+    found = products(ctx, (line.product_id for t in terms for line in t.lines))
+    return {product_id: product.code for product_id, product in found.items()}
+
+
 def line_product_problems(
     ctx: Ctx, terms: ContractTerms, line_keys: Iterable[str]
 ) -> list[FieldError]:
@@ -188,7 +201,7 @@ def unit_price(
 
 @dataclass
 class TemplateCatalog:
-    """The `templates.Catalog` the core's instantiation asks: product codes and prices."""
+    """The `templates.Catalog` the core's instantiation asks: product codes, names and prices."""
 
     ctx: Ctx
     pricelist_id: str | None
@@ -197,6 +210,9 @@ class TemplateCatalog:
     def product_id(self, code: str) -> str | None:
         product = catalog.find_product_by_code(self.ctx, code) if searchable(code) else None
         return product.id if product else None
+
+    def product_name(self, product_id: str) -> str:
+        return product_name(products(self.ctx, [product_id]).get(product_id))
 
     def unit_price(self, product_id: str, on: date) -> Decimal | None:
         return unit_price(

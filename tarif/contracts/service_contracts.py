@@ -40,6 +40,7 @@ from tarif.contracts.service_inputs import (
     periodicity_of,
     reprice,
     terms_of,
+    without_consequences,
 )
 from tarif.contracts.term import TermState, notice_deadline, term_as_of
 from tarif.customers.models import Customer
@@ -132,6 +133,7 @@ def contract_versions(ctx: Ctx, contract_id: str) -> list[VersionView]:
     """Every version with a readable diff of each step."""
     contract = store.load_contract(ctx, contract_id)
     versions = store.versions_of(ctx, contract)
+    codes = cat.product_codes(ctx, (v.terms for v in versions))
     return [
         VersionView(
             number=v.number,
@@ -139,7 +141,7 @@ def contract_versions(ctx: Ctx, contract_id: str) -> list[VersionView]:
             terms=v.terms,
             amendment=v.amendment,
             projected=v.projected,
-            changes=diff(versions[i - 1].terms, v.terms) if i else [],
+            changes=diff(versions[i - 1].terms, v.terms, product_codes=codes) if i else [],
         )
         for i, v in enumerate(versions)
     ]
@@ -225,19 +227,7 @@ def validate_new(
         for p in cat.line_product_problems(ctx, terms, line_keys)
         if p.field not in {q.field for q in problems}
     ]
-    raise_if_any(_without_consequences(problems), "The contract is not valid")
-
-
-def _without_consequences(problems: list[FieldError]) -> list[FieldError]:
-    """Drops what only follows from a reported unknown: no customer, so no default pricelist;
-    no product, so no price."""
-    fields = {p.field for p in problems}
-    noise = {
-        f"{f.removesuffix('product_id')}unit_price" for f in fields if f.endswith("product_id")
-    }
-    if "customer_id" in fields:
-        noise.add("pricelist_id")
-    return [p for p in problems if p.field not in noise]
+    raise_if_any(without_consequences(problems), "The contract is not valid")
 
 
 def store_new_contract(

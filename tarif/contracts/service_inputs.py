@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from tarif.catalog.models import Product
 from tarif.catalog.periodicity import (
     Periodicity,
     PeriodicityError,
@@ -75,6 +74,18 @@ class Problems:
 
     def add(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
+
+
+def without_consequences(problems: list[FieldError]) -> list[FieldError]:
+    """Drops what only follows from a reported unknown: no customer, so no default pricelist;
+    no product, so no price."""
+    fields = {p.field for p in problems}
+    noise = {
+        f"{f.removesuffix('product_id')}unit_price" for f in fields if f.endswith("product_id")
+    }
+    if "customer_id" in fields:
+        noise.add("pricelist_id")
+    return [p for p in problems if p.field not in noise]
 
 
 def end_of(last_day: date | None) -> date | None:
@@ -179,7 +190,7 @@ def line_of(
         price_source=source,
         periodicity=periodicity or default_periodicity(kind),
         timing=timing or default_timing(kind),
-        description=data.description or _product_name(product),
+        description=data.description or cat.product_name(product),
         start=start,
         end=end_of(data.end_date),
         discounts=tuple(discount_of(d) for d in data.discounts),
@@ -187,12 +198,6 @@ def line_of(
             data.minimum_commitment, f"{path}.minimum_commitment", problems
         ),
     )
-
-
-def _product_name(product: Product | None) -> str:
-    if product is None:
-        return ""
-    return product.name_en or product.name_fr or ""
 
 
 def terms_of(

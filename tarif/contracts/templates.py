@@ -6,8 +6,9 @@ contracts made from an earlier version never change, and each records the versio
 parameter's value: line quantities, prices, dates, products (a choice such as `hosting_plan`
 naming a product code), periodicities, and the contract's dates and initial term.
 
-A line without a unit price takes the pricelist's price on the line's start date, looked up
-through the `Catalog` the caller passes (the service loads it; tests use a dictionary).
+A line without a unit price takes the pricelist's price on the line's start date, and a line
+without a description its product's name, looked up through the `Catalog` the caller passes
+(the service loads it; tests use a dictionary).
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ class Catalog(Protocol):
     """What instantiation needs from the catalog, looked up beforehand by the caller."""
 
     def product_id(self, code: str) -> str | None: ...
+
+    def product_name(self, product_id: str) -> str: ...
 
     def unit_price(self, product_id: str, on: date) -> Decimal | None: ...
 
@@ -257,7 +260,8 @@ def _line(
         price_source=source,
         periodicity=sub.periodicity(line.periodicity, f"{path}.periodicity"),
         timing=line.timing,
-        description=line.description,
+        # As a contract made by hand: a line without a description shows its product's name.
+        description=line.description or (catalog.product_name(product_id) if product_id else ""),
         start=start,
         end=sub.optional_day(line.end, f"{path}.end"),
         discounts=line.discounts,

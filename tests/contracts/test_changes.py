@@ -212,7 +212,20 @@ def test_every_problem_of_an_amendment_is_reported() -> None:
     ]
 
 
-def test_the_resulting_terms_are_validated() -> None:
+def test_the_resulting_terms_are_validated_and_named_at_the_change_that_set_the_value() -> None:
     assert refusal([ChangeQuantity("hosting", Decimal(0))]) == [
-        ("lines.0.quantity", "must be greater than 0")
+        ("changes.0.quantity", "must be greater than 0")
+    ]
+    # Change 1 adds a line of quantity 0; change 2 gives hosting 150 % off.
+    too_much = Discount(DiscountKind.PERCENTAGE, Decimal(150), periods=3)
+    problems = refusal(
+        [
+            ChangeQuantity("hosting", Decimal(2)),
+            AddLine(setup_fee(quantity=Decimal(0))),
+            ChangeDiscount("hosting", (too_much,)),
+        ]
+    )
+    assert problems == [
+        ("changes.2.discounts.0.value", "a percentage must be between 0 and 100"),
+        ("changes.1.line.quantity", "must be greater than 0"),
     ]

@@ -71,8 +71,8 @@ def test_create_show_edit_and_run_a_contract(run: Any, shop: World) -> None:
     created = create(run, shop, "--term-months", "12", "--renew-months", "12")
     assert (created["status"], created["terms"]["initial_term_months"]) == ("draft", 12)
     out = ok(run("contracts", "add-line", "C-CLI-1", "--product", "licence", "--quantity", "10"))
-    # 10 licences at the pricelist's 120.00.
-    assert out.stdout.strip() == "line licence added: 10 × 120"
+    # 10 licences at the pricelist's 120.00, shown with the euro's two decimals.
+    assert out.stdout.strip() == "line licence added: 10 × 120.00"
     listed = as_json(run("contracts", "list", "--status", "draft", "--json"))
     assert [c["reference"] for c in listed] == ["C-CLI-1"]
     assert "C-CLI-1" in ok(run("contracts", "show", "C-CLI-1")).stdout

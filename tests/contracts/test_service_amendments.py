@@ -70,9 +70,10 @@ def test_a_scheduled_upgrade_takes_effect_on_its_date(world: World) -> None:
     )
     assert hosting_after.price_source is LinePriceSource.OVERRIDE
     [_, version_2] = service.contract_versions(world.ctx, contract.id)
+    # The pricelist's 399 comes back from the catalog as 399; EUR prices read with 2 decimals.
     assert version_2.changes == [
         "line hosting: quantity 1 → 3",
-        "line hosting: unit price 399 (pricelist) → 379.00 (override)",
+        "line hosting: unit price 399.00 (pricelist) → 379.00 (override)",
     ]
     assert service.apply_due(world.ctx, as_of=date(2026, 2, 28)).amendments_applied == []
     summary = service.apply_due(world.ctx, as_of=date(2026, 3, 1))
@@ -98,6 +99,34 @@ def test_an_amendment_whose_date_is_reached_is_applied_at_once(world: World) -> 
     assert row.status == "applied"
     licence = service.show_contract(world.ctx, contract.id).terms.line("licence")
     assert licence is not None and licence.quantity == Decimal(12)
+
+
+def test_one_call_reports_the_input_problems_and_the_cores_together(world: World) -> None:
+    contract = running(world)
+    with pytest.raises(InvalidInput) as refused:
+        amend(
+            world,
+            contract,
+            "2026-03-01",
+            {"type": "change_periodicity", "line_key": "hosting", "periodicity": "fortnightly"},
+            {"type": "change_quantity", "line_key": "licence", "quantity": "0"},
+            {"type": "add_line", "line": {"product_id": world.setup.id, "quantity": "0"}},
+            {"type": "add_line", "line": {"product_id": "prd_nope", "line_key": "extra"}},
+        )
+    # The unreadable periodicity and the unknown product are input problems, the quantities of
+    # 0 the core's (on the licence, and on the added set-up line); the core's own complaint
+    # about change 0 (no periodicity left to set) is the same problem, named once.
+    problems = {e.field: e.message for e in refused.value.errors}
+    assert set(problems) == {
+        "changes.0.periodicity",
+        "changes.1.quantity",
+        "changes.2.line.quantity",
+        "changes.3.line.product_id",
+    }
+    assert problems["changes.0.periodicity"].startswith("unknown periodicity 'fortnightly'")
+    assert problems["changes.1.quantity"] == "must be greater than 0"
+    assert problems["changes.2.line.quantity"] == "must be greater than 0"
+    assert problems["changes.3.line.product_id"] == "no product 'prd_nope' in this organization"
 
 
 def test_a_draft_amendment_changes_nothing_until_scheduled(world: World) -> None:
@@ -234,7 +263,7 @@ def test_a_new_pricelist_reprices_the_lines_priced_from_the_pricelist(world: Wor
     # Hosting takes 350.00; the licence is not in the new pricelist, so the default's 120.
     assert version_2.changes == [
         f"pricelist {world.pricelist.id} → {negotiated.id}",
-        "line hosting: unit price 399 (pricelist) → 350 (pricelist)",
+        "line hosting: unit price 399.00 (pricelist) → 350.00 (pricelist)",
     ]
     assert service.get_contract(world.ctx, contract.id).pricelist_id == negotiated.id
 
@@ -251,7 +280,7 @@ def test_a_new_pricelist_reprices_the_lines_priced_from_the_pricelist(world: Wor
         (
             "2026-02-01",
             {"type": "change_quantity", "line_key": "hosting", "quantity": "0"},
-            "lines.0.quantity",
+            "changes.0.quantity",
             "must be greater than 0",
         ),
         (

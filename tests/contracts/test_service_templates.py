@@ -74,6 +74,24 @@ def test_instantiating_makes_a_draft_that_records_the_template_version(world: Wo
     )
 
 
+def test_instantiated_lines_are_described_like_lines_of_a_contract_made_by_hand(
+    world: World,
+) -> None:
+    template_id = create(world)
+    from_template = instantiate(world, template_id, parameters={"start_date": "2026-03-01"})
+    by_hand = world.contract(
+        reference="C-H-1",
+        lines=[{"product_id": world.hosting.id}, {"product_id": world.licence.id}],
+    )
+    # Neither the template's lines nor the typed ones have a description: both take the
+    # product's name, "Hosting" and "Licence" (the test catalog names products after their code).
+    described = [
+        [line.description for line in service.show_contract(world.ctx, c).terms.lines]
+        for c in (from_template, by_hand.id)
+    ]
+    assert described == [["Hosting", "Licence"], ["Hosting", "Licence"]]
+
+
 def test_editing_a_template_makes_a_version_and_never_changes_contracts(world: World) -> None:
     template_id = create(world)
     first = instantiate(world, template_id, parameters={"start_date": "2026-03-01"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -53,9 +53,15 @@ class FakeCatalog:
         }
     )
     priced_from: date = date(2026, 1, 1)
+    names: dict[str, str] = field(
+        default_factory=lambda: {"prd_m": "Hosting M", "prd_lic": "Licence", "prd_setup": "Set-up"}
+    )
 
     def product_id(self, code: str) -> str | None:
         return self.ids.get(code)
+
+    def product_name(self, product_id: str) -> str:
+        return self.names.get(product_id, "")
 
     def unit_price(self, product_id: str, on: date) -> Decimal | None:
         return self.prices.get(product_id) if on >= self.priced_from else None
@@ -127,6 +133,14 @@ def test_instantiating_substitutes_every_parameter() -> None:
         LinePriceSource.OVERRIDE,
     )
     assert (setup.unit_price, setup.price_source) == (Decimal("500.00"), LinePriceSource.OVERRIDE)
+
+
+def test_a_line_without_a_description_takes_its_product_name() -> None:
+    described = replace(GROWTH.lines[2], description="One-time set-up")
+    template = replace(GROWTH, lines=(*GROWTH.lines[:2], described))
+    terms = make({"start_date": "2026-02-01"}, template)
+    # hosting (HOST-M → prd_m) and licence (LIC → prd_lic) have no description of their own.
+    assert [line.description for line in terms.lines] == ["Hosting M", "Licence", "One-time set-up"]
 
 
 def test_defaults_fill_the_parameters_not_given() -> None:

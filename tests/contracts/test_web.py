@@ -350,7 +350,7 @@ def test_a_draft_amendment_is_confirmed_from_the_contract_page(
     version = re.search(
         r'<tr data-kind="version" data-version="2".*?</tr>', admin.get(url).text, re.S
     )
-    assert version and "line hosting: unit price 399 (pricelist) → 379.00 (override)" in (
+    assert version and "line hosting: unit price 399.00 (pricelist) → 379.00 (override)" in (
         text_of(version.group(0))
     )
 
@@ -459,9 +459,10 @@ def test_a_template_is_created_then_instantiated_after_a_missing_parameter(
     contract_page = admin.get(done.headers["location"]).text
     assert 'data-contract-status="draft"' in contract_page
     lines = rows_of(contract_page, "contract-lines")
-    # 7 seats × 120.00 a year, and one hosting at 399.00 a month, from the pricelist
-    assert lines[0].startswith("licence licence 7 120,00 €")
-    assert lines[1].startswith("hosting hosting 1 399,00 €")
+    # 7 seats × 120.00 a year, and one hosting at 399.00 a month, from the pricelist; each
+    # line described by its product's name, as on a contract made by hand.
+    assert lines[0].startswith("licence licence · Licence 7 120,00 €")
+    assert lines[1].startswith("hosting hosting · Hosting 1 399,00 €")
     assert f'href="{template_url}?version=1"' in contract_page
 
 
@@ -621,8 +622,7 @@ def test_several_kinds_of_change_make_one_amendment_and_errors_land_in_their_fie
         "notice no notice → 2 months",
         "line hosting: periodicity monthly → quarterly",
         "line hosting: discounts none → 10% for 3 periods from 2026-03-01",
-        f"line licence: added (2 × product {world.licence.id} at 120 (pricelist), annual "
-        "in_advance, from 2026-03-01)",
+        "line added: licence (annual) 2 × 120.00 from 2026-03-01",
     ]
 
 
