@@ -1,0 +1,246 @@
+"""What a contract owes as of a day: charges and credits, line by line, period by period.
+
+The rule is a reconciliation, so billing twice never bills twice. For each line and each version
+of its terms, the days that *should* be billed by now (due periods, minus suspensions, cut to the
+line's dates and to the days that version was in force) are compared with the days already
+billed under that version (`already_billed`, the charges returned by earlier runs):
+
+- due days not billed yet → a charge (an *adjustment* when its period was already billed in
+  part, e.g. the new price after a mid-period upgrade);
+- billed days that should no longer be billed under that version (a later version took over, a
+  suspension, a termination) → a credit, prorated like the charge it cancels.
+
+In advance a period is due on its start; in arrears on its end (or on the line's end when that
+cuts it). So a mid-period change billed in advance gives a credit for the unused days of the old
+version and a charge for the remaining days of the new one; in arrears each version is billed for
+the days it was in force. Consecutive versions whose line terms are the same for billing count
+as one, so an amendment that changes something else does not credit and re-charge a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from tarif.billing.discounts import apply_discounts
+from tarif.billing.periods import Period, Ranges, Schedule, Slice, normalized, schedule_of, subtract
+from tarif.billing.proration import prorate
+from tarif.catalog.periodicity import Timing
+from tarif.contracts.amendments import ContractVersion
+from tarif.contracts.model import ContractLine, Discount, LinePriceSource
+
+
+class ChargeKind(StrEnum):
+    CHARGE = "charge"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One billable piece with its origin. `net` is full precision, negative for a credit."""
+
+    line_key: str
+    version: int
+    amendment_id: str | None
+    kind: ChargeKind
+    period: Period
+    full_period: Period
+    due_on: date
+    quantity: Decimal
+    unit_price: Decimal
+    price_source: LinePriceSource
+    gross: Decimal
+    discount_amount: Decimal
+    discounts: tuple[Discount, ...]
+    net: Decimal
+    adjustment: bool
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A run of consecutive versions in which a line's billing terms stayed the same."""
+
+    version: ContractVersion  # the first of the run: charges name it
+    line: ContractLine
+    schedule: Schedule  # with the line's end as the run's last version has it
+    in_force: Period | None  # the days the run bills; None when it bills none
+
+
+def charges_as_of(
+    versions: Sequence[ContractVersion],
+    as_of: date,
+    *,
+    already_billed: Iterable[Charge] = (),
+    suspensions: Iterable[Period] = (),
+    credit_on_termination: bool = True,
+) -> list[Charge]:
+    """The charges and credits due up to `as_of` that `already_billed` does not hold yet.
+
+    Versions effective after `as_of` are not known yet. Usage lines (no unit price) are priced
+    elsewhere and skipped. Suspended days are never billed (one-off lines are not suspended).
+    With `credit_on_termination` False, days billed in advance after the contract's end stay
+    billed.
+    """
+    known = [v for v in versions if v.effective_from <= as_of]
+    if not known:
+        return []
+    billed = list(already_billed)
+    paused = normalized(suspensions)
+    result: list[Charge] = []
+    for line_key, segments in _segments(known).items():
+        line_billed = [c for c in billed if c.line_key == line_key]
+        billed_anywhere = _coverage(line_billed)
+        ended_on = _termination_day(known[-1], line_key)
+        for segment in segments:
+            have = _coverage(c for c in line_billed if c.version == segment.version.number)
+            wanted = _wanted(segment, paused)
+            no_longer = subtract(have, wanted)
+            if not credit_on_termination and ended_on is not None:
+                no_longer = subtract(no_longer, [Period(ended_on, date.max)])
+            # Billed days past the line's (new) end are still sliced on the line's grid.
+            for piece in _slices(replace(segment.schedule, end=None), no_longer):
+                result.append(_charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True))
+            horizon = segment.schedule.full_period(as_of).end
+            candidates = _slices(segment.schedule, subtract(wanted, [Period(horizon, date.max)]))
+            due = [s.part for s in candidates if _due_on(segment.schedule, s, segment) <= as_of]
+            for piece in _slices(segment.schedule, subtract(due, have)):
+                adjustment = _overlaps(billed_anywhere, piece.full)
+                due_on = _due_on(segment.schedule, piece, segment)
+                result.append(_charge(segment, piece, ChargeKind.CHARGE, due_on, adjustment))
+    # A credit comes before the charge that replaces it.
+    result.sort(key=lambda c: (c.due_on, c.line_key, c.period.start, c.kind is ChargeKind.CHARGE))
+    return result
+
+
+def _billing_terms(version: ContractVersion, line: ContractLine) -> tuple[object, ...]:
+    terms = version.terms
+    return (
+        line.product_id,
+        line.kind,
+        line.quantity,
+        line.unit_price,
+        line.price_source,
+        line.periodicity,
+        line.timing,
+        line.discounts,
+        terms.line_start(line),
+        terms.billing_alignment,
+    )
+
+
+@dataclass
+class _Run:
+    first: ContractVersion
+    last: ContractVersion
+    line: ContractLine
+    since: date
+    until: date
+
+
+def _segments(known: Sequence[ContractVersion]) -> dict[str, list[_Segment]]:
+    runs: dict[str, list[_Run]] = {}
+    for index, version in enumerate(known):
+        until = known[index + 1].effective_from if index + 1 < len(known) else date.max
+        for line in version.terms.lines:
+            if line.unit_price is None:
+                continue
+            line_runs = runs.setdefault(line.line_key, [])
+            previous = line_runs[-1] if line_runs else None
+            if (
+                previous is not None
+                and previous.until == version.effective_from
+                and _billing_terms(previous.first, previous.line) == _billing_terms(version, line)
+            ):
+                previous.last, previous.line, previous.until = version, line, until
+                continue
+            line_runs.append(_Run(version, version, line, version.effective_from, until))
+    segments: dict[str, list[_Segment]] = {}
+    for line_key, line_runs in runs.items():
+        for run in line_runs:
+            schedule = schedule_of(run.last.terms, run.line)
+            low = max(run.since, schedule.start)
+            high = run.until if schedule.end is None else min(run.until, schedule.end)
+            in_force = Period(low, high) if low < high else None
+            segments.setdefault(line_key, []).append(
+                _Segment(run.first, run.line, schedule, in_force)
+            )
+    return segments
+
+
+def _termination_day(latest: ContractVersion, line_key: str) -> date | None:
+    """Where the line now ends (contract or line end); a removed line is a plan change."""
+    line = latest.terms.line(line_key)
+    if line is None:
+        return None
+    return latest.terms.line_end(line)
+
+
+def _wanted(segment: _Segment, paused: Ranges) -> Ranges:
+    if segment.in_force is None:
+        return ()
+    if segment.schedule.periodicity.is_one_off:
+        return (segment.in_force,)
+    return subtract([segment.in_force], paused)
+
+
+def _slices(schedule: Schedule, ranges: Iterable[Period]) -> list[Slice]:
+    return [piece for r in ranges for piece in schedule.slices(r.start, r.end)]
+
+
+def _due_on(schedule: Schedule, piece: Slice, segment: _Segment) -> date:
+    """In advance: the piece's start. In arrears: its full period's end, or the line's end."""
+    if segment.line.timing is Timing.IN_ADVANCE:
+        return piece.part.start
+    if schedule.end is not None and piece.part.end == schedule.end:
+        return piece.part.end
+    return piece.full.end
+
+
+def _coverage(charges: Iterable[Charge]) -> Ranges:
+    """The days billed, replaying charges and credits in the order they were issued."""
+    covered: Ranges = ()
+    for charge in charges:
+        if charge.kind is ChargeKind.CHARGE:
+            covered = normalized([*covered, charge.period])
+        else:
+            covered = subtract(covered, [charge.period])
+    return covered
+
+
+def _overlaps(ranges: Ranges, period: Period) -> bool:
+    return any(r.start < period.end and period.start < r.end for r in ranges)
+
+
+def _charge(
+    segment: _Segment, piece: Slice, kind: ChargeKind, due_on: date, adjustment: bool
+) -> Charge:
+    line = segment.line
+    if line.unit_price is None:  # pragma: no cover - usage lines never reach here
+        raise ValueError(f"line {line.line_key} has no unit price")
+    full_amount = line.quantity * line.unit_price
+    gross = prorate(full_amount, piece.part, piece.full)
+    outcome = apply_discounts(gross, line.discounts, segment.schedule, piece)
+    sign = Decimal(-1) if kind is ChargeKind.CREDIT else Decimal(1)
+    amendment = segment.version.amendment
+    return Charge(
+        line_key=line.line_key,
+        version=segment.version.number,
+        amendment_id=amendment.id if amendment is not None else None,
+        kind=kind,
+        period=piece.part,
+        full_period=piece.full,
+        due_on=due_on,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        price_source=line.price_source,
+        gross=sign * gross,
+        discount_amount=sign * outcome.amount_off,
+        discounts=outcome.applied,
+        net=sign * outcome.net,
+        adjustment=adjustment,
+        description=line.description,
+    )
