@@ -13,10 +13,18 @@ def include_routers(app: FastAPI) -> None:
     from tarif.contracts.web import router as contracts_web
     from tarif.customers.api import router as customers_api
     from tarif.customers.web import router as customers_web
+    from tarif.invoicing.api import router as invoicing_api
     from tarif.tenancy.api import router as tenancy_api
     from tarif.web.routes import router as web_shell
 
-    for router in (tenancy_api, audit_api, customers_api, catalog_api, contracts_api):
+    for router in (
+        tenancy_api,
+        audit_api,
+        customers_api,
+        catalog_api,
+        contracts_api,
+        invoicing_api,
+    ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
     app.include_router(customers_web)

@@ -10,6 +10,7 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.catalog.cli import pricelists_app, products_app
     from tarif.contracts.cli import amendments_app, contracts_app, templates_app
     from tarif.customers.cli import app as customers_cli
+    from tarif.invoicing.cli import bill_app, invoices_app
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
 
     app.add_typer(orgs_app, name="orgs", help="Organizations (tenants)")
@@ -22,3 +23,5 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(contracts_app, name="contracts", help="Contracts, their lines and lifecycle")
     app.add_typer(amendments_app, name="amendments", help="Contract amendments and due work")
     app.add_typer(templates_app, name="templates", help="Contract templates")
+    app.add_typer(bill_app, name="bill", help="Billing runs: draft invoices of what is due")
+    app.add_typer(invoices_app, name="invoices", help="Invoices: finalize, explain, payments")

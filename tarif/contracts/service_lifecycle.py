@@ -50,10 +50,12 @@ ONLY_FOR = {
 def last_invoiced_date(ctx: Ctx, contract_id: str) -> date | None:
     """The first day not invoiced yet of the contract (exclusive end of what was invoiced).
 
-    The invoicing hook: nothing is invoiced before invoices exist, so None for now.
+    None while no invoice line bills the contract.
     """
-    del ctx, contract_id
-    return None
+    # Imported here: invoicing builds on contracts, not the other way round.
+    from tarif.invoicing.service_invoices import last_invoiced_day
+
+    return last_invoiced_day(ctx, contract_id)
 
 
 def _admin_only(ctx: Ctx, what: str) -> None:

@@ -7,6 +7,7 @@ from tarif.catalog import models as catalog_models
 from tarif.contracts import models as contracts_models
 from tarif.customers import models as customers_models
 from tarif.db.base import Base
+from tarif.invoicing import models as invoicing_models
 from tarif.tenancy import models as tenancy_models
 
 CAPABILITY_MODELS = (
@@ -15,6 +16,7 @@ CAPABILITY_MODELS = (
     customers_models,
     catalog_models,
     contracts_models,
+    invoicing_models,
 )
 
 metadata = Base.metadata

@@ -41,6 +41,7 @@ VALUES = {
     "name": "Mallory",
     "price": "1.00",
     "reference": "mallory-1",
+    "amount": "1.00",
 }
 # Options a command needs to do something with the object it finds (without them it could stop
 # at a missing option before looking the object up).

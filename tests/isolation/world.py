@@ -83,6 +83,7 @@ CREATE_BODIES: dict[str, Body] = {
         "name": f"{mark} Starter",
         "parameters": [{"name": "start_date", "type": "date"}],
     },
+    "/v1/billing-runs": lambda mark: {"as_of": "2026-01-15"},
     "/v1/api-keys": lambda mark: {"name": f"{mark} key", "role": "read_only"},
     "/v1/users": lambda mark: {
         "email": f"{mark}-user@example.com",
@@ -195,9 +196,32 @@ def _submitted_contract(client: TestClient, side: Side) -> dict[str, str]:
     return {"contract_id": contract_id}
 
 
+def _running_contract(client: TestClient, side: Side) -> dict[str, str]:
+    """An active contract from today (15 Jan 2026), so that a billing run makes an invoice."""
+    body = side.fill(CREATE_BODIES["/v1/contracts"](new_mark(side.label)))
+    body["start_date"] = "2026-01-15"
+    side.ref("customer_id")  # before anything is written: the customer must exist already
+    made = client.post("/v1/contracts", json=body, headers=side.headers)
+    assert made.status_code == 201, made.text
+    contract_id = made.json()["id"]
+    for action in ("submit", "activate"):
+        moved = client.post(
+            f"/v1/contracts/{contract_id}/transitions",
+            json={"action": action},
+            headers=side.headers,
+        )
+        assert moved.status_code < 300, moved.text
+    return {}
+
+
 # Collections whose objects need a parent of their own, in some state, made first.
 PARENTS: dict[str, Callable[[TestClient, Side], dict[str, str]]] = {
     "/v1/contracts/{contract_id}/amendments": _submitted_contract,
+    "/v1/billing-runs": _running_contract,
+}
+# Objects a creation makes along with its own, by path parameter (a run makes invoices).
+MADE_ALONG: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
+    "/v1/billing-runs": lambda run: {"invoice_id": run["invoices"][0]["id"]},
 }
 
 
@@ -224,10 +248,10 @@ def build_side(client: TestClient, doc: Mapping[str, Any], label: str, tenant: T
             try:
                 values = {name: side.ref(name) for name in op.path_params}
                 body = _create_body(op, side, schemas)
+                if op.path in PARENTS:
+                    values |= PARENTS[op.path](client, side)
             except MissingReference:
                 continue
-            if op.path in PARENTS:
-                values |= PARENTS[op.path](client, side)
             response = client.post(op.url(values), json=body, headers=side.headers)
             assert response.status_code in (200, 201), (
                 f"tenant {label} could not create through {op}: {response.status_code} "
@@ -241,6 +265,7 @@ def build_side(client: TestClient, doc: Mapping[str, Any], label: str, tenant: T
             # The object's own key when the answer has it (or the body chose it), else its id.
             given = body.get(name) if isinstance(body, dict) else None
             side.ids[name] = str(created.get(name, given or created.get("id")))
+            side.ids |= MADE_ALONG.get(op.path, lambda _: {})(created)
             side.made_under[op.path] = values
             if op.path in PARENTS:
                 side.parents[name] = values

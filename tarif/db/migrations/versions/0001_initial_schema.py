@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:12:48.674515
+Create Date: 2026-11-25 14:54:27.959201
 """
 
 from __future__ import annotations
@@ -81,6 +81,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('billing_runs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('invoices_created', sa.Integer(), nullable=False),
+    sa.Column('lines_created', sa.Integer(), nullable=False),
+    sa.Column('conflicts', sa.Integer(), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('started_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_billing_runs_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_runs'))
+    )
+    with op.batch_alter_table('billing_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_billing_runs_as_of'), ['as_of'], unique=False)
+        batch_op.create_index(batch_op.f('ix_billing_runs_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('contract_templates',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -111,6 +129,19 @@ def upgrade() -> None:
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_records_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_idempotency_records_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('number_sequences',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('series', sa.String(length=20), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('next_value', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_number_sequences_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_number_sequences')),
+    sa.UniqueConstraint('organization_id', 'series', 'year', name=op.f('uq_number_sequences_organization_id_series_year'))
+    )
+    with op.batch_alter_table('number_sequences', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_number_sequences_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('pricelists',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -344,6 +375,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contract_transitions_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contract_transitions_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('invoices',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=True),
+    sa.Column('billing_run_id', sa.String(length=40), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('billing_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('series', sa.String(length=20), nullable=False),
+    sa.Column('number', sa.String(length=60), nullable=True),
+    sa.Column('issue_date', sa.Date(), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('tax_treatment', sa.String(length=20), nullable=False),
+    sa.Column('net_total', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('vat_total', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('gross_total', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('vat_breakdown', sa.JSON(), nullable=False),
+    sa.Column('amount_paid', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('finalized_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['billing_run_id'], ['billing_runs.id'], name=op.f('fk_invoices_billing_run_id_billing_runs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_invoices_contract_id_contracts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_invoices_customer_id_customers'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoices_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
+    sa.UniqueConstraint('organization_id', 'series', 'number', name=op.f('uq_invoices_organization_id_series_number'))
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoices_billing_date'), ['billing_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_billing_run_id'), ['billing_run_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
+
     op.create_table('contract_versions',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('contract_id', sa.String(length=40), nullable=False),
@@ -363,6 +432,62 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contract_versions_amendment_id'), ['amendment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contract_versions_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contract_versions_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('invoice_lines',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('invoice_id', sa.String(length=40), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('contract_version', sa.Integer(), nullable=False),
+    sa.Column('line_key', sa.String(length=60), nullable=False),
+    sa.Column('product_id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('adjustment', sa.Boolean(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('full_period_start', sa.Date(), nullable=False),
+    sa.Column('full_period_end', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('quantity', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('unit_price', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('exact_net', sa.String(length=80), nullable=False),
+    sa.Column('discount_amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('net_amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('vat_rate', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('vat_category', sa.String(length=20), nullable=False),
+    sa.Column('price_source', sa.String(length=12), nullable=False),
+    sa.Column('discounts', sa.JSON(), nullable=False),
+    sa.Column('amendment_id', sa.String(length=40), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_invoice_lines_contract_id_contracts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoice_lines_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_invoice_lines_product_id_products'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_lines')),
+    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'contract_version', 'period_start', 'period_end', 'kind', 'adjustment', name='uq_invoice_lines_billed_once')
+    )
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_lines_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_product_id'), ['product_id'], unique=False)
+
+    op.create_table('invoice_payments',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('invoice_id', sa.String(length=40), nullable=False),
+    sa.Column('amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=False),
+    sa.Column('reference', sa.String(length=200), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_payments_invoice_id_invoices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoice_payments_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_payments'))
+    )
+    with op.batch_alter_table('invoice_payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_payments_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_payments_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('contract_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -401,12 +526,33 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_lines_organization_id'))
 
     op.drop_table('contract_lines')
+    with op.batch_alter_table('invoice_payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_payments_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_payments_invoice_id'))
+
+    op.drop_table('invoice_payments')
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_product_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_contract_id'))
+
+    op.drop_table('invoice_lines')
     with op.batch_alter_table('contract_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_versions_organization_id'))
         batch_op.drop_index(batch_op.f('ix_contract_versions_contract_id'))
         batch_op.drop_index(batch_op.f('ix_contract_versions_amendment_id'))
 
     op.drop_table('contract_versions')
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoices_status'))
+        batch_op.drop_index(batch_op.f('ix_invoices_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_invoices_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_invoices_contract_id'))
+        batch_op.drop_index(batch_op.f('ix_invoices_billing_run_id'))
+        batch_op.drop_index(batch_op.f('ix_invoices_billing_date'))
+
+    op.drop_table('invoices')
     with op.batch_alter_table('contract_transitions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_transitions_organization_id'))
         batch_op.drop_index(batch_op.f('ix_contract_transitions_contract_id'))
@@ -460,6 +606,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pricelists_organization_id'))
 
     op.drop_table('pricelists')
+    with op.batch_alter_table('number_sequences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_number_sequences_organization_id'))
+
+    op.drop_table('number_sequences')
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_organization_id'))
         batch_op.drop_index(batch_op.f('ix_idempotency_records_expires_at'))
@@ -469,6 +619,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_templates_organization_id'))
 
     op.drop_table('contract_templates')
+    with op.batch_alter_table('billing_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_billing_runs_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_billing_runs_as_of'))
+
+    op.drop_table('billing_runs')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_organization_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_occurred_at'))

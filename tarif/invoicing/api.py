@@ -1,0 +1,121 @@
+"""REST routes of invoicing: `/v1/billing-runs`, `/v1/invoices…`, a customer's upcoming invoice."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from tarif.api.deps import CtxDep, PageDep
+from tarif.api.schemas import ListResponse
+from tarif.context import Ctx
+from tarif.errors import NotFound
+from tarif.invoicing import service
+from tarif.invoicing.models import Invoice
+from tarif.invoicing.schemas import (
+    BillingRunCreate,
+    BillingRunRead,
+    BillingRunResult,
+    ExplanationRead,
+    InvoicePreview,
+    InvoiceRead,
+    PaymentCreate,
+    PaymentRead,
+)
+
+router = APIRouter(tags=["invoicing"])
+
+
+def _read(ctx: Ctx, invoice: Invoice) -> InvoiceRead:
+    lines = service.invoice_lines(ctx, invoice.id)
+    return InvoiceRead.of(invoice, lines, service.is_overdue(ctx, invoice))
+
+
+@router.post("/billing-runs", response_model=BillingRunResult, status_code=status.HTTP_201_CREATED)
+def create_billing_run(body: BillingRunCreate, ctx: CtxDep) -> BillingRunResult:
+    """Invoices everything due up to `as_of` as drafts; `dry_run` returns them, writing nothing."""
+    outcome = service.run_billing(ctx, body.as_of, dry_run=body.dry_run)
+    ctx.session.commit()
+    run = BillingRunRead.of(outcome.run) if outcome.run is not None else None
+    return BillingRunResult(
+        id=run.id if run else None,
+        as_of=outcome.as_of,
+        dry_run=outcome.dry_run,
+        run=run,
+        invoices=[InvoicePreview.of(d) for d in outcome.invoices],
+    )
+
+
+@router.get("/billing-runs", response_model=ListResponse[BillingRunRead])
+def list_billing_runs(ctx: CtxDep, page: PageDep) -> ListResponse[BillingRunRead]:
+    result = service.list_runs(ctx, page)
+    return ListResponse(
+        data=[BillingRunRead.of(r) for r in result.items],
+        has_more=result.has_more,
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get("/billing-runs/{run_id}", response_model=BillingRunRead)
+def get_billing_run(run_id: str, ctx: CtxDep) -> BillingRunRead:
+    return BillingRunRead.of(service.get_run(ctx, run_id))
+
+
+@router.get("/invoices", response_model=ListResponse[InvoiceRead])
+def list_invoices(
+    ctx: CtxDep,
+    page: PageDep,
+    status_: Annotated[
+        service.InvoiceStatus | None, Query(alias="status", description="draft, finalized…")
+    ] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> ListResponse[InvoiceRead]:
+    result = service.list_invoices(
+        ctx, page, status=status_.value if status_ else None, customer_id=customer_id
+    )
+    return ListResponse(
+        data=[_read(ctx, i) for i in result.items],
+        has_more=result.has_more,
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
+def get_invoice(invoice_id: str, ctx: CtxDep) -> InvoiceRead:
+    return _read(ctx, service.get_invoice(ctx, invoice_id))
+
+
+@router.post("/invoices/{invoice_id}/finalize", response_model=InvoiceRead)
+def finalize_invoice(invoice_id: str, ctx: CtxDep) -> InvoiceRead:
+    """Numbers the draft from the gap-free sequence and seals it (content hash): immutable."""
+    invoice = service.finalize_invoice(ctx, invoice_id)
+    ctx.session.commit()
+    return _read(ctx, invoice)
+
+
+@router.get("/invoices/{invoice_id}/explain", response_model=ExplanationRead)
+def explain_invoice(invoice_id: str, ctx: CtxDep) -> ExplanationRead:
+    """Where each line comes from: contract, version, line, price source, discounts, amendment."""
+    return ExplanationRead(invoice_id=invoice_id, lines=service.explain(ctx, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/payments",
+    response_model=PaymentRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def record_payment(invoice_id: str, body: PaymentCreate, ctx: CtxDep) -> PaymentRead:
+    payment = service.record_payment(
+        ctx, invoice_id, amount=body.amount, paid_on=body.date, reference=body.reference
+    )
+    ctx.session.commit()
+    return PaymentRead.of(payment, service.get_invoice(ctx, invoice_id))
+
+
+@router.get("/customers/{customer_id}/upcoming-invoice", response_model=InvoicePreview)
+def upcoming_invoice(customer_id: str, ctx: CtxDep) -> InvoicePreview:
+    """The customer's next invoice as a run would make it; nothing is written."""
+    draft = service.upcoming_invoice(ctx, customer_id)
+    if draft is None:
+        raise NotFound(f"customer '{customer_id}' has nothing to invoice")
+    return InvoicePreview.of(draft)

@@ -1,0 +1,176 @@
+"""`tarif bill run` and `tarif invoices list|show|finalize|explain|pay`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from tarif.cli.common import (
+    JsonOption,
+    OrgOption,
+    cli_ctx,
+    console,
+    fail,
+    one_line_errors,
+    print_json,
+    print_record,
+    print_table,
+    say,
+    say_next_page,
+    to_plain,
+)
+from tarif.db.repository import PageRequest
+from tarif.invoicing import service
+from tarif.invoicing.schemas import BillingRunRead, InvoicePreview, InvoiceRead, PaymentRead
+
+bill_app = typer.Typer(no_args_is_help=True)
+invoices_app = typer.Typer(no_args_is_help=True)
+
+INVOICE_COLUMNS = ["id", "number", "status", "customer_id", "billing_date", "gross_total"]
+PREVIEW_COLUMNS = ["id", "customer_id", "billing_date", "net_total", "vat_total", "gross_total"]
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option}: expected a date YYYY-MM-DD, got '{text}'")
+        raise AssertionError from None  # unreachable: fail() exits
+
+
+@bill_app.command("run")
+@one_line_errors
+def run(
+    as_of: str = typer.Option(..., "--as-of", help="Invoice everything due up to this day"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the invoices, write nothing"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Make the draft invoices of everything due up to a day (once: a rerun adds nothing)."""
+    day = _day(as_of, "--as-of")
+    with cli_ctx(org) as ctx:
+        with Progress(
+            TextColumn("contracts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            disable=as_json,  # stdout is the JSON document
+        ) as progress:
+            task = progress.add_task("bill", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            outcome = service.run_billing(ctx, day, dry_run=dry_run, progress=advance)
+        ctx.session.commit()
+        previews = [to_plain(InvoicePreview.of(d)) for d in outcome.invoices]
+        run_read = to_plain(BillingRunRead.of(outcome.run)) if outcome.run else None
+    if as_json:
+        print_json({"run": run_read, "dry_run": dry_run, "invoices": previews})
+        return
+    print_table(previews, PREVIEW_COLUMNS, title="would invoice" if dry_run else "invoiced")
+    say(f"{len(previews)} invoice(s) {'would be made' if dry_run else 'made'}")
+
+
+@invoices_app.command("list")
+@one_line_errors
+def list_invoices(
+    status: str = typer.Option(None, "--status", help="draft, finalized, partially_paid, paid"),
+    customer: str = typer.Option(None, "--customer", help="Customer id"),
+    limit: int = typer.Option(50, min=1, max=100, help="Page size"),
+    starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Invoices in creation order."""
+    with cli_ctx(org) as ctx:
+        page = service.list_invoices(
+            ctx,
+            PageRequest(limit=limit, starting_after=starting_after),
+            status=status,
+            customer_id=customer,
+        )
+        rows = [to_plain(InvoiceRead.of(i, [], service.is_overdue(ctx, i))) for i in page.items]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, INVOICE_COLUMNS)
+    say_next_page(page)
+
+
+@invoices_app.command("show")
+@one_line_errors
+def show(invoice_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """An invoice with its lines."""
+    with cli_ctx(org) as ctx:
+        invoice = service.get_invoice(ctx, invoice_id)
+        read = to_plain(
+            InvoiceRead.of(
+                invoice, service.invoice_lines(ctx, invoice.id), service.is_overdue(ctx, invoice)
+            )
+        )
+    if as_json:
+        print_json(read)
+        return
+    lines = read.pop("lines")
+    print_record(read)
+    print_table(lines, ["position", "description", "period_start", "net_amount", "vat_rate"])
+
+
+@invoices_app.command("finalize")
+@one_line_errors
+def finalize(invoice_id: str, org: str = OrgOption) -> None:
+    """Number a draft and seal it: it can no longer change."""
+    with cli_ctx(org) as ctx:
+        invoice = service.finalize_invoice(ctx, invoice_id)
+        number = invoice.number
+        ctx.session.commit()
+    say(f"finalized {invoice_id} as {number}")
+
+
+@invoices_app.command("explain")
+@one_line_errors
+def explain(invoice_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """Where each line comes from: contract, version, line, price source, discounts."""
+    with cli_ctx(org) as ctx:
+        lines = service.explain(ctx, invoice_id)
+    if as_json:
+        print_json(lines)
+        return
+    print_table(
+        lines,
+        [
+            "position",
+            "contract_id",
+            "contract_version",
+            "line_key",
+            "period_start",
+            "period_end",
+            "price_source",
+            "exact_net",
+            "net_amount",
+            "vat_rate",
+        ],
+    )
+
+
+@invoices_app.command("pay")
+@one_line_errors
+def pay(
+    invoice_id: str,
+    amount: str = typer.Option(..., "--amount", help="Amount received, e.g. 100.00"),
+    on: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)"),
+    reference: str = typer.Option("", "--reference", help="Bank reference"),
+    org: str = OrgOption,
+) -> None:
+    """Record a payment received for a finalized invoice."""
+    day = _day(on, "--date") if on else None
+    with cli_ctx(org) as ctx:
+        payment = service.record_payment(
+            ctx, invoice_id, amount=amount, paid_on=day, reference=reference
+        )
+        read = PaymentRead.of(payment, service.get_invoice(ctx, invoice_id))
+        ctx.session.commit()
+    say(f"recorded {read.amount} on {invoice_id}: now {read.invoice_status}")

@@ -1,0 +1,140 @@
+"""Tables of invoicing: billing runs, invoices and their lines, number sequences.
+
+`invoice_lines` carries a unique key on what a line bills (contract, line, version, period,
+charge or credit, adjustment), so the same charge can never be stored twice for an
+organization, whatever two concurrent runs do: the billing core's reconciliation never returns
+a charge already stored, and the database refuses one that slipped through.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tarif.db.base import Base, TenantScoped, Timestamped
+from tarif.db.types import ExactDecimal
+
+
+class BillingRun(TenantScoped, Base):
+    __tablename__ = "billing_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12))  # running, completed
+    invoices_created: Mapped[int] = mapped_column(Integer, default=0)
+    lines_created: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Invoice(TenantScoped, Timestamped, Base):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("organization_id", "series", "number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    # Set when the contract groups its own invoices; None when grouped per customer.
+    contract_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("contracts.id", ondelete="RESTRICT"), index=True
+    )
+    billing_run_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("billing_runs.id", ondelete="SET NULL"), index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    billing_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    series: Mapped[str] = mapped_column(String(20), default="invoice")
+    number: Mapped[str | None] = mapped_column(String(60))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    tax_treatment: Mapped[str] = mapped_column(String(20))
+    net_total: Mapped[Decimal] = mapped_column(ExactDecimal)
+    vat_total: Mapped[Decimal] = mapped_column(ExactDecimal)
+    gross_total: Mapped[Decimal] = mapped_column(ExactDecimal)
+    vat_breakdown: Mapped[list[Any]] = mapped_column(JSON)  # [{"rate", "base", "vat"}] as strings
+    amount_paid: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    finalized_at: Mapped[datetime | None] = mapped_column()
+
+
+class InvoiceLine(TenantScoped, Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        UniqueConstraint(
+            "organization_id",
+            "contract_id",
+            "line_key",
+            "contract_version",
+            "period_start",
+            "period_end",
+            "kind",
+            "adjustment",
+            name="uq_invoice_lines_billed_once",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    contract_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("contracts.id", ondelete="RESTRICT"), index=True
+    )
+    contract_version: Mapped[int] = mapped_column(Integer)
+    line_key: Mapped[str] = mapped_column(String(60))
+    product_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("products.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # charge, credit
+    adjustment: Mapped[bool] = mapped_column(Boolean, default=False)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # exclusive
+    full_period_start: Mapped[date] = mapped_column(Date)
+    full_period_end: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # Full precision as text: prorated amounts may exceed six decimals.
+    exact_net: Mapped[str] = mapped_column(String(80))
+    discount_amount: Mapped[Decimal] = mapped_column(ExactDecimal)  # rounded to 6 decimals
+    net_amount: Mapped[Decimal] = mapped_column(ExactDecimal)  # rounded once
+    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal)
+    vat_category: Mapped[str] = mapped_column(String(20))
+    price_source: Mapped[str] = mapped_column(String(12))
+    discounts: Mapped[list[Any]] = mapped_column(JSON)
+    amendment_id: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class InvoicePayment(TenantScoped, Base):
+    __tablename__ = "invoice_payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal)
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class NumberSequence(TenantScoped, Base):
+    """The next number of a series in a year; incremented inside the finalizing transaction."""
+
+    __tablename__ = "number_sequences"
+    __table_args__ = (UniqueConstraint("organization_id", "series", "year"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    series: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    next_value: Mapped[int] = mapped_column(Integer, default=1)

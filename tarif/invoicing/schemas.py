@@ -1,0 +1,245 @@
+"""Request and response shapes of invoicing (API bodies and the CLI's `--json`).
+
+Amounts are strings with the currency's minor unit (`"399.00"`); full-precision amounts (a
+prorated net before rounding) keep every decimal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tarif.api.schemas import StrictModel
+from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine, InvoicePayment
+from tarif.invoicing.service_runs import DraftInvoice
+from tarif.money import currency, round_to_minor_unit
+
+
+def money(amount: Decimal, code: str) -> str:
+    return str(round_to_minor_unit(amount, currency(code)))
+
+
+class BillingRunCreate(StrictModel):
+    as_of: date
+    dry_run: bool = False
+
+
+class PaymentCreate(StrictModel):
+    amount: str = Field(max_length=30, examples=["100.00"])
+    date: dt.date | None = None  # default: today
+    reference: str = Field("", max_length=200)
+
+
+class BillingRunRead(BaseModel):
+    id: str
+    object: str = "billing_run"
+    as_of: date
+    status: str
+    invoices_created: int
+    lines_created: int
+    conflicts: int
+    actor: str
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, run: BillingRun) -> BillingRunRead:
+        return cls.model_validate(run, from_attributes=True)
+
+
+class InvoiceLineRead(BaseModel):
+    position: int
+    description: str
+    contract_id: str
+    contract_version: int
+    line_key: str
+    product_id: str
+    kind: str
+    adjustment: bool
+    period_start: date
+    period_last_day: date
+    quantity: str
+    unit_price: str
+    discount_amount: str
+    net_amount: str
+    vat_rate: str
+
+    @classmethod
+    def of(cls, line: InvoiceLine, code: str) -> InvoiceLineRead:
+        return cls(
+            position=line.position,
+            description=line.description,
+            contract_id=line.contract_id,
+            contract_version=line.contract_version,
+            line_key=line.line_key,
+            product_id=line.product_id,
+            kind=line.kind,
+            adjustment=line.adjustment,
+            period_start=line.period_start,
+            period_last_day=line.period_end - timedelta(days=1),
+            quantity=str(line.quantity),
+            unit_price=str(line.unit_price),
+            discount_amount=money(line.discount_amount, code),
+            net_amount=money(line.net_amount, code),
+            vat_rate=str(line.vat_rate),
+        )
+
+
+class VatRead(BaseModel):
+    rate: str
+    base: str
+    vat: str
+
+
+class InvoiceRead(BaseModel):
+    id: str
+    object: str = "invoice"
+    customer_id: str
+    contract_id: str | None
+    billing_run_id: str | None
+    currency: str
+    billing_date: date
+    status: str
+    overdue: bool
+    series: str
+    number: str | None
+    issue_date: date | None
+    due_date: date | None
+    tax_treatment: str
+    net_total: str
+    vat_total: str
+    gross_total: str
+    amount_paid: str
+    vat_breakdown: list[VatRead]
+    content_hash: str | None
+    finalized_at: datetime | None
+    lines: list[InvoiceLineRead]
+
+    @classmethod
+    def of(cls, invoice: Invoice, lines: list[InvoiceLine], overdue: bool) -> InvoiceRead:
+        code = invoice.currency
+        return cls(
+            id=invoice.id,
+            customer_id=invoice.customer_id,
+            contract_id=invoice.contract_id,
+            billing_run_id=invoice.billing_run_id,
+            currency=code,
+            billing_date=invoice.billing_date,
+            status=invoice.status,
+            overdue=overdue,
+            series=invoice.series,
+            number=invoice.number,
+            issue_date=invoice.issue_date,
+            due_date=invoice.due_date,
+            tax_treatment=invoice.tax_treatment,
+            net_total=money(invoice.net_total, code),
+            vat_total=money(invoice.vat_total, code),
+            gross_total=money(invoice.gross_total, code),
+            amount_paid=money(invoice.amount_paid, code),
+            vat_breakdown=[VatRead(**b) for b in invoice.vat_breakdown],
+            content_hash=invoice.content_hash,
+            finalized_at=invoice.finalized_at,
+            lines=[InvoiceLineRead.of(line, code) for line in lines],
+        )
+
+
+class PreviewLineRead(BaseModel):
+    contract_id: str
+    line_key: str
+    contract_version: int
+    kind: str
+    period_start: date
+    period_last_day: date
+    quantity: str
+    unit_price: str
+    net_amount: str
+    vat_rate: str
+
+
+class InvoicePreview(BaseModel):
+    """An invoice a run would make (dry run, upcoming invoice), or made (`id` set)."""
+
+    id: str | None
+    customer_id: str
+    contract_id: str | None
+    currency: str
+    billing_date: date
+    tax_treatment: str
+    net_total: str
+    vat_total: str
+    gross_total: str
+    vat_breakdown: list[VatRead]
+    lines: list[PreviewLineRead]
+
+    @classmethod
+    def of(cls, draft: DraftInvoice) -> InvoicePreview:
+        code = draft.key.currency
+        return cls(
+            id=draft.invoice_id,
+            customer_id=draft.key.customer_id,
+            contract_id=draft.key.contract_id,
+            currency=code,
+            billing_date=draft.key.billing_date,
+            tax_treatment=draft.tax_treatment,
+            net_total=money(draft.net_total, code),
+            vat_total=money(draft.vat_total, code),
+            gross_total=money(draft.gross_total, code),
+            vat_breakdown=[VatRead(**b) for b in draft.vat_breakdown],
+            lines=[
+                PreviewLineRead(
+                    contract_id=line.contract_id,
+                    line_key=line.charge.line_key,
+                    contract_version=line.charge.version,
+                    kind=line.charge.kind.value,
+                    period_start=line.charge.period.start,
+                    period_last_day=line.charge.period.end - timedelta(days=1),
+                    quantity=str(line.charge.quantity),
+                    unit_price=str(line.charge.unit_price),
+                    net_amount=money(net, code),
+                    vat_rate=str(line.vat_rate),
+                )
+                for line, net in zip(draft.lines, draft.net_lines, strict=True)
+            ],
+        )
+
+
+class BillingRunResult(BaseModel):
+    """A run's answer: the run (None for a dry run) and the invoices it made or would make."""
+
+    id: str | None
+    object: str = "billing_run_result"
+    as_of: date
+    dry_run: bool
+    run: BillingRunRead | None
+    invoices: list[InvoicePreview]
+
+
+class PaymentRead(BaseModel):
+    id: str
+    object: str = "payment"
+    invoice_id: str
+    amount: str
+    paid_on: date
+    reference: str
+    invoice_status: str
+
+    @classmethod
+    def of(cls, payment: InvoicePayment, invoice: Invoice) -> PaymentRead:
+        return cls(
+            id=payment.id,
+            invoice_id=payment.invoice_id,
+            amount=money(payment.amount, invoice.currency),
+            paid_on=payment.paid_on,
+            reference=payment.reference,
+            invoice_status=invoice.status,
+        )
+
+
+class ExplanationRead(BaseModel):
+    invoice_id: str
+    object: str = "invoice_explanation"
+    lines: list[dict[str, Any]]

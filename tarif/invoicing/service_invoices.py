@@ -1,0 +1,271 @@
+"""Invoices after a billing run made them: reads, finalizing (number, hash), payments.
+
+A draft becomes `finalized` once: its number is drawn from the organization's gap-free sequence
+in the same transaction, so a finalize that rolls back gives its number back; the content hash
+seals what was finalized and no write touches the content afterwards. Payments move a finalized
+invoice to `partially_paid` then `paid`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tarif.audit.service import record
+from tarif.context import Ctx
+from tarif.contracts.service_store import today
+from tarif.customers.models import Customer
+from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
+from tarif.errors import Conflict, InvalidInput, NotFound
+from tarif.ids import new_id
+from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
+from tarif.invoicing.numbering import invoice_number
+from tarif.money import currency, parse_decimal, round_to_minor_unit
+from tarif.tenancy.models import Organization
+from tarif.tenancy.rules import Permission
+
+INVOICE_SERIES = "invoice"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    FINALIZED = "finalized"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
+PAYABLE = (InvoiceStatus.FINALIZED.value, InvoiceStatus.PARTIALLY_PAID.value)
+
+
+def list_invoices(
+    ctx: Ctx, page: PageRequest, *, status: str | None = None, customer_id: str | None = None
+) -> Page[Invoice]:
+    stmt = scoped(Invoice, ctx.organization_id)
+    if customer_id is not None:
+        # Another tenant's customer is a 404, not an empty list.
+        get_scoped(ctx.session, Customer, ctx.organization_id, _searchable(customer_id))
+    if status is not None:
+        stmt = stmt.where(Invoice.status == status)
+    if customer_id is not None:
+        stmt = stmt.where(Invoice.customer_id == customer_id)
+    return paginate(ctx.session, stmt, Invoice, page, search_columns=(Invoice.number,))
+
+
+def _searchable(object_id: str) -> str:
+    # PostgreSQL text cannot hold NUL: such an id names nothing.
+    if "\x00" in object_id:
+        raise NotFound("not found")
+    return object_id
+
+
+def get_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
+    invoice: Invoice = get_scoped(
+        ctx.session, Invoice, ctx.organization_id, _searchable(invoice_id)
+    )
+    return invoice
+
+
+def invoice_lines(ctx: Ctx, invoice_id: str) -> list[InvoiceLine]:
+    stmt = scoped(InvoiceLine, ctx.organization_id).where(InvoiceLine.invoice_id == invoice_id)
+    return list(ctx.session.scalars(stmt.order_by(InvoiceLine.position)))
+
+
+def invoice_payments(ctx: Ctx, invoice_id: str) -> list[InvoicePayment]:
+    stmt = scoped(InvoicePayment, ctx.organization_id).where(
+        InvoicePayment.invoice_id == invoice_id
+    )
+    return list(ctx.session.scalars(stmt.order_by(InvoicePayment.id)))
+
+
+def is_overdue(ctx: Ctx, invoice: Invoice) -> bool:
+    """A finalized invoice not fully paid after its due date."""
+    return (
+        invoice.status in PAYABLE and invoice.due_date is not None and invoice.due_date < today(ctx)
+    )
+
+
+def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
+    """Where each line comes from: contract, version, line, price source, discounts, amendment."""
+    invoice = get_invoice(ctx, invoice_id)
+    return [
+        {
+            "position": line.position,
+            "description": line.description,
+            "contract_id": line.contract_id,
+            "contract_version": line.contract_version,
+            "line_key": line.line_key,
+            "product_id": line.product_id,
+            "kind": line.kind,
+            "adjustment": line.adjustment,
+            "period_start": line.period_start.isoformat(),
+            "period_end": (line.period_end - timedelta(days=1)).isoformat(),
+            "full_period_start": line.full_period_start.isoformat(),
+            "full_period_end": (line.full_period_end - timedelta(days=1)).isoformat(),
+            "quantity": str(line.quantity),
+            "unit_price": str(line.unit_price),
+            "price_source": line.price_source,
+            "discounts": line.discounts,
+            "discount_amount": str(line.discount_amount),
+            "exact_net": line.exact_net,
+            "net_amount": str(line.net_amount),
+            "vat_category": line.vat_category,
+            "vat_rate": str(line.vat_rate),
+            "tax_treatment": invoice.tax_treatment,
+            "amendment_id": line.amendment_id,
+        }
+        for line in invoice_lines(ctx, invoice.id)
+    ]
+
+
+def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of what the invoice says."""
+    content = {
+        "number": invoice.number,
+        "series": invoice.series,
+        "customer_id": invoice.customer_id,
+        "currency": invoice.currency,
+        "billing_date": invoice.billing_date.isoformat(),
+        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "tax_treatment": invoice.tax_treatment,
+        "net_total": str(invoice.net_total),
+        "vat_total": str(invoice.vat_total),
+        "gross_total": str(invoice.gross_total),
+        "vat_breakdown": invoice.vat_breakdown,
+        "lines": [
+            {
+                "description": line.description,
+                "contract_id": line.contract_id,
+                "line_key": line.line_key,
+                "period": [line.period_start.isoformat(), line.period_end.isoformat()],
+                "quantity": str(line.quantity),
+                "unit_price": str(line.unit_price),
+                "net_amount": str(line.net_amount),
+                "vat_rate": str(line.vat_rate),
+            }
+            for line in lines
+        ],
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def next_sequence_value(ctx: Ctx, series: str, year: int) -> int:
+    """Draws the next value; the row stays locked (PostgreSQL) or written (SQLite) until commit."""
+    stmt = (
+        scoped(NumberSequence, ctx.organization_id)
+        .where(NumberSequence.series == series, NumberSequence.year == year)
+        .with_for_update()
+    )
+    sequence = ctx.session.scalars(stmt).one_or_none()
+    if sequence is None:
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(
+                    NumberSequence(
+                        id=new_id("seq"),
+                        organization_id=ctx.organization_id,
+                        series=series,
+                        year=year,
+                        next_value=1,
+                    )
+                )
+        except IntegrityError:
+            pass  # a concurrent finalize made the year's row first: lock and use it
+        sequence = ctx.session.scalars(stmt).one()
+    value = sequence.next_value
+    sequence.next_value = value + 1
+    ctx.session.flush()
+    return value
+
+
+def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
+    ctx.require(Permission.WRITE_BILLING)
+    invoice = get_invoice(ctx, invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT.value:
+        raise Conflict(f"invoice '{invoice.id}' is already finalized")
+    lines = invoice_lines(ctx, invoice.id)
+    if not lines:
+        raise Conflict(f"invoice '{invoice.id}' has no lines: an empty invoice is not finalized")
+    org = ctx.session.get(Organization, ctx.organization_id)
+    customer = ctx.session.get(Customer, invoice.customer_id)
+    issued = today(ctx)
+    seq = next_sequence_value(ctx, invoice.series, issued.year)
+    number_format = org.invoice_number_format if org is not None else ""
+    invoice.number = invoice_number(number_format, issued.year, seq)
+    invoice.issue_date = issued
+    terms = customer.payment_terms_days if customer is not None else 30
+    invoice.due_date = issued + timedelta(days=terms)
+    invoice.status = InvoiceStatus.FINALIZED.value
+    invoice.finalized_at = ctx.clock.now()
+    invoice.updated_at = invoice.finalized_at
+    invoice.content_hash = content_hash(invoice, lines)
+    ctx.session.flush()
+    record(ctx, "finalize", "invoice", invoice.id, None, {"number": invoice.number})
+    return invoice
+
+
+def record_payment(
+    ctx: Ctx, invoice_id: str, *, amount: str, paid_on: date | None = None, reference: str = ""
+) -> InvoicePayment:
+    ctx.require(Permission.WRITE_BILLING)
+    invoice = get_invoice(ctx, invoice_id)
+    try:
+        value = parse_decimal(amount)
+    except (ValueError, ArithmeticError) as exc:
+        raise InvalidInput.on("amount", "not a decimal amount") from exc
+    money = currency(invoice.currency)
+    if value <= 0 or round_to_minor_unit(value, money) != value:
+        raise InvalidInput.on("amount", f"a positive amount in {invoice.currency} is expected")
+    if invoice.status not in PAYABLE:
+        raise Conflict(f"invoice '{invoice.id}' is {invoice.status}: it cannot take a payment")
+    outstanding = invoice.gross_total - invoice.amount_paid
+    if value > outstanding:
+        raise InvalidInput.on("amount", f"more than the {outstanding} still due")
+    payment = InvoicePayment(
+        id=new_id("pay"),
+        organization_id=ctx.organization_id,
+        invoice_id=invoice.id,
+        amount=value,
+        paid_on=paid_on or today(ctx),
+        reference=reference,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(payment)
+    invoice.amount_paid = invoice.amount_paid + value
+    paid = invoice.amount_paid == invoice.gross_total
+    invoice.status = (InvoiceStatus.PAID if paid else InvoiceStatus.PARTIALLY_PAID).value
+    invoice.updated_at = ctx.clock.now()
+    ctx.session.flush()
+    record(ctx, "payment", "invoice", invoice.id, None, {"amount": str(value)})
+    return payment
+
+
+def billed_lines(ctx: Ctx, contract_id: str) -> list[InvoiceLine]:
+    """Every stored line of a contract, in the order issued (ids are time-ordered)."""
+    stmt = (
+        select(InvoiceLine)
+        .where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            InvoiceLine.contract_id == contract_id,
+        )
+        .order_by(InvoiceLine.id)
+    )
+    return list(ctx.session.scalars(stmt))
+
+
+def last_invoiced_day(ctx: Ctx, contract_id: str) -> date | None:
+    """The exclusive end of the latest period a charge of the contract bills."""
+    stmt = select(func.max(InvoiceLine.period_end)).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        InvoiceLine.contract_id == contract_id,
+        InvoiceLine.kind == "charge",
+    )
+    latest: date | None = ctx.session.scalar(stmt)
+    return latest

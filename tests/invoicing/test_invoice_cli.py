@@ -1,0 +1,67 @@
+"""`tarif bill run` and `tarif invoices …` through Typer's CliRunner (clock: 15 Jan 2026)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from tarif.cli.main import app
+from tarif.clock import FixedClock
+from tarif.context import Ctx
+from tests.conftest import START, Tenant
+from tests.contracts.conftest import World, build_world
+from tests.invoicing.conftest import hosting_contract
+
+
+@pytest.fixture
+def shop(ctx: Ctx) -> World:
+    world = build_world(ctx)
+    hosting_contract(world)
+    ctx.session.commit()
+    return world
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine, tenant: Tenant):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, [*args, "--org", tenant.id])
+
+    return invoke
+
+
+def test_bill_run_then_finalize_explain_and_pay(run, shop: World) -> None:  # type: ignore[no-untyped-def]
+    dry = run("bill", "run", "--as-of", "2026-01-15", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    # 399 × 17/31 = 218.81 + 20 % VAT 43.76 = 262.57
+    assert [i["gross_total"] for i in json.loads(dry.stdout)["invoices"]] == ["262.57"]
+    made = run("bill", "run", "--as-of", "2026-01-15", "--json")
+    assert made.exit_code == 0, made.output
+    [invoice] = json.loads(made.stdout)["invoices"]
+    again = run("bill", "run", "--as-of", "2026-01-15", "--json")
+    assert json.loads(again.stdout)["invoices"] == []
+    listed = run("invoices", "list", "--status", "draft", "--json")
+    assert [i["id"] for i in json.loads(listed.stdout)] == [invoice["id"]]
+    finalized = run("invoices", "finalize", invoice["id"])
+    assert "F-2026-000001" in finalized.stdout
+    explained = json.loads(run("invoices", "explain", invoice["id"], "--json").stdout)
+    assert explained[0]["exact_net"].startswith("218.8064")  # 399 × 17 / 31 = 218.80645…
+    paid = run("invoices", "pay", invoice["id"], "--amount", "262.57")
+    assert "now paid" in paid.stdout
+    shown = json.loads(run("invoices", "show", invoice["id"], "--json").stdout)
+    assert (shown["status"], shown["amount_paid"]) == ("paid", "262.57")
+
+
+def test_errors_are_one_line(run, shop: World) -> None:  # type: ignore[no-untyped-def]
+    result = run("invoices", "finalize", "inv_missing")
+    assert result.exit_code != 0
+    assert "not found" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    bad = run("bill", "run", "--as-of", "15/01/2026")
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.stderr
