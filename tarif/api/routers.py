@@ -14,6 +14,7 @@ def include_routers(app: FastAPI) -> None:
     from tarif.customers.api import router as customers_api
     from tarif.customers.web import router as customers_web
     from tarif.invoicing.api import router as invoicing_api
+    from tarif.invoicing.web import router as invoicing_web
     from tarif.tenancy.api import router as tenancy_api
     from tarif.web.routes import router as web_shell
 
@@ -30,3 +31,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(customers_web)
     app.include_router(catalog_web)
     app.include_router(contracts_web)
+    app.include_router(invoicing_web)

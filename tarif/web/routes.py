@@ -23,7 +23,6 @@ router = APIRouter(include_in_schema=False)
 # Rooms that later capabilities fill; the navigation shows the whole product from day one.
 EMPTY_ROOMS = {
     "usage": "Usage",
-    "invoices": "Invoices",
     "revenue": "Revenue",
     "crm": "CRM",
     "payments": "Payments",

@@ -1,0 +1,243 @@
+"""Back-office pages of invoicing: invoices (list, detail, finalize, payments) and billing runs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from tarif.audit.service import events_for_object
+from tarif.context import Ctx
+from tarif.customers import service as customers
+from tarif.db.repository import PageRequest
+from tarif.errors import Conflict, InvalidInput
+from tarif.invoicing import service
+from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.invoicing.web_text import FRENCH, STATUS_BADGES, STATUS_LABELS
+from tarif.money import currency, round_to_minor_unit
+from tarif.tenancy.rules import Permission
+from tarif.web.auth import WebCtx
+from tarif.web.forms import field_errors, form_data
+from tarif.web.i18n import register
+from tarif.web.templating import add_template_dir, render
+
+add_template_dir(Path(__file__).parent / "templates")
+register("fr", FRENCH)
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+CUSTOMER_CHOICES = 100
+
+
+def _percent(rate: Decimal | str) -> str:
+    """Rates are stored in percent (`20.00`): shown as `20 %`."""
+    return f"{Decimal(rate).normalize():f} %"
+
+
+def _line_vat(line: InvoiceLine, code: str) -> Decimal:
+    # Shown per line for reading only: the invoice's VAT is rounded once per rate (breakdown).
+    return round_to_minor_unit(line.net_amount * line.vat_rate / 100, currency(code))
+
+
+def _customer_names(ctx: Ctx, ids: set[str]) -> dict[str, str]:
+    return {cid: customers.get_customer(ctx, cid).legal_name for cid in ids}
+
+
+def _parse_date(form: dict[str, str], name: str, default: date | None = None) -> date | None:
+    text = form.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput.on(name, "not a date (YYYY-MM-DD)") from exc
+
+
+def _common(**extra: Any) -> dict[str, Any]:
+    return {"status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, **extra}
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+@router.get("/invoices")
+def invoices_page(
+    request: Request,
+    ctx: WebCtx,
+    status: str | None = None,
+    customer_id: str | None = None,
+    starting_after: str | None = None,
+) -> Response:
+    status = status if status in STATUS_LABELS else None
+    customer_id = customer_id or None
+    page = service.list_invoices(
+        ctx,
+        PageRequest(limit=PAGE_SIZE, starting_after=starting_after),
+        status=status,
+        customer_id=customer_id,
+    )
+    choices = customers.list_customers(ctx, PageRequest(limit=CUSTOMER_CHOICES), archived=None)
+    query = {k: v for k, v in (("status", status), ("customer_id", customer_id)) if v}
+    context = _common(
+        rows=[(i, service.is_overdue(ctx, i)) for i in page.items],
+        names=_customer_names(ctx, {i.customer_id for i in page.items}),
+        customers=[(c.id, c.legal_name) for c in choices.items],
+        status=status or "",
+        customer_id=customer_id or "",
+        first_url="/invoices" + (f"?{urlencode(query)}" if query else ""),
+        next_url=(
+            "/invoices?" + urlencode(query | {"starting_after": page.next_cursor})
+            if page.has_more
+            else None
+        ),
+        is_first_page=not starting_after,
+    )
+    return render(request, "invoicing/list.html", context)
+
+
+def _detail(
+    request: Request, ctx: Ctx, invoice: Invoice, status_code: int = 200, **extra: Any
+) -> Response:
+    lines = service.invoice_lines(ctx, invoice.id)
+    code = invoice.currency
+    context = _common(
+        invoice=invoice,
+        customer_name=_customer_names(ctx, {invoice.customer_id})[invoice.customer_id],
+        overdue=service.is_overdue(ctx, invoice),
+        lines=[
+            (line, line.period_end - timedelta(days=1), _line_vat(line, code)) for line in lines
+        ],
+        explanation=service.explain(ctx, invoice.id),
+        payments=service.invoice_payments(ctx, invoice.id),
+        due=invoice.gross_total - invoice.amount_paid,
+        percent=_percent,
+        audit_events=events_for_object(ctx, invoice.id),
+        **({"payment_values": {}, "payment_errors": {}, "problem": None} | extra),
+    )
+    return render(request, "invoicing/detail.html", context, status_code)
+
+
+@router.get("/invoices/{invoice_id}")
+def invoice_page(request: Request, invoice_id: str, ctx: WebCtx) -> Response:
+    return _detail(request, ctx, service.get_invoice(ctx, invoice_id))
+
+
+@router.post("/invoices/{invoice_id}/finalize")
+def finalize_invoice(request: Request, invoice_id: str, ctx: WebCtx) -> Response:
+    invoice = service.get_invoice(ctx, invoice_id)
+    try:
+        service.finalize_invoice(ctx, invoice.id)
+        ctx.session.commit()
+    except Conflict as exc:
+        ctx.session.rollback()
+        invoice = service.get_invoice(ctx, invoice_id)
+        return _detail(request, ctx, invoice, 409, problem=exc.detail)
+    return RedirectResponse(f"/invoices/{invoice.id}", status_code=303)
+
+
+@router.post("/invoices/{invoice_id}/payments")
+async def record_payment(request: Request, invoice_id: str, ctx: WebCtx) -> Response:
+    invoice = service.get_invoice(ctx, invoice_id)
+    ctx.require(Permission.WRITE_BILLING)
+    form = await form_data(request)
+    try:
+        paid_on = _parse_date(form, "date")
+        service.record_payment(
+            ctx,
+            invoice.id,
+            amount=form.get("amount", "").strip(),
+            paid_on=paid_on,
+            reference=form.get("reference", "").strip(),
+        )
+        ctx.session.commit()
+    except (InvalidInput, Conflict) as exc:
+        ctx.session.rollback()
+        invoice = service.get_invoice(ctx, invoice_id)
+        errors = field_errors(exc)
+        return _detail(request, ctx, invoice, 422, payment_values=form, payment_errors=errors)
+    return RedirectResponse(f"/invoices/{invoice.id}#payments", status_code=303)
+
+
+# --- billing runs ----------------------------------------------------------------------------
+
+
+def _runs(
+    request: Request,
+    ctx: Ctx,
+    starting_after: str | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    page = service.list_runs(ctx, PageRequest(limit=PAGE_SIZE, starting_after=starting_after))
+    context = _common(
+        runs=page.items,
+        next_url=(
+            "/billing-runs?" + urlencode({"starting_after": page.next_cursor})
+            if page.has_more
+            else None
+        ),
+        is_first_page=not starting_after,
+        last_run=service.last_run_date(ctx),
+        **({"values": {}, "errors": {}, "preview": None, "names": {}} | extra),
+    )
+    return render(request, "invoicing/runs.html", context, status_code)
+
+
+@router.get("/billing-runs")
+def runs_page(request: Request, ctx: WebCtx, starting_after: str | None = None) -> Response:
+    return _runs(request, ctx, starting_after)
+
+
+@router.post("/billing-runs")
+async def run_billing(request: Request, ctx: WebCtx) -> Response:
+    ctx.require(Permission.WRITE_BILLING)
+    form = await form_data(request)
+    dry_run = form.get("dry_run") == "on"
+    try:
+        as_of = _parse_date(form, "as_of")
+        if as_of is None:
+            raise InvalidInput.on("as_of", "a date is required")
+        outcome = service.run_billing(ctx, as_of, dry_run=dry_run)
+        if dry_run:
+            ctx.session.rollback()  # a dry run writes nothing, whatever it touched
+        else:
+            ctx.session.commit()
+    except (InvalidInput, Conflict) as exc:
+        ctx.session.rollback()
+        return _runs(request, ctx, status_code=422, values=form, errors=field_errors(exc))
+    if outcome.run is not None:
+        return RedirectResponse(f"/billing-runs/{outcome.run.id}", status_code=303)
+    names = _customer_names(ctx, {d.key.customer_id for d in outcome.invoices})
+    return _runs(request, ctx, values=form, preview=outcome.invoices, names=names)
+
+
+@router.get("/billing-runs/{run_id}")
+def run_page(request: Request, run_id: str, ctx: WebCtx) -> Response:
+    run = service.get_run(ctx, run_id)
+    made = [i for i in _all_invoices(ctx) if i.billing_run_id == run.id]
+    context = _common(
+        run=run,
+        rows=[(i, service.is_overdue(ctx, i)) for i in made],
+        names=_customer_names(ctx, {i.customer_id for i in made}),
+        audit_events=events_for_object(ctx, run.id),
+    )
+    return render(request, "invoicing/run.html", context)
+
+
+def _all_invoices(ctx: Ctx) -> list[Invoice]:
+    """Every invoice of the organization: the service filters by status and customer, not run."""
+    out: list[Invoice] = []
+    cursor: str | None = None
+    while True:
+        page = service.list_invoices(ctx, PageRequest(limit=100, starting_after=cursor))
+        out.extend(page.items)
+        if not page.has_more:
+            return out
+        cursor = page.next_cursor

@@ -1,0 +1,185 @@
+"""Back-office pages of invoices and billing runs through the TestClient: a run from the page,
+a dry run, finalizing, payments, isolation and roles.
+
+The test clock reads 15 Jan 2026 (Paris). Pages speak French (the organization's language):
+amounts read `218,81 €` (narrow no-break space before the euro sign), dates DD/MM/YYYY.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tarif.clock import FixedClock
+from tarif.context import Actor, Ctx
+from tarif.db.repository import PageRequest
+from tarif.db.session import session_factory
+from tarif.invoicing import service
+from tarif.tenancy.rules import Role
+from tests.conftest import Tenant
+from tests.contracts.conftest import build_world
+from tests.invoicing.conftest import JAN_15, hosting_contract
+from tests.web.conftest import MakeUser, admin, browser, csrf_token, log_in, make_user
+
+__all__ = ["admin", "browser", "make_user"]  # fixtures shared with tests/web
+pytestmark = pytest.mark.usefixtures("fast_argon2")
+
+T = TypeVar("T")
+Run = Callable[[Callable[[Ctx], T]], T]
+
+
+@pytest.fixture
+def run(engine: Engine, clock: FixedClock, tenant: Tenant) -> Run[Any]:
+    """Runs `fn(ctx)` in the test organization's own committed unit of work."""
+
+    def do(fn: Callable[[Ctx], T]) -> T:
+        with session_factory(engine)() as session:
+            result = fn(Ctx(session, tenant.id, Actor.system("test"), clock))
+            session.commit()
+            return result
+
+    return do
+
+
+@pytest.fixture
+def contract_id(run: Run[str]) -> str:
+    """Hosting at 399.00 a month in advance, calendar-aligned, running from 15 Jan 2026."""
+    return run(lambda ctx: hosting_contract(build_world(ctx)).id)
+
+
+def text(fragment: str) -> str:
+    """The page's text with entities decoded and no-break spaces as plain spaces."""
+    return html.unescape(fragment).replace("\u202f", " ").replace("\xa0", " ")
+
+
+def error_of(page: str, field: str) -> str | None:
+    match = re.search(rf'<p class="error"[^>]*data-field="{re.escape(field)}">([^<]*)</p>', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def post(client: TestClient, path: str, page: str, **data: str) -> Any:
+    return client.post(path, data=data | {"csrf_token": csrf_token(page)}, follow_redirects=False)
+
+
+def bill(client: TestClient, as_of: str = "2026-01-15", **extra: str) -> Any:
+    return post(client, "/billing-runs", client.get("/billing-runs").text, as_of=as_of, **extra)
+
+
+def invoice_ids(run: Run[list[str]]) -> list[str]:
+    return run(lambda ctx: [i.id for i in service.list_invoices(ctx, PageRequest(limit=100)).items])
+
+
+def test_a_run_from_the_page_makes_the_prorated_draft_shown_in_french(
+    admin: TestClient, contract_id: str, run: Run[Any]
+) -> None:
+    made = bill(admin)
+    assert made.status_code == 303
+    run_page = admin.get(made.headers["location"])
+    assert run_page.status_code == 200
+    # 15 → 31 Jan is 17 of January's 31 days: 399.00 × 17/31 = 218.806… → 218.81 net;
+    # VAT 20 %: 218.81 × 0.20 = 43.762 → 43.76; gross 218.81 + 43.76 = 262.57.
+    page = text(run_page.text)
+    assert "218,81 €" in page and "43,76 €" in page and "262,57 €" in page
+    [invoice_id] = invoice_ids(run)
+    listing = text(admin.get("/invoices").text)
+    assert f'data-invoice-id="{invoice_id}"' in listing and "brouillon" in listing
+    detail = text(admin.get(f"/invoices/{invoice_id}").text)
+    assert "15/01/2026 → 31/01/2026" in detail  # the period shown inclusive
+    assert "399,00 €" in detail  # the unit price the line came from
+    # The line's VAT: 218.81 × 20 / 100 = 43.762 → 43.76, the same as the 20 % breakdown entry.
+    assert detail.count("20 %") == 2 and detail.count("43,76 €") == 3  # line, breakdown, total
+    assert contract_id in detail  # "why this amount" names the contract
+    assert 'id="finalize"' in detail and 'id="payment-form"' not in detail
+
+
+def test_a_dry_run_shows_the_invoice_and_writes_nothing(
+    admin: TestClient, contract_id: str, run: Run[Any]
+) -> None:
+    preview = bill(admin, dry_run="on")
+    assert preview.status_code == 200
+    page = text(preview.text)
+    assert 'id="preview"' in page and "262,57 €" in page  # the same €399 case as above
+    assert invoice_ids(run) == []
+    assert run(lambda ctx: service.list_runs(ctx, PageRequest()).items) == []
+
+
+def test_a_run_before_the_last_runs_date_is_refused_inline(
+    admin: TestClient, contract_id: str
+) -> None:
+    assert bill(admin, "2026-01-20").status_code == 303
+    refused = bill(admin, "2026-01-16")
+    assert refused.status_code == 422
+    assert "before the last run's date (2026-01-20)" in text(refused.text)
+    assert error_of(bill(admin, "15 janvier").text, "as_of") == "not a date (YYYY-MM-DD)"
+
+
+def test_finalize_then_a_partial_payment_then_an_overpayment_refused_inline(
+    admin: TestClient, contract_id: str, run: Run[Any]
+) -> None:
+    bill(admin)
+    [invoice_id] = invoice_ids(run)
+    url = f"/invoices/{invoice_id}"
+    finalized = post(admin, f"{url}/finalize", admin.get(url).text)
+    assert finalized.status_code == 303
+    page = admin.get(url).text
+    assert 'id="invoice-number">F-2026-000001<' in page  # the organization's first number
+    assert 'id="finalize"' not in page and 'id="payment-form"' in page
+    paid = post(admin, f"{url}/payments", page, amount="100.00", date="2026-01-20")
+    assert paid.status_code == 303
+    page = text(admin.get(url).text)
+    assert "Partiellement payée" in page
+    # 262.57 gross − 100.00 paid = 162.57 still due.
+    assert "100,00 €" in page and "162,57 €" in page
+    assert "20/01/2026" in page  # the payment's date, as typed
+    too_much = post(admin, f"{url}/payments", page, amount="200.00")
+    assert too_much.status_code == 422
+    assert error_of(too_much.text, "amount") == "more than the 162.57 still due"
+    assert 'value="200.00"' in too_much.text  # the form keeps what was typed
+    assert run(lambda ctx: service.get_invoice(ctx, invoice_id).amount_paid) == Decimal("100.00")
+
+
+def test_the_list_filters_by_status(admin: TestClient, contract_id: str, run: Run[Any]) -> None:
+    bill(admin)
+    [invoice_id] = invoice_ids(run)
+    assert invoice_id in admin.get("/invoices", params={"status": "draft"}).text
+    assert invoice_id not in admin.get("/invoices", params={"status": "paid"}).text
+
+
+def test_another_organizations_invoice_and_run_are_not_found(
+    admin: TestClient, make_tenant: Callable[..., Tenant], engine: Engine, clock: FixedClock
+) -> None:
+    other = make_tenant("Other SAS")
+    with session_factory(engine)() as session:
+        ctx = Ctx(session, other.id, Actor.system("test"), clock)
+        hosting_contract(build_world(ctx))
+        outcome = service.run_billing(ctx, JAN_15)
+        assert outcome.run is not None
+        run_id, invoice_id = outcome.run.id, outcome.invoices[0].invoice_id
+        session.commit()
+    assert admin.get(f"/invoices/{invoice_id}").status_code == 404
+    assert admin.get(f"/billing-runs/{run_id}").status_code == 404
+    page = admin.get("/invoices").text
+    assert invoice_id not in page
+    assert post(admin, f"/invoices/{invoice_id}/finalize", page).status_code == 404
+
+
+def test_a_read_only_user_sees_no_write_button_and_gets_403_on_post(
+    browser: TestClient, make_user: MakeUser, contract_id: str, run: Run[Any]
+) -> None:
+    run(lambda ctx: service.run_billing(ctx, JAN_15))
+    [invoice_id] = invoice_ids(run)
+    log_in(browser, make_user(Role.READ_ONLY))
+    runs = browser.get("/billing-runs").text
+    assert 'id="run-form"' not in runs
+    page = browser.get(f"/invoices/{invoice_id}").text
+    assert 'id="finalize"' not in page
+    assert post(browser, f"/invoices/{invoice_id}/finalize", page).status_code == 403
+    assert post(browser, "/billing-runs", page, as_of="2026-02-01").status_code == 403
+    assert run(lambda ctx: service.get_invoice(ctx, invoice_id).status) == "draft"
