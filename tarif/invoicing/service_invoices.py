@@ -44,9 +44,16 @@ PAYABLE = (InvoiceStatus.FINALIZED.value, InvoiceStatus.PARTIALLY_PAID.value)
 
 
 def list_invoices(
-    ctx: Ctx, page: PageRequest, *, status: str | None = None, customer_id: str | None = None
+    ctx: Ctx,
+    page: PageRequest,
+    *,
+    status: str | None = None,
+    customer_id: str | None = None,
+    billing_run_id: str | None = None,
 ) -> Page[Invoice]:
     stmt = scoped(Invoice, ctx.organization_id)
+    if billing_run_id is not None:
+        stmt = stmt.where(Invoice.billing_run_id == billing_run_id)
     if customer_id is not None:
         # Another tenant's customer is a 404, not an empty list.
         get_scoped(ctx.session, Customer, ctx.organization_id, _searchable(customer_id))

@@ -221,7 +221,7 @@ async def run_billing(request: Request, ctx: WebCtx) -> Response:
 @router.get("/billing-runs/{run_id}")
 def run_page(request: Request, run_id: str, ctx: WebCtx) -> Response:
     run = service.get_run(ctx, run_id)
-    made = [i for i in _all_invoices(ctx) if i.billing_run_id == run.id]
+    made = _run_invoices(ctx, run.id)
     context = _common(
         run=run,
         rows=[(i, service.is_overdue(ctx, i)) for i in made],
@@ -231,12 +231,14 @@ def run_page(request: Request, run_id: str, ctx: WebCtx) -> Response:
     return render(request, "invoicing/run.html", context)
 
 
-def _all_invoices(ctx: Ctx) -> list[Invoice]:
-    """Every invoice of the organization: the service filters by status and customer, not run."""
+def _run_invoices(ctx: Ctx, run_id: str) -> list[Invoice]:
+    """Every invoice the run made, page after page."""
     out: list[Invoice] = []
     cursor: str | None = None
     while True:
-        page = service.list_invoices(ctx, PageRequest(limit=100, starting_after=cursor))
+        page = service.list_invoices(
+            ctx, PageRequest(limit=100, starting_after=cursor), billing_run_id=run_id
+        )
         out.extend(page.items)
         if not page.has_more:
             return out

@@ -183,3 +183,15 @@ def test_a_read_only_user_sees_no_write_button_and_gets_403_on_post(
     assert post(browser, f"/invoices/{invoice_id}/finalize", page).status_code == 403
     assert post(browser, "/billing-runs", page, as_of="2026-02-01").status_code == 403
     assert run(lambda ctx: service.get_invoice(ctx, invoice_id).status) == "draft"
+
+
+def test_a_run_page_shows_only_the_invoices_that_run_made(
+    admin: TestClient, contract_id: str, run: Run[Any]
+) -> None:
+    january = admin.get(bill(admin, "2026-01-15").headers["location"])
+    february = admin.get(bill(admin, "2026-02-01").headers["location"])
+    # January's run bills [15 Jan, 1 Feb): 218.81 net, 262.57 gross (see above); February's run
+    # bills [1 Feb, 1 Mar) in full: 399.00 net, VAT 79.80, gross 478.80.
+    assert "262,57 €" in text(january.text) and "478,80 €" not in text(january.text)
+    assert "478,80 €" in text(february.text) and "262,57 €" not in text(february.text)
+    assert len(invoice_ids(run)) == 2
