@@ -9,7 +9,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, TypeVar, overload
 
 import typer
 from pydantic import BaseModel
@@ -149,3 +150,18 @@ def say_next_page(page: Page[Any]) -> None:
     """After a table, how to ask for the next page (list commands share one cursor option)."""
     if page.has_more:
         say(f"more: --starting-after {page.next_cursor}")
+
+
+@overload
+def parse_day(text: str, option: str) -> date: ...
+@overload
+def parse_day(text: None, option: str) -> None: ...
+def parse_day(text: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option value; a bad one is the usual one-line error naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option}: expected a date YYYY-MM-DD, got '{text}'")
+        raise AssertionError from None  # unreachable: fail() exits

@@ -24,6 +24,7 @@ from tarif.cli.common import (
     console,
     fail,
     one_line_errors,
+    parse_day,
     print_json,
     print_record,
     print_table,
@@ -60,16 +61,6 @@ ReasonOption = typer.Option("", "--reason", help="Why (kept with the transition)
 CONTRACT_COLUMNS = ["id", "reference", "customer_id", "status", "currency", "renewal_count"]
 LINE_COLUMNS = ["line_key", "product_id", "quantity", "unit_price", "price_source", "periodicity"]
 AMENDMENT_COLUMNS = ["id", "contract_id", "effective_date", "status", "reason", "author"]
-
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"{option}: expected a date YYYY-MM-DD, got '{text}'")
-        raise AssertionError from None  # unreachable: fail() exits
 
 
 def _json_file(file: Path) -> Any:
@@ -119,7 +110,7 @@ def list_contracts(
             PageRequest(limit=limit, starting_after=starting_after, q=q),
             status=status,
             customer_id=customer_id,
-            renewal_due_before=_day(renewal_due_before, "--renewal-due-before"),
+            renewal_due_before=parse_day(renewal_due_before, "--renewal-due-before"),
         )
         rows = [to_plain(reads.contract_read(c)) for c in page.items]
     if as_json:
@@ -139,7 +130,7 @@ def show_contract(
 ) -> None:
     """Show a contract as of a day (default: today)."""
     with cli_ctx(org) as ctx:
-        _show(ctx, _contract_id(ctx, contract), as_json, _day(as_of, "--as-of"))
+        _show(ctx, _contract_id(ctx, contract), as_json, parse_day(as_of, "--as-of"))
 
 
 @contracts_app.command("create")
@@ -341,7 +332,7 @@ def sign(
     """Record the signature (activates a pending contract that waits for it)."""
     with cli_ctx(org) as ctx:
         done = service.record_signature(
-            ctx, _contract_id(ctx, contract), signed_on=_day(on, "--date")
+            ctx, _contract_id(ctx, contract), signed_on=parse_day(on, "--date")
         )
         ctx.session.commit()
         say(f"contract {done.reference} signed on {done.signed_on}; it is {done.status}")
@@ -357,7 +348,7 @@ def record_payment(
     """Record the first payment (activates a pending contract that waits for it)."""
     with cli_ctx(org) as ctx:
         done = service.record_first_payment(
-            ctx, _contract_id(ctx, contract), paid_on=_day(on, "--date")
+            ctx, _contract_id(ctx, contract), paid_on=parse_day(on, "--date")
         )
         ctx.session.commit()
         say(f"contract {done.reference} first paid on {done.first_paid_on}; it is {done.status}")
@@ -533,7 +524,7 @@ def apply_due(
     as_json: bool = JsonOption,
 ) -> None:
     """Apply scheduled amendments, renewals, activations and terminations due by a day."""
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     assert day is not None
     with cli_ctx(org) as ctx:
         with Progress(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -12,8 +10,8 @@ from tarif.cli.common import (
     OrgOption,
     cli_ctx,
     console,
-    fail,
     one_line_errors,
+    parse_day,
     print_json,
     print_record,
     print_table,
@@ -32,14 +30,6 @@ INVOICE_COLUMNS = ["id", "number", "status", "customer_id", "billing_date", "gro
 PREVIEW_COLUMNS = ["id", "customer_id", "billing_date", "net_total", "vat_total", "gross_total"]
 
 
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"{option}: expected a date YYYY-MM-DD, got '{text}'")
-        raise AssertionError from None  # unreachable: fail() exits
-
-
 @bill_app.command("run")
 @one_line_errors
 def run(
@@ -49,7 +39,7 @@ def run(
     as_json: bool = JsonOption,
 ) -> None:
     """Make the draft invoices of everything due up to a day (once: a rerun adds nothing)."""
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     with cli_ctx(org) as ctx:
         with Progress(
             TextColumn("contracts"),
@@ -166,7 +156,7 @@ def pay(
     org: str = OrgOption,
 ) -> None:
     """Record a payment received for a finalized invoice."""
-    day = _day(on, "--date") if on else None
+    day = parse_day(on, "--date") if on else None
     with cli_ctx(org) as ctx:
         payment = service.record_payment(
             ctx, invoice_id, amount=amount, paid_on=day, reference=reference
