@@ -86,21 +86,25 @@ class InvoiceLine(TenantScoped, Base):
         String(40), ForeignKey("invoices.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    contract_id: Mapped[str] = mapped_column(
+    # Where the line comes from: "contract" (the billing core's charges and credits, the only
+    # lines reconciled against a contract), or a line added to an invoice: "manual" (a one-off
+    # line typed on a draft), discounts, ... Contract fields are empty on lines that have none.
+    source: Mapped[str] = mapped_column(String(16), default="contract")
+    contract_id: Mapped[str | None] = mapped_column(
         String(40), ForeignKey("contracts.id", ondelete="RESTRICT"), index=True
     )
-    contract_version: Mapped[int] = mapped_column(Integer)
-    line_key: Mapped[str] = mapped_column(String(60))
-    product_id: Mapped[str] = mapped_column(
+    contract_version: Mapped[int | None] = mapped_column(Integer)
+    line_key: Mapped[str | None] = mapped_column(String(60))
+    product_id: Mapped[str | None] = mapped_column(
         String(40), ForeignKey("products.id", ondelete="RESTRICT"), index=True
     )
     kind: Mapped[str] = mapped_column(String(8))  # charge, credit
     adjustment: Mapped[bool] = mapped_column(Boolean, default=False)
-    period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)  # exclusive
-    full_period_start: Mapped[date] = mapped_column(Date)
-    full_period_end: Mapped[date] = mapped_column(Date)
-    due_on: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)  # exclusive
+    full_period_start: Mapped[date | None] = mapped_column(Date)
+    full_period_end: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal)
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal)
     # Full precision as text: prorated amounts may exceed six decimals.

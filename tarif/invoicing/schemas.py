@@ -51,17 +51,23 @@ class BillingRunRead(BaseModel):
         return cls.model_validate(run, from_attributes=True)
 
 
+def last_day(end: date | None) -> date | None:
+    """The last day covered by a half-open range's exclusive end."""
+    return None if end is None else end - timedelta(days=1)
+
+
 class InvoiceLineRead(BaseModel):
     position: int
+    source: str
     description: str
-    contract_id: str
-    contract_version: int
-    line_key: str
-    product_id: str
+    contract_id: str | None
+    contract_version: int | None
+    line_key: str | None
+    product_id: str | None
     kind: str
     adjustment: bool
-    period_start: date
-    period_last_day: date
+    period_start: date | None
+    period_last_day: date | None
     quantity: str
     unit_price: str
     discount_amount: str
@@ -72,6 +78,7 @@ class InvoiceLineRead(BaseModel):
     def of(cls, line: InvoiceLine, code: str) -> InvoiceLineRead:
         return cls(
             position=line.position,
+            source=line.source,
             description=line.description,
             contract_id=line.contract_id,
             contract_version=line.contract_version,
@@ -80,7 +87,7 @@ class InvoiceLineRead(BaseModel):
             kind=line.kind,
             adjustment=line.adjustment,
             period_start=line.period_start,
-            period_last_day=line.period_end - timedelta(days=1),
+            period_last_day=last_day(line.period_end),
             quantity=str(line.quantity),
             unit_price=str(line.unit_price),
             discount_amount=money(line.discount_amount, code),

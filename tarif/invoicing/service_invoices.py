@@ -110,10 +110,11 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
             "product_id": line.product_id,
             "kind": line.kind,
             "adjustment": line.adjustment,
-            "period_start": line.period_start.isoformat(),
-            "period_end": (line.period_end - timedelta(days=1)).isoformat(),
-            "full_period_start": line.full_period_start.isoformat(),
-            "full_period_end": (line.full_period_end - timedelta(days=1)).isoformat(),
+            "source": line.source,
+            "period_start": _iso(line.period_start),
+            "period_end": _iso(line.period_end, last_day=True),
+            "full_period_start": _iso(line.full_period_start),
+            "full_period_end": _iso(line.full_period_end, last_day=True),
             "quantity": str(line.quantity),
             "unit_price": str(line.unit_price),
             "price_source": line.price_source,
@@ -128,6 +129,13 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
         }
         for line in invoice_lines(ctx, invoice.id)
     ]
+
+
+def _iso(day: date | None, *, last_day: bool = False) -> str | None:
+    """A day as ISO text; `last_day` turns an exclusive end into the last day covered."""
+    if day is None:
+        return None
+    return (day - timedelta(days=1) if last_day else day).isoformat()
 
 
 def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
@@ -150,7 +158,8 @@ def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
                 "description": line.description,
                 "contract_id": line.contract_id,
                 "line_key": line.line_key,
-                "period": [line.period_start.isoformat(), line.period_end.isoformat()],
+                "source": line.source,
+                "period": [_iso(line.period_start), _iso(line.period_end)],
                 "quantity": str(line.quantity),
                 "unit_price": str(line.unit_price),
                 "net_amount": str(line.net_amount),
@@ -200,22 +209,38 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
     lines = invoice_lines(ctx, invoice.id)
     if not lines:
         raise Conflict(f"invoice '{invoice.id}' has no lines: an empty invoice is not finalized")
-    org = ctx.session.get(Organization, ctx.organization_id)
-    customer = ctx.session.get(Customer, invoice.customer_id)
+    org = ctx.session.get_one(Organization, ctx.organization_id)
     issued = today(ctx)
     seq = next_sequence_value(ctx, invoice.series, issued.year)
-    number_format = org.invoice_number_format if org is not None else ""
-    invoice.number = invoice_number(number_format, issued.year, seq)
+    number = invoice_number(org.invoice_number_format, issued.year, seq)
+    seal_invoice(ctx, invoice, lines, number=number, issued=issued, org=org)
+    ctx.session.flush()
+    record(ctx, "finalize", "invoice", invoice.id, None, {"number": invoice.number})
+    return invoice
+
+
+def seal_invoice(
+    ctx: Ctx,
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    *,
+    number: str,
+    issued: date,
+    org: Organization,
+) -> None:
+    """Everything finalizing does to one draft once its number is drawn (no flush, no audit).
+
+    Finalizing one invoice and finalizing a whole run both come through here, so they cannot
+    disagree: a step added to finalization is added here.
+    """
+    customer = ctx.session.get_one(Customer, invoice.customer_id)
+    invoice.number = number
     invoice.issue_date = issued
-    terms = customer.payment_terms_days if customer is not None else 30
-    invoice.due_date = issued + timedelta(days=terms)
+    invoice.due_date = issued + timedelta(days=customer.payment_terms_days)
     invoice.status = InvoiceStatus.FINALIZED.value
     invoice.finalized_at = ctx.clock.now()
     invoice.updated_at = invoice.finalized_at
     invoice.content_hash = content_hash(invoice, lines)
-    ctx.session.flush()
-    record(ctx, "finalize", "invoice", invoice.id, None, {"number": invoice.number})
-    return invoice
 
 
 def record_payment(
@@ -261,6 +286,7 @@ def billed_lines(ctx: Ctx, contract_id: str) -> list[InvoiceLine]:
         .where(
             InvoiceLine.organization_id == ctx.organization_id,
             InvoiceLine.contract_id == contract_id,
+            InvoiceLine.source == "contract",
         )
         .order_by(InvoiceLine.id)
     )
@@ -272,6 +298,7 @@ def last_invoiced_day(ctx: Ctx, contract_id: str) -> date | None:
     stmt = select(func.max(InvoiceLine.period_end)).where(
         InvoiceLine.organization_id == ctx.organization_id,
         InvoiceLine.contract_id == contract_id,
+        InvoiceLine.source == "contract",
         InvoiceLine.kind == "charge",
     )
     latest: date | None = ctx.session.scalar(stmt)

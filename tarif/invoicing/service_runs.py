@@ -134,11 +134,12 @@ def run_billing(
         preview = ctx.session.begin_nested()
         try:
             contracts.apply_due(ctx, as_of=as_of)
-            return RunOutcome(None, as_of, True, _drafts(ctx, as_of, customer_id, progress))
+            drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
+            return RunOutcome(None, as_of, True, drafts)
         finally:
             preview.rollback()
     contracts.apply_due(ctx, as_of=as_of)
-    drafts = _drafts(ctx, as_of, customer_id, progress)
+    drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
     now = ctx.clock.now()
     run = BillingRun(
         id=new_id("run"),
@@ -187,7 +188,7 @@ def upcoming_invoice(ctx: Ctx, customer_id: str) -> DraftInvoice | None:
         )
         if ahead:
             next_day = max(min(c.due_on for c in ahead), day)
-            pending += _drafts(ctx, next_day, customer.id, None)
+            pending += build_drafts(ctx, next_day, customer_id=customer.id)
     if not pending:
         return None
     soonest = min(d.key.billing_date for d in pending)
@@ -203,9 +204,10 @@ def _contracts(ctx: Ctx, customer_id: str | None) -> list[Contract]:
     return [c for c in rows if customer_id is None or c.customer_id == customer_id]
 
 
-def _drafts(
-    ctx: Ctx, as_of: date, customer_id: str | None, progress: Progress | None
+def build_drafts(
+    ctx: Ctx, as_of: date, *, customer_id: str | None = None, progress: Progress | None = None
 ) -> list[DraftInvoice]:
+    """The invoices everything due up to `as_of` would make (one customer's when given)."""
     org = ctx.session.get(Organization, ctx.organization_id)
     seller_country = org.country if org is not None else "FR"
     mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
@@ -321,6 +323,14 @@ def _as_charge(row: InvoiceLine) -> Charge:
 
 
 def _write(ctx: Ctx, run: BillingRun, draft: DraftInvoice) -> None:
+    invoice = _new_invoice(ctx, run, draft)
+    ctx.session.add(invoice)
+    ctx.session.flush()
+    write_lines(ctx, invoice, draft)
+    draft.invoice_id = invoice.id
+
+
+def _new_invoice(ctx: Ctx, run: BillingRun | None, draft: DraftInvoice) -> Invoice:
     now = ctx.clock.now()
     key = draft.key
     invoice = Invoice(
@@ -328,7 +338,7 @@ def _write(ctx: Ctx, run: BillingRun, draft: DraftInvoice) -> None:
         organization_id=ctx.organization_id,
         customer_id=key.customer_id,
         contract_id=key.contract_id,
-        billing_run_id=run.id,
+        billing_run_id=run.id if run is not None else None,
         currency=key.currency,
         billing_date=key.billing_date,
         status=InvoiceStatus.DRAFT.value,
@@ -342,10 +352,14 @@ def _write(ctx: Ctx, run: BillingRun, draft: DraftInvoice) -> None:
         created_at=now,
         updated_at=now,
     )
-    ctx.session.add(invoice)
-    ctx.session.flush()
-    money = currency(key.currency)
-    for position, (line, net) in enumerate(zip(draft.lines, draft.net_lines, strict=True), 1):
+    return invoice
+
+
+def write_lines(ctx: Ctx, invoice: Invoice, draft: DraftInvoice, first_position: int = 1) -> None:
+    """Stores a draft's lines on `invoice`, numbered from `first_position`."""
+    money = currency(invoice.currency)
+    lines = zip(draft.lines, draft.net_lines, strict=True)
+    for position, (line, net) in enumerate(lines, first_position):
         charge = line.charge
         ctx.session.add(
             InvoiceLine(
@@ -378,4 +392,3 @@ def _write(ctx: Ctx, run: BillingRun, draft: DraftInvoice) -> None:
             )
         )
     ctx.session.flush()
-    draft.invoice_id = invoice.id

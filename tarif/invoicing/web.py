@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from tarif.db.repository import PageRequest
 from tarif.errors import Conflict, InvalidInput
 from tarif.invoicing import service
 from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.invoicing.schemas import last_day
 from tarif.invoicing.web_text import FRENCH, STATUS_BADGES, STATUS_LABELS
 from tarif.money import currency, round_to_minor_unit
 from tarif.tenancy.rules import Permission
@@ -111,9 +112,7 @@ def _detail(
         invoice=invoice,
         customer_name=_customer_names(ctx, {invoice.customer_id})[invoice.customer_id],
         overdue=service.is_overdue(ctx, invoice),
-        lines=[
-            (line, line.period_end - timedelta(days=1), _line_vat(line, code)) for line in lines
-        ],
+        lines=[(line, last_day(line.period_end), _line_vat(line, code)) for line in lines],
         explanation=service.explain(ctx, invoice.id),
         payments=service.invoice_payments(ctx, invoice.id),
         due=invoice.gross_total - invoice.amount_paid,

@@ -36,14 +36,14 @@ def test_two_runs_at_once_bill_each_line_once(
     hosting_contract(world)
     ctx.session.commit()
     barrier = threading.Barrier(2, timeout=10)
-    real_drafts: Callable[..., Any] = service_runs._drafts
+    real_drafts: Callable[..., Any] = service_runs.build_drafts
 
-    def drafts_then_wait(*args: Any) -> Any:
-        drafts = real_drafts(*args)
+    def drafts_then_wait(*args: Any, **kwargs: Any) -> Any:
+        drafts = real_drafts(*args, **kwargs)
         barrier.wait()
         return drafts
 
-    monkeypatch.setattr(service_runs, "_drafts", drafts_then_wait)
+    monkeypatch.setattr(service_runs, "build_drafts", drafts_then_wait)
     outcomes: list[service.RunOutcome] = []
     errors: list[BaseException] = []
 

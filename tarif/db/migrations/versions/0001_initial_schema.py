@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:54:27.959201
+Create Date: 2026-11-25 15:41:51.884376
 """
 
 from __future__ import annotations
@@ -437,17 +437,18 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('invoice_id', sa.String(length=40), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('contract_id', sa.String(length=40), nullable=False),
-    sa.Column('contract_version', sa.Integer(), nullable=False),
-    sa.Column('line_key', sa.String(length=60), nullable=False),
-    sa.Column('product_id', sa.String(length=40), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=True),
+    sa.Column('contract_version', sa.Integer(), nullable=True),
+    sa.Column('line_key', sa.String(length=60), nullable=True),
+    sa.Column('product_id', sa.String(length=40), nullable=True),
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('adjustment', sa.Boolean(), nullable=False),
-    sa.Column('period_start', sa.Date(), nullable=False),
-    sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('full_period_start', sa.Date(), nullable=False),
-    sa.Column('full_period_end', sa.Date(), nullable=False),
-    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=True),
+    sa.Column('period_end', sa.Date(), nullable=True),
+    sa.Column('full_period_start', sa.Date(), nullable=True),
+    sa.Column('full_period_end', sa.Date(), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('quantity', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
     sa.Column('unit_price', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
     sa.Column('exact_net', sa.String(length=80), nullable=False),
