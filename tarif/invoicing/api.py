@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -69,9 +70,24 @@ def list_invoices(
         service.InvoiceStatus | None, Query(alias="status", description="draft, finalized…")
     ] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    billed_from: Annotated[
+        date | None, Query(description="billing date on or after this day")
+    ] = None,
+    billed_to: Annotated[
+        date | None, Query(description="billing date on or before this day")
+    ] = None,
+    overdue: Annotated[
+        bool | None, Query(description="finalized, not fully paid, past its due date")
+    ] = None,
 ) -> ListResponse[InvoiceRead]:
     result = service.list_invoices(
-        ctx, page, status=status_.value if status_ else None, customer_id=customer_id
+        ctx,
+        page,
+        status=status_.value if status_ else None,
+        customer_id=customer_id,
+        billed_from=billed_from,
+        billed_to=billed_to,
+        overdue=overdue,
     )
     return ListResponse(
         data=[_read(ctx, i) for i in result.items],

@@ -69,6 +69,9 @@ def run(
 def list_invoices(
     status: str = typer.Option(None, "--status", help="draft, finalized, partially_paid, paid"),
     customer: str = typer.Option(None, "--customer", help="Customer id"),
+    billed_from: str = typer.Option(None, "--from", help="Billing date on or after (YYYY-MM-DD)"),
+    billed_to: str = typer.Option(None, "--to", help="Billing date on or before (YYYY-MM-DD)"),
+    overdue: bool = typer.Option(None, "--overdue/--not-overdue", help="Past due and unpaid"),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
@@ -81,6 +84,9 @@ def list_invoices(
             PageRequest(limit=limit, starting_after=starting_after),
             status=status,
             customer_id=customer,
+            billed_from=parse_day(billed_from, "--from"),
+            billed_to=parse_day(billed_to, "--to"),
+            overdue=overdue,
         )
         rows = [to_plain(InvoiceRead.of(i, [], service.is_overdue(ctx, i))) for i in page.items]
     if as_json:

@@ -50,8 +50,21 @@ def list_invoices(
     status: str | None = None,
     customer_id: str | None = None,
     billing_run_id: str | None = None,
+    billed_from: date | None = None,
+    billed_to: date | None = None,
+    overdue: bool | None = None,
 ) -> Page[Invoice]:
+    """Invoices newest id last; `billed_from`/`billed_to` bound the billing date (inclusive)."""
+    if billed_from is not None and billed_to is not None and billed_to < billed_from:
+        raise InvalidInput.on("billed_to", "must not be before billed_from")
     stmt = scoped(Invoice, ctx.organization_id)
+    if billed_from is not None:
+        stmt = stmt.where(Invoice.billing_date >= billed_from)
+    if billed_to is not None:
+        stmt = stmt.where(Invoice.billing_date <= billed_to)
+    if overdue is not None:
+        late = Invoice.status.in_(PAYABLE) & (Invoice.due_date < today(ctx))
+        stmt = stmt.where(late if overdue else ~late)
     if billing_run_id is not None:
         stmt = stmt.where(Invoice.billing_run_id == billing_run_id)
     if customer_id is not None:

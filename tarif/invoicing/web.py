@@ -51,8 +51,8 @@ def _customer_names(ctx: Ctx, ids: set[str]) -> dict[str, str]:
     return {cid: customers.get_customer(ctx, cid).legal_name for cid in ids}
 
 
-def _parse_date(form: dict[str, str], name: str, default: date | None = None) -> date | None:
-    text = form.get(name, "").strip()
+def _parse_date(form: dict[str, str | None], name: str, default: date | None = None) -> date | None:
+    text = (form.get(name) or "").strip()
     if not text:
         return default
     try:
@@ -74,19 +74,39 @@ def invoices_page(
     ctx: WebCtx,
     status: str | None = None,
     customer_id: str | None = None,
+    billed_from: str | None = None,
+    billed_to: str | None = None,
+    overdue: str | None = None,
     starting_after: str | None = None,
 ) -> Response:
     status = status if status in STATUS_LABELS else None
     customer_id = customer_id or None
-    page = service.list_invoices(
-        ctx,
-        PageRequest(limit=PAGE_SIZE, starting_after=starting_after),
-        status=status,
-        customer_id=customer_id,
-    )
+    filters = {
+        "status": status,
+        "customer_id": customer_id,
+        "billed_from": billed_from or None,
+        "billed_to": billed_to or None,
+        "overdue": "1" if overdue == "1" else None,
+    }
+    query = {k: v for k, v in filters.items() if v}
+    try:
+        page = service.list_invoices(
+            ctx,
+            PageRequest(limit=PAGE_SIZE, starting_after=starting_after),
+            status=status,
+            customer_id=customer_id,
+            billed_from=_parse_date(filters, "billed_from"),
+            billed_to=_parse_date(filters, "billed_to"),
+            overdue=True if filters["overdue"] else None,
+        )
+        filter_errors: dict[str, str] = {}
+    except InvalidInput as exc:
+        page = service.list_invoices(ctx, PageRequest(limit=PAGE_SIZE), status=status)
+        filter_errors = field_errors(exc)
     choices = customers.list_customers(ctx, PageRequest(limit=CUSTOMER_CHOICES), archived=None)
-    query = {k: v for k, v in (("status", status), ("customer_id", customer_id)) if v}
     context = _common(
+        filters={k: v or "" for k, v in filters.items()},
+        filter_errors=filter_errors,
         rows=[(i, service.is_overdue(ctx, i)) for i in page.items],
         names=_customer_names(ctx, {i.customer_id for i in page.items}),
         customers=[(c.id, c.legal_name) for c in choices.items],
