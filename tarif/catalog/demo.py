@@ -58,9 +58,9 @@ DEMO_PRODUCTS: list[dict[str, Any]] = [
 ]
 
 DEMO_PRICELIST = {
-    "name": "Standard 2026",
+    "name": "Standard",
     "currency": "EUR",
-    "valid_from": "2026-01-01",
+    "valid_from": "2025-01-01",
     "is_default": True,
 }
 DEMO_PRICES: dict[str, dict[str, str]] = {

@@ -1,9 +1,11 @@
 """Demo templates and contracts: the "Growth" contract at the seed's own price, lines of every
 periodicity on one contract, a mid-month start, a scheduled upgrade and a terminated contract.
 
-Dates come from the loader's clock, so the demo reads the same whenever it is loaded: contracts
-start on the first of the previous month (never before the demo pricelist, valid from
-1 Jan 2026), the upgrade takes effect on the first of next month. Idempotent: templates are
+Dates come from the loader's clock, so the demo reads the same whenever it is loaded: the
+Growth and SaaS contracts started a year ago (the first of this month, twelve months back), so
+the demo shows a year of invoices; the others start on the first of the previous month (never
+before the demo pricelist, valid from 1 Jan 2025); the upgrade takes effect on the first of next
+month. Idempotent: templates are
 looked up by name, contracts by reference; what is there already is left as it is.
 """
 
@@ -30,7 +32,7 @@ from tarif.db.repository import PageRequest
 from tarif.errors import NotFound
 
 Maker = Callable[[str, str], Contract]
-PRICES_FROM = date(2026, 1, 1)  # the demo catalog's pricelist starts then
+PRICES_FROM = date(2025, 1, 1)  # the demo catalog's pricelist starts then
 
 GROWTH_TEMPLATE: dict[str, Any] = {
     "name": "Growth",
@@ -87,6 +89,10 @@ def _first_of_previous_month(day: date) -> date:
     return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
+def _first_of_month_a_year_ago(day: date) -> date:
+    return date(day.year - 1, day.month, 1)
+
+
 def _first_of_next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -122,6 +128,7 @@ def _running(ctx: Ctx, contract: Contract, start: date, today: date) -> None:
 def load_demo_contracts(ctx: Ctx) -> None:
     today = service.today(ctx)
     start = max(_first_of_previous_month(today), PRICES_FROM)
+    year_ago = max(_first_of_month_a_year_ago(today), PRICES_FROM)
     growth = _template(ctx, GROWTH_TEMPLATE)
     saas = _template(ctx, SAAS_TEMPLATE)
     hosting = catalog.get_product_by_code(ctx, "hosting").id
@@ -149,15 +156,15 @@ def load_demo_contracts(ctx: Ctx) -> None:
         (
             "GROWTH-001",
             "DEMO-BOULANGERIE",
-            from_template(growth, {"start_date": start.isoformat()}),
-            start,
+            from_template(growth, {"start_date": year_ago.isoformat()}),
+            year_ago,
             None,
         ),
         (
             "SAAS-001",
             "DEMO-ATELIER",
-            from_template(saas, {"start_date": start.isoformat(), "seats": "10"}),
-            start,
+            from_template(saas, {"start_date": year_ago.isoformat(), "seats": "10"}),
+            year_ago,
             None,
         ),
         (

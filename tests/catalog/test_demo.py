@@ -31,7 +31,7 @@ def test_the_demo_catalog_loads_once_and_prices_its_products(ctx: Ctx) -> None:
     assert (pricelist.currency, pricelist.is_default, pricelist.valid_from) == (
         "EUR",
         True,
-        date(2026, 1, 1),
+        date(2025, 1, 1),
     )
 
     customer = make_customer(ctx)

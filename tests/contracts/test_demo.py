@@ -1,8 +1,8 @@
 """The demo contracts: loaded after the customers and the catalog, coherent with the clock, once.
 
-The test clock reads 15 Jan 2026 (Paris), so the demo's contracts start on 1 Jan 2026 (the first
-of the previous month, 1 Dec 2025, comes before the demo pricelist) and the upgrade is due on
-1 Feb 2026.
+The test clock reads 15 Jan 2026 (Paris), so the Growth and SaaS contracts started a year ago on
+1 Jan 2025 (the demo pricelist's first day), the others on the first of the previous month,
+1 Dec 2025, and the upgrade is due on 1 Feb 2026.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_the_demo_covers_the_contracts_finance_teams_meet(ctx: Ctx) -> None:
         "hosting": (1, Decimal("399.00"), "override", "monthly", "in_advance")
     }
     growth = service.show_contract(ctx, service.find_contract(ctx, "GROWTH-001").id)
-    assert growth.terms.start_date == date(2026, 1, 1)
+    assert growth.terms.start_date == date(2025, 1, 1)
     assert growth.terms.template is not None and growth.terms.template.version == 1
 
     # Monthly, annual and one-off lines on one contract, priced from the demo pricelist; the
@@ -131,8 +131,8 @@ def test_the_terminated_contract_ended_today(ctx: Ctx) -> None:
     ended = service.find_contract(ctx, "ENDED-001")
     transitions = service.contract_transitions(ctx, ended.id)
     assert [(t.action, t.effective_date) for t in transitions] == [
-        ("submit", date(2026, 1, 1)),
-        ("activate", date(2026, 1, 1)),
+        ("submit", date(2025, 12, 1)),
+        ("activate", date(2025, 12, 1)),
         ("terminate", date(2026, 1, 15)),
     ]
     # Ending on 15 Jan makes 14 Jan its last day covered, when it was still active.
