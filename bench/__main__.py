@@ -1,11 +1,18 @@
-"""`make bench`: runs every benchmark, printing Markdown rows for docs/benchmarks.md."""
+"""`make bench`: runs every benchmark, printing Markdown rows for docs/benchmarks.md.
+
+`python -m bench` runs them all with their default sizes; `python -m bench api` only the API
+reads; `python -m bench recurring --sizes 1000,10000 --db sqlite,postgresql [--profile]` only
+the billing run (see `bench/recurring_billing.py`).
+"""
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
+import sys
 
-from bench import api_reads
+from bench import api_reads, recurring_billing
 
 
 def machine() -> str:
@@ -16,14 +23,29 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    return f"{cpu}, {cores} cores, Python {platform.python_version()}"
+    memory = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(next(line.split()[1] for line in f if line.startswith("MemTotal")))
+        memory = f", {kib / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    load = ", load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    return f"{cpu}, {cores} cores{memory}, Python {platform.python_version()}{load}"
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    which = argv[0] if argv and not argv[0].startswith("-") else "all"
+    rest = argv[1:] if which != "all" else argv
     print(f"machine: {machine()}")
-    for row in api_reads.run():
-        print(row)
+    if which in ("all", "api"):
+        for row in api_reads.run():
+            print(row)
+    if which in ("all", "recurring"):
+        recurring_billing.main(rest)
+    if which not in ("all", "api", "recurring"):
+        sys.exit(f"unknown benchmark {which!r}: all, api or recurring")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -11,11 +11,22 @@ def include_routers(app: FastAPI) -> None:
     from tarif.catalog.web import router as catalog_web
     from tarif.contracts.api import router as contracts_api
     from tarif.contracts.web import router as contracts_web
+    from tarif.coupons.api import router as coupons_api
+    from tarif.coupons.web import router as coupons_web
     from tarif.customers.api import router as customers_api
     from tarif.customers.web import router as customers_web
     from tarif.invoicing.api import router as invoicing_api
+    from tarif.invoicing.api_balance import router as balance_api
+    from tarif.invoicing.api_credit_notes import router as credit_notes_api
+    from tarif.invoicing.api_drafts import router as invoice_drafts_api
+    from tarif.invoicing.api_issued import router as issued_api
     from tarif.invoicing.web import router as invoicing_web
+    from tarif.invoicing.web_balance import router as balance_web
+    from tarif.invoicing.web_credit_notes import router as credit_notes_web
+    from tarif.invoicing.web_drafts import router as invoice_drafts_web
+    from tarif.invoicing.web_issued import router as issued_web
     from tarif.tenancy.api import router as tenancy_api
+    from tarif.tenancy.web import router as tenancy_web
     from tarif.web.routes import router as web_shell
 
     for router in (
@@ -25,10 +36,21 @@ def include_routers(app: FastAPI) -> None:
         catalog_api,
         contracts_api,
         invoicing_api,
+        invoice_drafts_api,
+        credit_notes_api,
+        issued_api,
+        coupons_api,
+        balance_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
+    app.include_router(tenancy_web)
     app.include_router(customers_web)
     app.include_router(catalog_web)
     app.include_router(contracts_web)
     app.include_router(invoicing_web)
+    app.include_router(invoice_drafts_web)
+    app.include_router(balance_web)
+    app.include_router(credit_notes_web)
+    app.include_router(issued_web)
+    app.include_router(coupons_web)

@@ -25,17 +25,44 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from tarif.billing.commitments import (
+    CommitmentPeriod,
+    billed_within,
+    commitment_grid,
+    commitment_periods,
+    top_ups,
+)
 from tarif.billing.discounts import apply_discounts
-from tarif.billing.periods import Period, Ranges, Schedule, Slice, normalized, schedule_of, subtract
+from tarif.billing.fees import early_termination_fee
+from tarif.billing.periods import (
+    ONE_DAY,
+    Period,
+    Ranges,
+    Schedule,
+    Slice,
+    normalized,
+    schedule_of,
+    subtract,
+)
 from tarif.billing.proration import prorate
 from tarif.catalog.periodicity import Timing
+from tarif.catalog.rules import ProductKind
 from tarif.contracts.amendments import ContractVersion
-from tarif.contracts.model import ContractLine, Discount, LinePriceSource
+from tarif.contracts.changes import Terminate
+from tarif.contracts.dates import last_day
+from tarif.contracts.model import ContractLine, ContractTerms, Discount, LinePriceSource
+from tarif.money import currency, round_to_minor_unit
 
 
 class ChargeKind(StrEnum):
     CHARGE = "charge"
     CREDIT = "credit"
+    MINIMUM = "minimum"  # a minimum commitment's top-up (`tarif.billing.commitments`)
+    FEE = "fee"  # an early-termination fee (`tarif.billing.fees`)
+
+
+# The kinds that bill a line's days; the others are amounts reconciled on their own.
+DAY_KINDS = (ChargeKind.CHARGE, ChargeKind.CREDIT)
 
 
 @dataclass(frozen=True)
@@ -92,7 +119,7 @@ def charges_as_of(
     paused = normalized(suspensions)
     result: list[Charge] = []
     for line_key, segments in _segments(known).items():
-        line_billed = [c for c in billed if c.line_key == line_key]
+        line_billed = [c for c in billed if c.line_key == line_key and c.kind in DAY_KINDS]
         billed_anywhere = _coverage(line_billed)
         ended_on = _termination_day(known[-1], line_key)
         for segment in segments:
@@ -111,6 +138,8 @@ def charges_as_of(
                 adjustment = _overlaps(billed_anywhere, piece.full)
                 due_on = _due_on(segment.schedule, piece, segment)
                 result.append(_charge(segment, piece, ChargeKind.CHARGE, due_on, adjustment))
+    result += minimum_charges(known, as_of, billed, result)
+    result += fee_charges(known, billed)
     # A credit comes before the charge that replaces it.
     result.sort(key=lambda c: (c.due_on, c.line_key, c.period.start, c.kind is ChargeKind.CHARGE))
     return result
@@ -244,3 +273,200 @@ def _charge(
         adjustment=adjustment,
         description=line.description,
     )
+
+
+# --- minimum commitments and early-termination fees ---------------------------------------------
+# Both are amounts reconciled against what was already billed of their kind: the amount due now
+# minus the amount billed so far, when not zero, is a new charge (an adjustment after the first).
+
+
+def minimum_charges(
+    known: Sequence[ContractVersion],
+    as_of: date,
+    billed: Sequence[Charge],
+    issued: Sequence[Charge],
+) -> list[Charge]:
+    """Top-ups of the commitment periods due by `as_of`, less the top-ups already billed.
+
+    The commitment in force on a commitment period's last day applies to the whole period; what
+    the line billed is read from `billed` and `issued` (this run's charges and credits).
+    """
+    latest: dict[str, tuple[ContractVersion, ContractLine]] = {}
+    for version in known:
+        for line in version.terms.lines:
+            latest[line.line_key] = (version, line)
+    result: list[Charge] = []
+    for line_key, (last, line) in latest.items():
+        if line.unit_price is None or line.kind is ProductKind.ONE_OFF:
+            continue  # usage lines are topped up once priced; a one-off has no period
+        periods = _commitment_periods(known, as_of, last.terms, line)
+        if not periods:
+            continue
+        days_billed = [
+            (c.period, c.net)
+            for c in (*billed, *issued)
+            if c.line_key == line_key and c.kind in DAY_KINDS
+        ]
+        amounts = {p.full: billed_within(days_billed, p.full) for _, p in periods}
+        short = {t.period.full: t.amount for t in top_ups([p for _, p in periods], amounts)}
+        for version, period in periods:
+            done = [
+                c
+                for c in billed
+                if c.kind is ChargeKind.MINIMUM
+                and c.line_key == line_key
+                and c.full_period == period.full
+            ]
+            missing = short.get(period.full, Decimal(0)) - sum((c.net for c in done), Decimal(0))
+            if missing == 0:
+                continue
+            text = _top_up_text(period, amounts[period.full], missing, last.terms.currency)
+            result.append(
+                _amount_charge(
+                    version,
+                    line,
+                    ChargeKind.MINIMUM,
+                    Slice(period.part, period.full),
+                    period.due_on,
+                    missing,
+                    bool(done),
+                    text,
+                )
+            )
+    return result
+
+
+def _commitment_periods(
+    known: Sequence[ContractVersion], as_of: date, terms: ContractTerms, line: ContractLine
+) -> list[tuple[ContractVersion, CommitmentPeriod]]:
+    billing = schedule_of(terms, line)
+    result = []
+    for index, version in enumerate(known):
+        in_force = version.terms.line(line.line_key)
+        if in_force is None or in_force.minimum_commitment is None:
+            continue
+        until = known[index + 1].effective_from if index + 1 < len(known) else date.max
+        pieces = commitment_grid(
+            in_force.minimum_commitment,
+            terms,
+            line,
+            committed=_before_termination(known, index),
+            until=as_of + ONE_DAY,
+        )
+        closed = [
+            p
+            for p in pieces
+            if p.part.end <= as_of and version.effective_from <= p.part.end - ONE_DAY < until
+        ]
+        for period in commitment_periods(in_force.minimum_commitment, closed, billing, line.timing):
+            if period.due_on <= as_of:
+                result.append((version, period))
+    return result
+
+
+def _top_up_text(period: CommitmentPeriod, billed: Decimal, amount: Decimal, code: str) -> str:
+    commitment = period.commitment
+    per = f"{commitment.periodicity} period" if commitment.periodicity else "term"
+    minimum = _money(commitment.amount, code)
+    if period.part != period.full:
+        minimum = (
+            f"{minimum} × {period.part.days}/{period.full.days} = {_money(period.minimum, code)}"
+        )
+    head = (
+        f"Minimum commitment per {per}, {period.part.start.isoformat()} to "
+        f"{last_day(period.part.end).isoformat()}: minimum {minimum}, billed {_money(billed, code)}"
+    )
+    return f"{head}, top-up {_money(amount, code)}"
+
+
+def _before_termination(known: Sequence[ContractVersion], index: int) -> ContractTerms:
+    """The terms of version `index`, or of the one before when `index` terminates the contract."""
+    if index > 0 and _termination(known[index]) is not None:
+        return known[index - 1].terms
+    return known[index].terms
+
+
+def _termination(version: ContractVersion) -> Terminate | None:
+    if version.amendment is None:
+        return None
+    return next((c for c in version.amendment.changes if isinstance(c, Terminate)), None)
+
+
+def fee_charges(known: Sequence[ContractVersion], billed: Sequence[Charge]) -> list[Charge]:
+    """The early-termination fee once the terminating version is known, less fees billed.
+
+    It is stored on the contract's first line (whose product gives its VAT category).
+    """
+    last = known[-1]
+    done = [c for c in billed if c.kind is ChargeKind.FEE]
+    terminate = _termination(last)
+    end = last.terms.end_date
+    outcome = None
+    if terminate is not None and not terminate.waive_fee and end is not None and len(known) > 1:
+        outcome = early_termination_fee(known[-2].terms, end)
+    due = outcome.amount if outcome is not None else Decimal(0)
+    missing = due - sum((c.net for c in done), Decimal(0))
+    if missing == 0:
+        return []
+    if outcome is not None and end is not None and last.terms.lines:
+        day = Period(last_day(end), end)
+        text = outcome.description if not done else f"{outcome.description} (adjustment)"
+        fee_line = last.terms.lines[0]
+        return [
+            _amount_charge(
+                last, fee_line, ChargeKind.FEE, Slice(day, day), end, missing, bool(done), text
+            )
+        ]
+    if not done:
+        return []  # a fee with no line to carry it is not billed
+    previous = done[-1]
+    return [
+        replace(
+            previous,
+            version=last.number,
+            amendment_id=last.amendment.id if last.amendment is not None else None,
+            unit_price=round_to_minor_unit(missing, currency(last.terms.currency)),
+            gross=missing,
+            net=missing,
+            adjustment=True,
+            description="Early termination fee withdrawn",
+        )
+    ]
+
+
+def _amount_charge(
+    version: ContractVersion,
+    line: ContractLine,
+    kind: ChargeKind,
+    piece: Slice,
+    due_on: date,
+    amount: Decimal,
+    adjustment: bool,
+    description: str,
+) -> Charge:
+    """A charge of an amount (not of a line's days): quantity 1 at that amount, rounded to the
+    currency's minor unit (the net keeps full precision, like any charge's)."""
+    amendment = version.amendment
+    unit_price = round_to_minor_unit(amount, currency(version.terms.currency))
+    return Charge(
+        line_key=line.line_key,
+        version=version.number,
+        amendment_id=amendment.id if amendment is not None else None,
+        kind=kind,
+        period=piece.part,
+        full_period=piece.full,
+        due_on=due_on,
+        quantity=Decimal(1),
+        unit_price=unit_price,
+        price_source=LinePriceSource.OVERRIDE,
+        gross=amount,
+        discount_amount=Decimal(0),
+        discounts=(),
+        net=amount,
+        adjustment=adjustment,
+        description=description,
+    )
+
+
+def _money(amount: Decimal, code: str) -> str:
+    return f"{round_to_minor_unit(amount, currency(code)):,}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from tarif.catalog.periodicity import Periodicity, PeriodUnit
 from tarif.catalog.rules import ProductKind
@@ -65,20 +66,7 @@ class Schedule:
 
     def full_period(self, day: date) -> Period:
         """The whole period of the grid that contains `day` (even before the line starts)."""
-        if self.periodicity.is_one_off:
-            return Period(self.start, self.start + ONE_DAY)
-        anchor, periodicity = self.anchor, self.periodicity
-        if periodicity.unit is PeriodUnit.MONTH:
-            months = (day.year - anchor.year) * 12 + day.month - anchor.month
-            index = months // periodicity.count
-            while periodicity.boundary(anchor, index) > day:
-                index -= 1
-            while periodicity.boundary(anchor, index + 1) <= day:
-                index += 1
-        else:
-            length = periodicity.count * (7 if periodicity.unit is PeriodUnit.WEEK else 1)
-            index = (day - anchor).days // length
-        return Period(periodicity.boundary(anchor, index), periodicity.boundary(anchor, index + 1))
+        return _full_period(self.periodicity, self.alignment, self.start, day)
 
     def slices(self, start: date, end: date) -> list[Slice]:
         """The periods (cut to the line's dates and to `[start, end)`) in order."""
@@ -97,6 +85,28 @@ class Schedule:
             result.append(Slice(part, full))
             day = part.end
         return result
+
+
+# A billing run asks for the same few grids (same periodicity, alignment and start) for every
+# contract: the answers are kept, as periods are immutable.
+@lru_cache(maxsize=65536)
+def _full_period(
+    periodicity: Periodicity, alignment: BillingAlignment, start: date, day: date
+) -> Period:
+    if periodicity.is_one_off:
+        return Period(start, start + ONE_DAY)
+    anchor = grid_anchor(periodicity, alignment, start)
+    if periodicity.unit is PeriodUnit.MONTH:
+        months = (day.year - anchor.year) * 12 + day.month - anchor.month
+        index = months // periodicity.count
+        while periodicity.boundary(anchor, index) > day:
+            index -= 1
+        while periodicity.boundary(anchor, index + 1) <= day:
+            index += 1
+    else:
+        length = periodicity.count * (7 if periodicity.unit is PeriodUnit.WEEK else 1)
+        index = (day - anchor).days // length
+    return Period(periodicity.boundary(anchor, index), periodicity.boundary(anchor, index + 1))
 
 
 def grid_anchor(periodicity: Periodicity, alignment: BillingAlignment, start: date) -> date:

@@ -9,8 +9,13 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.audit.cli import app as audit_cli
     from tarif.catalog.cli import pricelists_app, products_app
     from tarif.contracts.cli import amendments_app, contracts_app, templates_app
+    from tarif.coupons.cli import app as coupons_cli
     from tarif.customers.cli import app as customers_cli
     from tarif.invoicing.cli import bill_app, invoices_app
+    from tarif.invoicing.cli_balance import balance_app
+    from tarif.invoicing.cli_credit_notes import credit_notes_app
+    from tarif.invoicing.cli_credit_notes import void as void_invoice
+    from tarif.invoicing.cli_issued import invoice_pdf
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
 
     app.add_typer(orgs_app, name="orgs", help="Organizations (tenants)")
@@ -24,4 +29,9 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(amendments_app, name="amendments", help="Contract amendments and due work")
     app.add_typer(templates_app, name="templates", help="Contract templates")
     app.add_typer(bill_app, name="bill", help="Billing runs: draft invoices of what is due")
+    invoices_app.command("pdf")(invoice_pdf)
+    invoices_app.command("void")(void_invoice)
     app.add_typer(invoices_app, name="invoices", help="Invoices: finalize, explain, payments")
+    app.add_typer(balance_app, name="balance", help="Customer credit balances: goodwill, refunds")
+    app.add_typer(credit_notes_app, name="credit-notes", help="Credit notes correcting invoices")
+    app.add_typer(coupons_cli, name="coupons", help="Coupons: invoice discounts by code")

@@ -28,6 +28,7 @@ from tarif.contracts.model import (
     ContractLine,
     ContractTerms,
     Discount,
+    EarlyTerminationFee,
     LinePriceSource,
     NoticePeriod,
     RenewalPolicy,
@@ -86,19 +87,28 @@ class ChangePricelist:
 
 @dataclass(frozen=True)
 class ChangeTerm:
-    """Extend or shorten: each field left None is unchanged (an end date is exclusive)."""
+    """Extend or shorten: each field left None is unchanged (an end date is exclusive).
+
+    `no_early_termination_fee` removes the fee; `early_termination_fee` sets a new one.
+    """
 
     end_date: date | None = None
     initial_term_months: int | None = None
     renewal: RenewalPolicy | None = None
     notice: NoticePeriod | None = None
+    early_termination_fee: EarlyTerminationFee | None = None
+    no_early_termination_fee: bool = False
 
 
 @dataclass(frozen=True)
 class Terminate:
-    """End the contract on the effective date, optionally with an early-termination fee line."""
+    """End the contract on the effective date, optionally with an early-termination fee line.
+
+    `waive_fee` waives the contract's `early_termination_fee` (an admin's decision).
+    """
 
     fee_line: ContractLine | None = None
+    waive_fee: bool = False
 
 
 Change = (
@@ -181,9 +191,13 @@ def _at_changes(
         elif isinstance(change, LineChange):
             for name in _FIELDS_SET[type(change)]:
                 setters[(change.line_key, name)] = f"changes.{index}"
+        elif isinstance(change, ChangeTerm) and change.early_termination_fee is not None:
+            setters[("", "early_termination_fee")] = f"changes.{index}"
     result = []
     for problem in problems:
         parts = problem.field.split(".")
+        if parts[0] == "early_termination_fee" and ("", parts[0]) in setters:
+            problem = FieldError(f"{setters[('', parts[0])]}.{problem.field}", problem.message)
         if parts[0] == "lines" and len(parts) > 2 and parts[1].isdigit():
             key = terms.lines[int(parts[1])].line_key
             head = setters.get((key, parts[2])) or setters.get((key, ""))
@@ -280,8 +294,14 @@ def _change_pricelist(
 
 def _change_term(terms: ContractTerms, change: ChangeTerm, effective: date) -> ContractTerms:
     if change == ChangeTerm():
-        raise _Problem("", "give a new end date, initial term, renewal or notice")
+        raise _Problem(
+            "", "give a new end date, initial term, renewal, notice or early-termination fee"
+        )
     result = terms
+    if change.no_early_termination_fee:
+        result = replace(result, early_termination_fee=None)
+    if change.early_termination_fee is not None:
+        result = replace(result, early_termination_fee=change.early_termination_fee)
     if change.initial_term_months is not None:
         result = replace(result, initial_term_months=change.initial_term_months)
     if change.renewal is not None:

@@ -74,6 +74,16 @@ def _contract_id(ctx: Ctx, contract: str) -> str:
     return service.find_contract(ctx, contract).id
 
 
+def fee_option(text: str) -> dict[str, str]:
+    """`remaining`, `fixed:500.00` or `percentage_of_remaining:50` as the API's fee body."""
+    kind, _, value = text.partition(":")
+    if kind == "fixed":
+        return {"kind": kind, "amount": value}
+    if kind == "percentage_of_remaining":
+        return {"kind": kind, "percentage": value}
+    return {"kind": kind}
+
+
 def _show(ctx: Ctx, contract_id: str, as_json: bool, as_of: date | None = None) -> None:
     detail = to_plain(reads.contract_detail(service.show_contract(ctx, contract_id, as_of=as_of)))
     if as_json:
@@ -153,8 +163,18 @@ def create_contract(
         None, help="manual (default), at_date, on_signature or on_first_payment"
     ),
     activation_date: str = typer.Option(None, help="For --activation at_date"),
+    early_termination_fee: str = typer.Option(
+        None,
+        "--early-termination-fee",
+        help="remaining, fixed:AMOUNT or percentage_of_remaining:PERCENT",
+    ),
     line: list[str] = typer.Option(
         None, "--line", help="A product id or code, priced from the pricelist (repeatable)"
+    ),
+    corrections: str = typer.Option(
+        None,
+        "--corrections",
+        help="Credits for finalized invoices: adjustment (next invoice, default) or credit_note",
     ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
@@ -185,10 +205,13 @@ def create_contract(
                 "renewal_months": renew_months,
                 "notice_months": notice_months,
                 "notice_days": notice_days,
+                "corrections": corrections,
             }
             data |= {k: v for k, v in options.items() if v is not None}
             if activation is not None:
                 data["activation"] = {"condition": activation, "on": activation_date}
+            if early_termination_fee is not None:
+                data["early_termination_fee"] = fee_option(early_termination_fee)
         created = service.create_contract(ctx, data=parse(ContractCreate, data))
         ctx.session.commit()
         if as_json:
@@ -210,6 +233,10 @@ def add_line(
     end: str = typer.Option(None, help="Last day covered (default: the contract's)"),
     key: str = typer.Option(None, "--key", help="Line key (default: from the product code)"),
     description: str = typer.Option(None),
+    minimum: str = typer.Option(None, "--minimum", help="A minimum billed amount (commitment)"),
+    minimum_periodicity: str = typer.Option(
+        None, "--minimum-periodicity", help="The minimum's period, e.g. monthly (default: per term)"
+    ),
     org: str = OrgOption,
 ) -> None:
     """Add a line to a draft contract."""
@@ -226,6 +253,8 @@ def add_line(
             "line_key": key,
             "description": description,
         }
+        if minimum is not None:
+            values["minimum_commitment"] = {"amount": minimum, "periodicity": minimum_periodicity}
         data = parse(LineInput, {k: v for k, v in values.items() if v is not None})
         service.add_line(ctx, contract_id, data=data)
         ctx.session.commit()
@@ -307,6 +336,9 @@ def terminate(
     on: str = typer.Option(None, "--date", help="First day no longer covered (on_date)"),
     force: bool = typer.Option(False, "--force", help="Skip the notice period (admins)"),
     with_credit: bool = typer.Option(False, "--with-credit", help="Credit invoiced days"),
+    waive_fee: bool = typer.Option(
+        False, "--waive-fee", help="Waive the early-termination fee (admins)"
+    ),
     reason: str = ReasonOption,
     org: str = OrgOption,
 ) -> None:
@@ -317,6 +349,7 @@ def terminate(
         "date": on,
         "forced": force,
         "with_credit": with_credit,
+        "waive_fee": waive_fee,
         "reason": reason,
     }
     _transition(org, contract, body)
@@ -424,6 +457,14 @@ def create_amendment(
     add_product: list[str] = typer.Option(
         None, "--add-product", help="Product id or code, priced from the pricelist"
     ),
+    early_termination_fee: str = typer.Option(
+        None,
+        "--early-termination-fee",
+        help="A new fee: remaining, fixed:AMOUNT or percentage_of_remaining:PERCENT",
+    ),
+    no_early_termination_fee: bool = typer.Option(
+        False, "--no-early-termination-fee", help="Remove the early-termination fee"
+    ),
     schedule: bool = typer.Option(False, "--schedule", help="Confirm at once"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
@@ -447,6 +488,13 @@ def create_amendment(
                 {"type": "add_line", "line": {"product_id": catalog.find_product(ctx, p).id}}
                 for p in add_product or []
             ]
+            if early_termination_fee is not None or no_early_termination_fee:
+                term: dict[str, Any] = {"type": "change_term"}
+                if early_termination_fee is not None:
+                    term["early_termination_fee"] = fee_option(early_termination_fee)
+                if no_early_termination_fee:
+                    term["no_early_termination_fee"] = True
+                changes.append(term)
             data = {"effective_date": effective, "reason": reason, "changes": changes}
         if schedule:
             data["schedule"] = True

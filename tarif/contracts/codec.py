@@ -32,8 +32,11 @@ from tarif.contracts.model import (
     BillingAlignment,
     ContractLine,
     ContractTerms,
+    Corrections,
     Discount,
     DiscountKind,
+    EarlyTerminationFee,
+    FeeKind,
     InvoiceGrouping,
     LinePriceSource,
     MinimumCommitment,
@@ -133,6 +136,22 @@ def decode_commitment(data: JSON) -> MinimumCommitment:
     )
 
 
+def encode_fee(fee: EarlyTerminationFee) -> JSON:
+    return {
+        "kind": fee.kind.value,
+        "amount": _maybe(fee.amount, _number),
+        "percentage": _maybe(fee.percentage, _number),
+    }
+
+
+def decode_fee(data: JSON) -> EarlyTerminationFee:
+    return EarlyTerminationFee(
+        kind=FeeKind(data["kind"]),
+        amount=_maybe(data.get("amount"), _parse_number),
+        percentage=_maybe(data.get("percentage"), _parse_number),
+    )
+
+
 def encode_line(line: ContractLine) -> JSON:
     return {
         "line_key": line.line_key,
@@ -204,10 +223,17 @@ def encode_terms(terms: ContractTerms) -> JSON:
         "invoice_grouping": terms.invoice_grouping.value,
         "activation": _activation(terms.activation),
         "purchase_order": terms.purchase_order,
+        # Written only when not the default, so terms stored before it read the same.
+        **(
+            {"corrections": terms.corrections.value}
+            if terms.corrections is not Corrections.ADJUSTMENT
+            else {}
+        ),
         "payment_terms_days": terms.payment_terms_days,
         "metadata": [[key, value] for key, value in terms.metadata],
         "lines": [encode_line(line) for line in terms.lines],
         "minimum_commitment": _maybe(terms.minimum_commitment, encode_commitment),
+        "early_termination_fee": _maybe(terms.early_termination_fee, encode_fee),
         "template": _maybe(
             terms.template, lambda t: {"template_id": t.template_id, "version": t.version}
         ),
@@ -231,10 +257,12 @@ def decode_terms(data: JSON) -> ContractTerms:
         invoice_grouping=InvoiceGrouping(data["invoice_grouping"]),
         activation=_parse_activation(data["activation"]),
         purchase_order=data.get("purchase_order"),
+        corrections=Corrections(data.get("corrections", Corrections.ADJUSTMENT.value)),
         payment_terms_days=data.get("payment_terms_days"),
         metadata=tuple((str(k), str(v)) for k, v in data.get("metadata", [])),
         lines=tuple(decode_line(line) for line in data.get("lines", [])),
         minimum_commitment=_maybe(data.get("minimum_commitment"), decode_commitment),
+        early_termination_fee=_maybe(data.get("early_termination_fee"), decode_fee),
         template=(
             None if template is None else TemplateRef(template["template_id"], template["version"])
         ),
@@ -288,8 +316,14 @@ def encode_change(change: Change) -> JSON:
             "initial_term_months": change.initial_term_months,
             "renewal": _maybe(change.renewal, lambda r: {"months": r.months}),
             "notice": _maybe(change.notice, _notice),
+            "early_termination_fee": _maybe(change.early_termination_fee, encode_fee),
+            "no_early_termination_fee": change.no_early_termination_fee,
         }
-    return {"type": "terminate", "fee_line": _maybe(change.fee_line, encode_line)}
+    return {
+        "type": "terminate",
+        "fee_line": _maybe(change.fee_line, encode_line),
+        "waive_fee": change.waive_fee,
+    }
 
 
 def decode_change(data: JSON) -> Change:
@@ -324,9 +358,13 @@ def decode_change(data: JSON) -> Change:
             initial_term_months=data.get("initial_term_months"),
             renewal=None if renewal is None else RenewalPolicy(renewal.get("months")),
             notice=_maybe(data.get("notice"), _parse_notice),
+            early_termination_fee=_maybe(data.get("early_termination_fee"), decode_fee),
+            no_early_termination_fee=bool(data.get("no_early_termination_fee", False)),
         )
     if kind == "terminate":
-        return Terminate(_maybe(data.get("fee_line"), decode_line))
+        return Terminate(
+            _maybe(data.get("fee_line"), decode_line), bool(data.get("waive_fee", False))
+        )
     raise ValueError(f"unknown change type {kind!r}")
 
 

@@ -32,7 +32,8 @@ def _end(value: date | None, empty: str) -> str:
 def _number(value: Decimal | int | None, empty: str = "none") -> str:
     if value is None:
         return empty
-    return f"{value:f}" if isinstance(value, Decimal) else str(value)
+    # Normalized: 1 and 1.00 are the same quantity and must not read as a change.
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
 
 
 def _text(value: object, empty: str = "none") -> str:
@@ -52,10 +53,12 @@ _CONTRACT_FIELDS: list[tuple[str, Callable[[ContractTerms], str]]] = [
     ("notice", lambda t: str(t.notice)),
     ("billing alignment", lambda t: t.billing_alignment.value),
     ("invoice grouping", lambda t: t.invoice_grouping.value),
+    ("corrections", lambda t: t.corrections.value),
     ("activation", lambda t: str(t.activation)),
     ("purchase order", lambda t: _text(t.purchase_order)),
     ("payment terms", lambda t: _text(t.payment_terms_days and f"{t.payment_terms_days} days")),
     ("minimum commitment", lambda t: _text(t.minimum_commitment)),
+    ("early-termination fee", lambda t: _text(t.early_termination_fee)),
     ("template", lambda t: _text(t.template and f"{t.template.template_id} v{t.template.version}")),
 ]
 

@@ -35,6 +35,13 @@ class InvoiceGrouping(StrEnum):
     CONTRACT = "contract"  # one invoice per contract
 
 
+class Corrections(StrEnum):
+    """How a run bills credits for periods an already finalized invoice billed."""
+
+    ADJUSTMENT = "adjustment"  # on the next invoice, as negative lines (the default)
+    CREDIT_NOTE = "credit_note"  # on a credit note correcting that invoice
+
+
 class ActivationCondition(StrEnum):
     AT_DATE = "at_date"
     ON_SIGNATURE = "on_signature"
@@ -143,6 +150,31 @@ class MinimumCommitment:
         return f"minimum {self.amount:f} {per}"
 
 
+class FeeKind(StrEnum):
+    FIXED = "fixed"  # an amount in the contract's currency
+    REMAINING = "remaining"  # the recurring charges left until the committed term's end
+    PERCENTAGE_OF_REMAINING = "percentage_of_remaining"
+
+
+@dataclass(frozen=True)
+class EarlyTerminationFee:
+    """What ending before the committed term's end costs (see `tarif.billing.fees`).
+
+    `amount` is set for a fixed fee only, `percentage` for a percentage of the remaining charges.
+    """
+
+    kind: FeeKind
+    amount: Decimal | None = None
+    percentage: Decimal | None = None
+
+    def __str__(self) -> str:
+        if self.kind is FeeKind.FIXED:
+            return f"fixed {self.amount:f}"
+        if self.kind is FeeKind.REMAINING:
+            return "remaining charges"
+        return f"{self.percentage:f}% of remaining charges"
+
+
 @dataclass(frozen=True)
 class TemplateRef:
     """The template version a contract was instantiated from (kept for traceability)."""
@@ -195,11 +227,13 @@ class ContractTerms:
     invoice_grouping: InvoiceGrouping = InvoiceGrouping.CUSTOMER
     activation: Activation = Activation()
     purchase_order: str | None = None
+    corrections: Corrections = Corrections.ADJUSTMENT
     payment_terms_days: int | None = None  # overrides the customer's payment terms
     metadata: tuple[tuple[str, str], ...] = ()
     lines: tuple[ContractLine, ...] = ()
     minimum_commitment: MinimumCommitment | None = None
     template: TemplateRef | None = None
+    early_termination_fee: EarlyTerminationFee | None = None
 
     def line(self, line_key: str) -> ContractLine | None:
         return next((line for line in self.lines if line.line_key == line_key), None)

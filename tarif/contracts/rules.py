@@ -20,11 +20,14 @@ from tarif.contracts.model import (
     ContractTerms,
     Discount,
     DiscountKind,
+    EarlyTerminationFee,
+    FeeKind,
     LinePriceSource,
     MinimumCommitment,
 )
 from tarif.errors import ErrorCollector, FieldError
-from tarif.money import is_known_currency
+from tarif.money import currency, is_known_currency
+from tarif.money.number import decimals_of
 
 LINE_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 MAX_REFERENCE_LENGTH = 60
@@ -32,6 +35,7 @@ MAX_TEXT_LENGTH = 200
 MAX_TERM_MONTHS = 1200  # 100 years: beyond is a typing mistake
 MAX_PAYMENT_TERMS_DAYS = 365
 SIX_DECIMALS = Decimal("0.000001")
+HUNDRED = Decimal(100)
 
 
 def validate_terms(terms: ContractTerms) -> list[FieldError]:
@@ -40,6 +44,7 @@ def validate_terms(terms: ContractTerms) -> list[FieldError]:
     _check_header(terms, errors)
     _check_term(terms, errors)
     _check_commitment(terms.minimum_commitment, "minimum_commitment", errors)
+    _check_fee(terms.early_termination_fee, terms.currency, "early_termination_fee", errors)
     first_index_of: dict[str, int] = {}
     for index, line in enumerate(terms.lines):
         path = f"lines.{index}"
@@ -233,6 +238,36 @@ def _check_commitment(
         errors.add(f"{path}.amount", problem)
     if commitment.periodicity is not None and commitment.periodicity.is_one_off:
         errors.add(f"{path}.periodicity", "a minimum per period needs a repeating periodicity")
+
+
+def _check_fee(
+    fee: EarlyTerminationFee | None, code: str, path: str, errors: ErrorCollector
+) -> None:
+    if fee is None:
+        return
+    if fee.kind is FeeKind.FIXED:
+        if fee.amount is None:
+            errors.add(f"{path}.amount", "is required for a fixed fee")
+        else:
+            problem = decimal_problem(fee.amount, positive=True)
+            minor = currency(code).minor_unit if is_known_currency(code) else None
+            if problem is None and minor is not None and decimals_of(fee.amount) > minor:
+                problem = f"must have at most {minor} decimals in {code}"
+            if problem:
+                errors.add(f"{path}.amount", problem)
+    elif fee.amount is not None:
+        errors.add(f"{path}.amount", "is only for a fixed fee")
+    if fee.kind is FeeKind.PERCENTAGE_OF_REMAINING:
+        if fee.percentage is None:
+            errors.add(f"{path}.percentage", "is required for a percentage of the remaining")
+        else:
+            problem = decimal_problem(fee.percentage, positive=True)
+            if problem is None and fee.percentage > HUNDRED:
+                problem = "must be at most 100"
+            if problem:
+                errors.add(f"{path}.percentage", problem)
+    elif fee.percentage is not None:
+        errors.add(f"{path}.percentage", "is only for a percentage of the remaining")
 
 
 def decimal_problem(value: Decimal, *, positive: bool) -> str | None:

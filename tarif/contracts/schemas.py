@@ -26,7 +26,10 @@ from tarif.contracts.model import (
     BillingAlignment,
     ContractLine,
     ContractTerms,
+    Corrections,
     DiscountKind,
+    EarlyTerminationFee,
+    FeeKind,
     InvoiceGrouping,
     LinePriceSource,
     MinimumCommitment,
@@ -88,6 +91,17 @@ class CommitmentInput(StrictModel):
     periodicity: str | None = Field(None, max_length=40, description="Per period; empty: per term")
 
 
+class FeeInput(StrictModel):
+    """An early-termination fee: `fixed` (with `amount`), `remaining` (the recurring charges left
+    until the committed term's end) or `percentage_of_remaining` (with `percentage`)."""
+
+    kind: FeeKind
+    amount: DecimalString | None = Field(None, description="fixed: in the contract's currency")
+    percentage: DecimalString | None = Field(
+        None, description="percentage_of_remaining: 0 < percentage <= 100"
+    )
+
+
 class LineInput(StrictModel):
     """A line: its price comes from the pricelist at the line's start unless `unit_price` is
     given, which makes it an override (flagged as such)."""
@@ -145,11 +159,17 @@ class ContractFields(StrictModel):
     invoice_grouping: InvoiceGrouping = InvoiceGrouping.CUSTOMER
     activation: ActivationInput = Field(default_factory=ActivationInput)
     purchase_order: str | None = Field(None, max_length=200)
+    corrections: Corrections = Field(
+        Corrections.ADJUSTMENT,
+        description="Credits for periods a finalized invoice billed: on the next invoice "
+        "(adjustment) or on a credit note correcting that invoice (credit_note)",
+    )
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     metadata: dict[Annotated[str, Field(max_length=60)], Annotated[str, Field(max_length=500)]] = (
         Field(default_factory=dict, max_length=50)
     )
     minimum_commitment: CommitmentInput | None = None
+    early_termination_fee: FeeInput | None = None
 
 
 class ContractCreate(ContractFields):
@@ -180,11 +200,13 @@ class ContractUpdate(StrictModel):
     invoice_grouping: InvoiceGrouping | None = None
     activation: ActivationInput | None = None
     purchase_order: str | None = Field(None, max_length=200)
+    corrections: Corrections | None = None
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     metadata: (
         dict[Annotated[str, Field(max_length=60)], Annotated[str, Field(max_length=500)]] | None
     ) = Field(None, max_length=50)
     minimum_commitment: CommitmentInput | None = None
+    early_termination_fee: FeeInput | None = Field(None, description="null removes it")
 
 
 class AddLineChange(StrictModel):
@@ -239,6 +261,8 @@ class TermChange(StrictModel):
     no_renewal: bool = Field(False, description="Stop renewing")
     notice_months: Months | None = None
     notice_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    early_termination_fee: FeeInput | None = Field(None, description="A new fee")
+    no_early_termination_fee: bool = Field(False, description="Remove the fee")
 
 
 ChangeInput = Annotated[
@@ -276,6 +300,9 @@ class TransitionCreate(StrictModel):
     mode: TerminationMode | None = Field(None, description="terminate only (at_term_end)")
     with_credit: bool = Field(False, description="terminate only: credit invoiced days")
     fee_line: LineInput | None = Field(None, description="terminate only: early-termination fee")
+    waive_fee: bool = Field(
+        False, description="terminate only, admins only: waive the contract's early-termination fee"
+    )
 
 
 class SignatureCreate(StrictModel):
@@ -404,6 +431,12 @@ class LineRead(BaseModel):
     minimum_commitment: CommitmentRead | None
 
 
+class FeeRead(BaseModel):
+    kind: FeeKind
+    amount: str | None
+    percentage: str | None
+
+
 class TemplateRefRead(BaseModel):
     template_id: str
     version: int
@@ -426,9 +459,11 @@ class TermsRead(BaseModel):
     activation: ActivationCondition
     activation_on: dt.date | None
     purchase_order: str | None
+    corrections: Corrections
     payment_terms_days: int | None
     metadata: dict[str, str]
     minimum_commitment: CommitmentRead | None
+    early_termination_fee: FeeRead | None
     template: TemplateRefRead | None
     lines: list[LineRead]
 
@@ -556,6 +591,16 @@ def _commitment_read(commitment: MinimumCommitment | None) -> CommitmentRead | N
     return CommitmentRead(amount=str(commitment.amount), periodicity=periodicity)
 
 
+def _fee_read(fee: EarlyTerminationFee | None) -> FeeRead | None:
+    if fee is None:
+        return None
+    return FeeRead(
+        kind=fee.kind,
+        amount=None if fee.amount is None else str(fee.amount),
+        percentage=None if fee.percentage is None else str(fee.percentage),
+    )
+
+
 def line_read(terms: ContractTerms, line: ContractLine) -> LineRead:
     return LineRead(
         line_key=line.line_key,
@@ -602,9 +647,11 @@ def terms_read(terms: ContractTerms) -> TermsRead:
         activation=terms.activation.condition,
         activation_on=terms.activation.on,
         purchase_order=terms.purchase_order,
+        corrections=terms.corrections,
         payment_terms_days=terms.payment_terms_days,
         metadata=dict(terms.metadata),
         minimum_commitment=_commitment_read(terms.minimum_commitment),
+        early_termination_fee=_fee_read(terms.early_termination_fee),
         template=(
             None
             if template is None

@@ -3,6 +3,7 @@ their date. The core decides every step (`confirm`, `amend`, `cancel`, `refuse_c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -280,10 +281,23 @@ def cancel_amendment(ctx: Ctx, amendment_id: str) -> ContractAmendment:
     return row
 
 
-def apply_due_amendments(ctx: Ctx, contract: Contract, as_of: date) -> list[ContractAmendment]:
-    """Marks the contract's scheduled amendments whose date is reached as applied."""
-    _versions, applied = apply_due(store.versions_of(ctx, contract), as_of)
-    rows = {row.id: row for row in store.scheduled_rows(ctx, contract.id)}
+def apply_due_amendments(
+    ctx: Ctx,
+    contract: Contract,
+    as_of: date,
+    *,
+    versions: list[ContractVersion] | None = None,
+    rows: Mapping[str, ContractAmendment] | None = None,
+) -> list[ContractAmendment]:
+    """Marks the contract's scheduled amendments whose date is reached as applied.
+
+    `versions` and `rows` (scheduled amendment rows by id) are what a caller bringing many
+    contracts up to a date already read for a whole chunk; read here when not given."""
+    if versions is None:
+        versions = store.versions_of(ctx, contract)
+    _versions, applied = apply_due(versions, as_of)
+    if rows is None:
+        rows = {row.id: row for row in store.scheduled_rows(ctx, contract.id)}
     done = []
     for amendment in applied:
         row = rows[amendment.id]

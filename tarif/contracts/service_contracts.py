@@ -36,6 +36,7 @@ from tarif.contracts.service_inputs import (
     commitment_of,
     discount_of,
     end_of,
+    fee_of,
     line_of,
     periodicity_of,
     reprice,
@@ -330,7 +331,13 @@ def update_contract(ctx: Ctx, contract_id: str, *, data: ContractUpdate) -> Cont
     for name in ("customer_id", "reference", "start_date", "signed_on", "initial_term_months"):
         if name in given:
             changes[name] = getattr(data, name)
-    for name in ("purchase_order", "payment_terms_days", "billing_alignment", "invoice_grouping"):
+    for name in (
+        "purchase_order",
+        "payment_terms_days",
+        "billing_alignment",
+        "invoice_grouping",
+        "corrections",
+    ):
         if name in given:
             changes[name] = getattr(data, name)
     if "currency" in given and data.currency:
@@ -354,12 +361,15 @@ def update_contract(ctx: Ctx, contract_id: str, *, data: ContractUpdate) -> Cont
         changes["minimum_commitment"] = commitment_of(
             data.minimum_commitment, "minimum_commitment", problems
         )
+    if "early_termination_fee" in given:
+        changes["early_termination_fee"] = fee_of(data.early_termination_fee)
     for required in (
         "customer_id",
         "reference",
         "start_date",
         "billing_alignment",
         "invoice_grouping",
+        "corrections",
     ):
         if required in changes and changes[required] is None:
             problems.add(required, "cannot be empty")

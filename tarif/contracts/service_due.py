@@ -15,18 +15,21 @@ from datetime import date
 from tarif.audit.service import record, snapshot
 from tarif.context import Ctx
 from tarif.contracts import service_store as store
+from tarif.contracts.amendments import AmendmentStatus
 from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.changes import Terminate
 from tarif.contracts.dates import last_day
 from tarif.contracts.lifecycle import Action
 from tarif.contracts.model import ContractStatus
-from tarif.contracts.models import Contract
+from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.service_amendments import apply_due_amendments
 from tarif.contracts.service_lifecycle import activate_when_due, apply_step
 from tarif.contracts.term import renewal_dates
+from tarif.db.repository import scoped
 from tarif.tenancy.rules import Permission
 
 RUNNING = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
+CHUNK = 2000  # contracts whose versions are read with one query
 
 
 @dataclass
@@ -52,11 +55,82 @@ def apply_due(
     ctx.require(Permission.WRITE_BILLING)
     summary = DueSummary(as_of)
     contracts = store.contracts_in(ctx, RUNNING)
-    for done, contract in enumerate(contracts, start=1):
-        _bring_up_to(ctx, contract, as_of, summary)
-        if progress is not None:
-            progress(done, len(contracts))
+    done = 0
+    for start in range(0, len(contracts), CHUNK):
+        chunk = contracts[start : start + CHUNK]
+        # Versions read per chunk tell which contracts the date changes anything for; only
+        # those are brought up to it (most of a month's run has nothing to do).
+        versions = store.versions_by_contract(ctx, [c.id for c in chunk])
+        rows = _due_amendment_rows(ctx, versions, as_of)
+        for contract in chunk:
+            contract_versions = versions.get(contract.id, [])
+            if not _may_change(contract, contract_versions, as_of):
+                pass  # nothing reached: most contracts on most days
+            elif _amendments_only(contract, contract_versions, as_of):
+                # What `_bring_up_to` would do, from what the chunk already read.
+                applied = apply_due_amendments(
+                    ctx, contract, as_of, versions=contract_versions, rows=rows
+                )
+                for row in applied:
+                    summary.amendments_applied.append(f"{contract.reference}: {row.id}")
+            else:
+                _bring_up_to(ctx, contract, as_of, summary)
+            done += 1
+            if progress is not None:
+                progress(done, len(contracts))
     return summary
+
+
+def _due_amendment_rows(
+    ctx: Ctx, versions: dict[str, list[CoreVersion]], as_of: date
+) -> dict[str, ContractAmendment]:
+    """The rows of the scheduled amendments reached by `as_of`, in one query."""
+    ids = [
+        v.amendment.id
+        for contract_versions in versions.values()
+        for v in contract_versions
+        if v.amendment is not None
+        and v.amendment.status is AmendmentStatus.SCHEDULED
+        and v.amendment.effective_date <= as_of
+    ]
+    if not ids:
+        return {}
+    stmt = scoped(ContractAmendment, ctx.organization_id).where(ContractAmendment.id.in_(ids))
+    return {row.id: row for row in ctx.session.scalars(stmt)}
+
+
+def _amendments_only(contract: Contract, versions: list[CoreVersion], as_of: date) -> bool:
+    """True when reaching `as_of` only applies amendments: a running contract with no renewal
+    and no end reached (applying an amendment changes neither: the terms stay the same)."""
+    running = (ContractStatus.ACTIVE.value, ContractStatus.SUSPENDED.value)
+    if not versions or contract.status not in running:
+        return False
+    after = contract.last_renewed_on or versions[0].terms.start_date
+    if _renewals(versions, after, as_of):
+        return False
+    end = store.version_on(versions, as_of).terms.end_date
+    return end is None or end > as_of
+
+
+def _may_change(contract: Contract, versions: list[CoreVersion], as_of: date) -> bool:
+    """False only when `_bring_up_to` would change nothing: no scheduled amendment reached, not
+    pending, no renewal reached and no end reached."""
+    if not versions or contract.status == ContractStatus.PENDING.value:
+        return True
+    for version in versions:
+        amendment = version.amendment
+        if (
+            amendment is not None
+            and amendment.status is AmendmentStatus.SCHEDULED
+            and amendment.effective_date <= as_of
+        ):
+            return True
+    if contract.status in (ContractStatus.ACTIVE.value, ContractStatus.SUSPENDED.value):
+        after = contract.last_renewed_on or versions[0].terms.start_date
+        if _renewals(versions, after, as_of):
+            return True
+    end = store.version_on(versions, as_of).terms.end_date
+    return end is not None and end <= as_of
 
 
 def _bring_up_to(ctx: Ctx, contract: Contract, as_of: date, summary: DueSummary) -> None:

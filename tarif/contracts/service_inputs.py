@@ -39,6 +39,7 @@ from tarif.contracts.model import (
     ContractLine,
     ContractTerms,
     Discount,
+    EarlyTerminationFee,
     LinePriceSource,
     MinimumCommitment,
     NoticePeriod,
@@ -53,6 +54,7 @@ from tarif.contracts.schemas import (
     ContractCreate,
     DiscountChange,
     DiscountInput,
+    FeeInput,
     LineInput,
     PeriodicityChange,
     PriceChange,
@@ -119,6 +121,12 @@ def commitment_of(
         return None
     periodicity = periodicity_of(data.periodicity, f"{path}.periodicity", problems)
     return MinimumCommitment(amount=data.amount, periodicity=periodicity)
+
+
+def fee_of(data: FeeInput | None) -> EarlyTerminationFee | None:
+    if data is None:
+        return None
+    return EarlyTerminationFee(kind=data.kind, amount=data.amount, percentage=data.percentage)
 
 
 def activation_of(data: ActivationInput) -> Activation:
@@ -228,10 +236,12 @@ def terms_of(
         invoice_grouping=data.invoice_grouping,
         activation=activation_of(data.activation),
         purchase_order=data.purchase_order or None,
+        corrections=data.corrections,
         payment_terms_days=data.payment_terms_days,
         metadata=metadata_of(data.metadata),
         lines=lines,
         minimum_commitment=commitment_of(data.minimum_commitment, "minimum_commitment", problems),
+        early_termination_fee=fee_of(data.early_termination_fee),
     )
 
 
@@ -393,4 +403,6 @@ def _term_change(data: TermChange) -> ChangeTerm:
         initial_term_months=data.initial_term_months,
         renewal=renewal,
         notice=notice,
+        early_termination_fee=fee_of(data.early_termination_fee),
+        no_early_termination_fee=data.no_early_termination_fee,
     )

@@ -43,6 +43,7 @@ ONLY_FOR = {
     "mode": "terminate",
     "with_credit": "terminate",
     "fee_line": "terminate",
+    "waive_fee": "terminate",
     "forced": "activate and terminate",
 }
 
@@ -220,17 +221,21 @@ def terminate(
     with_credit: bool = False,
     reason: str = "",
     fee_line: LineInput | None = None,
+    waive_fee: bool = False,
 ) -> Contract:
     """Ends a contract: at term end after notice, on a chosen date respecting notice (an admin
     may force an earlier one, recorded), or immediately (skipping notice: admins only).
 
     A running contract gets a `Terminate` amendment (scheduled until its date, when the
     clock-driven run records the transition); a pending one that never started is terminated
-    at once. `on` is the first day no longer covered.
+    at once. `on` is the first day no longer covered. `waive_fee` (admins only) waives the
+    contract's early-termination fee.
     """
     ctx.require(Permission.WRITE_BILLING)
     if forced:
         _admin_only(ctx, "force a termination")
+    if waive_fee:
+        _admin_only(ctx, "waive an early-termination fee")
     contract = store.load_contract(ctx, contract_id, for_update=True)
     lifecycle = store.lifecycle_of(ctx, contract)
     status = store.status_of(contract)
@@ -274,7 +279,7 @@ def terminate(
             effective_date=plan.effective,
             reason=reason or f"termination ({plan.mode.value})",
             author=ctx.actor.label,
-            changes=(Terminate(fee),),
+            changes=(Terminate(fee, waive_fee),),
         ),
         today,
     )
@@ -296,6 +301,7 @@ def terminate(
             "notice_overridden": plan.notice_overridden,
             "early": plan.early,
             "with_credit": with_credit,
+            "waive_fee": waive_fee,
         },
     )
     if plan.effective <= today:
@@ -402,6 +408,7 @@ def transition(ctx: Ctx, contract_id: str, *, data: TransitionCreate) -> Contrac
                 ("mode", data.mode is not None),
                 ("with_credit", data.with_credit),
                 ("fee_line", data.fee_line is not None),
+                ("waive_fee", data.waive_fee),
             )
             if given
         ]
@@ -435,4 +442,5 @@ def transition(ctx: Ctx, contract_id: str, *, data: TransitionCreate) -> Contrac
         with_credit=data.with_credit,
         reason=data.reason,
         fee_line=data.fee_line,
+        waive_fee=data.waive_fee,
     )

@@ -6,11 +6,13 @@ No business rule lives here: the core decides, this module reads and writes what
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from tarif.audit.service import snapshot
 from tarif.context import Ctx
@@ -123,6 +125,80 @@ def versions_of(ctx: Ctx, contract: Contract) -> list[CoreVersion]:
         )
         for row in version_rows(ctx, contract.id)
     ]
+
+
+_DECODED_TERMS = "tarif.contracts.service_store.decoded_terms"
+
+
+@contextmanager
+def terms_decoded_once(ctx: Ctx) -> Iterator[None]:
+    """Within the block, the terms `versions_by_contract` decodes for a version are kept for
+    the next read of the same version (a billing run's `apply_due`, then its drafts).
+
+    Versions are not rewritten while a contract runs (only a draft's are), so the terms read
+    a second time in the same transaction are the same; each is kept until its second read
+    only, and all are dropped when the block ends.
+    """
+    info = ctx.session.info
+    if _DECODED_TERMS in info:  # an enclosing block keeps them already
+        yield
+        return
+    info[_DECODED_TERMS] = {}
+    try:
+        yield
+    finally:
+        info.pop(_DECODED_TERMS, None)
+
+
+def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, list[CoreVersion]]:
+    """`versions_of` for many contracts at once: two queries instead of two per contract."""
+    rows = list(
+        ctx.session.execute(
+            select(
+                ContractVersion.contract_id,
+                ContractVersion.number,
+                ContractVersion.effective_from,
+                ContractVersion.terms,
+                ContractVersion.amendment_id,
+            )
+            .where(
+                ContractVersion.organization_id == ctx.organization_id,
+                ContractVersion.contract_id.in_(contract_ids),
+            )
+            .order_by(ContractVersion.contract_id, ContractVersion.number)
+        )
+    )
+    amendment_ids = [row.amendment_id for row in rows if row.amendment_id]
+    amendments: dict[str, Amendment] = {}
+    if amendment_ids:
+        columns = ContractAmendment.__table__.c
+        stmt = select(*columns).where(
+            columns.organization_id == ctx.organization_id, columns.id.in_(amendment_ids)
+        )
+        amendments = {
+            row.id: to_amendment(cast(ContractAmendment, row)) for row in ctx.session.execute(stmt)
+        }
+    result: dict[str, list[CoreVersion]] = {}
+    decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
+    for row in rows:
+        if decoded is None:
+            terms = decode_terms(row.terms)
+        else:  # the first read in the block decodes and keeps, the second takes it out
+            key = (row.contract_id, row.number)
+            kept = decoded.pop(key, None)
+            if kept is None:
+                terms = decoded[key] = decode_terms(row.terms)
+            else:
+                terms = kept
+        result.setdefault(row.contract_id, []).append(
+            CoreVersion(
+                number=row.number,
+                effective_from=row.effective_from,
+                terms=terms,
+                amendment=amendments.get(row.amendment_id) if row.amendment_id else None,
+            )
+        )
+    return result
 
 
 def original_terms(ctx: Ctx, contract: Contract) -> ContractTerms:

@@ -44,6 +44,7 @@ from tarif.contracts.web_text import (
     ACTIVATION_LABELS,
     ALIGNMENT_LABELS,
     DISCOUNT_KIND_LABELS,
+    FEE_KIND_LABELS,
     GROUPING_LABELS,
     STATUS_LABELS,
     TERMINATION_LABELS,
@@ -153,6 +154,7 @@ def _new_form(
         groupings=options(request, GROUPING_LABELS),
         activations=options(request, ACTIVATION_LABELS),
         timings=options(request, TIMING_LABELS),
+        fee_kinds=options(request, FEE_KIND_LABELS),
     )
     return render(request, "contracts/form.html", context, status_code)
 
@@ -384,6 +386,7 @@ def _amend_form(
         pricelists=pricelist_choices(ctx),
         timings=options(request, TIMING_LABELS),
         discount_kinds=options(request, DISCOUNT_KIND_LABELS),
+        fee_kinds=options(request, FEE_KIND_LABELS),
     )
     return render(request, "contracts/amend.html", context, status_code)
 

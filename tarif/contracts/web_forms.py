@@ -28,6 +28,8 @@ LINE_FIELDS = (
     "description",
     "start_date",
     "end_date",
+    "minimum_commitment.amount",
+    "minimum_commitment.periodicity",
 )
 HEADER_FIELDS = (
     "customer_id",
@@ -43,10 +45,14 @@ HEADER_FIELDS = (
     "notice_days",
     "billing_alignment",
     "invoice_grouping",
+    "corrections",
     "activation.condition",
     "activation.on",
     "purchase_order",
     "payment_terms_days",
+    "early_termination_fee.kind",
+    "early_termination_fee.amount",
+    "early_termination_fee.percentage",
 )
 _PARAM = re.compile(r"^\{\s*([A-Za-z0-9_]+)\s*\}$")
 
@@ -117,9 +123,35 @@ def line_rows(form: dict[str, str], count: int) -> LineRows:
         values = {name: _text(form, f"lines.{row}.{name}") for name in LINE_FIELDS}
         if not any(values.values()):
             continue  # a blank row is not a line
-        out.lines.append({k: v for k, v in values.items() if v is not None})
+        out.lines.append(_nested(values))
         out.rows.append(row)
     return out
+
+
+def _nested(values: dict[str, str | None]) -> dict[str, Any]:
+    """`{"a.b": v}` as `{"a": {"b": v}}`, blank boxes left out."""
+    result: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        head, _, rest = name.partition(".")
+        if rest:
+            result.setdefault(head, {})[rest] = value
+        else:
+            result[name] = value
+    return result
+
+
+def fee_values(form: dict[str, str], prefix: str) -> dict[str, str] | None:
+    """The early-termination fee boxes (`<prefix>.kind`, `.amount`, `.percentage`), or None."""
+    kind = _text(form, f"{prefix}.kind")
+    if kind is None:
+        return None
+    fee = {"kind": kind}
+    for name in ("amount", "percentage"):
+        if value := _text(form, f"{prefix}.{name}"):
+            fee[name] = value
+    return fee
 
 
 def contract_values(form: dict[str, str], rows: LineRows) -> dict[str, Any]:
@@ -127,9 +159,11 @@ def contract_values(form: dict[str, str], rows: LineRows) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in HEADER_FIELDS:
         value = _text(form, name)
-        if value is None or name.startswith("activation."):
+        if value is None or name.startswith(("activation.", "early_termination_fee.")):
             continue
         values[name] = value
+    if fee := fee_values(form, "early_termination_fee"):
+        values["early_termination_fee"] = fee
     condition = _text(form, "activation.condition")
     if condition:
         values["activation"] = {"condition": condition}
@@ -176,6 +210,10 @@ CHANGE_KINDS: dict[str, tuple[str, ...]] = {
         "no_renewal",
         "notice_months",
         "notice_days",
+        "early_termination_fee.kind",
+        "early_termination_fee.amount",
+        "early_termination_fee.percentage",
+        "no_early_termination_fee",
     ),
     "terminate": (),
 }
@@ -210,9 +248,12 @@ def _change(form: dict[str, str], kind: str) -> dict[str, Any]:
             discount = {name: get(name) for name in ("kind", "value", "periods", "until")}
             discounts.append(_present(discount | {"kind": get("kind") or "percentage"}))
         return {"type": kind, "line_key": get("line_key"), "discounts": discounts}
-    values: dict[str, Any] = {name: get(name) for name in CHANGE_KINDS[kind]}
+    values: dict[str, Any] = {name: get(name) for name in CHANGE_KINDS[kind] if "." not in name}
     if kind == "change_term":
         values["no_renewal"] = _ticked(form, f"{kind}.no_renewal") or None
+        fee_ended = _ticked(form, f"{kind}.no_early_termination_fee")
+        values["no_early_termination_fee"] = fee_ended or None
+        values["early_termination_fee"] = fee_values(form, f"{kind}.early_termination_fee")
     # An empty `unit_price` on a price change is left out: the pricelist's price.
     return {"type": kind, **_present(values)}
 
@@ -253,6 +294,8 @@ def _amendment_field(path: str, kinds: list[str]) -> str:
         if rest and rest[0] in ("line", "discounts"):
             rest = [r for r in rest[1:] if not r.isdigit()]
         name = rest[0] if rest else "enabled"
+        if name == "early_termination_fee" and len(rest) > 1:
+            name = f"{name}.{rest[1]}"
         return f"{kind}.{name}" if name in CHANGE_KINDS[kind] else f"{kind}.enabled"
     if parts[0] == "lines" and len(parts) > 2:
         # A problem of the resulting terms: beside the change that sets that value.
@@ -269,6 +312,7 @@ TERMINATION_FIELDS = {
     "date",
     "forced",
     "with_credit",
+    "waive_fee",
     "reason",
     "fee_line.product_id",
     "fee_line.unit_price",
@@ -282,6 +326,7 @@ def termination_values(form: dict[str, str]) -> dict[str, Any]:
         "date": _text(form, "date"),
         "forced": _ticked(form, "forced"),
         "with_credit": _ticked(form, "with_credit"),
+        "waive_fee": _ticked(form, "waive_fee"),
         "reason": form.get("reason", "").strip(),
     }
     product, amount = _text(form, "fee_line.product_id"), _text(form, "fee_line.unit_price")

@@ -60,6 +60,11 @@ PARAMETER_TYPE_LABELS = {
 }
 KIND_CHOICES = {"recurring": "Recurring", "one_off": "One-off", "usage": "Usage-based"}
 DISCOUNT_KIND_LABELS = {"percentage": "Percentage", "fixed": "Fixed amount off each period"}
+FEE_KIND_LABELS = {
+    "fixed": "Fixed amount",
+    "remaining": "The remaining charges of the committed term",
+    "percentage_of_remaining": "A percentage of the remaining charges",
+}
 
 FRENCH = {
     # Pages
@@ -272,4 +277,23 @@ FRENCH = {
         "gardent la leur."
     ),
     "optional": "facultatif",
+    # Minimum commitments and early-termination fees
+    "Early-termination fee": "Frais de résiliation anticipée",
+    "No early-termination fee": "Aucun frais de résiliation anticipée",
+    "Fee (fixed amount)": "Frais (montant fixe)",
+    "Fee (percentage)": "Frais (pourcentage)",
+    "Remove the early-termination fee": "Supprimer les frais de résiliation anticipée",
+    "Waive the early-termination fee (admins only)": (
+        "Renoncer aux frais de résiliation anticipée (administrateurs uniquement)"
+    ),
+    "Fixed amount": "Montant fixe",
+    "The remaining charges of the committed term": "Les montants restants de la période engagée",
+    "A percentage of the remaining charges": "Un pourcentage des montants restants",
+    "Minimum": "Minimum",
+    "Minimum per": "Minimum par",
+    "Empty: per term.": "Vide : par période d'engagement.",
+    "per term": "par période d'engagement",
+    "Billed when the contract ends before its committed term's end.": (
+        "Facturés quand le contrat se termine avant la fin de sa période d'engagement."
+    ),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tarif.audit import models as audit_models
 from tarif.catalog import models as catalog_models
 from tarif.contracts import models as contracts_models
+from tarif.coupons import models as coupons_models
 from tarif.customers import models as customers_models
 from tarif.db.base import Base
 from tarif.invoicing import models as invoicing_models
@@ -17,6 +18,7 @@ CAPABILITY_MODELS = (
     catalog_models,
     contracts_models,
     invoicing_models,
+    coupons_models,
 )
 
 metadata = Base.metadata

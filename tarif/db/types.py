@@ -57,13 +57,17 @@ def canonical(value: Decimal) -> Decimal:
     return stripped.quantize(Decimal(1)) if exponent > 0 else stripped
 
 
+_INTEGER_LIMIT = Decimal(10) ** (PRECISION - SCALE)
+_SMALLEST_STEP = Decimal(1).scaleb(-SCALE)
+
+
 def _check_fits(value: Decimal) -> None:
     if not value.is_finite():
         raise ValueError(f"{value} is not a finite decimal")
     # Integer digits first: quantizing a huge value would exceed the decimal context's precision.
-    if abs(value) >= Decimal(10) ** (PRECISION - SCALE):
+    if abs(value) >= _INTEGER_LIMIT:
         raise ValueError(f"{value} has more than {PRECISION - SCALE} integer digits")
-    if value != value.quantize(Decimal(1).scaleb(-SCALE), rounding=ROUND_DOWN):
+    if value != value.quantize(_SMALLEST_STEP, rounding=ROUND_DOWN):
         raise ValueError(f"{value} has more than {SCALE} decimals")
 
 

@@ -22,6 +22,7 @@ from tarif.invoicing.schemas import (
     InvoiceRead,
     PaymentCreate,
     PaymentRead,
+    RunFinalizedRead,
 )
 
 router = APIRouter(tags=["invoicing"])
@@ -35,7 +36,7 @@ def _read(ctx: Ctx, invoice: Invoice) -> InvoiceRead:
 @router.post("/billing-runs", response_model=BillingRunResult, status_code=status.HTTP_201_CREATED)
 def create_billing_run(body: BillingRunCreate, ctx: CtxDep) -> BillingRunResult:
     """Invoices everything due up to `as_of` as drafts; `dry_run` returns them, writing nothing."""
-    outcome = service.run_billing(ctx, body.as_of, dry_run=body.dry_run)
+    outcome = service.run_billing(ctx, body.as_of, dry_run=body.dry_run, finalize=body.finalize)
     ctx.session.commit()
     run = BillingRunRead.of(outcome.run) if outcome.run is not None else None
     return BillingRunResult(
@@ -44,6 +45,7 @@ def create_billing_run(body: BillingRunCreate, ctx: CtxDep) -> BillingRunResult:
         dry_run=outcome.dry_run,
         run=run,
         invoices=[InvoicePreview.of(d) for d in outcome.invoices],
+        finalized=outcome.finalized,
     )
 
 
@@ -60,6 +62,20 @@ def list_billing_runs(ctx: CtxDep, page: PageDep) -> ListResponse[BillingRunRead
 @router.get("/billing-runs/{run_id}", response_model=BillingRunRead)
 def get_billing_run(run_id: str, ctx: CtxDep) -> BillingRunRead:
     return BillingRunRead.of(service.get_run(ctx, run_id))
+
+
+@router.post("/billing-runs/{run_id}/finalize", response_model=RunFinalizedRead)
+def finalize_billing_run(run_id: str, ctx: CtxDep) -> RunFinalizedRead:
+    """Finalizes every draft of the run at once, numbered in billing order (empty ones skipped)."""
+    done = service.finalize_run(ctx, run_id)
+    ctx.session.commit()
+    return RunFinalizedRead(
+        run_id=done.run_id,
+        finalized=done.finalized,
+        first_number=done.first_number,
+        last_number=done.last_number,
+        skipped_empty=done.skipped_empty,
+    )
 
 
 @router.get("/invoices", response_model=ListResponse[InvoiceRead])

@@ -1,4 +1,4 @@
-"""`tarif bill run` and `tarif invoices list|show|finalize|explain|pay`."""
+"""`tarif bill run|finalize` and `tarif invoices list|show|finalize|explain|pay`."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ from tarif.cli.common import (
 )
 from tarif.db.repository import PageRequest
 from tarif.invoicing import service
+from tarif.invoicing.cli_drafts import add_draft_commands
 from tarif.invoicing.schemas import BillingRunRead, InvoicePreview, InvoiceRead, PaymentRead
 
 bill_app = typer.Typer(no_args_is_help=True)
 invoices_app = typer.Typer(no_args_is_help=True)
+add_draft_commands(invoices_app)  # add-line, remove-line, update, regenerate, delete, finalize-due
 
 INVOICE_COLUMNS = ["id", "number", "status", "customer_id", "billing_date", "gross_total"]
 PREVIEW_COLUMNS = ["id", "customer_id", "billing_date", "net_total", "vat_total", "gross_total"]
@@ -35,6 +37,9 @@ PREVIEW_COLUMNS = ["id", "customer_id", "billing_date", "net_total", "vat_total"
 def run(
     as_of: str = typer.Option(..., "--as-of", help="Invoice everything due up to this day"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the invoices, write nothing"),
+    finalize: bool = typer.Option(
+        False, "--finalize", help="Finalize the drafts written, numbered in billing order"
+    ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -53,15 +58,26 @@ def run(
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            outcome = service.run_billing(ctx, day, dry_run=dry_run, progress=advance)
+            outcome = service.run_billing(
+                ctx, day, dry_run=dry_run, progress=advance, finalize=finalize
+            )
         ctx.session.commit()
         previews = [to_plain(InvoicePreview.of(d)) for d in outcome.invoices]
         run_read = to_plain(BillingRunRead.of(outcome.run)) if outcome.run else None
     if as_json:
-        print_json({"run": run_read, "dry_run": dry_run, "invoices": previews})
+        print_json(
+            {
+                "run": run_read,
+                "dry_run": dry_run,
+                "invoices": previews,
+                "finalized": outcome.finalized,
+            }
+        )
         return
     print_table(previews, PREVIEW_COLUMNS, title="would invoice" if dry_run else "invoiced")
     say(f"{len(previews)} invoice(s) {'would be made' if dry_run else 'made'}")
+    if outcome.finalized:
+        say(f"{outcome.finalized} invoice(s) finalized")
 
 
 @invoices_app.command("list")
@@ -118,12 +134,39 @@ def show(invoice_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> N
 @invoices_app.command("finalize")
 @one_line_errors
 def finalize(invoice_id: str, org: str = OrgOption) -> None:
-    """Number a draft and seal it: it can no longer change."""
+    """Number a draft and seal it: it can no longer change (a whole run: `tarif bill finalize`)."""
     with cli_ctx(org) as ctx:
         invoice = service.finalize_invoice(ctx, invoice_id)
         number = invoice.number
         ctx.session.commit()
     say(f"finalized {invoice_id} as {number}")
+
+
+@bill_app.command("finalize")
+@one_line_errors
+def finalize_run(run_id: str, org: str = OrgOption) -> None:
+    """Finalize every draft of a billing run at once, numbered in billing order."""
+    _finalize_run(run_id, org)
+
+
+def _finalize_run(run_id: str, org: str) -> None:
+    with cli_ctx(org) as ctx:
+        with Progress(
+            TextColumn("invoices"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            task = progress.add_task("finalize", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            done = service.finalize_run(ctx, run_id, progress=advance)
+        ctx.session.commit()
+    if done.finalized:
+        say(f"finalized {done.finalized} invoice(s): {done.first_number} to {done.last_number}")
+    else:
+        say("no draft to finalize in this run")
+    if done.skipped_empty:
+        say(f"{len(done.skipped_empty)} empty draft(s) left as drafts")
 
 
 @invoices_app.command("explain")

@@ -49,6 +49,8 @@ class Party:
     country: str  # ISO 3166-1 alpha-2
     siren: str | None = None
     vat_number: str | None = None
+    legal_form: str | None = None  # legal form and share capital: "SAS au capital de 10 000 €"
+    registration: str | None = None  # trade register: "RCS Paris 123 456 789"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class InvoiceDocument:
     corrected_invoice_number: str | None = None  # a credit note names the invoice it corrects
     purchase_order: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    footer: str | None = None  # the seller's free text at the foot of every document
 
     def __post_init__(self) -> None:
         problems = _problems(self)

@@ -12,7 +12,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tarif.db.base import Base, TenantScoped, Timestamped
@@ -63,6 +75,25 @@ class Invoice(TenantScoped, Timestamped, Base):
     amount_paid: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     finalized_at: Mapped[datetime | None] = mapped_column()
+    # Credit notes are rows of this table too (kind "credit_note", series "credit_note"), with
+    # every amount stored negative so a customer's invoices and credit notes sum to what is owed.
+    kind: Mapped[str] = mapped_column(String(12), default="invoice", index=True)
+    corrects_invoice_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    # On an invoice: the part of its amount due cancelled by credit notes.
+    amount_credited: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+    # On a credit note: where its money went (positive amounts), in this order.
+    applied_to_invoice: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+    refunded: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+    to_balance: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+    # What the printed document needs that could change after finalization (seller, buyer,
+    # language, terms, mentions, branding): written once by `seal_invoice`, read by `issued.py`.
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Printed on the document; editable while the invoice is a draft.
+    notes: Mapped[str | None] = mapped_column(Text)
+    purchase_order: Mapped[str | None] = mapped_column(String(100))
 
 
 class InvoiceLine(TenantScoped, Base):
@@ -117,6 +148,10 @@ class InvoiceLine(TenantScoped, Base):
     discounts: Mapped[list[Any]] = mapped_column(JSON)
     amendment_id: Mapped[str | None] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text, default="")
+    # On a credit note's line: the invoice line it credits (None for a credit by amount).
+    credits_line_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("invoice_lines.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class InvoicePayment(TenantScoped, Base):
@@ -128,6 +163,30 @@ class InvoicePayment(TenantScoped, Base):
     )
     amount: Mapped[Decimal] = mapped_column(ExactDecimal)
     paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column()
+    # "manual" (recorded by a person), "credit_balance" (the customer's credit balance used at
+    # finalization, see `balance.py`).
+    method: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
+
+
+class Refund(TenantScoped, Base):
+    """Money paid back to a customer: a credit note's part beyond what its invoice still owed,
+    or (credit_note_id None) a refund of the customer's credit balance."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    credit_note_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal)  # positive
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(40), default="")
     reference: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column()
 
@@ -142,3 +201,63 @@ class NumberSequence(TenantScoped, Base):
     series: Mapped[str] = mapped_column(String(20))
     year: Mapped[int] = mapped_column(Integer)
     next_value: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IssuedFile(TenantScoped, Base):
+    """The file of a finalized invoice or credit note, rendered once and served as stored.
+
+    Renderers and fonts change across versions; what was issued does not, so a download never
+    renders again.
+    """
+
+    __tablename__ = "issued_files"
+    __table_args__ = (UniqueConstraint("invoice_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    media_type: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class BalanceEntry(TenantScoped, Base):
+    """One movement of a customer's credit balance in one currency (see `balance.py`).
+
+    `amount` is signed: + money the customer can use (a credit note sent to the balance, a
+    goodwill credit), - money used (applied to an invoice) or paid back (refund).
+    `amount_minor` is the same amount as an integer count of the currency's minor units: the
+    balance is `SUM(amount_minor)`, exact on every backend (SQLite keeps `amount` as text, and
+    its SUM of text would be a float sum).
+    """
+
+    __tablename__ = "customer_balance_entries"
+    __table_args__ = (
+        Index("ix_customer_balance_entries_owner", "organization_id", "customer_id", "currency"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # credit_note, goodwill, applied, refund
+    # The credit note whose amount came to the balance (kind "credit_note").
+    credit_note_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    # The invoice a use paid (kind "applied").
+    invoice_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    # The money paid back (kind "refund").
+    refund_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("refunds.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from tarif.api.schemas import StrictModel
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine, InvoicePayment
+from tarif.invoicing.service_invoices import amount_due
 from tarif.invoicing.service_runs import DraftInvoice
 from tarif.money import currency, round_to_minor_unit
 
@@ -26,6 +27,20 @@ def money(amount: Decimal, code: str) -> str:
 class BillingRunCreate(StrictModel):
     as_of: date
     dry_run: bool = False
+    finalize: bool = Field(
+        False, description="Finalize the drafts written at once, numbered in billing order"
+    )
+
+
+class RunFinalizedRead(BaseModel):
+    """What finalizing a run's drafts did."""
+
+    run_id: str
+    object: str = "billing_run_finalization"
+    finalized: int
+    first_number: str | None
+    last_number: str | None
+    skipped_empty: list[str]
 
 
 class PaymentCreate(StrictModel):
@@ -73,6 +88,7 @@ class InvoiceLineRead(BaseModel):
     discount_amount: str
     net_amount: str
     vat_rate: str
+    credits_line_id: str | None = None  # on a credit note: the invoice line it credits
 
     @classmethod
     def of(cls, line: InvoiceLine, code: str) -> InvoiceLineRead:
@@ -93,6 +109,7 @@ class InvoiceLineRead(BaseModel):
             discount_amount=money(line.discount_amount, code),
             net_amount=money(line.net_amount, code),
             vat_rate=str(line.vat_rate),
+            credits_line_id=line.credits_line_id,
         )
 
 
@@ -121,9 +138,15 @@ class InvoiceRead(BaseModel):
     vat_total: str
     gross_total: str
     amount_paid: str
+    amount_credited: str  # cancelled by credit notes
+    amount_due: str  # gross - paid - credited
+    kind: str  # invoice, credit_note
+    corrects_invoice_id: str | None
     vat_breakdown: list[VatRead]
     content_hash: str | None
     finalized_at: datetime | None
+    notes: str | None = None  # printed on the invoice; editable on drafts
+    purchase_order: str | None = None
     lines: list[InvoiceLineRead]
 
     @classmethod
@@ -147,9 +170,15 @@ class InvoiceRead(BaseModel):
             vat_total=money(invoice.vat_total, code),
             gross_total=money(invoice.gross_total, code),
             amount_paid=money(invoice.amount_paid, code),
+            amount_credited=money(invoice.amount_credited or Decimal(0), code),
+            amount_due=money(amount_due(invoice), code),
+            kind=invoice.kind or "invoice",
+            corrects_invoice_id=invoice.corrects_invoice_id,
             vat_breakdown=[VatRead(**b) for b in invoice.vat_breakdown],
             content_hash=invoice.content_hash,
             finalized_at=invoice.finalized_at,
+            notes=invoice.notes,
+            purchase_order=invoice.purchase_order,
             lines=[InvoiceLineRead.of(line, code) for line in lines],
         )
 
@@ -223,6 +252,7 @@ class BillingRunResult(BaseModel):
     dry_run: bool
     run: BillingRunRead | None
     invoices: list[InvoicePreview]
+    finalized: int = 0  # drafts the run finalized (`finalize`, or the 0-hour setting)
 
 
 class PaymentRead(BaseModel):
@@ -232,6 +262,7 @@ class PaymentRead(BaseModel):
     amount: str
     paid_on: date
     reference: str
+    method: str  # manual, credit_balance (the customer's credit balance, at finalization)
     invoice_status: str
 
     @classmethod
@@ -242,6 +273,7 @@ class PaymentRead(BaseModel):
             amount=money(payment.amount, invoice.currency),
             paid_on=payment.paid_on,
             reference=payment.reference,
+            method=payment.method or "manual",
             invoice_status=invoice.status,
         )
 

@@ -1,12 +1,39 @@
 """Use cases of invoicing: billing runs, invoices, numbering, payments (never committing).
 
-The work is done in `service_runs.py` (billing runs, upcoming invoice) and
-`service_invoices.py` (reads, finalize, payments); this module is the one import for the API
+The work is done in `service_runs.py` (billing runs, upcoming invoice),
+`service_invoices.py` (reads, finalize, payments) and `service_drafts.py` (editing drafts,
+automatic finalization); this module is the one import for the API
 and the CLI.
 """
 
 from __future__ import annotations
 
+from tarif.invoicing.service_credit_notes import (
+    Settlement,
+    credit_notes_of,
+    explain_credit_note,
+    get_credit_note,
+    issue_credit_note,
+    list_credit_notes,
+    record_refund,
+    refunds_of,
+    remaining_creditable,
+    void_invoice,
+)
+from tarif.invoicing.service_drafts import (
+    FinalizedDue,
+    Regenerated,
+    add_line,
+    delete_draft,
+    ensure_draft,
+    finalize_due,
+    finalize_due_drafts,
+    recompute_totals,
+    regenerate_draft,
+    remove_line,
+    update_draft,
+)
+from tarif.invoicing.service_finalize import RunFinalized, finalize_run
 from tarif.invoicing.service_invoices import (
     InvoiceStatus,
     content_hash,
@@ -22,6 +49,7 @@ from tarif.invoicing.service_invoices import (
 from tarif.invoicing.service_runs import (
     DraftInvoice,
     RunOutcome,
+    check_run_date,
     get_run,
     last_run_date,
     list_runs,
@@ -31,20 +59,44 @@ from tarif.invoicing.service_runs import (
 
 __all__ = [
     "DraftInvoice",
+    "FinalizedDue",
     "InvoiceStatus",
+    "Regenerated",
+    "RunFinalized",
     "RunOutcome",
+    "Settlement",
+    "add_line",
+    "check_run_date",
     "content_hash",
+    "credit_notes_of",
+    "delete_draft",
+    "ensure_draft",
     "explain",
+    "explain_credit_note",
+    "finalize_due",
+    "finalize_due_drafts",
     "finalize_invoice",
+    "finalize_run",
+    "get_credit_note",
     "get_invoice",
     "get_run",
     "invoice_lines",
     "invoice_payments",
     "is_overdue",
+    "issue_credit_note",
     "last_run_date",
+    "list_credit_notes",
     "list_invoices",
     "list_runs",
+    "recompute_totals",
     "record_payment",
+    "record_refund",
+    "refunds_of",
+    "regenerate_draft",
+    "remaining_creditable",
+    "remove_line",
     "run_billing",
     "upcoming_invoice",
+    "update_draft",
+    "void_invoice",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +25,8 @@ from tarif.customers.models import Customer
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, InvalidInput, NotFound
 from tarif.ids import new_id
+from tarif.invoicing import balance
+from tarif.invoicing.issued import seal_document
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.money import currency, parse_decimal, round_to_minor_unit
@@ -38,9 +41,33 @@ class InvoiceStatus(StrEnum):
     FINALIZED = "finalized"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    CREDITED = "credited"  # amount due cancelled by credit notes, nothing paid
+    VOIDED = "voided"  # cancelled whole by a void's credit note
 
 
 PAYABLE = (InvoiceStatus.FINALIZED.value, InvoiceStatus.PARTIALLY_PAID.value)
+
+
+def amount_due(invoice: Invoice) -> Decimal:
+    """What the customer still owes on an invoice: gross - paid - cancelled by credit notes.
+
+    A credit note owes nothing (its money is settled when it is issued).
+    """
+    if invoice.kind == "credit_note":
+        return Decimal(0)
+    return invoice.gross_total - invoice.amount_paid - (invoice.amount_credited or Decimal(0))
+
+
+def settled_status(invoice: Invoice) -> str:
+    """The status of a finalized invoice from its amounts: once nothing is due, `paid` if any
+    payment came in, else `credited`; before that, `partially_paid` once paid, else `finalized`.
+    """
+    if amount_due(invoice) <= 0:
+        paid = invoice.amount_paid > 0
+        return (InvoiceStatus.PAID if paid else InvoiceStatus.CREDITED).value
+    if invoice.amount_paid > 0:
+        return InvoiceStatus.PARTIALLY_PAID.value
+    return InvoiceStatus.FINALIZED.value
 
 
 def list_invoices(
@@ -57,7 +84,8 @@ def list_invoices(
     """Invoices newest id last; `billed_from`/`billed_to` bound the billing date (inclusive)."""
     if billed_from is not None and billed_to is not None and billed_to < billed_from:
         raise InvalidInput.on("billed_to", "must not be before billed_from")
-    stmt = scoped(Invoice, ctx.organization_id)
+    # Credit notes share the table and have their own list.
+    stmt = scoped(Invoice, ctx.organization_id).where(Invoice.kind == "invoice")
     if billed_from is not None:
         stmt = stmt.where(Invoice.billing_date >= billed_from)
     if billed_to is not None:
@@ -139,6 +167,7 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
             "vat_rate": str(line.vat_rate),
             "tax_treatment": invoice.tax_treatment,
             "amendment_id": line.amendment_id,
+            "credits_line_id": line.credits_line_id,
         }
         for line in invoice_lines(ctx, invoice.id)
     ]
@@ -162,6 +191,8 @@ def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
         "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "tax_treatment": invoice.tax_treatment,
+        "notes": invoice.notes,  # printed on the invoice: sealed with it
+        "purchase_order": invoice.purchase_order,
         "net_total": str(invoice.net_total),
         "vat_total": str(invoice.vat_total),
         "gross_total": str(invoice.gross_total),
@@ -225,11 +256,18 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
     org = ctx.session.get_one(Organization, ctx.organization_id)
     issued = today(ctx)
     seq = next_sequence_value(ctx, invoice.series, issued.year)
-    number = invoice_number(org.invoice_number_format, issued.year, seq)
+    number = invoice_number(number_format(org, invoice.series), issued.year, seq)
     seal_invoice(ctx, invoice, lines, number=number, issued=issued, org=org)
     ctx.session.flush()
     record(ctx, "finalize", "invoice", invoice.id, None, {"number": invoice.number})
     return invoice
+
+
+def number_format(org: Organization, series: str) -> str:
+    """The organization's number format of a series: credit notes have their own."""
+    if series == "credit_note":
+        return org.credit_note_number_format or "AV-{year}-{seq:06d}"
+    return org.invoice_number_format
 
 
 def seal_invoice(
@@ -249,11 +287,17 @@ def seal_invoice(
     customer = ctx.session.get_one(Customer, invoice.customer_id)
     invoice.number = number
     invoice.issue_date = issued
-    invoice.due_date = issued + timedelta(days=customer.payment_terms_days)
+    # The due date from the payment terms, and the snapshot the issued PDF is rendered from.
+    seal_document(ctx, invoice, lines, org=org, customer=customer, issued=issued)
     invoice.status = InvoiceStatus.FINALIZED.value
     invoice.finalized_at = ctx.clock.now()
     invoice.updated_at = invoice.finalized_at
     invoice.content_hash = content_hash(invoice, lines)
+    balance.apply_balance(ctx, invoice)  # the customer's credit balance pays what it can
+    if invoice.kind == "credit_note":  # drafted by a run: issued, and its money settled
+        from tarif.invoicing.service_credit_notes import seal_credit_note_draft
+
+        seal_credit_note_draft(ctx, invoice)
 
 
 def record_payment(
@@ -270,7 +314,7 @@ def record_payment(
         raise InvalidInput.on("amount", f"a positive amount in {invoice.currency} is expected")
     if invoice.status not in PAYABLE:
         raise Conflict(f"invoice '{invoice.id}' is {invoice.status}: it cannot take a payment")
-    outstanding = invoice.gross_total - invoice.amount_paid
+    outstanding = amount_due(invoice)
     if value > outstanding:
         raise InvalidInput.on("amount", f"more than the {outstanding} still due")
     payment = InvoicePayment(
@@ -284,8 +328,7 @@ def record_payment(
     )
     ctx.session.add(payment)
     invoice.amount_paid = invoice.amount_paid + value
-    paid = invoice.amount_paid == invoice.gross_total
-    invoice.status = (InvoiceStatus.PAID if paid else InvoiceStatus.PARTIALLY_PAID).value
+    invoice.status = settled_status(invoice)
     invoice.updated_at = ctx.clock.now()
     ctx.session.flush()
     record(ctx, "payment", "invoice", invoice.id, None, {"amount": str(value)})

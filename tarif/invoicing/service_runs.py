@@ -5,21 +5,29 @@ core (`charges_as_of`) what each contract owes beyond what its stored invoice li
 bill, groups the charges into one invoice per customer, currency and billing date (or per
 contract when the contract groups its own), prices VAT per line and writes draft invoices.
 
+Batches: contracts are read a chunk at a time (`CHUNK` contracts: their versions, amendments,
+billed lines, transitions, customers and products in one `IN` query each) rather than several
+queries per contract, and invoices and their lines are written with one multi-row `INSERT` per
+table and chunk of `WRITE_CHUNK` invoices, so a run of 100,000 contracts is a few hundred
+statements, not a million.
+
 Transactions: the whole run is the caller's one transaction, so a run that fails half-way
-writes nothing and the next run bills the same charges with the same totals. Each invoice is
-written inside a savepoint: when a concurrent run stored one of its charges first, the unique
-key of `invoice_lines` refuses it, that invoice alone is rolled back and the run goes on.
+writes nothing and the next run bills the same charges with the same totals. Each chunk of
+invoices is written inside a savepoint: when a concurrent run stored one of its charges first,
+the unique key of `invoice_lines` refuses the chunk, which is then written again one invoice
+per savepoint, so that invoice alone is left out and the run goes on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tarif.audit.service import record
@@ -31,17 +39,23 @@ from tarif.catalog.rules import VatCategory
 from tarif.context import Ctx
 from tarif.contracts import service as contracts
 from tarif.contracts import service_store as contract_store
+from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.codec import encode_discount
 from tarif.contracts.lifecycle import Action
-from tarif.contracts.model import ContractStatus, InvoiceGrouping, LinePriceSource
-from tarif.contracts.models import Contract
+from tarif.contracts.model import ContractStatus, Corrections, InvoiceGrouping, LinePriceSource
+from tarif.contracts.models import (
+    Contract,
+    ContractTransition,
+)
 from tarif.customers.models import Customer
 from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, NotFound
 from tarif.ids import new_id
+from tarif.invoicing import service_credit_notes as credit_notes
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
+from tarif.invoicing.service_credit_notes import CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
@@ -50,28 +64,36 @@ from tarif.tenancy.rules import Permission
 # Terminated contracts still owe their last arrears and get credits for unused days.
 BILLABLE = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED, ContractStatus.TERMINATED)
 SIX_DECIMALS = Decimal("0.000001")
+# Contracts read per batch of queries, invoices written per multi-row INSERT: large enough to
+# amortize a statement, small enough for the database's bound-parameter limits.
+CHUNK = 2000
+WRITE_CHUNK = 500
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupKey:
     customer_id: str
     currency: str
     billing_date: date
     contract_id: str | None  # set when the contract groups its own invoices
+    # Set on a credit note correcting a finalized invoice (the contract's `corrections`).
+    corrects_invoice_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # a run of 100,000 contracts holds a few hundred thousand
 class DraftLine:
     contract_id: str
-    product_id: str
+    product_id: str | None  # None on a coupon's discount line
     vat_category: str
     vat_rate: Decimal
     charge: Charge
+    source: str = "contract"  # "coupon": a discount line added by tarif.coupons.billing
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftInvoice:
     key: GroupKey
     tax_treatment: str
@@ -91,6 +113,7 @@ class RunOutcome:
     dry_run: bool
     invoices: list[DraftInvoice]
     conflicts: int = 0
+    finalized: int = 0  # drafts finalized by the run itself (`finalize=True`)
 
 
 def list_runs(ctx: Ctx, page: PageRequest) -> Page[BillingRun]:
@@ -113,6 +136,17 @@ def last_run_date(ctx: Ctx) -> date | None:
     return latest
 
 
+def check_run_date(ctx: Ctx, as_of: date) -> None:
+    """A run may not go back before the last completed run's date (409 otherwise)."""
+    ctx.require(Permission.WRITE_BILLING)
+    latest = last_run_date(ctx)
+    if latest is not None and as_of < latest:
+        raise Conflict(
+            f"a billing run as of {as_of.isoformat()} is before the last run's date "
+            f"({latest.isoformat()})"
+        )
+
+
 def run_billing(
     ctx: Ctx,
     as_of: date,
@@ -120,26 +154,30 @@ def run_billing(
     dry_run: bool = False,
     progress: Progress | None = None,
     customer_id: str | None = None,
+    finalize: bool = False,
 ) -> RunOutcome:
-    """Invoices everything due up to `as_of`; `progress(done, total)` after each contract."""
+    """Invoices everything due up to `as_of`; `progress(done, total)` after each contract.
+
+    With `finalize` (or when the organization finalizes drafts 0 hours after they are made),
+    the drafts written are finalized at once in billing order (`service_finalize.finalize_run`),
+    in the same transaction."""
     ctx.require(Permission.WRITE_BILLING)
-    latest = last_run_date(ctx)
-    if not dry_run and latest is not None and as_of < latest:
-        raise Conflict(
-            f"a billing run as of {as_of.isoformat()} is before the last run's date "
-            f"({latest.isoformat()})"
-        )
+    if not dry_run:
+        check_run_date(ctx, as_of)
     if dry_run:
         # What apply_due would change (an amendment reached) shows in the preview, then goes.
         preview = ctx.session.begin_nested()
         try:
-            contracts.apply_due(ctx, as_of=as_of)
-            drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
+            with contract_store.terms_decoded_once(ctx):
+                contracts.apply_due(ctx, as_of=as_of)
+                drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
             return RunOutcome(None, as_of, True, drafts)
         finally:
             preview.rollback()
-    contracts.apply_due(ctx, as_of=as_of)
-    drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
+    # Both read every contract's versions: their terms are decoded once for the two.
+    with contract_store.terms_decoded_once(ctx):
+        contracts.apply_due(ctx, as_of=as_of)
+        drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
     now = ctx.clock.now()
     run = BillingRun(
         id=new_id("run"),
@@ -153,15 +191,24 @@ def run_billing(
     ctx.session.flush()
     written: list[DraftInvoice] = []
     conflicts = 0
-    for draft in drafts:
+    for batch in _chunks(drafts, WRITE_CHUNK):
         try:
             with ctx.session.begin_nested():
-                _write(ctx, run, draft)
+                _write_chunk(ctx, run, batch)
         except IntegrityError:
-            # A concurrent run stored some of these charges first: it bills them, not us.
-            conflicts += 1
+            # A concurrent run stored some of these charges first: find which invoices, one
+            # savepoint each; those are billed by the other run, not us.
+            for draft in batch:
+                try:
+                    with ctx.session.begin_nested():
+                        _write_chunk(ctx, run, [draft])
+                except IntegrityError:
+                    draft.invoice_id = None
+                    conflicts += 1
+                    continue
+                written.append(draft)
             continue
-        written.append(draft)
+        written.extend(batch)
     run.status = "completed"
     run.invoices_created = len(written)
     run.lines_created = sum(len(d.lines) for d in written)
@@ -169,7 +216,14 @@ def run_billing(
     run.finished_at = ctx.clock.now()
     ctx.session.flush()
     record(ctx, "run", "billing_run", run.id, None, {"as_of": as_of.isoformat()})
-    return RunOutcome(run, as_of, False, written, conflicts)
+    outcome = RunOutcome(run, as_of, False, written, conflicts)
+    # These modules import this one, hence here.
+    from tarif.invoicing.service_drafts import finalizes_on_run
+    from tarif.invoicing.service_finalize import finalize_run
+
+    if finalize or finalizes_on_run(ctx):  # asked, or the organization's setting is 0 hours
+        outcome.finalized = finalize_run(ctx, run.id).finalized
+    return outcome
 
 
 def upcoming_invoice(ctx: Ctx, customer_id: str) -> DraftInvoice | None:
@@ -204,6 +258,11 @@ def _contracts(ctx: Ctx, customer_id: str | None) -> list[Contract]:
     return [c for c in rows if customer_id is None or c.customer_id == customer_id]
 
 
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def build_drafts(
     ctx: Ctx, as_of: date, *, customer_id: str | None = None, progress: Progress | None = None
 ) -> list[DraftInvoice]:
@@ -212,39 +271,164 @@ def build_drafts(
     seller_country = org.country if org is not None else "FR"
     mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
     groups: dict[GroupKey, DraftInvoice] = {}
-    contract_rows = _contracts(ctx, customer_id)
+    heads = _contract_heads(ctx, customer_id)
+    treatments: dict[str, TaxTreatment] = {}
     categories: dict[str, str] = {}
-    for done, contract in enumerate(contract_rows, start=1):
-        customer: Customer = ctx.session.get_one(Customer, contract.customer_id)
-        treatment = treatment_of(customer, seller_country)
-        versions = contract_store.versions_of(ctx, contract)
-        stored = [_as_charge(row) for row in billed_lines(ctx, contract.id)]
-        charges = charges_as_of(
-            versions, as_of, already_billed=stored, suspensions=_suspensions(ctx, contract)
-        )
-        per_contract = versions[-1].terms.invoice_grouping is InvoiceGrouping.CONTRACT
-        for charge in charges:
-            key = GroupKey(
-                contract.customer_id,
-                contract.currency,
-                charge.due_on,
-                contract.id if per_contract else None,
+    done = 0
+    for chunk in _chunks(heads, CHUNK):
+        ids = [head.id for head in chunk]
+        versions_by = contract_store.versions_by_contract(ctx, ids)
+        billed_by = _billed_by_contract(ctx, ids)
+        suspensions_by = _suspensions_by_contract(ctx, ids)
+        _load_treatments(ctx, {h.customer_id for h in chunk}, seller_country, treatments)
+        chunk_charges: list[tuple[Any, list[CoreVersion], list[Charge]]] = []
+        for head in chunk:
+            versions = versions_by.get(head.id, [])
+            charges = charges_as_of(
+                versions,
+                as_of,
+                already_billed=billed_by.get(head.id, ()),
+                suspensions=suspensions_by.get(head.id, ()),
             )
-            draft = groups.setdefault(key, DraftInvoice(key, treatment.value))
-            product_id = _product_of(versions, charge)
-            if product_id not in categories:
-                product = ctx.session.get(Product, product_id)
-                categories[product_id] = product.vat_category if product else "standard"
-            category = categories[product_id]
-            draft.lines.append(
-                DraftLine(contract.id, product_id, category, _rate(category, treatment), charge)
-            )
-        if progress is not None:
-            progress(done, len(contract_rows))
+            chunk_charges.append((head, versions, charges))
+        products = {_product_of(v, c) for _, v, cs in chunk_charges for c in cs}
+        _load_categories(ctx, products, categories)
+        for head, versions, charges in chunk_charges:
+            treatment = treatments[head.customer_id]
+            per_contract = versions[-1].terms.invoice_grouping is InvoiceGrouping.CONTRACT
+            to_notes = versions[-1].terms.corrections is Corrections.CREDIT_NOTE
+            finalized: list[credit_notes.BilledCharge] | None = None
+            for charge in charges:
+                corrects = None
+                if to_notes and charge.kind is ChargeKind.CREDIT and charge.adjustment:
+                    if finalized is None:
+                        finalized = credit_notes.finalized_charges(ctx, head.id)
+                    corrects = credit_notes.invoice_credited_by(
+                        finalized,
+                        charge.line_key,
+                        charge.version,
+                        charge.period.start,
+                        charge.period.end,
+                    )
+                key = GroupKey(
+                    head.customer_id,
+                    head.currency,
+                    charge.due_on,
+                    head.id if per_contract else None,
+                    corrects,
+                )
+                draft = groups.get(key)
+                if draft is None:
+                    draft = groups[key] = DraftInvoice(key, treatment.value)
+                product_id = _product_of(versions, charge)
+                category = categories[product_id]
+                draft.lines.append(
+                    DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
+                )
+            done += 1
+            if progress is not None:
+                progress(done, len(heads))
     drafts = sorted(groups.values(), key=_order)
+    from tarif.coupons.billing import apply_coupons  # imports this module: imported here
+
+    apply_coupons(ctx, [d for d in drafts if d.key.corrects_invoice_id is None], as_of)
     for draft in drafts:
         _total(draft, mode)
     return drafts
+
+
+def _contract_heads(ctx: Ctx, customer_id: str | None) -> list[Any]:
+    """Billable contracts as (id, customer_id, currency) rows, in id order."""
+    stmt = select(Contract.id, Contract.customer_id, Contract.currency).where(
+        Contract.organization_id == ctx.organization_id,
+        Contract.status.in_([s.value for s in BILLABLE]),
+    )
+    if customer_id is not None:
+        stmt = stmt.where(Contract.customer_id == customer_id)
+    return list(ctx.session.execute(stmt.order_by(Contract.id)))
+
+
+_BILLED_COLUMNS = (
+    InvoiceLine.contract_id,
+    InvoiceLine.line_key,
+    InvoiceLine.contract_version,
+    InvoiceLine.amendment_id,
+    InvoiceLine.kind,
+    InvoiceLine.period_start,
+    InvoiceLine.period_end,
+    InvoiceLine.full_period_start,
+    InvoiceLine.full_period_end,
+    InvoiceLine.due_on,
+    InvoiceLine.quantity,
+    InvoiceLine.unit_price,
+    InvoiceLine.price_source,
+    InvoiceLine.exact_net,
+    InvoiceLine.discount_amount,
+    InvoiceLine.adjustment,
+    InvoiceLine.description,
+)
+
+
+def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]:
+    """Every stored line of each contract as a charge, in the order issued (as `billed_lines`)."""
+    stmt = (
+        select(*_BILLED_COLUMNS)
+        .where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            InvoiceLine.contract_id.in_(ids),
+            InvoiceLine.source == "contract",
+        )
+        .order_by(InvoiceLine.id)
+    )
+    result: dict[str, list[Charge]] = defaultdict(list)
+    for row in ctx.session.execute(stmt):
+        result[row.contract_id].append(_as_charge(cast(InvoiceLine, row)))
+    return result
+
+
+def _suspensions_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Period]]:
+    stmt = (
+        select(
+            ContractTransition.contract_id,
+            ContractTransition.action,
+            ContractTransition.effective_date,
+        )
+        .where(
+            ContractTransition.organization_id == ctx.organization_id,
+            ContractTransition.contract_id.in_(ids),
+        )
+        .order_by(ContractTransition.id)
+    )
+    steps: dict[str, list[tuple[Action, date]]] = defaultdict(list)
+    for row in ctx.session.execute(stmt):
+        steps[row.contract_id].append((Action(row.action), row.effective_date))
+    return {contract_id: _suspended(s) for contract_id, s in steps.items()}
+
+
+def _load_treatments(
+    ctx: Ctx, customer_ids: set[str], seller_country: str, known: dict[str, TaxTreatment]
+) -> None:
+    missing = [c for c in customer_ids if c not in known]
+    if not missing:
+        return
+    stmt = select(
+        Customer.id, Customer.country, Customer.kind, Customer.vat_number, Customer.tax_status
+    ).where(Customer.organization_id == ctx.organization_id, Customer.id.in_(missing))
+    for row in ctx.session.execute(stmt):
+        known[row.id] = treatment_of(cast(Customer, row), seller_country)
+
+
+def _load_categories(ctx: Ctx, product_ids: set[str], known: dict[str, str]) -> None:
+    missing = [p for p in product_ids if p not in known]
+    if not missing:
+        return
+    stmt = select(Product.id, Product.vat_category).where(
+        Product.organization_id == ctx.organization_id, Product.id.in_(missing)
+    )
+    for row in ctx.session.execute(stmt):
+        known[row.id] = row.vat_category
+    for product_id in missing:
+        known.setdefault(product_id, "standard")
 
 
 def _order(draft: DraftInvoice) -> tuple[date, str, str, str]:
@@ -282,14 +466,20 @@ def _product_of(versions: list[Any], charge: Charge) -> str:
 
 def _suspensions(ctx: Ctx, contract: Contract) -> list[Period]:
     """Suspended days from the contract's transitions: [suspended on, resumed on)."""
+    transitions = contract_store.lifecycle_of(ctx, contract).transitions
+    return _suspended([(t.action, t.on) for t in transitions])
+
+
+def _suspended(steps: Sequence[tuple[Action, date]]) -> list[Period]:
+    """[suspended on, resumed on) from (action, day) steps in the order recorded."""
     periods: list[Period] = []
     since: date | None = None
-    for transition in contract_store.lifecycle_of(ctx, contract).transitions:
-        if transition.action is Action.SUSPEND:
-            since = transition.on
+    for action, on in steps:
+        if action is Action.SUSPEND:
+            since = on
         elif since is not None:
-            if transition.on > since:
-                periods.append(Period(since, transition.on))
+            if on > since:
+                periods.append(Period(since, on))
             since = None
     if since is not None:
         periods.append(Period(since, date.max))
@@ -322,12 +512,89 @@ def _as_charge(row: InvoiceLine) -> Charge:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _write(ctx: Ctx, run: BillingRun, draft: DraftInvoice) -> None:
-    invoice = _new_invoice(ctx, run, draft)
-    ctx.session.add(invoice)
-    ctx.session.flush()
-    write_lines(ctx, invoice, draft)
-    draft.invoice_id = invoice.id
+def _write_chunk(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> None:
+    """Stores drafts and their lines: one multi-row INSERT per table."""
+    now = ctx.clock.now()
+    invoices: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    for draft in drafts:
+        invoice_id = new_id("inv")
+        key = draft.key
+        invoices.append(
+            {
+                "id": invoice_id,
+                "organization_id": ctx.organization_id,
+                "customer_id": key.customer_id,
+                "contract_id": key.contract_id,
+                "billing_run_id": run.id,
+                "currency": key.currency,
+                "billing_date": key.billing_date,
+                "status": InvoiceStatus.DRAFT.value,
+                "series": CREDIT_NOTE if key.corrects_invoice_id else INVOICE_SERIES,
+                "kind": CREDIT_NOTE if key.corrects_invoice_id else "invoice",
+                "corrects_invoice_id": key.corrects_invoice_id,
+                "number": None,
+                "issue_date": None,
+                "due_date": None,
+                "tax_treatment": draft.tax_treatment,
+                "net_total": draft.net_total,
+                "vat_total": draft.vat_total,
+                "gross_total": draft.gross_total,
+                "vat_breakdown": draft.vat_breakdown,
+                "amount_paid": Decimal(0),
+                "content_hash": None,
+                "finalized_at": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        lines += _line_values(ctx, invoice_id, key.currency, draft, 1)
+        draft.invoice_id = invoice_id
+    ctx.session.execute(insert(cast(Table, Invoice.__table__)), invoices)
+    ctx.session.execute(insert(cast(Table, InvoiceLine.__table__)), lines)
+
+
+def _line_values(
+    ctx: Ctx, invoice_id: str, currency_code: str, draft: DraftInvoice, first_position: int
+) -> list[dict[str, Any]]:
+    """The column values of a draft's lines, numbered from `first_position`."""
+    money = currency(currency_code)
+    lines = zip(draft.lines, draft.net_lines, strict=True)
+    values: list[dict[str, Any]] = []
+    for position, (line, net) in enumerate(lines, first_position):
+        charge = line.charge
+        values.append(
+            {
+                "id": new_id("inl"),
+                "organization_id": ctx.organization_id,
+                "invoice_id": invoice_id,
+                "position": position,
+                "source": line.source,
+                "contract_id": line.contract_id,
+                "contract_version": charge.version,
+                "line_key": charge.line_key,
+                "product_id": line.product_id,
+                "kind": charge.kind.value,
+                "adjustment": charge.adjustment,
+                "period_start": charge.period.start,
+                "period_end": charge.period.end,
+                "full_period_start": charge.full_period.start,
+                "full_period_end": charge.full_period.end,
+                "due_on": charge.due_on,
+                "quantity": charge.quantity,
+                "unit_price": charge.unit_price,
+                "exact_net": str(charge.net),
+                "discount_amount": round_to_minor_unit(charge.discount_amount, money),
+                "net_amount": net,
+                "vat_rate": line.vat_rate,
+                "vat_category": line.vat_category,
+                "price_source": charge.price_source.value,
+                "discounts": [encode_discount(d) for d in charge.discounts],
+                "amendment_id": charge.amendment_id,
+                "description": charge.description,
+            }
+        )
+    return values
 
 
 def _new_invoice(ctx: Ctx, run: BillingRun | None, draft: DraftInvoice) -> Invoice:
@@ -342,7 +609,9 @@ def _new_invoice(ctx: Ctx, run: BillingRun | None, draft: DraftInvoice) -> Invoi
         currency=key.currency,
         billing_date=key.billing_date,
         status=InvoiceStatus.DRAFT.value,
-        series=INVOICE_SERIES,
+        series=CREDIT_NOTE if key.corrects_invoice_id else INVOICE_SERIES,
+        kind=CREDIT_NOTE if key.corrects_invoice_id else "invoice",
+        corrects_invoice_id=key.corrects_invoice_id,
         tax_treatment=draft.tax_treatment,
         net_total=draft.net_total,
         vat_total=draft.vat_total,
@@ -357,38 +626,6 @@ def _new_invoice(ctx: Ctx, run: BillingRun | None, draft: DraftInvoice) -> Invoi
 
 def write_lines(ctx: Ctx, invoice: Invoice, draft: DraftInvoice, first_position: int = 1) -> None:
     """Stores a draft's lines on `invoice`, numbered from `first_position`."""
-    money = currency(invoice.currency)
-    lines = zip(draft.lines, draft.net_lines, strict=True)
-    for position, (line, net) in enumerate(lines, first_position):
-        charge = line.charge
-        ctx.session.add(
-            InvoiceLine(
-                id=new_id("inl"),
-                organization_id=ctx.organization_id,
-                invoice_id=invoice.id,
-                position=position,
-                contract_id=line.contract_id,
-                contract_version=charge.version,
-                line_key=charge.line_key,
-                product_id=line.product_id,
-                kind=charge.kind.value,
-                adjustment=charge.adjustment,
-                period_start=charge.period.start,
-                period_end=charge.period.end,
-                full_period_start=charge.full_period.start,
-                full_period_end=charge.full_period.end,
-                due_on=charge.due_on,
-                quantity=charge.quantity,
-                unit_price=charge.unit_price,
-                exact_net=str(charge.net),
-                discount_amount=round_to_minor_unit(charge.discount_amount, money),
-                net_amount=net,
-                vat_rate=line.vat_rate,
-                vat_category=line.vat_category,
-                price_source=charge.price_source.value,
-                discounts=[encode_discount(d) for d in charge.discounts],
-                amendment_id=charge.amendment_id,
-                description=charge.description,
-            )
-        )
+    values = _line_values(ctx, invoice.id, invoice.currency, draft, first_position)
+    ctx.session.add_all([InvoiceLine(**v) for v in values])
     ctx.session.flush()

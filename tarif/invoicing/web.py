@@ -16,10 +16,12 @@ from tarif.audit.service import events_for_object
 from tarif.context import Ctx
 from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
-from tarif.errors import Conflict, InvalidInput
-from tarif.invoicing import service
+from tarif.errors import Conflict, InvalidInput, NotFound
+from tarif.invoicing import service, service_invoices
 from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.invoicing.run_progress import TRACKER
 from tarif.invoicing.schemas import last_day
+from tarif.invoicing.web_drafts import draft_context
 from tarif.invoicing.web_text import FRENCH, STATUS_BADGES, STATUS_LABELS
 from tarif.money import currency, round_to_minor_unit
 from tarif.tenancy.rules import Permission
@@ -135,17 +137,24 @@ def _detail(
         lines=[(line, last_day(line.period_end), _line_vat(line, code)) for line in lines],
         explanation=service.explain(ctx, invoice.id),
         payments=service.invoice_payments(ctx, invoice.id),
-        due=invoice.gross_total - invoice.amount_paid,
+        due=service_invoices.amount_due(invoice),
         percent=_percent,
         audit_events=events_for_object(ctx, invoice.id),
-        **({"payment_values": {}, "payment_errors": {}, "problem": None} | extra),
+        **(
+            {"payment_values": {}, "payment_errors": {}, "problem": None}
+            | draft_context(ctx, invoice)
+            | extra
+        ),
     )
     return render(request, "invoicing/detail.html", context, status_code)
 
 
 @router.get("/invoices/{invoice_id}")
 def invoice_page(request: Request, invoice_id: str, ctx: WebCtx) -> Response:
-    return _detail(request, ctx, service.get_invoice(ctx, invoice_id))
+    invoice = service.get_invoice(ctx, invoice_id)
+    if invoice.kind == "credit_note":  # credit notes have their own page
+        return RedirectResponse(f"/credit-notes/{invoice.id}", status_code=303)
+    return _detail(request, ctx, invoice)
 
 
 @router.post("/invoices/{invoice_id}/finalize")
@@ -223,18 +232,40 @@ async def run_billing(request: Request, ctx: WebCtx) -> Response:
         as_of = _parse_date(form, "as_of")
         if as_of is None:
             raise InvalidInput.on("as_of", "a date is required")
-        outcome = service.run_billing(ctx, as_of, dry_run=dry_run)
         if dry_run:
-            ctx.session.rollback()  # a dry run writes nothing, whatever it touched
+            outcome = service.run_billing(ctx, as_of, dry_run=True)
         else:
-            ctx.session.commit()
+            service.check_run_date(ctx, as_of)
     except (InvalidInput, Conflict) as exc:
         ctx.session.rollback()
         return _runs(request, ctx, status_code=422, values=form, errors=field_errors(exc))
-    if outcome.run is not None:
-        return RedirectResponse(f"/billing-runs/{outcome.run.id}", status_code=303)
+    ctx.session.rollback()  # a dry run writes nothing; a real one runs in its own session
+    if not dry_run:
+        state = request.app.state
+        progress = TRACKER.start(
+            state.session_factory, ctx.organization_id, ctx.actor, ctx.clock, as_of
+        )
+        return RedirectResponse(f"/billing-runs/progress/{progress.token}", status_code=303)
     names = _customer_names(ctx, {d.key.customer_id for d in outcome.invoices})
     return _runs(request, ctx, values=form, preview=outcome.invoices, names=names)
+
+
+@router.get("/billing-runs/progress/{token}")
+def run_progress_page(request: Request, token: str, ctx: WebCtx) -> Response:
+    """The progress of a run started from the page; once done, its run page."""
+    progress = TRACKER.get(ctx.organization_id, token)
+    if progress is None:
+        raise NotFound(
+            f"billing run in progress '{token}' not found "
+            "(a run is watched on the server that started it)"
+        )
+    if progress.state == "completed" and request.headers.get("HX-Request"):
+        return Response(
+            status_code=200, headers={"HX-Redirect": f"/billing-runs/{progress.run_id}"}
+        )
+    fragment = bool(request.headers.get("HX-Request"))
+    template = "invoicing/_run_progress.html" if fragment else "invoicing/run_progress.html"
+    return render(request, template, _common(progress=progress))
 
 
 @router.get("/billing-runs/{run_id}")
@@ -243,11 +274,21 @@ def run_page(request: Request, run_id: str, ctx: WebCtx) -> Response:
     made = _run_invoices(ctx, run.id)
     context = _common(
         run=run,
+        has_drafts=any(i.status == service.InvoiceStatus.DRAFT.value for i in made),
         rows=[(i, service.is_overdue(ctx, i)) for i in made],
         names=_customer_names(ctx, {i.customer_id for i in made}),
         audit_events=events_for_object(ctx, run.id),
     )
     return render(request, "invoicing/run.html", context)
+
+
+@router.post("/billing-runs/{run_id}/finalize")
+def finalize_run(request: Request, run_id: str, ctx: WebCtx) -> Response:
+    """Finalizes every draft of the run at once, numbered in billing order."""
+    run = service.get_run(ctx, run_id)
+    service.finalize_run(ctx, run.id)
+    ctx.session.commit()
+    return RedirectResponse(f"/billing-runs/{run.id}", status_code=303)
 
 
 def _run_invoices(ctx: Ctx, run_id: str) -> list[Invoice]:

@@ -8,8 +8,10 @@ STATUS_LABELS = {
     "finalized": "Finalized",
     "partially_paid": "Partially paid",
     "paid": "Paid",
+    "credited": "Credited",
+    "voided": "Voided",
 }
-STATUS_BADGES = {"paid": "ok", "draft": "muted"}
+STATUS_BADGES = {"paid": "ok", "draft": "muted", "voided": "muted", "credited": "ok"}
 
 FRENCH = {
     "Invoices": "Factures",
@@ -22,10 +24,23 @@ FRENCH = {
     "Finalized": "Émise",
     "Partially paid": "Partiellement payée",
     "Paid": "Payée",
+    "Credited": "Créditée",
+    "Voided": "Annulée",
     "Overdue": "En retard",
     "All statuses": "Tous les statuts",
     "All customers": "Tous les clients",
     "Filter": "Filtrer",
+    "Billing run in progress": "Facturation en cours",
+    "The run is complete.": "La facturation est terminée.",
+    "See the run": "Voir la facturation",
+    "The run failed: nothing was written.": "La facturation a échoué : rien n'a été écrit.",
+    "Back to billing runs": "Retour aux facturations",
+    "Progress": "Avancement",
+    "Contracts billed": "Contrats traités",
+    "The run is one transaction: it writes every invoice at the end, or nothing if it fails.": (
+        "La facturation est une seule transaction : elle écrit toutes les factures à la fin, "
+        "ou rien si elle échoue."
+    ),
     "Billed from": "Facturées du",
     "to": "au",
     "Overdue only": "En retard uniquement",
@@ -61,6 +76,7 @@ FRENCH = {
     "override": "prix du contrat",
     "Amendment": "Avenant",
     "Finalize": "Émettre",
+    "Finalize every draft of this run": "Émettre tous les brouillons de cette facturation",
     "Record a payment": "Enregistrer un paiement",
     "Amount": "Montant",
     "Payment date": "Date du paiement",

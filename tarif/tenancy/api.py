@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
 
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
 from tarif.db.repository import paginate, scoped
-from tarif.tenancy import service
+from tarif.tenancy import documents, service
 from tarif.tenancy.models import ApiKey, User
 from tarif.tenancy.schemas import (
     ApiKeyCreate,
@@ -30,6 +32,37 @@ def read_organization(ctx: CtxDep) -> OrganizationRead:
 @router.patch("/organization", response_model=OrganizationRead)
 def update_organization(body: OrganizationUpdate, ctx: CtxDep) -> OrganizationRead:
     org = service.update_organization(ctx, body.model_dump(exclude_unset=True))
+    ctx.session.commit()
+    return OrganizationRead.model_validate(org)
+
+
+_LOGO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media_type: {"schema": {"type": "string", "format": "binary"}}
+            for media_type in documents.LOGO_MEDIA_TYPES
+        },
+    }
+}
+
+
+async def _logo_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.put("/organization/logo", response_model=OrganizationRead, openapi_extra=_LOGO_BODY)
+def put_logo(content: Annotated[bytes, Depends(_logo_body)], ctx: CtxDep) -> OrganizationRead:
+    """The logo printed on documents finalized from now on: the image itself as the body
+    (PNG, JPEG or SVG, at most 512 KB). Issued documents keep the logo they were finalized with."""
+    org = documents.set_logo(ctx, content)
+    ctx.session.commit()
+    return OrganizationRead.model_validate(org)
+
+
+@router.delete("/organization/logo", response_model=OrganizationRead)
+def delete_logo(ctx: CtxDep) -> OrganizationRead:
+    org = documents.remove_logo(ctx)
     ctx.session.commit()
     return OrganizationRead.model_validate(org)
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tarif.db.base import Base, TenantScoped, Timestamped
+from tarif.db.types import ExactDecimal
+
+# The statutory late-payment rate when the terms are silent (article L441-10 of the Code de
+# commerce): the ECB main refinancing rate (2.15 % for the first half of 2026) plus 10 points.
+DEFAULT_LATE_PENALTY_RATE = Decimal("12.15")
 
 
 class Organization(Timestamped, Base):
@@ -31,6 +37,19 @@ class Organization(Timestamped, Base):
         String(60), default="AV-{year}-{seq:06d}"
     )
     rounding_mode: Mapped[str] = mapped_column(String(10), default="HALF_UP")
+    # What the issued documents print (see docs/invoices.md, "Issued documents").
+    late_penalty_rate: Mapped[Decimal] = mapped_column(
+        ExactDecimal, default=DEFAULT_LATE_PENALTY_RATE
+    )
+    legal_form_and_capital: Mapped[str | None] = mapped_column(String(200))
+    rcs: Mapped[str | None] = mapped_column(String(100))
+    accent_colour: Mapped[str | None] = mapped_column(String(7))
+    invoice_footer: Mapped[str | None] = mapped_column(Text)
+    # The current logo: a row of `organization_logos`, kept for the documents that print it.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Draft invoices finalized this many hours after creation (0: by the billing run itself);
+    # None: drafts wait for a person.
+    auto_finalize_after_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class User(TenantScoped, Base):
@@ -80,3 +99,17 @@ class IdempotencyRecord(TenantScoped, Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
     __table_args__ = (UniqueConstraint("organization_id", "key"),)
+
+
+class OrganizationLogo(TenantScoped, Base):
+    """Every logo an organization used, by content hash: an issued document names the one it
+    was finalized with, so it renders with that logo whatever the organization uses today."""
+
+    __tablename__ = "organization_logos"
+    __table_args__ = (UniqueConstraint("organization_id", "sha256"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column()

@@ -59,3 +59,22 @@ def hash_api_key(key: str) -> str:
 
 def visible_prefix(key: str) -> str:
     return key[:VISIBLE_PREFIX_LENGTH]
+
+
+# Auto-finalization of draft invoices: at most a year after a draft was made.
+MAX_AUTO_FINALIZE_HOURS = 8760
+
+
+def check_auto_finalize_hours(value: object) -> int:
+    """Hours after which drafts are finalized: a whole number from 0 to a year (8760)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number of hours")
+    try:
+        hours = int(str(value).strip()) if isinstance(value, str) else value
+    except ValueError as exc:
+        raise ValueError("must be a whole number of hours") from exc
+    if not isinstance(hours, int):
+        raise ValueError("must be a whole number of hours")
+    if not 0 <= hours <= MAX_AUTO_FINALIZE_HOURS:
+        raise ValueError(f"must be between 0 and {MAX_AUTO_FINALIZE_HOURS} hours")
+    return hours

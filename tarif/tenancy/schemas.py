@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from tarif.api.schemas import ReadModel, StrictModel
-from tarif.tenancy.rules import Role
+from tarif.api.schemas import DecimalString, ReadModel, StrictModel
+from tarif.tenancy.rules import MAX_AUTO_FINALIZE_HOURS, Role
 
 
 class OrganizationRead(ReadModel):
@@ -27,6 +27,13 @@ class OrganizationRead(ReadModel):
     invoice_number_format: str
     credit_note_number_format: str
     rounding_mode: str
+    auto_finalize_after_hours: int | None = None
+    late_penalty_rate: DecimalString
+    legal_form_and_capital: str | None = None
+    rcs: str | None = None
+    accent_colour: str | None = None
+    invoice_footer: str | None = None
+    logo_sha256: str | None = Field(None, description="SHA-256 of the current logo, if any")
     created_at: datetime
     updated_at: datetime
 
@@ -47,6 +54,15 @@ class OrganizationUpdate(StrictModel):
     invoice_number_format: str | None = Field(None, max_length=60)
     credit_note_number_format: str | None = Field(None, max_length=60)
     rounding_mode: str | None = Field(None, max_length=10)
+    # null: drafts wait for a person; 0: the billing run finalizes; N: N hours after creation.
+    auto_finalize_after_hours: int | None = Field(None, ge=0, le=MAX_AUTO_FINALIZE_HOURS)
+    late_penalty_rate: DecimalString | None = Field(
+        None, description="Yearly late-payment penalty rate, a percentage (0 to 100): '12.15'"
+    )
+    legal_form_and_capital: str | None = Field(None, max_length=200)
+    rcs: str | None = Field(None, max_length=100)
+    accent_colour: str | None = Field(None, max_length=7, description="#rrggbb")
+    invoice_footer: str | None = Field(None, max_length=2000)
 
 
 class ApiKeyRead(ReadModel):

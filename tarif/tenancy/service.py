@@ -25,7 +25,8 @@ from tarif.legal_ids import (
     vat_country,
 )
 from tarif.money import RoundingMode, is_known_currency
-from tarif.tenancy.models import ApiKey, Organization, User
+from tarif.tenancy.documents import DOCUMENT_FIELDS, check_document_settings
+from tarif.tenancy.models import DEFAULT_LATE_PENALTY_RATE, ApiKey, Organization, User
 from tarif.tenancy.passwords import (
     MIN_PASSWORD_LENGTH,
     burn_a_verification,
@@ -33,7 +34,14 @@ from tarif.tenancy.passwords import (
     needs_rehash,
     verify_password,
 )
-from tarif.tenancy.rules import Permission, Role, hash_api_key, new_api_key, visible_prefix
+from tarif.tenancy.rules import (
+    Permission,
+    Role,
+    check_auto_finalize_hours,
+    hash_api_key,
+    new_api_key,
+    visible_prefix,
+)
 
 LOCALES = ("fr", "en")
 
@@ -53,6 +61,8 @@ ORGANIZATION_FIELDS = (
     "invoice_number_format",
     "credit_note_number_format",
     "rounding_mode",
+    "auto_finalize_after_hours",
+    *DOCUMENT_FIELDS,
 )
 
 
@@ -117,6 +127,8 @@ def validate_organization_fields(
     check("siren", check_siren)
     check("siret", check_siret)
     check("vat_number", check_vat_number)
+    check("auto_finalize_after_hours", check_auto_finalize_hours)
+    check_document_settings(out, errors)
     # Cross-checks on the values the organization will have, blamed on the field being set.
     effective = {**(current or {}), **out}
     siren, siret, vat = effective.get("siren"), effective.get("siret"), effective.get("vat_number")
@@ -185,6 +197,7 @@ def create_organization(
         "invoice_number_format": "F-{year}-{seq:06d}",
         "credit_note_number_format": "AV-{year}-{seq:06d}",
         "rounding_mode": "HALF_UP",
+        "late_penalty_rate": DEFAULT_LATE_PENALTY_RATE,
     }
     for name in ORGANIZATION_FIELDS:
         value = values.get(name)

@@ -80,21 +80,23 @@ def test_a_crash_mid_run_leaves_nothing_and_the_rerun_completes_it(
     second = german_company(ctx)
     hosting_contract(world, customer=second, reference="C-2026-002")
     ctx.session.commit()
-    real_write = service_runs._write
+    real_write = service_runs._write_chunk
     calls: list[str] = []
 
-    def crash_on_second(c: Ctx, run: object, draft: service_runs.DraftInvoice) -> None:
-        calls.append(draft.key.customer_id)
+    def crash_on_second(c: Ctx, run: object, drafts: list[service_runs.DraftInvoice]) -> None:
+        calls.extend(d.key.customer_id for d in drafts)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        real_write(c, run, draft)  # type: ignore[arg-type]
+        real_write(c, run, drafts)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service_runs, "_write", crash_on_second)
+    # one invoice per chunk, so the first one is written before the second one fails
+    monkeypatch.setattr(service_runs, "WRITE_CHUNK", 1)
+    monkeypatch.setattr(service_runs, "_write_chunk", crash_on_second)
     with pytest.raises(RuntimeError):
         service.run_billing(ctx, JAN_15)
     ctx.session.rollback()  # what the route or the command does on an error
     assert count(ctx, Invoice) == 0
-    monkeypatch.setattr(service_runs, "_write", real_write)
+    monkeypatch.setattr(service_runs, "_write_chunk", real_write)
     outcome = service.run_billing(ctx, JAN_15)
     # French customer: 218.81 + 43.76 = 262.57; German reverse charge: 218.81 + 0 = 218.81
     assert sorted(d.gross_total for d in outcome.invoices) == [

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,7 +24,8 @@ from tarif.clock import FixedClock
 from tarif.context import Actor, Ctx
 from tarif.db.repository import PageRequest
 from tarif.db.session import session_factory
-from tarif.invoicing import service
+from tarif.invoicing import service, service_runs
+from tarif.invoicing.run_progress import TRACKER
 from tarif.tenancy.rules import Role
 from tests.conftest import Tenant
 from tests.contracts.conftest import build_world
@@ -69,7 +73,33 @@ def post(client: TestClient, path: str, page: str, **data: str) -> Any:
 
 
 def bill(client: TestClient, as_of: str = "2026-01-15", **extra: str) -> Any:
-    return post(client, "/billing-runs", client.get("/billing-runs").text, as_of=as_of, **extra)
+    """Starts a run from the page; a real run is then watched until it redirects to its page."""
+    started = post(client, "/billing-runs", client.get("/billing-runs").text, as_of=as_of, **extra)
+    if started.status_code != 303 or "/progress/" not in started.headers["location"]:
+        return started
+    return finished(client, started.headers["location"])
+
+
+@dataclass
+class Finished:
+    """A finished run as its progress page links it: `headers["location"]` is the run's page."""
+
+    headers: dict[str, str]
+    status_code: int = 303
+
+
+def finished(client: TestClient, progress_url: str) -> Finished:
+    """Polls a run's progress page until it says the run is complete and links its page."""
+    for _ in range(400):
+        step = client.get(progress_url, follow_redirects=False)
+        assert step.status_code == 200, step.text
+        if 'data-state="completed"' in step.text:
+            link = re.search(r'id="run-link" href="([^"]+)"', step.text)
+            assert link is not None, step.text
+            return Finished({"location": link.group(1)})
+        assert 'data-state="running"' in step.text, step.text
+        time.sleep(0.025)
+    raise AssertionError(f"the run at {progress_url} did not finish")
 
 
 def invoice_ids(run: Run[list[str]]) -> list[str]:
@@ -195,3 +225,65 @@ def test_a_run_page_shows_only_the_invoices_that_run_made(
     assert "262,57 €" in text(january.text) and "478,80 €" not in text(january.text)
     assert "478,80 €" in text(february.text) and "262,57 €" not in text(february.text)
     assert len(invoice_ids(run)) == 2
+
+
+def test_a_run_from_the_page_shows_its_progress_then_its_page(
+    admin: TestClient, contract_id: str, run: Run[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run waits on a gate after its first contract, so the page sees it half-way.
+    gate, reached = threading.Event(), threading.Event()
+    real_run = service_runs.run_billing
+
+    def slow_run(ctx: Ctx, as_of: Any, **kwargs: Any) -> Any:
+        def progress(done: int, total: int) -> None:
+            kwargs["progress"](done, total)
+            reached.set()
+            assert gate.wait(10)
+
+        return real_run(ctx, as_of, **(kwargs | {"progress": progress}))
+
+    monkeypatch.setattr(service, "run_billing", slow_run)
+    started = post(admin, "/billing-runs", admin.get("/billing-runs").text, as_of="2026-01-15")
+    assert started.status_code == 303
+    progress_url = started.headers["location"]
+    assert reached.wait(10)
+    half_way = admin.get(progress_url, follow_redirects=False)
+    assert 'data-state="running"' in half_way.text
+    assert '<progress max="1" value="1"' in half_way.text  # one contract of one done
+    assert invoice_ids(run) == []  # one transaction: nothing is visible before the end
+    gate.set()
+    done = finished(admin, progress_url)
+    assert done.headers["location"].startswith("/billing-runs/run_")
+    # htmx polls the fragment: a finished run answers with HX-Redirect to the run's page.
+    polled = admin.get(progress_url, headers={"HX-Request": "true"}, follow_redirects=False)
+    assert polled.headers["HX-Redirect"] == done.headers["location"]
+    assert len(invoice_ids(run)) == 1
+
+
+def test_a_run_that_fails_says_so_and_writes_nothing(
+    admin: TestClient, contract_id: str, run: Run[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "run_billing", broken)
+    started = post(admin, "/billing-runs", admin.get("/billing-runs").text, as_of="2026-01-15")
+    url = started.headers["location"]
+    for _ in range(400):
+        page = admin.get(url, follow_redirects=False)
+        if 'data-state="failed"' in page.text:
+            break
+        time.sleep(0.025)
+    assert "La facturation a échoué : rien n'a été écrit." in text(page.text)
+    assert invoice_ids(run) == []
+
+
+def test_another_organizations_run_progress_is_not_found(
+    admin: TestClient, make_tenant: Callable[..., Tenant], engine: Engine, clock: FixedClock
+) -> None:
+    other = make_tenant("Other SAS")
+    progress = TRACKER.start(
+        session_factory(engine), other.id, Actor.system("test"), clock, JAN_15, wait=True
+    )
+    assert progress.state == "completed"
+    assert admin.get(f"/billing-runs/progress/{progress.token}").status_code == 404

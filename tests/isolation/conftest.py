@@ -20,7 +20,9 @@ from sqlalchemy import Engine
 from tarif.api.app import create_app
 from tarif.clock import FixedClock
 from tarif.config import Settings
+from tarif.context import Actor
 from tarif.db.session import session_factory
+from tarif.invoicing.run_progress import TRACKER
 from tarif.tenancy import passwords
 from tarif.tenancy.service import create_organization
 from tests.conftest import START, Tenant
@@ -39,9 +41,19 @@ class World:
         return snapshot(self.client, self.doc, side)
 
 
+SELLER_DETAILS = {
+    "address_line1": "12 rue de la Paix",
+    "postal_code": "75002",
+    "city": "Paris",
+    "siren": "732829320",
+    "vat_number": "FR44732829320",
+}
+
+
 def _tenant(engine: Engine, clock: FixedClock, name: str) -> Tenant:
     with session_factory(engine)() as session:
-        org, issued = create_organization(session, clock, name)
+        # A seller complete enough for its invoices' documents (EN 16931 needs the SIREN).
+        org, issued = create_organization(session, clock, name, **SELLER_DETAILS)
         session.commit()
     return Tenant(org, issued.secret)
 
@@ -65,5 +77,16 @@ def world(database_url: str, engine: Engine) -> Iterator[World]:
             patch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
             a = build_side(client, doc, "A", _tenant(engine, clock, "Alpha SAS"))
             b = build_side(client, doc, "B", _tenant(engine, clock, "Beta SARL"))
+        for side in (a, b):
+            # A run started from the back office is watched by a token, not a database id.
+            watched = TRACKER.start(
+                app.state.session_factory,
+                side.tenant.id,
+                Actor.system("test"),
+                clock,
+                START.date(),
+                wait=True,
+            )
+            side.ids["token"] = watched.token
         pair(a, b)
         yield World(app, client, doc, a, b)

@@ -32,6 +32,7 @@ KNOWN_PATHS = {
     "/v1/products/{product_id}/archive",
     "/v1/pricelists/{pricelist_id}/entries/{entry_id}",
     "/v1/api-keys/{key_id}/revoke",
+    "/v1/invoices/{invoice_id}/pdf",
 }
 # Query parameters that filter by any object's id, whatever its kind.
 ANY_OBJECT_FILTERS = {"object_id"}

@@ -26,6 +26,7 @@ NOT_OBJECTS = {
     ("db", "upgrade", "revision"): "a schema revision",
     ("orgs", "create", "name"): "the new organization's name",
     ("keys", "create", "name"): "the new key's name",
+    ("coupons", "create", "code"): "the new coupon's code",
     ("customers", "import", "file"): "a CSV file",
     ("products", "import", "file"): "a CSV file",
     ("pricelists", "import-entries", "file"): "a CSV file",
@@ -42,6 +43,8 @@ VALUES = {
     "price": "1.00",
     "reference": "mallory-1",
     "amount": "1.00",
+    "reason": "Takeover",
+    "currency": "EUR",
 }
 # Options a command needs to do something with the object it finds (without them it could stop
 # at a missing option before looking the object up).
@@ -76,6 +79,7 @@ KNOWN_COMMANDS = {
     "pricelists remove-entry",
     "pricelists import-entries",
     "keys revoke",
+    "invoices pdf",
 }
 NOT_FOUND = re.compile(r"not found|no \w+ '[^']*' in this organization")
 

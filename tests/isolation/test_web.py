@@ -68,6 +68,7 @@ KNOWN_PAGES = {
     "/products/{product_id}/edit",
     "/pricelists/{pricelist_id}/entries/{entry_id}/edit",
     "/settings/api-keys/{key_id}/revoke",
+    "/invoices/{invoice_id}/pdf",
 }
 # List pages and the object of A each shows (the positive control of the leak check).
 LIST_PAGES_SHOWING = {

@@ -10,6 +10,7 @@ suite fails with a pointer here when that body is refused.
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,7 +85,26 @@ CREATE_BODIES: dict[str, Body] = {
         "parameters": [{"name": "start_date", "type": "date"}],
     },
     "/v1/billing-runs": lambda mark: {"as_of": "2026-01-15"},
+    "/v1/credit-notes": lambda mark: {
+        "invoice_id": Ref("finalized_invoice_id"),
+        "reason": f"{mark} goodwill",
+        "amount": "10.00",
+        "settlement": "refund",
+    },
+    "/v1/invoices/{invoice_id}/lines": lambda mark: {
+        "description": f"{mark} Training",
+        "quantity": "1",
+        "unit_price": "10.00",
+        "product_id": Ref("product_id"),
+    },
     "/v1/api-keys": lambda mark: {"name": f"{mark} key", "role": "read_only"},
+    "/v1/coupons": lambda mark: {
+        "code": f"{mark}-w20",
+        "name": f"{mark} Welcome",
+        "kind": "percentage",
+        "value": "20",
+    },
+    "/v1/contracts/{contract_id}/coupons": lambda mark: {"code": Ref("coupon_code")},
     "/v1/users": lambda mark: {
         "email": f"{mark}-user@example.com",
         "name": f"{mark} User",
@@ -97,7 +117,12 @@ ID_NAMES = {"/v1/users": "user_id"}
 # Path parameters filled from a field of another name of the object made.
 PARAM_FIELDS = {"number": "latest_version"}
 # What else the CLI accepts for an object besides its id (the field of the object to use).
-ALTERNATE_NAMES = {"customer_id": "external_id", "product_id": "code", "contract_id": "reference"}
+ALTERNATE_NAMES = {
+    "customer_id": "external_id",
+    "product_id": "code",
+    "contract_id": "reference",
+    "coupon_id": "code",
+}
 # Collections that are not objects to create: the CSV import is a batch of customers.
 NOT_COLLECTIONS = frozenset({"/v1/customers/import"})
 
@@ -214,14 +239,29 @@ def _running_contract(client: TestClient, side: Side) -> dict[str, str]:
     return {}
 
 
+def _finalized_invoice(client: TestClient, side: Side) -> dict[str, str]:
+    """A finalized invoice to credit (the second month's, from a second run), while the first
+    run's invoice stays a draft for the routes that edit drafts."""
+    side.ref("invoice_id")  # after the first run, whose contract the second month bills
+    made = client.post("/v1/billing-runs", json={"as_of": "2026-02-15"}, headers=side.headers)
+    assert made.status_code == 201, made.text
+    invoice_id = made.json()["invoices"][0]["id"]
+    finalized = client.post(f"/v1/invoices/{invoice_id}/finalize", headers=side.headers)
+    assert finalized.status_code == 200, finalized.text
+    side.ids["finalized_invoice_id"] = invoice_id
+    return {}
+
+
 # Collections whose objects need a parent of their own, in some state, made first.
 PARENTS: dict[str, Callable[[TestClient, Side], dict[str, str]]] = {
     "/v1/contracts/{contract_id}/amendments": _submitted_contract,
     "/v1/billing-runs": _running_contract,
+    "/v1/credit-notes": _finalized_invoice,
 }
 # Objects a creation makes along with its own, by path parameter (a run makes invoices).
 MADE_ALONG: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "/v1/billing-runs": lambda run: {"invoice_id": run["invoices"][0]["id"]},
+    "/v1/coupons": lambda coupon: {"coupon_code": coupon["code"]},
 }
 
 
@@ -247,9 +287,10 @@ def build_side(client: TestClient, doc: Mapping[str, Any], label: str, tenant: T
         for op in list(pending):
             try:
                 values = {name: side.ref(name) for name in op.path_params}
-                body = _create_body(op, side, schemas)
                 if op.path in PARENTS:
+                    # Before the body, which may name what the parent made.
                     values |= PARENTS[op.path](client, side)
+                body = _create_body(op, side, schemas)
             except MissingReference:
                 continue
             response = client.post(op.url(values), json=body, headers=side.headers)
@@ -322,5 +363,12 @@ def snapshot(client: TestClient, doc: Mapping[str, Any], side: Side) -> dict[str
         url = op.url(side.values_for(op.path_params))
         params = {"limit": 100} if "limit" in op.query_params else {}
         response = client.get(url, params=params, headers=side.headers)
-        seen[url] = (response.status_code, response.json())
+        seen[url] = (response.status_code, _content(response))
     return copy.deepcopy(seen)
+
+
+def _content(response: Any) -> Any:
+    """JSON as read; a file (an invoice's PDF) by its SHA-256, so a change still shows."""
+    if "json" in response.headers.get("content-type", ""):
+        return response.json()
+    return hashlib.sha256(response.content).hexdigest()

@@ -99,7 +99,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class Branding:
-    """The organization's look: a PNG or SVG logo and an accent colour (#RRGGBB)."""
+    """The organization's look: a PNG, JPEG or SVG logo and an accent colour (#RRGGBB)."""
 
     logo: bytes | None = None
     accent_colour: str = DEFAULT_ACCENT
@@ -108,7 +108,7 @@ class Branding:
         if not _COLOUR.fullmatch(self.accent_colour):
             raise ValueError(f"the accent colour must be #RRGGBB, not {self.accent_colour!r}")
         if self.logo is not None:
-            _logo_media_type(self.logo)
+            logo_media_type(self.logo)
 
 
 def render_html(document: InvoiceDocument, branding: Branding | None = None) -> str:
@@ -204,16 +204,19 @@ def _environment() -> Environment:
     )
 
 
-def _logo_media_type(logo: bytes) -> str:
+def logo_media_type(logo: bytes) -> str:
+    """The media type of a logo, read from its first bytes; ValueError for anything else."""
     if logo.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
+    if logo.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
     head = logo[:512].lstrip().lower()
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
         return "image/svg+xml"
-    raise ValueError("the logo must be a PNG or an SVG image")
+    raise ValueError("the logo must be a PNG, JPEG or SVG image")
 
 
 def _logo_data_uri(logo: bytes | None) -> str | None:
     if logo is None:
         return None
-    return f"data:{_logo_media_type(logo)};base64,{base64.b64encode(logo).decode()}"
+    return f"data:{logo_media_type(logo)};base64,{base64.b64encode(logo).decode()}"

@@ -177,8 +177,8 @@ def test_accent_colour_must_be_a_hex_colour(colour):
         Branding(accent_colour=colour)
 
 
-def test_logo_must_be_png_or_svg():
-    with pytest.raises(ValueError, match="PNG or an SVG"):
+def test_logo_must_be_png_jpeg_or_svg():
+    with pytest.raises(ValueError, match="PNG, JPEG or SVG"):
         Branding(logo=b"GIF89a")
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:41:51.884376
+Create Date: 2026-11-25 17:06:15.929510
 """
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ def upgrade() -> None:
     sa.Column('invoice_number_format', sa.String(length=60), nullable=False),
     sa.Column('credit_note_number_format', sa.String(length=60), nullable=False),
     sa.Column('rounding_mode', sa.String(length=10), nullable=False),
+    sa.Column('late_penalty_rate', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('legal_form_and_capital', sa.String(length=200), nullable=True),
+    sa.Column('rcs', sa.String(length=100), nullable=True),
+    sa.Column('accent_colour', sa.String(length=7), nullable=True),
+    sa.Column('invoice_footer', sa.Text(), nullable=True),
+    sa.Column('logo_sha256', sa.String(length=64), nullable=True),
+    sa.Column('auto_finalize_after_hours', sa.Integer(), nullable=True),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations'))
@@ -112,6 +119,30 @@ def upgrade() -> None:
     with op.batch_alter_table('contract_templates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contract_templates_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('coupons',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('value', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('duration', sa.String(length=12), nullable=False),
+    sa.Column('duration_months', sa.Integer(), nullable=True),
+    sa.Column('redeemable_from', sa.Date(), nullable=True),
+    sa.Column('redeemable_until', sa.Date(), nullable=True),
+    sa.Column('max_redemptions', sa.Integer(), nullable=True),
+    sa.Column('redemptions_count', sa.Integer(), nullable=False),
+    sa.Column('archived', sa.Boolean(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_coupons_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupons')),
+    sa.UniqueConstraint('organization_id', 'code', name=op.f('uq_coupons_organization_id_code'))
+    )
+    with op.batch_alter_table('coupons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupons_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('idempotency_records',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
@@ -142,6 +173,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('number_sequences', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_number_sequences_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('organization_logos',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('media_type', sa.String(length=40), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_organization_logos_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organization_logos')),
+    sa.UniqueConstraint('organization_id', 'sha256', name=op.f('uq_organization_logos_organization_id_sha256'))
+    )
+    with op.batch_alter_table('organization_logos', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_organization_logos_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('pricelists',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -375,6 +420,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contract_transitions_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contract_transitions_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('coupon_redemptions',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('coupon_id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('redeemed_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('removed_on', sa.Date(), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_coupon_redemptions_contract_id_contracts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['coupon_id'], ['coupons.id'], name=op.f('fk_coupon_redemptions_coupon_id_coupons'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_coupon_redemptions_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon_redemptions'))
+    )
+    with op.batch_alter_table('coupon_redemptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coupon_redemptions_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coupon_redemptions_coupon_id'), ['coupon_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_coupon_redemptions_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('invoices',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('customer_id', sa.String(length=40), nullable=False),
@@ -395,11 +461,22 @@ def upgrade() -> None:
     sa.Column('amount_paid', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=True),
     sa.Column('finalized_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('corrects_invoice_id', sa.String(length=40), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('amount_credited', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('applied_to_invoice', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('refunded', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('to_balance', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('purchase_order', sa.String(length=100), nullable=True),
     sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['billing_run_id'], ['billing_runs.id'], name=op.f('fk_invoices_billing_run_id_billing_runs'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_invoices_contract_id_contracts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['corrects_invoice_id'], ['invoices.id'], name=op.f('fk_invoices_corrects_invoice_id_invoices'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_invoices_customer_id_customers'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoices_organization_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
@@ -409,7 +486,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_invoices_billing_date'), ['billing_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_billing_run_id'), ['billing_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_corrects_invoice_id'), ['corrects_invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
 
@@ -460,8 +539,10 @@ def upgrade() -> None:
     sa.Column('discounts', sa.JSON(), nullable=False),
     sa.Column('amendment_id', sa.String(length=40), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('credits_line_id', sa.String(length=40), nullable=True),
     sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_invoice_lines_contract_id_contracts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['credits_line_id'], ['invoice_lines.id'], name=op.f('fk_invoice_lines_credits_line_id_invoice_lines'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoice_lines_organization_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_invoice_lines_product_id_products'), ondelete='RESTRICT'),
@@ -470,6 +551,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_lines_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoice_lines_credits_line_id'), ['credits_line_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_lines_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_lines_product_id'), ['product_id'], unique=False)
@@ -481,6 +563,7 @@ def upgrade() -> None:
     sa.Column('paid_on', sa.Date(), nullable=False),
     sa.Column('reference', sa.String(length=200), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('method', sa.String(length=20), server_default='manual', nullable=False),
     sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_payments_invoice_id_invoices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoice_payments_organization_id_organizations'), ondelete='CASCADE'),
@@ -489,6 +572,44 @@ def upgrade() -> None:
     with op.batch_alter_table('invoice_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_payments_invoice_id'), ['invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_payments_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('issued_files',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('invoice_id', sa.String(length=40), nullable=False),
+    sa.Column('media_type', sa.String(length=40), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_issued_files_invoice_id_invoices'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_issued_files_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_issued_files')),
+    sa.UniqueConstraint('invoice_id', name=op.f('uq_issued_files_invoice_id'))
+    )
+    with op.batch_alter_table('issued_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_issued_files_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_issued_files_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('refunds',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('credit_note_id', sa.String(length=40), nullable=True),
+    sa.Column('amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('refunded_on', sa.Date(), nullable=False),
+    sa.Column('method', sa.String(length=40), nullable=False),
+    sa.Column('reference', sa.String(length=200), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['credit_note_id'], ['invoices.id'], name=op.f('fk_refunds_credit_note_id_invoices'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_refunds_customer_id_customers'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_refunds_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds'))
+    )
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refunds_credit_note_id'), ['credit_note_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refunds_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refunds_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('contract_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -516,17 +637,66 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contract_lines_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contract_lines_version_id'), ['version_id'], unique=False)
 
+    op.create_table('customer_balance_entries',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('credit_note_id', sa.String(length=40), nullable=True),
+    sa.Column('invoice_id', sa.String(length=40), nullable=True),
+    sa.Column('refund_id', sa.String(length=40), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['credit_note_id'], ['invoices.id'], name=op.f('fk_customer_balance_entries_credit_note_id_invoices'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_balance_entries_customer_id_customers'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_customer_balance_entries_invoice_id_invoices'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_customer_balance_entries_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['refund_id'], ['refunds.id'], name=op.f('fk_customer_balance_entries_refund_id_refunds'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_balance_entries'))
+    )
+    with op.batch_alter_table('customer_balance_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_balance_entries_credit_note_id'), ['credit_note_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_balance_entries_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_balance_entries_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_balance_entries_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_customer_balance_entries_owner', ['organization_id', 'customer_id', 'currency'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_balance_entries_refund_id'), ['refund_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('customer_balance_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_balance_entries_refund_id'))
+        batch_op.drop_index('ix_customer_balance_entries_owner')
+        batch_op.drop_index(batch_op.f('ix_customer_balance_entries_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_customer_balance_entries_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_customer_balance_entries_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_customer_balance_entries_credit_note_id'))
+
+    op.drop_table('customer_balance_entries')
     with op.batch_alter_table('contract_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_lines_version_id'))
         batch_op.drop_index(batch_op.f('ix_contract_lines_product_id'))
         batch_op.drop_index(batch_op.f('ix_contract_lines_organization_id'))
 
     op.drop_table('contract_lines')
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refunds_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_refunds_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_refunds_credit_note_id'))
+
+    op.drop_table('refunds')
+    with op.batch_alter_table('issued_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_issued_files_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_issued_files_invoice_id'))
+
+    op.drop_table('issued_files')
     with op.batch_alter_table('invoice_payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoice_payments_organization_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_payments_invoice_id'))
@@ -536,6 +706,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invoice_lines_product_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_organization_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_credits_line_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_contract_id'))
 
     op.drop_table('invoice_lines')
@@ -548,12 +719,20 @@ def downgrade() -> None:
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_status'))
         batch_op.drop_index(batch_op.f('ix_invoices_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_invoices_kind'))
         batch_op.drop_index(batch_op.f('ix_invoices_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_invoices_corrects_invoice_id'))
         batch_op.drop_index(batch_op.f('ix_invoices_contract_id'))
         batch_op.drop_index(batch_op.f('ix_invoices_billing_run_id'))
         batch_op.drop_index(batch_op.f('ix_invoices_billing_date'))
 
     op.drop_table('invoices')
+    with op.batch_alter_table('coupon_redemptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupon_redemptions_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_coupon_redemptions_coupon_id'))
+        batch_op.drop_index(batch_op.f('ix_coupon_redemptions_contract_id'))
+
+    op.drop_table('coupon_redemptions')
     with op.batch_alter_table('contract_transitions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_transitions_organization_id'))
         batch_op.drop_index(batch_op.f('ix_contract_transitions_contract_id'))
@@ -607,6 +786,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pricelists_organization_id'))
 
     op.drop_table('pricelists')
+    with op.batch_alter_table('organization_logos', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_organization_logos_organization_id'))
+
+    op.drop_table('organization_logos')
     with op.batch_alter_table('number_sequences', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_number_sequences_organization_id'))
 
@@ -616,6 +799,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_expires_at'))
 
     op.drop_table('idempotency_records')
+    with op.batch_alter_table('coupons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coupons_organization_id'))
+
+    op.drop_table('coupons')
     with op.batch_alter_table('contract_templates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contract_templates_organization_id'))
 

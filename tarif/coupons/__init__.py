@@ -1,0 +1,1 @@
+"""Coupons: invoice discounts redeemed by code on contracts (see README.md)."""

@@ -1,0 +1,299 @@
+"""Coupons on draft invoices: the discount lines a billing run adds before totals.
+
+`apply_coupons(ctx, drafts, as_of)` looks, for each contract on each draft, for redemptions
+active on the draft's billing date and adds one negative line per VAT rate of that contract's
+lines on the draft (`tarif.billing.invoice_discounts`). The lines are stored by the run with the
+other lines. Whether a once coupon was used is read from the stored coupon lines, not from the
+redemption's status, so a preview (dry run, upcoming invoice) that marks a redemption `used_up`
+and is rolled back, or an invoice refused by the unique key, never loses a discount; the status
+(`used_up`, with `ends_on` the day after the first invoice for a once coupon) is for people.
+
+What a coupon line stores, chosen so the unique key of `invoice_lines` (organization, contract,
+line key, version, period, kind, adjustment) refuses the same discount twice:
+
+- `source` "coupon", `kind` "discount", `adjustment` false;
+- `line_key` `coupon:<redemption id>:<VAT rate>` (one line per rate of the same redemption);
+- `contract_version` the latest version among the lines it reduces (a later amendment's
+  adjustments carry a later version, so their discount is a different line);
+- `period` the span of the reduced lines' periods on this invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import select
+
+from tarif.billing.charges import Charge
+from tarif.billing.invoice_discounts import (
+    CoveredLine,
+    DiscountPart,
+    InvoiceDiscountKind,
+    invoice_discount,
+)
+from tarif.billing.periods import Period
+from tarif.context import Ctx
+from tarif.coupons.models import Coupon, CouponRedemption
+from tarif.coupons.rules import (
+    CouponDuration,
+    RedemptionStatus,
+    applies_on,
+    describe,
+)
+from tarif.db.repository import scoped
+from tarif.invoicing.models import InvoiceLine
+from tarif.money import RoundingMode, currency, round_to_minor_unit
+from tarif.tenancy.models import Organization
+
+COUPON_SOURCE = "coupon"
+
+
+class DiscountLineKind(StrEnum):
+    DISCOUNT = "discount"
+
+
+class DiscountPriceSource(StrEnum):
+    COUPON = "coupon"
+    DISCOUNT = "discount"
+
+
+@dataclass(frozen=True)
+class DiscountCharge:
+    """A discount line in the shape of a core `Charge`, so a draft stores it like any line."""
+
+    line_key: str
+    version: int
+    period: Period
+    full_period: Period
+    due_on: date
+    net: Decimal  # negative
+    description: str
+    price_source: DiscountPriceSource = DiscountPriceSource.COUPON
+    kind: DiscountLineKind = DiscountLineKind.DISCOUNT
+    amendment_id: str | None = None
+    adjustment: bool = False
+    discount_amount: Decimal = Decimal(0)
+    discounts: tuple[Any, ...] = field(default=())
+
+    @property
+    def quantity(self) -> Decimal:
+        return Decimal(1)
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.net
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net
+
+
+def coupon_line_key(redemption_id: str, vat_rate: Decimal) -> str:
+    return f"coupon:{redemption_id}:{format(vat_rate.normalize(), 'f')}"
+
+
+def _redemption_of(line_key: str) -> str:
+    return line_key.split(":")[1] if line_key.count(":") >= 1 else ""
+
+
+def apply_coupons(ctx: Ctx, drafts: Sequence[Any], as_of: date) -> None:
+    """Adds coupon discount lines to `drafts` (`DraftInvoice`s whose lines are complete and
+    whose totals are not computed yet). `as_of` is the run's day; each draft is judged on its
+    own billing date (a run can make several invoices of a contract)."""
+    from tarif.invoicing.service_runs import DraftLine
+
+    contract_ids = {
+        line.contract_id
+        for draft in drafts
+        for line in draft.lines
+        if getattr(line, "source", "contract") == "contract"
+    }
+    if not contract_ids:
+        return
+    # Every live redemption of the organization, filtered here: far fewer rows than a run's
+    # contracts, and no `IN` list that could pass the database's bound-parameter limit.
+    stmt = scoped(CouponRedemption, ctx.organization_id).where(
+        CouponRedemption.status != RedemptionStatus.REMOVED.value,
+        CouponRedemption.redeemed_on <= as_of,
+    )
+    redemptions = [
+        r
+        for r in ctx.session.scalars(stmt.order_by(CouponRedemption.id))
+        if r.contract_id in contract_ids
+    ]
+    if not redemptions:
+        return
+    coupons = {
+        c.id: c
+        for c in ctx.session.scalars(
+            scoped(Coupon, ctx.organization_id).where(
+                Coupon.id.in_(sorted({r.coupon_id for r in redemptions}))
+            )
+        )
+    }
+    stored = _stored_lines(ctx, redemptions)
+    once = {r.id for r in redemptions if _once(coupons[r.coupon_id])}
+    used = {_redemption_of(key[0]) for key in stored} & once
+    org = ctx.session.get(Organization, ctx.organization_id)
+    mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
+    by_contract: dict[str, list[CouponRedemption]] = {}
+    for redemption in redemptions:
+        by_contract.setdefault(redemption.contract_id, []).append(redemption)
+    for draft in sorted(drafts, key=lambda d: d.key.billing_date):
+        billing_date: date = draft.key.billing_date
+        for contract_id in _contracts_in_order(draft):
+            for redemption in by_contract.get(contract_id, []):
+                coupon = coupons[redemption.coupon_id]
+                end = redemption.ends_on
+                if not applies_on(
+                    CouponDuration(coupon.duration),
+                    redemption.redeemed_on,
+                    end,
+                    RedemptionStatus(redemption.status),
+                    billing_date,
+                    already_used=redemption.id in used,
+                ):
+                    _settle(redemption, coupon, billing_date, redemption.id in used)
+                    continue
+                added = _discount_lines(
+                    draft, contract_id, redemption, coupon, mode, DraftLine, stored
+                )
+                if added and _once(coupon):
+                    used.add(redemption.id)
+                    redemption.status = RedemptionStatus.USED_UP.value
+                    redemption.ends_on = billing_date + timedelta(days=1)
+
+
+def _settle(redemption: CouponRedemption, coupon: Coupon, day: date, used: bool) -> None:
+    """A redemption that gives nothing any more on `day` reads `used_up`."""
+    if redemption.status != RedemptionStatus.ACTIVE.value or day < redemption.redeemed_on:
+        return
+    ended = redemption.ends_on is not None and day >= redemption.ends_on
+    if ended or (_once(coupon) and used):
+        redemption.status = RedemptionStatus.USED_UP.value
+
+
+def _once(coupon: Coupon) -> bool:
+    return coupon.duration == CouponDuration.ONCE.value
+
+
+StoredKey = tuple[str, int | None, date | None, date | None]
+
+
+def _stored_lines(ctx: Ctx, redemptions: list[CouponRedemption]) -> set[StoredKey]:
+    """The unique-key values of the coupon lines already stored for these redemptions."""
+    stmt = select(
+        InvoiceLine.line_key,
+        InvoiceLine.contract_version,
+        InvoiceLine.period_start,
+        InvoiceLine.period_end,
+    ).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        InvoiceLine.source == COUPON_SOURCE,
+        InvoiceLine.contract_id.in_(sorted({r.contract_id for r in redemptions})),
+    )
+    wanted = {r.id for r in redemptions}
+    return {
+        (key or "", version, start, end)
+        for key, version, start, end in ctx.session.execute(stmt)
+        if _redemption_of(key or "") in wanted
+    }
+
+
+def _contracts_in_order(draft: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for line in draft.lines:
+        if getattr(line, "source", "contract") == "contract":
+            seen.setdefault(line.contract_id, None)
+    return list(seen)
+
+
+def _discount_lines(
+    draft: Any,
+    contract_id: str,
+    redemption: CouponRedemption,
+    coupon: Coupon,
+    mode: RoundingMode,
+    draft_line: Any,
+    stored: set[StoredKey],
+) -> bool:
+    """Inserts the redemption's lines after the contract's last line; False when none."""
+    money = currency(draft.key.currency)
+    covered = [
+        line
+        for line in draft.lines
+        if line.contract_id == contract_id and getattr(line, "source", "contract") == "contract"
+    ]
+    parts = invoice_discount(
+        [
+            CoveredLine(round_to_minor_unit(line.charge.net, money, mode), line.vat_rate)
+            for line in covered
+        ],
+        InvoiceDiscountKind(coupon.kind),
+        Decimal(coupon.value),
+        money,
+        mode,
+    )
+    if not parts:
+        return False
+    span = Period(
+        min(line.charge.period.start for line in covered),
+        max(line.charge.period.end for line in covered),
+    )
+    version = max(line.charge.version for line in covered)
+    description = describe(
+        coupon.code, InvoiceDiscountKind(coupon.kind), Decimal(coupon.value), coupon.currency
+    )
+    new_lines = [
+        _line(draft_line, contract_id, redemption, part, covered, span, version, draft, description)
+        for part in parts
+        # Already stored (a draft whose contract lines are written again keeps its coupon
+        # lines): the unique key would refuse it, and the discount is there.
+        if (coupon_line_key(redemption.id, part.vat_rate), version, span.start, span.end)
+        not in stored
+    ]
+    if not new_lines:
+        return False
+    ids = {id(line) for line in covered}
+    last = max(i for i, line in enumerate(draft.lines) if id(line) in ids)
+    draft.lines[last + 1 : last + 1] = new_lines
+    return True
+
+
+def _line(
+    draft_line: Any,
+    contract_id: str,
+    redemption: CouponRedemption,
+    part: DiscountPart,
+    covered: list[Any],
+    span: Period,
+    version: int,
+    draft: Any,
+    description: str,
+) -> Any:
+    category = next(
+        (line.vat_category for line in covered if line.vat_rate == part.vat_rate), "standard"
+    )
+    charge = DiscountCharge(
+        line_key=coupon_line_key(redemption.id, part.vat_rate),
+        version=version,
+        period=span,
+        full_period=span,
+        due_on=draft.key.billing_date,
+        net=-part.amount,
+        description=description,
+    )
+    # The draft stores any object with a charge's fields (see `write_lines`).
+    return draft_line(
+        contract_id=contract_id,
+        product_id=None,
+        vat_category=category,
+        vat_rate=part.vat_rate,
+        charge=cast(Charge, charge),
+        source=COUPON_SOURCE,
+    )

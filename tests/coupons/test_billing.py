@@ -1,0 +1,215 @@
+"""Coupons in billing runs, with hand-worked amounts.
+
+The contracts run from 1 Jan 2026, billed monthly in advance, calendar-aligned: each month is
+a whole period (no proration), so the arithmetic stays the coupon's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tarif.catalog import service as catalog
+from tarif.context import Ctx
+from tarif.coupons import service as coupons
+from tarif.coupons.models import CouponRedemption
+from tarif.invoicing import service
+from tarif.invoicing.models import Invoice, InvoiceLine
+from tests.contracts.conftest import World, price
+from tests.coupons.conftest import make_coupon
+
+JAN_1, FEB_1, MAR_1, APR_1 = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
+
+
+def from_january(world: World, **fields: Any) -> Any:
+    """Hosting at 399.00 a month from 1 Jan 2026 (calendar), running."""
+    values: dict[str, Any] = {"start_date": "2026-01-01", "billing_alignment": "calendar"}
+    return world.running(**(values | fields))
+
+
+def lines_of(ctx: Ctx, invoice_id: str | None) -> list[InvoiceLine]:
+    return service.invoice_lines(ctx, invoice_id or "")
+
+
+def coupon_lines(ctx: Ctx) -> list[InvoiceLine]:
+    stmt = select(InvoiceLine).where(
+        InvoiceLine.organization_id == ctx.organization_id, InvoiceLine.source == "coupon"
+    )
+    return list(ctx.session.scalars(stmt.order_by(InvoiceLine.due_on, InvoiceLine.position)))
+
+
+def bill(ctx: Ctx, day: date) -> list[Invoice]:
+    outcome = service.run_billing(ctx, day)
+    return [service.get_invoice(ctx, d.invoice_id or "") for d in outcome.invoices]
+
+
+def test_repeating_20_percent_for_three_months(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, duration="repeating", duration_months=3)
+    redemption = coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    assert redemption.ends_on == APR_1  # 1 Jan + 3 months, exclusive
+    for day in (JAN_1, FEB_1, MAR_1):
+        [invoice] = bill(ctx, day)
+        hosting, discount = lines_of(ctx, invoice.id)
+        # 399.00 × 20 % = 79.80 off; net 399.00 − 79.80 = 319.20; VAT 319.20 × 20 % = 63.84;
+        # gross 319.20 + 63.84 = 383.04
+        assert (hosting.net_amount, discount.net_amount) == (Decimal("399"), Decimal("-79.8"))
+        assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (
+            Decimal("319.2"),
+            Decimal("63.84"),
+            Decimal("383.04"),
+        )
+        assert (discount.source, discount.kind, discount.contract_id) == (
+            "coupon",
+            "discount",
+            contract.id,
+        )
+        assert discount.line_key == f"coupon:{redemption.id}:20"
+        assert discount.description == "Coupon WELCOME20 (-20 %)"
+        assert (discount.period_start, discount.period_end) == (
+            hosting.period_start,
+            hosting.period_end,
+        )
+        assert discount.vat_rate == Decimal(20) and discount.position == 2
+    [april] = bill(ctx, APR_1)
+    # 1 Apr is the redemption's (exclusive) end: April is billed in full, 399.00
+    assert [line.source for line in lines_of(ctx, april.id)] == ["contract"]
+    assert april.net_total == Decimal("399")
+    assert redemption.status == "used_up"
+
+
+def test_fixed_once_over_two_vat_rates(ctx: Ctx, world: World) -> None:
+    books = catalog.create_product(
+        ctx,
+        {"code": "ebooks", "name_en": "E-books", "kind": "recurring", "vat_category": "reduced"},
+    )
+    price(ctx, world.pricelist, books, "100.00", periodicity="monthly", timing="in_advance")
+    contract = from_january(
+        world,
+        lines=[
+            {"product_id": world.hosting.id, "unit_price": "300.00"},
+            {"product_id": books.id},
+        ],
+    )
+    make_coupon(ctx, "FIFTY", kind="fixed", value="50", currency="EUR")
+    redemption = coupons.redeem(ctx, contract.id, "FIFTY", on=JAN_1)
+    [january] = bill(ctx, JAN_1)
+    # 50 split in proportion of the bases 300 (20 %) and 100 (5.5 %): 50 × 300/400 = 37.50 and
+    # 50 × 100/400 = 12.50
+    assert [(c.vat_rate, c.net_amount, c.line_key) for c in coupon_lines(ctx)] == [
+        (Decimal(20), Decimal("-37.5"), f"coupon:{redemption.id}:20"),
+        (Decimal("5.5"), Decimal("-12.5"), f"coupon:{redemption.id}:5.5"),
+    ]
+    assert all(c.description == "Coupon FIFTY (-50.00 EUR)" for c in coupon_lines(ctx))
+    # net 400 − 50 = 350.00; VAT (300 − 37.50) × 20 % = 52.50 and (100 − 12.50) × 5.5 % =
+    # 4.8125 → 4.81; gross 350 + 52.50 + 4.81 = 407.31
+    assert (january.net_total, january.vat_total, january.gross_total) == (
+        Decimal("350"),
+        Decimal("57.31"),
+        Decimal("407.31"),
+    )
+    # once: the next invoice has no discount, and the redemption is used up
+    [february] = bill(ctx, FEB_1)
+    assert february.net_total == Decimal("400")
+    assert (redemption.status, redemption.ends_on) == ("used_up", date(2026, 1, 2))
+    assert len(coupon_lines(ctx)) == 2
+
+
+def test_a_discount_never_takes_the_invoice_below_zero(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, "BIG", kind="fixed", value="500", currency="EUR", duration="forever")
+    coupons.redeem(ctx, contract.id, "BIG", on=JAN_1)
+    [invoice] = bill(ctx, JAN_1)
+    # 500 off a 399.00 base: capped at 399.00, the invoice nets to 0.00
+    [discount] = coupon_lines(ctx)
+    assert discount.net_amount == Decimal("-399")
+    assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (0, 0, 0)
+
+
+def test_the_same_run_twice_adds_no_second_coupon_line(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    bill(ctx, FEB_1)  # January and February: two invoices, one coupon line each
+    assert bill(ctx, FEB_1) == []
+    assert len(coupon_lines(ctx)) == 2
+
+
+def test_the_unique_key_refuses_the_same_coupon_line_twice(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    bill(ctx, JAN_1)
+    [stored] = coupon_lines(ctx)
+    columns = {c.key: getattr(stored, c.key) for c in InvoiceLine.__table__.columns}
+    with pytest.raises(IntegrityError), ctx.session.begin_nested():
+        ctx.session.add(InvoiceLine(**(columns | {"id": "inl_copy", "position": 9})))
+        ctx.session.flush()
+
+
+def test_forever_until_removed(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, duration="forever")
+    redemption = coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    bill(ctx, FEB_1)
+    coupons.remove_redemption(ctx, contract.id, redemption.id)
+    [march] = bill(ctx, MAR_1)
+    assert march.net_total == Decimal("399")
+    # January's and February's discounts stay: 2 × −79.80
+    assert [c.net_amount for c in coupon_lines(ctx)] == [Decimal("-79.8")] * 2
+
+
+def test_a_dry_run_shows_the_discount_and_uses_nothing(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx)  # once
+    redemption = coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    [preview] = service.run_billing(ctx, JAN_1, dry_run=True).invoices
+    # 399.00 − 79.80 = 319.20
+    assert preview.net_total == Decimal("319.2")
+    assert [line.charge.net for line in preview.lines] == [Decimal(399), Decimal("-79.80")]
+    ctx.session.expire_all()
+    assert ctx.session.get_one(CouponRedemption, redemption.id).status == "active"
+    [invoice] = bill(ctx, JAN_1)
+    assert invoice.net_total == Decimal("319.2")
+
+
+def test_only_the_redeeming_contracts_lines_are_discounted(ctx: Ctx, world: World) -> None:
+    with_coupon = from_january(world)
+    from_january(world, reference="C-2026-002")  # same customer: the same invoice
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, with_coupon.id, "WELCOME20", on=JAN_1)
+    [invoice] = bill(ctx, JAN_1)
+    # two hosting lines (399.00 each), one discount of 399 × 20 % = 79.80 on the first:
+    # net 798.00 − 79.80 = 718.20
+    assert invoice.net_total == Decimal("718.2")
+    [discount] = coupon_lines(ctx)
+    assert discount.contract_id == with_coupon.id
+
+
+def test_a_redemption_after_the_billing_date_waits(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx)  # once, redeemed today: 15 Jan
+    coupons.redeem(ctx, contract.id, "WELCOME20")
+    [january] = bill(ctx, JAN_1)
+    assert january.net_total == Decimal("399")
+    [february] = bill(ctx, FEB_1)
+    # once, on the first invoice billed on or after 15 Jan: February, 399 − 79.80 = 319.20
+    assert february.net_total == Decimal("319.2")
+
+
+def test_regenerating_a_draft_keeps_one_coupon_line(ctx: Ctx, world: World) -> None:
+    from tarif.invoicing.service_drafts import regenerate_draft
+
+    contract = from_january(world)
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    [invoice] = bill(ctx, JAN_1)
+    regenerate_draft(ctx, invoice.id)
+    # the coupon line stays once: 399.00 − 79.80 = 319.20
+    assert [c.net_amount for c in coupon_lines(ctx)] == [Decimal("-79.8")]
+    assert service.get_invoice(ctx, invoice.id).net_total == Decimal("319.2")

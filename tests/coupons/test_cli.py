@@ -1,0 +1,78 @@
+"""`tarif coupons …` through Typer's CliRunner (clock: 15 Jan 2026)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner, Result
+
+from tarif.cli.main import app
+from tarif.clock import FixedClock
+from tarif.context import Ctx
+from tests.conftest import START, Tenant
+from tests.contracts.conftest import build_world
+from tests.invoicing.conftest import hosting_contract
+
+
+@pytest.fixture
+def reference(ctx: Ctx) -> str:
+    contract = hosting_contract(build_world(ctx))
+    ctx.session.commit()
+    return contract.reference
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine, tenant: Tenant):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, [*args, "--org", tenant.id])
+
+    return invoke
+
+
+def test_create_show_redeem_remove_archive(run, reference: str) -> None:  # type: ignore[no-untyped-def]
+    made = run(
+        "coupons", "create", "welcome20", "--percent", "20", "--duration", "repeating",
+        "--months", "3", "--json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    coupon = json.loads(made.stdout)
+    assert (coupon["code"], coupon["value"], coupon["duration_months"]) == ("WELCOME20", "20", 3)
+    listed = run("coupons", "list", "--json")
+    assert [c["code"] for c in json.loads(listed.stdout)] == ["WELCOME20"]
+    redeemed = run("coupons", "redeem", reference, "welcome20", "--json")
+    assert redeemed.exit_code == 0, redeemed.output
+    redemption = json.loads(redeemed.stdout)
+    # 15 Jan 2026 + 3 months = 15 Apr 2026 (exclusive)
+    assert (redemption["redeemed_on"], redemption["ends_on"]) == ("2026-01-15", "2026-04-15")
+    shown = json.loads(run("coupons", "show", "WELCOME20", "--json").stdout)
+    assert shown["redemptions_count"] == 1
+    assert [r["id"] for r in shown["redemptions"]] == [redemption["id"]]
+    on_contract = json.loads(run("coupons", "redemptions", reference, "--json").stdout)
+    assert [r["status"] for r in on_contract] == ["active"]
+    removed = run("coupons", "remove", reference, redemption["id"])
+    assert removed.exit_code == 0, removed.output
+    on_contract = json.loads(run("coupons", "redemptions", reference, "--json").stdout)
+    assert [r["status"] for r in on_contract] == ["removed"]
+    archived = run("coupons", "archive", "WELCOME20")
+    assert archived.exit_code == 0 and "archived" in archived.stdout
+
+
+def test_bad_input_is_one_line_on_stderr(run, reference: str) -> None:  # type: ignore[no-untyped-def]
+    both = run("coupons", "create", "X", "--percent", "20", "--amount", "5")
+    assert both.exit_code == 1 and "either --percent or --amount" in both.stderr
+    fixed = run("coupons", "create", "X", "--amount", "5")
+    assert fixed.exit_code == 1 and "currency" in fixed.stderr
+    assert len(fixed.stderr.strip().splitlines()) == 1
+    expired = run("coupons", "create", "XMAS", "--percent", "10", "--until", "2025-12-31")
+    assert expired.exit_code == 0, expired.output
+    refused = run("coupons", "redeem", reference, "XMAS")
+    assert refused.exit_code == 1 and "XMAS" in refused.stderr
+    missing = run("coupons", "show", "NOPE")
+    assert missing.exit_code == 1 and "not found" in missing.stderr

@@ -1,0 +1,149 @@
+"""Finalizing a whole run: the numbers, due dates and hashes of one by one, in billing order."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tarif.audit.models import AuditEvent
+from tarif.clock import FixedClock
+from tarif.context import Actor, Ctx
+from tarif.customers import service as customers
+from tarif.errors import NotFound
+from tarif.invoicing import service
+from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.invoicing.service_finalize import finalize_run
+from tests.contracts.conftest import World
+from tests.invoicing.conftest import FEB_1, german_company, hosting_contract
+
+
+def four_drafts(ctx: Ctx, world: World) -> str:
+    """Acme (FR) and a German company, each with the 399.00 hosting contract from 15 Jan:
+    as of 1 Feb, January (15-31 Jan) and February for each, four drafts of one run."""
+    hosting_contract(world)
+    hosting_contract(world, customer=german_company(ctx), reference="C-2026-002")
+    outcome = service.run_billing(ctx, FEB_1)
+    assert outcome.run is not None and len(outcome.invoices) == 4
+    return outcome.run.id
+
+
+def sealed(ctx: Ctx, run_id: str) -> list[tuple[Any, ...]]:
+    ctx.session.expire_all()
+    rows = ctx.session.scalars(
+        select(Invoice).where(
+            Invoice.organization_id == ctx.organization_id, Invoice.billing_run_id == run_id
+        )
+    )
+    return sorted(
+        (i.id, i.number, i.status, i.issue_date, i.due_date, i.content_hash, i.finalized_at)
+        for i in rows
+    )
+
+
+def billing_order(ctx: Ctx, run_id: str) -> list[str]:
+    rows = ctx.session.scalars(
+        select(Invoice).where(
+            Invoice.organization_id == ctx.organization_id, Invoice.billing_run_id == run_id
+        )
+    )
+    key = [(i.billing_date, i.customer_id, i.currency, i.contract_id or "", i.id) for i in rows]
+    return [k[-1] for k in sorted(key)]
+
+
+def test_a_run_finalized_at_once_equals_its_drafts_finalized_one_by_one(
+    ctx: Ctx, world: World
+) -> None:
+    run_id = four_drafts(ctx, world)
+    attempt = ctx.session.begin_nested()
+    outcome = finalize_run(ctx, run_id)
+    at_once = sealed(ctx, run_id)
+    attempt.rollback()
+    for invoice_id in billing_order(ctx, run_id):
+        service.finalize_invoice(ctx, invoice_id)
+    one_by_one = sealed(ctx, run_id)
+    assert at_once == one_by_one
+    assert (outcome.finalized, outcome.first_number, outcome.last_number) == (
+        4,
+        "F-2026-000001",
+        "F-2026-000004",
+    )
+    # issued today (15 Jan 2026), due 30 days later by default: 14 Feb 2026
+    assert {(row[3], row[4]) for row in at_once} == {(date(2026, 1, 15), date(2026, 2, 14))}
+
+
+def test_numbers_follow_billing_date_then_customer(ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+    finalize_run(ctx, run_id)
+    rows = ctx.session.scalars(
+        select(Invoice)
+        .where(Invoice.organization_id == ctx.organization_id)
+        .order_by(Invoice.number)
+    ).all()
+    acme, german = world.customer.id, rows[1].customer_id
+    # 15 Jan Acme (218.81 + 20 % = 262.57), 15 Jan German (reverse charge: 218.81),
+    # 1 Feb Acme (399.00 + 79.80 = 478.80), 1 Feb German (399.00)
+    assert [(r.number, r.billing_date, r.customer_id, r.gross_total) for r in rows] == [
+        ("F-2026-000001", date(2026, 1, 15), acme, Decimal("262.57")),
+        ("F-2026-000002", date(2026, 1, 15), german, Decimal("218.81")),
+        ("F-2026-000003", FEB_1, acme, Decimal("478.80")),
+        ("F-2026-000004", FEB_1, german, Decimal("399.00")),
+    ]
+    # one audit record per invoice, as finalize_invoice writes
+    finalize_events = ctx.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.organization_id == ctx.organization_id, AuditEvent.action == "finalize")
+    )
+    assert finalize_events == 4
+
+
+def test_the_sequence_goes_on_after_a_finalized_run(ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+    other = customers.create_customer(ctx, {"legal_name": "Zeta SAS", "country": "FR"})
+    finalize_run(ctx, run_id)
+    hosting_contract(world, customer=other, reference="C-2026-003")
+    january, _february = service.run_billing(ctx, FEB_1).invoices  # Zeta's two months
+    assert service.finalize_invoice(ctx, january.invoice_id or "").number == "F-2026-000005"
+
+
+def test_finalizing_a_run_twice_finalizes_nothing_more(ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+    assert finalize_run(ctx, run_id).finalized == 4
+    again = finalize_run(ctx, run_id)
+    assert (again.finalized, again.first_number) == (0, None)
+
+
+def test_an_empty_draft_keeps_no_number_and_stays_a_draft(ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+    first, *others = billing_order(ctx, run_id)
+    ctx.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == first))
+    outcome = finalize_run(ctx, run_id)
+    assert (outcome.finalized, outcome.skipped_empty) == (3, [first])
+    numbers = [service.get_invoice(ctx, invoice_id).number for invoice_id in others]
+    assert numbers == ["F-2026-000001", "F-2026-000002", "F-2026-000003"]
+    assert service.get_invoice(ctx, first).status == "draft"
+
+
+def test_a_run_can_finalize_what_it_writes(ctx: Ctx, world: World) -> None:
+    hosting_contract(world)
+    outcome = service.run_billing(ctx, FEB_1, finalize=True)
+    assert outcome.finalized == 2
+    numbers = [service.get_invoice(ctx, d.invoice_id or "").number for d in outcome.invoices]
+    assert numbers == ["F-2026-000001", "F-2026-000002"]
+
+
+@pytest.fixture
+def stranger(session: Session, make_tenant, clock: FixedClock) -> Ctx:  # type: ignore[no-untyped-def]
+    """Another organization, made before the world writes (SQLite has one writer)."""
+    return Ctx(session, make_tenant("Other SAS").id, Actor.system("test"), clock)
+
+
+def test_another_tenants_run_is_not_found(stranger: Ctx, ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+    with pytest.raises(NotFound):
+        finalize_run(stranger, run_id)
