@@ -197,3 +197,33 @@ def remove_coupon(request: Request, contract_id: str, redemption_id: str, ctx: W
     service.remove_redemption(ctx, contract_id, redemption_id)
     ctx.session.commit()
     return RedirectResponse(f"/contracts/{contract_id}#coupons", status_code=303)
+
+
+@router.post("/invoices/{invoice_id}/discounts")
+async def add_invoice_discount(request: Request, invoice_id: str, ctx: WebCtx) -> Response:
+    """A percentage or an amount off a whole draft, from the invoice page's draft forms."""
+    from tarif.invoicing.web_drafts import invoice_page_with
+
+    ctx.require(Permission.WRITE_BILLING)
+    form = await form_data(request)
+    try:
+        service.add_invoice_discount(
+            ctx,
+            invoice_id,
+            form.get("kind", ""),
+            form.get("value", "").strip(),
+            form.get("description", ""),
+        )
+        ctx.session.commit()
+    except (InvalidInput, Conflict) as exc:
+        ctx.session.rollback()
+        return invoice_page_with(
+            request,
+            ctx,
+            invoice_id,
+            409 if isinstance(exc, Conflict) else 422,
+            discount_values=form,
+            discount_errors=field_errors(exc),
+            problem=exc.detail if isinstance(exc, Conflict) else None,
+        )
+    return RedirectResponse(f"/invoices/{invoice_id}#lines", status_code=303)

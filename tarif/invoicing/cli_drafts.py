@@ -185,10 +185,38 @@ def finalize_due(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         say(f"skipped {draft_id}: an empty draft is not finalized")
 
 
+def add_discount(
+    invoice_id: str,
+    percent: str = typer.Option(None, "--percent", help="Percentage off every line, e.g. 10"),
+    amount: str = typer.Option(None, "--amount", help="Amount off, in the invoice's currency"),
+    description: str = typer.Option("", "--description", help="Printed on the discount lines"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a discount over a whole draft: one negative line per VAT rate, never below zero."""
+    from tarif.coupons import service as coupons  # coupons build on invoicing, not the reverse
+
+    with cli_ctx(org) as ctx:
+        service.get_invoice(ctx, invoice_id)  # an unknown invoice is named first
+        if (percent is None) == (amount is None):
+            fail("give --percent or --amount (one of them)")
+        kind, value = ("percentage", percent) if percent is not None else ("fixed", amount)
+        lines = coupons.add_invoice_discount(ctx, invoice_id, kind, value, description)
+        code = service.get_invoice(ctx, invoice_id).currency
+        read = [to_plain(InvoiceLineRead.of(line, code)) for line in lines]
+        ctx.session.commit()
+        if as_json:
+            print_json(read)
+            return
+        say(f"added {len(read)} discount line(s) to {invoice_id}")
+        _lines_table(ctx, invoice_id)
+
+
 def add_draft_commands(app: typer.Typer) -> None:
     """Adds the draft commands to the `invoices` group."""
     for name, fn in (
         ("add-line", add_line),
+        ("add-discount", add_discount),
         ("remove-line", remove_line),
         ("update", update),
         ("regenerate", regenerate),

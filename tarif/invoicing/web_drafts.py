@@ -147,6 +147,10 @@ def _invoice_page(
     return _detail(request, ctx, service.get_invoice(ctx, invoice_id), status, **extra)
 
 
+# Other capabilities' draft forms (invoice discounts) show their errors on the invoice page too.
+invoice_page_with = _invoice_page
+
+
 def _status(exc: Exception) -> int:
     return 409 if isinstance(exc, Conflict) else 404 if isinstance(exc, NotFound) else 422
 
