@@ -190,7 +190,12 @@ def load_demo_contracts(ctx: Ctx) -> None:
         (
             "ENDED-001",
             "DEMO-CLAIRE",
-            plain(start_date=start.isoformat(), lines=[{"product_id": hosting}]),
+            # Credits for days already invoiced go on a credit note, as French practice wants.
+            plain(
+                start_date=start.isoformat(),
+                corrections="credit_note",
+                lines=[{"product_id": hosting}],
+            ),
             start,
             lambda contract: _terminate(ctx, contract, start, today),
         ),
