@@ -11,10 +11,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
+    ValidationError,
     WithJsonSchema,
     field_validator,
 )
 
+from tarif.errors import FieldError, InvalidInput
 from tarif.money import parse_decimal
 
 T = TypeVar("T")
@@ -84,3 +86,24 @@ class ListResponse(BaseModel, Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """`model` built from plain data, or `InvalidInput` naming each bad field (`lines.0.x`)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            FieldError(
+                ".".join(str(part) for part in e["loc"]) or "body",
+                "unknown field"
+                if e["type"] == "extra_forbidden"
+                else e["msg"].removeprefix("Value error, "),
+            )
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        raise InvalidInput(f"Invalid input: {summary}", errors) from None

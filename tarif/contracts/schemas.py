@@ -14,9 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field
 
 from tarif.api.schemas import DecimalString, ReadModel, StrictModel
+from tarif.api.schemas import parse as parse  # re-exported: contract callers use it
 from tarif.catalog.periodicity import ACCEPTED, Timing, format_periodicity
 from tarif.catalog.rules import ProductKind
 from tarif.contracts.dates import last_day
@@ -36,7 +37,6 @@ from tarif.contracts.model import (
 )
 from tarif.contracts.parameters import ParameterType
 from tarif.contracts.term import TerminationMode
-from tarif.errors import FieldError, InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,24 +55,6 @@ Day = Annotated[date, AfterValidator(_sane_day)]
 Months = Annotated[int, Field(ge=0, le=1200)]
 Id = Annotated[str, Field(min_length=1, max_length=40)]
 PERIODICITY_HELP = f"{ACCEPTED}; empty: the pricelist's, else monthly (one_off for one-off)"
-
-
-def parse(model: type[M], data: Any) -> M:
-    """`model` built from plain data, or `InvalidInput` naming each bad field (`lines.0.x`)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [
-            FieldError(
-                ".".join(str(part) for part in e["loc"]) or "body",
-                "unknown field"
-                if e["type"] == "extra_forbidden"
-                else e["msg"].removeprefix("Value error, "),
-            )
-            for e in exc.errors()
-        ]
-        summary = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        raise InvalidInput(f"Invalid input: {summary}", errors) from None
 
 
 # --- inputs ------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from sqlalchemy import select
 
+from tarif.api.schemas import parse
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
@@ -18,10 +21,12 @@ from tarif.cli.common import (
     to_plain,
 )
 from tarif.clock import SystemClock
+from tarif.errors import InvalidInput
 from tarif.tenancy import service
+from tarif.tenancy.documents import set_logo
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Role
-from tarif.tenancy.schemas import ApiKeyRead, OrganizationRead, UserRead
+from tarif.tenancy.schemas import ApiKeyRead, OrganizationRead, OrganizationUpdate, UserRead
 
 orgs_app = typer.Typer(no_args_is_help=True)
 users_app = typer.Typer(no_args_is_help=True)
@@ -70,6 +75,36 @@ def list_orgs(as_json: bool = JsonOption) -> None:
         print_json(orgs)
     else:
         print_table(orgs, ["id", "legal_name", "default_currency", "locale", "timezone"])
+
+
+@orgs_app.command("update")
+@one_line_errors
+def update_org(
+    settings: list[str] = typer.Option(
+        None,
+        "--set",
+        help="NAME=VALUE, repeatable: late_penalty_rate=12.15, rcs='RCS Lyon 732 829 320', "
+        "auto_finalize_after_hours=24, NAME= clears it (see `tarif orgs show` for the names)",
+    ),
+    logo: Path = typer.Option(None, "--logo", help="A PNG, JPEG or SVG file printed on documents"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change organization settings (legal identity, numbering, documents, finalization)."""
+    changes: dict[str, str | None] = {}
+    for item in settings or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput.on("--set", f"expected NAME=VALUE, got {item!r}")
+        changes[name.strip()] = value if value != "" else None
+    with cli_ctx(org) as ctx:
+        body = parse(OrganizationUpdate, changes)
+        updated = service.update_organization(ctx, body.model_dump(exclude_unset=True))
+        if logo is not None:
+            updated = set_logo(ctx, logo.read_bytes())
+        data = to_plain(OrganizationRead.model_validate(updated))
+        ctx.session.commit()
+    print_json(data) if as_json else print_record(data)
 
 
 @orgs_app.command("show")
