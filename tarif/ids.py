@@ -48,6 +48,13 @@ def _forget_last() -> None:
 os.register_at_fork(after_in_child=_forget_last)
 
 
+# Ten bits (two characters) at a time: what `_encode` gives, lower-cased, in a fraction of the
+# time (a billing run makes an id for every invoice, line and audit event it writes).
+_PAIRS = [(_CROCKFORD[i >> 5] + _CROCKFORD[i & 31]).lower() for i in range(1024)]
+_SHIFTS = tuple(range(120, -1, -10))  # 26 characters: 10 for the milliseconds, 16 random
+
+
 def new_id(prefix: str) -> str:
     millis, randomness = _next_parts()
-    return f"{prefix}_{_encode(millis, 10)}{_encode(randomness, 16)}".lower()
+    value = (millis << _RANDOM_BITS) | randomness
+    return prefix + "_" + "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 
 from tarif.audit.service import snapshot
 from tarif.context import Ctx
@@ -127,6 +127,14 @@ def versions_of(ctx: Ctx, contract: Contract) -> list[CoreVersion]:
     ]
 
 
+def of_tenant(column: ColumnElement[str], organization_id: str) -> ColumnElement[bool]:
+    """The tenant filter for a query that also selects by an `IN` list of ids on another
+    indexed column. Written `organization_id || '' = :org`: without statistics, SQLite would
+    otherwise pick the `organization_id` index and scan every row of the tenant for each
+    batch (a run of 100,000 contracts is then quadratic); PostgreSQL plans it the same."""
+    return column.concat("") == organization_id
+
+
 _DECODED_TERMS = "tarif.contracts.service_store.decoded_terms"
 
 
@@ -162,7 +170,7 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
                 ContractVersion.amendment_id,
             )
             .where(
-                ContractVersion.organization_id == ctx.organization_id,
+                of_tenant(ContractVersion.organization_id, ctx.organization_id),
                 ContractVersion.contract_id.in_(contract_ids),
             )
             .order_by(ContractVersion.contract_id, ContractVersion.number)

@@ -49,12 +49,16 @@ class ExactDecimal(TypeDecorator[Decimal]):
 def canonical(value: Decimal) -> Decimal:
     """No exponent and no trailing fractional zeros: 12.500000 -> 12.5, 1E+2 -> 100, -0 -> 0."""
     if value.is_zero():
-        return Decimal(0)
+        return _ZERO
     # Exact here: a value that fits NUMERIC(20, 6) has far fewer digits than the context's 28.
     stripped = value.normalize()
-    exponent = stripped.as_tuple().exponent
-    assert isinstance(exponent, int)
-    return stripped.quantize(Decimal(1)) if exponent > 0 else stripped
+    # A positive exponent (1E+2) is the only case printed with "E+"; testing the text is
+    # cheaper than `as_tuple()`, and every value read from the database comes through here.
+    return stripped.quantize(_ONE) if "E+" in str(stripped) else stripped
+
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 _INTEGER_LIMIT = Decimal(10) ** (PRECISION - SCALE)

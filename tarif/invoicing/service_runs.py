@@ -381,8 +381,9 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
         .order_by(InvoiceLine.id)
     )
     result: dict[str, list[Charge]] = defaultdict(list)
+    periods: dict[tuple[date, date], Period] = {}  # most lines share a few periods
     for row in ctx.session.execute(stmt):
-        result[row.contract_id].append(_as_charge(cast(InvoiceLine, row)))
+        result[row.contract_id].append(_as_charge(cast(InvoiceLine, row), periods))
     return result
 
 
@@ -394,7 +395,7 @@ def _suspensions_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Per
             ContractTransition.effective_date,
         )
         .where(
-            ContractTransition.organization_id == ctx.organization_id,
+            contract_store.of_tenant(ContractTransition.organization_id, ctx.organization_id),
             ContractTransition.contract_id.in_(ids),
         )
         .order_by(ContractTransition.id)
@@ -486,20 +487,28 @@ def _suspended(steps: Sequence[tuple[Action, date]]) -> list[Period]:
     return periods
 
 
-def _as_charge(row: InvoiceLine) -> Charge:
-    """A stored line as the core's charge: what it needs to know what is already billed."""
+_KINDS = {kind.value: kind for kind in ChargeKind}
+_PRICE_SOURCES = {source.value: source for source in LinePriceSource}
+
+
+def _as_charge(row: InvoiceLine, periods: dict[tuple[date, date], Period] | None = None) -> Charge:
+    """A stored line as the core's charge: what it needs to know what is already billed.
+
+    `periods` shares one (immutable) `Period` between the lines of a batch that bill the same
+    days, instead of building and checking the same period again for each of them."""
+    memo: dict[tuple[date, date], Period] = {} if periods is None else periods
     exact = Decimal(row.exact_net)
     return Charge(
         line_key=row.line_key,
         version=row.contract_version,
         amendment_id=row.amendment_id,
-        kind=ChargeKind(row.kind),
-        period=Period(row.period_start, row.period_end),
-        full_period=Period(row.full_period_start, row.full_period_end),
+        kind=_KINDS.get(row.kind) or ChargeKind(row.kind),
+        period=_shared_period(row.period_start, row.period_end, memo),
+        full_period=_shared_period(row.full_period_start, row.full_period_end, memo),
         due_on=row.due_on,
         quantity=row.quantity,
         unit_price=row.unit_price,
-        price_source=LinePriceSource(row.price_source),
+        price_source=_PRICE_SOURCES.get(row.price_source) or LinePriceSource(row.price_source),
         gross=exact + row.discount_amount,
         discount_amount=row.discount_amount,
         discounts=(),
@@ -507,6 +516,13 @@ def _as_charge(row: InvoiceLine) -> Charge:
         adjustment=row.adjustment,
         description=row.description,
     )
+
+
+def _shared_period(start: date, end: date, memo: dict[tuple[date, date], Period]) -> Period:
+    period = memo.get((start, end))
+    if period is None:
+        period = memo[(start, end)] = Period(start, end)
+    return period
 
 
 # --- writing -------------------------------------------------------------------------------------

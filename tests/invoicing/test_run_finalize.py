@@ -147,3 +147,41 @@ def test_another_tenants_run_is_not_found(stranger: Ctx, ctx: Ctx, world: World)
     run_id = four_drafts(ctx, world)
     with pytest.raises(NotFound):
         finalize_run(stranger, run_id)
+
+
+def test_finalize_events_read_as_one_by_one_finalizing_writes_them(ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+
+    def events() -> list[tuple[Any, ...]]:
+        rows = ctx.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.organization_id == ctx.organization_id,
+                AuditEvent.action == "finalize",
+            )
+            .order_by(AuditEvent.object_id)
+        )
+        return [
+            (e.object_id, e.object_type, e.actor_kind, e.actor_label, e.before, e.after)
+            for e in rows
+        ]
+
+    attempt = ctx.session.begin_nested()
+    finalize_run(ctx, run_id)
+    at_once = events()
+    attempt.rollback()
+    for invoice_id in billing_order(ctx, run_id):
+        service.finalize_invoice(ctx, invoice_id)
+    assert at_once == events()
+    numbers = sorted(after["number"] for *_, after in at_once)
+    assert numbers == ["F-2026-000001", "F-2026-000002", "F-2026-000003", "F-2026-000004"]
+
+
+def test_a_draft_the_caller_holds_is_finalized_in_place(ctx: Ctx, world: World) -> None:
+    run_id = four_drafts(ctx, world)
+    first = billing_order(ctx, run_id)[0]
+    held = ctx.session.get_one(Invoice, first)  # loaded before: stays in the session
+    finalize_run(ctx, run_id)
+    assert (held.number, held.status) == ("F-2026-000001", "finalized")
+    ctx.session.expire_all()
+    assert ctx.session.get_one(Invoice, first).number == "F-2026-000001"
