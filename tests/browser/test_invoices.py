@@ -38,7 +38,7 @@ def customer_name(engine: Engine, live_server: LiveServer) -> str:
     with session_factory(engine)() as session:
         ctx = Ctx(session, live_server.organization_id, Actor.system("test"), FixedClock(START))
         org = session.get_one(Organization, live_server.organization_id)
-        org.siren, org.vat_number = "732829320", "FR44732829320"
+        org.siren, org.vat_number = "404833048", "FR83404833048"  # as test_shell saves
         org.address_line1, org.postal_code, org.city = "3 rue des Lilas", "69001", "Lyon"
         customer = customers.create_customer(
             ctx, {"legal_name": f"Boulangerie Lumen {suffix}", "country": "FR"}
