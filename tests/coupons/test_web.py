@@ -5,59 +5,21 @@ Pages speak French (the organization's language); the test clock reads 15 Jan 20
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from tarif.clock import FixedClock
-from tarif.context import Actor, Ctx
 from tarif.coupons import service
-from tarif.db.session import session_factory
 from tarif.tenancy.rules import Role
-from tests.conftest import Tenant
-from tests.contracts.conftest import build_world
-from tests.invoicing.conftest import hosting_contract
-from tests.web.conftest import MakeUser, admin, browser, csrf_token, log_in, make_user
+from tests.invoicing.test_web import Run, contract_id, error_of, post, run, text
+from tests.web.conftest import MakeUser, admin, browser, log_in, make_user
 
-__all__ = ["admin", "browser", "make_user"]  # fixtures shared with tests/web
+# The invoicing page tests' helpers: one unit-of-work runner, one running contract, one way
+# to post a form and read its errors.
+__all__ = ["admin", "browser", "contract_id", "make_user", "run"]  # fixtures
 pytestmark = pytest.mark.usefixtures("fast_argon2")
-
-T = TypeVar("T")
-Run = Callable[[Callable[[Ctx], T]], T]
-
-
-@pytest.fixture
-def run(engine: Engine, clock: FixedClock, tenant: Tenant) -> Run[Any]:
-    def do(fn: Callable[[Ctx], T]) -> T:
-        with session_factory(engine)() as session:
-            result = fn(Ctx(session, tenant.id, Actor.system("test"), clock))
-            session.commit()
-            return result
-
-    return do
-
-
-@pytest.fixture
-def contract_id(run: Run[str]) -> str:
-    return run(lambda ctx: hosting_contract(build_world(ctx)).id)
-
-
-def text(fragment: str) -> str:
-    return html.unescape(fragment).replace("\u202f", " ").replace("\xa0", " ")
-
-
-def error_of(page: str, field: str) -> str | None:
-    match = re.search(rf'<p class="error"[^>]*data-field="{re.escape(field)}">([^<]*)</p>', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def post(client: TestClient, path: str, page: str, **data: str) -> Any:
-    return client.post(path, data=data | {"csrf_token": csrf_token(page)}, follow_redirects=False)
 
 
 def test_create_from_the_form_then_edit_and_archive(admin: TestClient) -> None:
