@@ -10,6 +10,7 @@ from tarif.customers import models as customers_models
 from tarif.db.base import Base
 from tarif.invoicing import models as invoicing_models
 from tarif.tenancy import models as tenancy_models
+from tarif.usage import models as usage_models
 
 CAPABILITY_MODELS = (
     tenancy_models,
@@ -19,6 +20,7 @@ CAPABILITY_MODELS = (
     contracts_models,
     invoicing_models,
     coupons_models,
+    usage_models,
 )
 
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Usage: metrics, consumption events, their store and aggregation."""
