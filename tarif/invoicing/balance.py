@@ -371,6 +371,11 @@ def prefetch(ctx: Ctx, customer_ids: Iterable[str]) -> None:
     ctx.session.info[_PREFETCHED] = (ctx.session.get_transaction(), ids, owners)
 
 
+def may_have_money(ctx: Ctx, customer_id: str, code: str) -> bool:
+    """False only when `prefetch`, in this transaction, found no money for the customer."""
+    return not _known_empty(ctx, customer_id, code)
+
+
 def _known_empty(ctx: Ctx, customer_id: str, code: str) -> bool:
     """True when `prefetch`, in this transaction, found no money for the customer in `code`."""
     known = ctx.session.info.get(_PREFETCHED)

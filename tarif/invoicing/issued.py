@@ -87,7 +87,7 @@ def seal_document(
     issued: date,
 ) -> None:
     """Sets the due date and the document snapshot of an invoice being finalized (no flush)."""
-    terms, invoice.document = _terms_and_snapshot(ctx, invoice, lines, org, customer, issued)
+    terms, invoice.document = terms_and_snapshot(ctx, invoice, lines, org, customer, issued)
     if is_credit_note(invoice):
         # Nothing is due on a credit note: it is dated, and "due", on its issue date.
         invoice.due_date = issued
@@ -96,7 +96,7 @@ def seal_document(
         invoice.due_date = terms.due_date(issued)
 
 
-def _terms_and_snapshot(
+def terms_and_snapshot(
     ctx: Ctx,
     invoice: Invoice,
     lines: list[InvoiceLine],
@@ -269,7 +269,7 @@ def document_for(
     if data is None or invoice.number is None:
         customer = ctx.session.get_one(Customer, invoice.customer_id)
         issued = issued or today(ctx)
-        terms, data = _terms_and_snapshot(ctx, invoice, lines, org, customer, issued)
+        terms, data = terms_and_snapshot(ctx, invoice, lines, org, customer, issued)
         due = due or terms.due_date(issued)
     assert issued is not None and due is not None
     sign = Decimal(-1) if is_credit_note(invoice) else Decimal(1)

@@ -90,7 +90,8 @@ class Invoice(TenantScoped, Timestamped, Base):
     to_balance: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
     # What the printed document needs that could change after finalization (seller, buyer,
     # language, terms, mentions, branding): written once by `seal_invoice`, read by `issued.py`.
-    document: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # SQL NULL, not JSON null, on drafts (a run writes the key on every row).
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # Printed on the document; editable while the invoice is a draft.
     notes: Mapped[str | None] = mapped_column(Text)
     purchase_order: Mapped[str | None] = mapped_column(String(100))

@@ -107,11 +107,13 @@ def finalize_run(ctx: Ctx, run_id: str, *, progress: Progress | None = None) -> 
     return outcome
 
 
-def _draw_numbers(ctx: Ctx, org: Organization, ordered: list[Any], issued: date) -> dict[str, str]:
-    """One block of consecutive values per series for these drafts, in their order."""
+def draw_numbers(
+    ctx: Ctx, org: Organization, drafts: list[tuple[str, str]], issued: date
+) -> dict[str, str]:
+    """One block of consecutive values per series for these (id, series) drafts, in order."""
     by_series: dict[str, list[str]] = defaultdict(list)
-    for row in ordered:
-        by_series[row.series].append(row.id)
+    for invoice_id, series in drafts:
+        by_series[series].append(invoice_id)
     numbers: dict[str, str] = {}
     for series, ids in by_series.items():
         first = next_sequence_value(ctx, series, issued.year)  # locks (PostgreSQL) the row
@@ -133,7 +135,22 @@ def _seal_chunk(
     ctx: Ctx, chunk: list[Any], issued: date, org: Organization
 ) -> tuple[list[str], list[str]]:
     """Seals the chunk's drafts that have lines, in order; their numbers and the empty ones."""
+    return seal_drafts(ctx, chunk, None, issued, org)
+
+
+def seal_drafts(
+    ctx: Ctx,
+    chunk: list[Any],
+    numbers: dict[str, str] | None,
+    issued: date,
+    org: Organization,
+) -> tuple[list[str], list[str]]:
+    """Seals stored drafts (rows with `id` and `series`, in billing order) that have lines,
+    with the `numbers` already drawn for them or (None) a block drawn here; returns their
+    numbers and the empty drafts. Audit records are written when the numbers are drawn here
+    (the caller that drew them writes its own)."""
     session = ctx.session
+    audit = numbers is None
     ids = [row.id for row in chunk]
     before = set(session.identity_map.keys())
     invoices = {
@@ -167,15 +184,17 @@ def _seal_chunk(
     balance.prefetch(ctx, customer_ids)
     # An empty draft is not an invoice: it keeps no number and stays a draft.
     sealed = [row for row in chunk if lines.get(row.id)]
-    numbers = _draw_numbers(ctx, org, sealed, issued)
+    if numbers is None:
+        numbers = draw_numbers(ctx, org, [(row.id, row.series) for row in sealed], issued)
     events: list[dict[str, Any]] = []
     for row in sealed:
         invoice = invoices[row.id]
         number = numbers[row.id]
         seal_invoice(ctx, invoice, lines[row.id], number=number, issued=issued, org=org)
-        events.append(
-            event_values(ctx, "finalize", "invoice", invoice.id, None, {"number": number})
-        )
+        if audit:
+            events.append(
+                event_values(ctx, "finalize", "invoice", invoice.id, None, {"number": number})
+            )
     _write_sealed(ctx, [invoices[row.id] for row in sealed], before)
     if events:
         session.execute(insert(cast(Table, AuditEvent.__table__)), events)

@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tarif.audit.service import record
@@ -50,6 +50,7 @@ from tarif.contracts.models import (
 from tarif.customers.models import Customer
 from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
+from tarif.db.bulk import insert_rows
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, NotFound
 from tarif.ids import new_id
@@ -57,6 +58,7 @@ from tarif.invoicing import service_credit_notes as credit_notes
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
 from tarif.invoicing.service_credit_notes import CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
+from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
@@ -189,19 +191,26 @@ def run_billing(
     )
     ctx.session.add(run)
     ctx.session.flush()
+    # These modules import this one, hence here.
+    from tarif.invoicing.service_drafts import finalizes_on_run
+    from tarif.invoicing.service_finalize import finalize_run
+    from tarif.invoicing.service_seal_inline import InlineSealer
+
+    finalizing = finalize or finalizes_on_run(ctx)  # asked, or the organization's setting is 0
+    sealer = InlineSealer.for_run(ctx) if finalizing else None
     written: list[DraftInvoice] = []
     conflicts = 0
     for batch in _chunks(drafts, WRITE_CHUNK):
         try:
             with ctx.session.begin_nested():
-                _write_chunk(ctx, run, batch)
+                _write_chunk(ctx, run, batch, sealer)
         except IntegrityError:
             # A concurrent run stored some of these charges first: find which invoices, one
             # savepoint each; those are billed by the other run, not us.
             for draft in batch:
                 try:
                     with ctx.session.begin_nested():
-                        _write_chunk(ctx, run, [draft])
+                        _write_chunk(ctx, run, [draft], sealer)
                 except IntegrityError:
                     draft.invoice_id = None
                     conflicts += 1
@@ -217,12 +226,9 @@ def run_billing(
     ctx.session.flush()
     record(ctx, "run", "billing_run", run.id, None, {"as_of": as_of.isoformat()})
     outcome = RunOutcome(run, as_of, False, written, conflicts)
-    # These modules import this one, hence here.
-    from tarif.invoicing.service_drafts import finalizes_on_run
-    from tarif.invoicing.service_finalize import finalize_run
-
-    if finalize or finalizes_on_run(ctx):  # asked, or the organization's setting is 0 hours
-        outcome.finalized = finalize_run(ctx, run.id).finalized
+    if sealer is not None:
+        # Sealed as written; whatever is left as a draft (nothing, in a run alone) goes after.
+        outcome.finalized = sealer.finalized + finalize_run(ctx, run.id).finalized
     return outcome
 
 
@@ -528,8 +534,11 @@ def _shared_period(start: date, end: date, memo: dict[tuple[date, date], Period]
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _write_chunk(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> None:
-    """Stores drafts and their lines: one multi-row INSERT per table."""
+def _write_chunk(
+    ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice], sealer: InlineSealer | None
+) -> None:
+    """Stores drafts and their lines: one multi-row INSERT per table; finalized on the way
+    when the run finalizes (see `service_seal_inline`)."""
     now = ctx.clock.now()
     invoices: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
@@ -560,14 +569,19 @@ def _write_chunk(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> N
                 "amount_paid": Decimal(0),
                 "content_hash": None,
                 "finalized_at": None,
+                "document": None,
                 "created_at": now,
                 "updated_at": now,
             }
         )
         lines += _line_values(ctx, invoice_id, key.currency, draft, 1)
         draft.invoice_id = invoice_id
-    ctx.session.execute(insert(cast(Table, Invoice.__table__)), invoices)
-    ctx.session.execute(insert(cast(Table, InvoiceLine.__table__)), lines)
+    if sealer is not None:
+        sealer.seal(ctx, invoices, lines_by_invoice(lines))
+    insert_rows(ctx.session, cast(Table, Invoice.__table__), invoices)
+    insert_rows(ctx.session, cast(Table, InvoiceLine.__table__), lines)
+    if sealer is not None:
+        sealer.after_insert(ctx)
 
 
 def _line_values(

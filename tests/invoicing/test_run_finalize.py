@@ -185,3 +185,113 @@ def test_a_draft_the_caller_holds_is_finalized_in_place(ctx: Ctx, world: World) 
     assert (held.number, held.status) == ("F-2026-000001", "finalized")
     ctx.session.expire_all()
     assert ctx.session.get_one(Invoice, first).number == "F-2026-000001"
+
+
+def issued_content(ctx: Ctx, run_id: str) -> list[tuple[Any, ...]]:
+    """What finalizing gave each invoice of a run, without the ids a new run renews."""
+    ctx.session.expire_all()
+    rows = ctx.session.scalars(
+        select(Invoice).where(
+            Invoice.organization_id == ctx.organization_id, Invoice.billing_run_id == run_id
+        )
+    )
+    return sorted(
+        (
+            i.number,
+            i.kind,
+            i.status,
+            i.issue_date,
+            i.due_date,
+            i.content_hash,
+            i.finalized_at,
+            i.document,
+            i.gross_total,
+            i.amount_paid,
+        )
+        for i in rows
+    )
+
+
+def finalize_events(ctx: Ctx) -> list[Any]:
+    rows = ctx.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.organization_id == ctx.organization_id, AuditEvent.action == "finalize")
+        .order_by(AuditEvent.id)
+    )
+    return [e.after["number"] for e in rows]
+
+
+def sealed_both_ways(ctx: Ctx, as_of: date) -> tuple[list[Any], list[Any], Any]:
+    """The run finalizing as it writes, and the same run written then `finalize_run`."""
+    attempt = ctx.session.begin_nested()
+    outcome = service.run_billing(ctx, as_of)
+    assert outcome.run is not None
+    finalize_run(ctx, outcome.run.id)
+    afterwards = (issued_content(ctx, outcome.run.id), finalize_events(ctx))
+    attempt.rollback()
+    inline = service.run_billing(ctx, as_of, finalize=True)
+    assert inline.run is not None
+    return [afterwards], [(issued_content(ctx, inline.run.id), finalize_events(ctx))], inline
+
+
+def test_a_run_sealing_as_it_writes_gives_what_finalizing_its_drafts_gives(
+    ctx: Ctx, world: World
+) -> None:
+    hosting_contract(world)
+    hosting_contract(world, customer=german_company(ctx), reference="C-2026-002")
+    afterwards, inline, outcome = sealed_both_ways(ctx, FEB_1)
+    assert inline == afterwards
+    assert outcome.finalized == 4
+    [(content, events)] = inline
+    assert [row[0] for row in content] == [f"F-2026-00000{n}" for n in (1, 2, 3, 4)]
+    assert events == ["F-2026-000001", "F-2026-000002", "F-2026-000003", "F-2026-000004"]
+    # issued today (15 Jan 2026), due 30 days later: 14 Feb 2026; the snapshot is taken
+    assert {(row[3], row[4]) for row in content} == {(date(2026, 1, 15), date(2026, 2, 14))}
+    assert all(row[7]["buyer"]["name"] for row in content)
+
+
+def test_an_invoice_paid_by_a_credit_balance_is_sealed_the_same_inline(
+    ctx: Ctx, world: World
+) -> None:
+    from tarif.invoicing import balance
+
+    hosting_contract(world)
+    balance.grant_goodwill(
+        ctx, world.customer.id, amount="50.00", currency="EUR", reason="late delivery"
+    )
+    afterwards, inline, _ = sealed_both_ways(ctx, FEB_1)
+    assert inline == afterwards
+    [(content, _events)] = inline
+    # January 262.57 takes the 50.00 of the balance; February 478.80 finds none left
+    assert [(row[8], row[9]) for row in content] == [
+        (Decimal("262.57"), Decimal("50.00")),
+        (Decimal("478.80"), Decimal("0")),
+    ]
+
+
+def test_a_credit_note_drafted_by_a_run_is_sealed_the_same_inline(ctx: Ctx, world: World) -> None:
+    from datetime import timedelta
+
+    from tarif.contracts import service as contracts
+    from tarif.contracts.schemas import AmendmentCreate, parse
+    from tests.invoicing.conftest import JAN_15
+    from tests.invoicing.test_credit_notes_runs import JAN_20, UPGRADE
+
+    # January billed and finalized (F-2026-000001), then 3 × hosting from 20 Jan
+    contract = hosting_contract(world, corrections="credit_note")
+    [january] = service.run_billing(ctx, JAN_15).invoices
+    service.finalize_invoice(ctx, january.invoice_id or "")
+    amendment = contracts.create_amendment(ctx, contract.id, data=parse(AmendmentCreate, UPGRADE))
+    contracts.schedule_amendment(ctx, amendment.id)
+    ctx.clock.advance(timedelta(days=5))  # type: ignore[attr-defined]
+    afterwards, inline, outcome = sealed_both_ways(ctx, JAN_20)
+    assert inline == afterwards
+    [(content, events)] = inline
+    # the credit note (-185.34) and the invoice of the new charge (556.02), numbered in their
+    # own series; the credit note settles against January's invoice: nothing to pay
+    assert [(row[0], row[1], row[2], row[8]) for row in content] == [
+        ("AV-2026-000001", "credit_note", "issued", Decimal("-185.34")),
+        ("F-2026-000002", "invoice", "finalized", Decimal("556.02")),
+    ]
+    assert events == ["F-2026-000001", "AV-2026-000001", "F-2026-000002"]
+    assert outcome.finalized == 2

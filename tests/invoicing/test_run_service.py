@@ -83,11 +83,13 @@ def test_a_crash_mid_run_leaves_nothing_and_the_rerun_completes_it(
     real_write = service_runs._write_chunk
     calls: list[str] = []
 
-    def crash_on_second(c: Ctx, run: object, drafts: list[service_runs.DraftInvoice]) -> None:
+    def crash_on_second(
+        c: Ctx, run: object, drafts: list[service_runs.DraftInvoice], sealer: object
+    ) -> None:
         calls.extend(d.key.customer_id for d in drafts)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        real_write(c, run, drafts)  # type: ignore[arg-type]
+        real_write(c, run, drafts, sealer)  # type: ignore[arg-type]
 
     # one invoice per chunk, so the first one is written before the second one fails
     monkeypatch.setattr(service_runs, "WRITE_CHUNK", 1)

@@ -1,0 +1,186 @@
+"""Finalizing the invoices of a billing run as they are written, instead of reading them back.
+
+A run asked to finalize (`run_billing(finalize=True)`, or an organization whose drafts are
+finalized 0 hours after they are made) used to write drafts, then read every draft, its lines
+and customer back and write it again finalized. Here each chunk of invoices is sealed before
+its INSERT, from the values about to be written: the number is drawn, the due date, snapshot
+and content hash are computed by the same functions `seal_invoice` uses, and the rows go in
+finalized, with their audit records. The result is the one `finalize_run` gives (tested).
+
+Two kinds of invoices still take `seal_invoice` itself, right after the chunk's INSERT and
+with the number drawn for them in billing order: credit notes drafted by the run (their money
+is settled against the corrected invoice) and invoices of a customer with money on a credit
+balance (it pays what it can). Everything else, nearly every invoice of a run, is sealed here.
+
+Numbers are drawn per chunk inside the chunk's savepoint: a chunk a concurrent run refuses is
+rolled back with its numbers and written again invoice by invoice, so the sequence stays
+gap-free.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+
+from tarif.audit.models import AuditEvent
+from tarif.audit.service import event_values
+from tarif.context import Ctx
+from tarif.contracts.service_store import today
+from tarif.customers.models import Customer
+from tarif.db.bulk import insert_rows
+from tarif.db.types import canonical
+from tarif.invoicing import balance
+from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
+from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
+from tarif.tenancy.models import Organization
+
+# The columns read back as `ExactDecimal`: written values take the same canonical form here, so
+# the content hash is the one a draft read back from the database would give.
+_INVOICE_DECIMALS = ("net_total", "vat_total", "gross_total", "amount_paid")
+_LINE_DECIMALS = ("quantity", "unit_price", "net_amount", "vat_rate", "discount_amount")
+_CUSTOMER_COLUMNS = (
+    Customer.id,
+    Customer.legal_name,
+    Customer.address_line1,
+    Customer.address_line2,
+    Customer.postal_code,
+    Customer.city,
+    Customer.country,
+    Customer.siren,
+    Customer.vat_number,
+    Customer.language,
+    Customer.payment_terms_days,
+    Customer.payment_terms_end_of_month,
+)
+
+
+@dataclass
+class InlineSealer:
+    """Seals a run's invoices chunk by chunk as they are written; counts what it finalized."""
+
+    org: Organization
+    issued: date
+    finalized: int = 0
+    first_number: str | None = None
+    last_number: str | None = None
+    # Drafts of the current chunk left to `seal_invoice`, with their numbers, in billing order.
+    _deferred: list[tuple[str, str, str]] = field(default_factory=list)
+    _events: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def for_run(cls, ctx: Ctx) -> InlineSealer:
+        return cls(ctx.session.get_one(Organization, ctx.organization_id), today(ctx))
+
+    def seal(
+        self,
+        ctx: Ctx,
+        invoices: Sequence[dict[str, Any]],
+        lines_by_invoice: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """Finalizes, in place, the column values of a chunk's invoices (in billing order)
+        before their INSERT; the ones `seal_invoice` must take are kept for `after_insert`."""
+        from tarif.invoicing.service_finalize import draw_numbers
+
+        self._deferred, self._events = [], []
+        with_lines = [values for values in invoices if lines_by_invoice.get(values["id"])]
+        if not with_lines:
+            return
+        numbers = draw_numbers(
+            ctx, self.org, [(values["id"], values["series"]) for values in with_lines], self.issued
+        )
+        customers = _customers(ctx, {values["customer_id"] for values in with_lines})
+        contract_ids = (
+            line["contract_id"] for values in with_lines for line in lines_by_invoice[values["id"]]
+        )
+        prefetch_contract_terms(ctx, contract_ids, self.issued)
+        balance.prefetch(ctx, customers)
+        now = ctx.clock.now()
+        for values in with_lines:
+            number = numbers[values["id"]]
+            self._count(number)
+            self._events.append(
+                event_values(ctx, "finalize", "invoice", values["id"], None, {"number": number})
+            )
+            if values["kind"] != "invoice" or balance.may_have_money(
+                ctx, values["customer_id"], values["currency"]
+            ):
+                self._deferred.append((values["id"], values["series"], number))
+                continue
+            self._seal_values(ctx, values, lines_by_invoice[values["id"]], number, customers, now)
+
+    def after_insert(self, ctx: Ctx) -> None:
+        """Seals the chunk's deferred drafts, now stored, then writes the chunk's audit records
+        (in billing order, as `finalize_run` writes them)."""
+        from tarif.invoicing.service_finalize import seal_drafts
+
+        if self._deferred:
+            rows = [SimpleNamespace(id=i, series=s) for i, s, _ in self._deferred]
+            seal_drafts(ctx, rows, {i: n for i, _, n in self._deferred}, self.issued, self.org)
+        if self._events:
+            insert_rows(ctx.session, cast(Table, AuditEvent.__table__), self._events)
+        self._deferred, self._events = [], []
+
+    def _seal_values(
+        self,
+        ctx: Ctx,
+        values: dict[str, Any],
+        lines: list[dict[str, Any]],
+        number: str,
+        customers: dict[str, Any],
+        now: Any,
+    ) -> None:
+        # What `seal_invoice` sets, computed by the functions it calls, on plain values.
+        values.update(number=number, issue_date=self.issued)
+        invoice = _as_read_back(values, _INVOICE_DECIMALS, notes=None, purchase_order=None)
+        stored_lines = [_as_read_back(line, _LINE_DECIMALS) for line in lines]
+        customer = customers[values["customer_id"]]
+        terms, document = terms_and_snapshot(
+            ctx, invoice, stored_lines, self.org, customer, self.issued
+        )
+        invoice.due_date = terms.due_date(self.issued)
+        values.update(
+            document=document,
+            due_date=invoice.due_date,
+            status=InvoiceStatus.FINALIZED.value,
+            finalized_at=now,
+            updated_at=now,
+            content_hash=content_hash(invoice, stored_lines),  # type: ignore[arg-type]
+        )
+
+    def _count(self, number: str) -> None:
+        self.finalized += 1
+        self.first_number = self.first_number or number
+        self.last_number = number
+
+
+def _as_read_back(values: dict[str, Any], decimals: Sequence[str], **extra: Any) -> Any:
+    """The values as attributes, decimals in the form the database gives them back."""
+    read = dict(values)
+    for name in decimals:
+        if read.get(name) is not None:
+            read[name] = canonical(Decimal(read[name]))
+    read.update(extra)
+    return SimpleNamespace(**read)
+
+
+def _customers(ctx: Ctx, ids: set[str]) -> dict[str, Any]:
+    """What the snapshot and the payment terms read of each customer, in one query."""
+    stmt = select(*_CUSTOMER_COLUMNS).where(
+        Customer.organization_id == ctx.organization_id, Customer.id.in_(ids)
+    )
+    with ctx.session.no_autoflush:
+        return {row.id: row for row in ctx.session.execute(stmt)}
+
+
+def lines_by_invoice(lines: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        grouped[line["invoice_id"]].append(line)
+    return grouped

@@ -1,0 +1,88 @@
+"""`insert_rows` stores what the ORM stores, at the driver's speed, inside the transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError
+
+from tarif.context import Ctx
+from tarif.db.bulk import insert_rows
+from tarif.invoicing.models import Invoice
+
+D = Decimal
+AT = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def invoice_values(ctx: Ctx, invoice_id: str, customer_id: str) -> dict[str, Any]:
+    return {
+        "id": invoice_id,
+        "organization_id": ctx.organization_id,
+        "customer_id": customer_id,
+        "currency": "EUR",
+        "billing_date": date(2026, 1, 15),
+        "status": "draft",
+        "series": "invoice",
+        "kind": "invoice",
+        "tax_treatment": "standard",
+        # 218.81 + 20 % = 262.57; written with trailing zeros, read back canonical
+        "net_total": D("218.810000"),
+        "vat_total": D("43.76"),
+        "gross_total": D("262.57"),
+        "vat_breakdown": [{"rate": "20", "base": "218.81", "vat": "43.76"}],
+        "document": None,
+        "created_at": AT,
+        "updated_at": AT,
+    }
+
+
+@pytest.fixture
+def customer_id(ctx: Ctx) -> str:
+    from tarif.customers import service as customers
+
+    return customers.create_customer(ctx, {"legal_name": "Acme SAS", "country": "FR"}).id
+
+
+def test_rows_read_back_as_the_orm_writes_them(ctx: Ctx, customer_id: str) -> None:
+    table = cast(Table, Invoice.__table__)
+    insert_rows(ctx.session, table, [invoice_values(ctx, "inv_bulk_1", customer_id)])
+    stored = ctx.session.scalars(select(Invoice).where(Invoice.id == "inv_bulk_1")).one()
+    assert (stored.net_total, stored.gross_total, str(stored.net_total)) == (
+        D("218.81"),
+        D("262.57"),
+        "218.81",
+    )
+    assert stored.vat_breakdown == [{"rate": "20", "base": "218.81", "vat": "43.76"}]
+    assert (stored.created_at, stored.billing_date) == (AT, date(2026, 1, 15))
+    # left out: the columns' own defaults apply (0 credited, 0 paid), and a draft's
+    # document is SQL NULL
+    assert (stored.amount_credited, stored.amount_paid, stored.document) == (D(0), D(0), None)
+    assert ctx.session.scalar(select(Invoice.id).where(Invoice.document.is_(None))) == stored.id
+
+
+def test_a_duplicate_key_is_an_integrity_error_and_the_savepoint_undoes_the_rows(
+    ctx: Ctx, customer_id: str
+) -> None:
+    table = cast(Table, Invoice.__table__)
+    insert_rows(ctx.session, table, [invoice_values(ctx, "inv_bulk_2", customer_id)])
+    with pytest.raises(IntegrityError), ctx.session.begin_nested():
+        insert_rows(
+            ctx.session,
+            table,
+            [
+                invoice_values(ctx, "inv_bulk_3", customer_id),
+                invoice_values(ctx, "inv_bulk_2", customer_id),
+            ],
+        )
+    kept = ctx.session.scalars(select(Invoice.id).where(Invoice.customer_id == customer_id))
+    assert sorted(kept) == ["inv_bulk_2"]
+
+
+def test_exact_decimal_checks_still_apply(ctx: Ctx, customer_id: str) -> None:
+    values = invoice_values(ctx, "inv_bulk_4", customer_id) | {"net_total": D("0.0000001")}
+    with pytest.raises(ValueError, match="more than 6 decimals"):
+        insert_rows(ctx.session, cast(Table, Invoice.__table__), [values])
