@@ -121,6 +121,9 @@ def parse_periodicity(text: str) -> Periodicity:
     """`monthly`, `quarterly`, `every_2_weeks`… (case, spaces and hyphens are forgiven)."""
     if not isinstance(text, str):
         raise PeriodicityError(f"a periodicity is written as text, not {type(text).__name__}")
+    stored = _NAMED.get(text)  # the stored form: every contract line read back takes this path
+    if stored is not None:
+        return stored
     key = _normalized(text)
     named = _NAMED.get(key)
     if named is not None:

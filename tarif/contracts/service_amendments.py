@@ -288,11 +288,14 @@ def apply_due_amendments(
     *,
     versions: list[ContractVersion] | None = None,
     rows: Mapping[str, ContractAmendment] | None = None,
+    flush: bool = True,
 ) -> list[ContractAmendment]:
     """Marks the contract's scheduled amendments whose date is reached as applied.
 
     `versions` and `rows` (scheduled amendment rows by id) are what a caller bringing many
-    contracts up to a date already read for a whole chunk; read here when not given."""
+    contracts up to a date already read for a whole chunk; read here when not given. Such a
+    caller may also flush once for the chunk (`flush=False`): the session then writes the
+    chunk's status changes and audit records in a few batched statements."""
     if versions is None:
         versions = store.versions_of(ctx, contract)
     _versions, applied = apply_due(versions, as_of)
@@ -305,5 +308,6 @@ def apply_due_amendments(
         store.set_amendment_status(ctx, row, AmendmentStatus.APPLIED)
         record(ctx, "apply", "contract_amendment", row.id, before, snapshot(row))
         done.append(row)
-    ctx.session.flush()
+    if flush:
+        ctx.session.flush()
     return done

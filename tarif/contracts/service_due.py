@@ -69,7 +69,7 @@ def apply_due(
             elif _amendments_only(contract, contract_versions, as_of):
                 # What `_bring_up_to` would do, from what the chunk already read.
                 applied = apply_due_amendments(
-                    ctx, contract, as_of, versions=contract_versions, rows=rows
+                    ctx, contract, as_of, versions=contract_versions, rows=rows, flush=False
                 )
                 for row in applied:
                     summary.amendments_applied.append(f"{contract.reference}: {row.id}")
@@ -78,6 +78,7 @@ def apply_due(
             done += 1
             if progress is not None:
                 progress(done, len(contracts))
+        ctx.session.flush()  # the chunk's applied amendments, batched
     return summary
 
 
