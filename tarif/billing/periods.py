@@ -146,9 +146,17 @@ def periods_between(schedule: Schedule, start: date, end: date) -> list[Slice]:
 Ranges = tuple[Period, ...]
 
 
+def _bounds(period: Period) -> tuple[date, date]:
+    return (period.start, period.end)
+
+
 def normalized(periods: Iterable[Period]) -> Ranges:
+    # Billing runs call this tens of times per contract, mostly with zero or one period.
+    items = periods if isinstance(periods, tuple | list) else tuple(periods)
+    if len(items) < 2:
+        return tuple(items)
     merged: list[Period] = []
-    for period in sorted(periods):
+    for period in sorted(items, key=_bounds):
         if merged and period.start <= merged[-1].end:
             last = merged.pop()
             merged.append(Period(last.start, max(last.end, period.end)))
@@ -161,6 +169,8 @@ def subtract(ranges: Iterable[Period], removed: Iterable[Period]) -> Ranges:
     """The days of `ranges` that are not in `removed`."""
     result: list[Period] = []
     cuts = normalized(removed)
+    if not cuts:
+        return normalized(ranges)
     for period in normalized(ranges):
         pieces = [period]
         for cut in cuts:
