@@ -17,7 +17,7 @@ A draft is previewed: rendered on the fly with a placeholder number, never store
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tarif.context import Ctx
+from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.models import ContractVersion
 from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
@@ -185,9 +186,9 @@ def _contract_terms(
     )
     if contract_id is None:
         return {}
-    cached = ctx.session.info.get(_TERMS_CACHE)
-    if cached is not None and cached[0] == day and contract_id in cached[1]:
-        terms: dict[str, Any] = cached[1][contract_id]
+    known = _known_terms(ctx, day)
+    if contract_id in known:
+        terms: dict[str, Any] = known[contract_id]
         return terms
     return contract_terms_on(ctx, {contract_id}, day).get(contract_id, {})
 
@@ -195,13 +196,45 @@ def _contract_terms(
 _TERMS_CACHE = "tarif.invoicing.issued.contract_terms"
 
 
-def prefetch_contract_terms(ctx: Ctx, contract_ids: Iterable[str | None], day: date) -> None:
-    """Reads the terms of many contracts in one query for the invoices about to be sealed.
+def _known_terms(ctx: Ctx, day: date) -> dict[str, dict[str, Any]]:
+    """The contracts' payment terms on `day` already read in this transaction (the cache is
+    dropped when the transaction or the day changes: an amendment may come in between)."""
+    cached = ctx.session.info.get(_TERMS_CACHE)
+    transaction = ctx.session.get_transaction()
+    if cached is None or cached[0] is not transaction or cached[1] != day:
+        cached = (transaction, day, {})
+        ctx.session.info[_TERMS_CACHE] = cached
+    known: dict[str, dict[str, Any]] = cached[2]
+    return known
 
-    Finalizing a run calls it once per chunk; each call replaces the previous chunk's terms.
-    """
-    ids = {contract_id for contract_id in contract_ids if contract_id is not None}
-    ctx.session.info[_TERMS_CACHE] = (day, contract_terms_on(ctx, ids, day))
+
+def prefetch_contract_terms(ctx: Ctx, contract_ids: Iterable[str | None], day: date) -> None:
+    """Reads, in one query, the terms of the contracts not known yet for the invoices about to
+    be sealed (a billing run already knows its contracts' terms: `remember_contract_terms`)."""
+    known = _known_terms(ctx, day)
+    ids = {c for c in contract_ids if c is not None and c not in known}
+    if ids:
+        known.update(contract_terms_on(ctx, ids, day))
+
+
+def remember_contract_terms(
+    ctx: Ctx, contract_id: str, versions: Sequence[CoreVersion], day: date
+) -> None:
+    """Keeps what `contract_terms_on` would read for a contract whose versions are at hand."""
+    if not versions:
+        return
+    terms = max(versions, key=lambda v: _rank(v.effective_from, v.number, day)).terms
+    _known_terms(ctx, day)[contract_id] = {
+        "payment_terms_days": terms.payment_terms_days,
+        "purchase_order": terms.purchase_order,
+    }
+
+
+def _rank(effective_from: date, number: int, day: date) -> tuple[int, int, int]:
+    """The latest version in force on `day` ranks first; before any is, the earliest."""
+    if effective_from <= day:
+        return (1, effective_from.toordinal(), number)
+    return (0, -effective_from.toordinal(), -number)
 
 
 def contract_terms_on(ctx: Ctx, contract_ids: set[str], day: date) -> dict[str, dict[str, Any]]:
@@ -226,11 +259,7 @@ def contract_terms_on(ctx: Ctx, contract_ids: set[str], day: date) -> dict[str, 
     with ctx.session.no_autoflush:
         rows = ctx.session.execute(stmt).all()
     for contract_id, effective_from, number, terms in rows:
-        # The latest version in force; before any is, the earliest one.
-        if effective_from <= day:
-            rank = (1, effective_from.toordinal(), number)
-        else:
-            rank = (0, -effective_from.toordinal(), -number)
+        rank = _rank(effective_from, number, day)
         if contract_id not in chosen or rank > chosen[contract_id][0]:
             chosen[contract_id] = (rank, terms)
     return {

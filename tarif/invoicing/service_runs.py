@@ -55,6 +55,7 @@ from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, NotFound
 from tarif.ids import new_id
 from tarif.invoicing import service_credit_notes as credit_notes
+from tarif.invoicing.issued import remember_contract_terms
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
 from tarif.invoicing.service_credit_notes import CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
@@ -179,7 +180,9 @@ def run_billing(
     # Both read every contract's versions: their terms are decoded once for the two.
     with contract_store.terms_decoded_once(ctx):
         contracts.apply_due(ctx, as_of=as_of)
-        drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
+        drafts = build_drafts(
+            ctx, as_of, customer_id=customer_id, progress=progress, keep_terms=True
+        )
     now = ctx.clock.now()
     run = BillingRun(
         id=new_id("run"),
@@ -270,9 +273,17 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def build_drafts(
-    ctx: Ctx, as_of: date, *, customer_id: str | None = None, progress: Progress | None = None
+    ctx: Ctx,
+    as_of: date,
+    *,
+    customer_id: str | None = None,
+    progress: Progress | None = None,
+    keep_terms: bool = False,
 ) -> list[DraftInvoice]:
-    """The invoices everything due up to `as_of` would make (one customer's when given)."""
+    """The invoices everything due up to `as_of` would make (one customer's when given).
+
+    With `keep_terms` (a run that writes), the contracts' payment terms are kept for the
+    transaction, so sealing the invoices does not read the versions again."""
     org = ctx.session.get(Organization, ctx.organization_id)
     seller_country = org.country if org is not None else "FR"
     mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
@@ -280,6 +291,7 @@ def build_drafts(
     heads = _contract_heads(ctx, customer_id)
     treatments: dict[str, TaxTreatment] = {}
     categories: dict[str, str] = {}
+    issue_day = contract_store.today(ctx)
     done = 0
     for chunk in _chunks(heads, CHUNK):
         ids = [head.id for head in chunk]
@@ -290,6 +302,8 @@ def build_drafts(
         chunk_charges: list[tuple[Any, list[CoreVersion], list[Charge]]] = []
         for head in chunk:
             versions = versions_by.get(head.id, [])
+            if keep_terms:
+                remember_contract_terms(ctx, head.id, versions, issue_day)
             charges = charges_as_of(
                 versions,
                 as_of,

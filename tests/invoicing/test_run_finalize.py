@@ -238,15 +238,26 @@ def test_a_run_sealing_as_it_writes_gives_what_finalizing_its_drafts_gives(
     ctx: Ctx, world: World
 ) -> None:
     hosting_contract(world)
-    hosting_contract(world, customer=german_company(ctx), reference="C-2026-002")
+    hosting_contract(
+        world,
+        customer=german_company(ctx),
+        reference="C-2026-002",
+        payment_terms_days=10,
+        purchase_order="PO-7",
+    )
     afterwards, inline, outcome = sealed_both_ways(ctx, FEB_1)
     assert inline == afterwards
     assert outcome.finalized == 4
     [(content, events)] = inline
+    # the German contract's own terms: due 10 days after 15 Jan, its purchase order printed
+    german = [row for row in content if row[7]["purchase_order"] == "PO-7"]
+    assert {row[4] for row in german} == {date(2026, 1, 25)}
+    assert len(german) == 2
     assert [row[0] for row in content] == [f"F-2026-00000{n}" for n in (1, 2, 3, 4)]
     assert events == ["F-2026-000001", "F-2026-000002", "F-2026-000003", "F-2026-000004"]
-    # issued today (15 Jan 2026), due 30 days later: 14 Feb 2026; the snapshot is taken
-    assert {(row[3], row[4]) for row in content} == {(date(2026, 1, 15), date(2026, 2, 14))}
+    # Acme's: issued today (15 Jan 2026), due 30 days later: 14 Feb 2026
+    acme = [row for row in content if row[7]["purchase_order"] is None]
+    assert {(row[3], row[4]) for row in acme} == {(date(2026, 1, 15), date(2026, 2, 14))}
     assert all(row[7]["buyer"]["name"] for row in content)
 
 
