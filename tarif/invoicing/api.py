@@ -75,6 +75,7 @@ def finalize_billing_run(run_id: str, ctx: CtxDep) -> RunFinalizedRead:
         first_number=done.first_number,
         last_number=done.last_number,
         skipped_empty=done.skipped_empty,
+        held_back=done.held_back,
     )
 
 

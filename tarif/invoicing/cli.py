@@ -167,6 +167,8 @@ def _finalize_run(run_id: str, org: str) -> None:
         say("no draft to finalize in this run")
     if done.skipped_empty:
         say(f"{len(done.skipped_empty)} empty draft(s) left as drafts")
+    for note_id in done.held_back:
+        say(f"credit note {note_id} left as a draft: it credits more than its invoice has left")
 
 
 @invoices_app.command("explain")

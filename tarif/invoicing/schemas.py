@@ -41,6 +41,8 @@ class RunFinalizedRead(BaseModel):
     first_number: str | None
     last_number: str | None
     skipped_empty: list[str]
+    # Credit notes left as drafts: they would credit more than their invoice has left.
+    held_back: list[str] = []
 
 
 class PaymentCreate(StrictModel):

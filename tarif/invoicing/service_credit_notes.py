@@ -149,6 +149,31 @@ def remaining_creditable(ctx: Ctx, invoice: Invoice) -> Decimal:
     return round_to_minor_unit(invoice.gross_total - credited_gross(ctx, invoice.id), money)
 
 
+def over_credit(
+    ctx: Ctx, corrects_invoice_id: str | None, note_gross: Decimal, *, stored: bool = True
+) -> str | None:
+    """Why a drafted credit note of `note_gross` (negative, as stored) may not be issued
+    against the invoice it corrects: it would credit more than the other credit notes left.
+    None when it may. A billing run drafts such notes from contract changes; a credit note made
+    by hand meanwhile may already have given that money back. `stored`: the draft is in the
+    database already (a run sealing as it writes asks before the INSERT)."""
+    if corrects_invoice_id is None or note_gross >= 0:
+        return None
+    invoice = ctx.session.get(Invoice, corrects_invoice_id)
+    if invoice is None or invoice.organization_id != ctx.organization_id:
+        return None
+    # `credited_gross` counts a stored draft too: take it out to see what the others left.
+    others = credited_gross(ctx, invoice.id) + (note_gross if stored else Decimal(0))
+    left = invoice.gross_total - others
+    if -note_gross <= left:
+        return None
+    number = invoice.number or invoice.id
+    return (
+        f"the credit note credits {-note_gross} but invoice {number} has only {left} left "
+        "to credit: edit or delete the draft"
+    )
+
+
 def refunds_of(ctx: Ctx, credit_note_id: str) -> list[Refund]:
     stmt = scoped(Refund, ctx.organization_id).where(Refund.credit_note_id == credit_note_id)
     return list(ctx.session.scalars(stmt.order_by(Refund.id)))

@@ -54,13 +54,16 @@ Progress = Callable[[int, int], None]
 @dataclass
 class RunFinalized:
     """What `finalize_run` did: how many drafts it finalized, their first and last numbers,
-    and the drafts it left alone because they have no line (an empty draft is not an invoice)."""
+    the drafts it left alone because they have no line (an empty draft is not an invoice), and
+    the credit notes it held back because they would credit more than their invoice has left
+    (`service_credit_notes.over_credit`: a person edits or deletes them)."""
 
     run_id: str
     finalized: int = 0
     first_number: str | None = None
     last_number: str | None = None
     skipped_empty: list[str] = field(default_factory=list)
+    held_back: list[str] = field(default_factory=list)
 
 
 def _billing_order(row: Any) -> tuple[date, str, str, str, str]:
@@ -94,12 +97,13 @@ def finalize_run(ctx: Ctx, run_id: str, *, progress: Progress | None = None) -> 
         chunk = ordered[start : start + CHUNK]
         # Numbers are drawn chunk after chunk, in billing order: the sequence row stays locked
         # from the first draw to the commit, so the blocks follow one another without a gap.
-        numbers, empty = _seal_chunk(ctx, chunk, issued, org)
+        numbers, empty, held = seal_drafts(ctx, chunk, None, issued, org)
         if numbers:
             outcome.first_number = outcome.first_number or numbers[0]
             outcome.last_number = numbers[-1]
         outcome.finalized += len(numbers)
         outcome.skipped_empty += empty
+        outcome.held_back += held
         done += len(chunk)
         if progress is not None:
             progress(done, len(ordered))
@@ -131,24 +135,18 @@ def draw_numbers(
     return numbers
 
 
-def _seal_chunk(
-    ctx: Ctx, chunk: list[Any], issued: date, org: Organization
-) -> tuple[list[str], list[str]]:
-    """Seals the chunk's drafts that have lines, in order; their numbers and the empty ones."""
-    return seal_drafts(ctx, chunk, None, issued, org)
-
-
 def seal_drafts(
     ctx: Ctx,
     chunk: list[Any],
     numbers: dict[str, str] | None,
     issued: date,
     org: Organization,
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str]]:
     """Seals stored drafts (rows with `id` and `series`, in billing order) that have lines,
     with the `numbers` already drawn for them or (None) a block drawn here; returns their
-    numbers and the empty drafts. Audit records are written when the numbers are drawn here
-    (the caller that drew them writes its own)."""
+    numbers, the empty drafts and the credit notes held back (`over_credit`; a caller that
+    drew the numbers checked them before). Audit records are written when the numbers are
+    drawn here (the caller that drew them writes its own)."""
     session = ctx.session
     audit = numbers is None
     ids = [row.id for row in chunk]
@@ -184,7 +182,10 @@ def seal_drafts(
     balance.prefetch(ctx, customer_ids)
     # An empty draft is not an invoice: it keeps no number and stays a draft.
     sealed = [row for row in chunk if lines.get(row.id)]
+    held_back: list[str] = []
     if numbers is None:
+        held_back = [row.id for row in sealed if _over_credit(ctx, invoices[row.id])]
+        sealed = [row for row in sealed if row.id not in held_back]
         numbers = draw_numbers(ctx, org, [(row.id, row.series) for row in sealed], issued)
     events: list[dict[str, Any]] = []
     for row in sealed:
@@ -205,7 +206,15 @@ def seal_drafts(
         if key not in before:
             session.expunge(obj)
     empty = [row.id for row in chunk if not lines.get(row.id)]
-    return [numbers[row.id] for row in sealed], empty
+    return [numbers[row.id] for row in sealed], empty, held_back
+
+
+def _over_credit(ctx: Ctx, draft: Invoice) -> bool:
+    if draft.kind != "credit_note":
+        return False
+    from tarif.invoicing.service_credit_notes import over_credit
+
+    return over_credit(ctx, draft.corrects_invoice_id, draft.gross_total) is not None
 
 
 def _write_sealed(ctx: Ctx, sealed: list[Invoice], held_before: set[Any]) -> None:

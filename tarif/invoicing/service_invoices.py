@@ -253,6 +253,12 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
     lines = invoice_lines(ctx, invoice.id)
     if not lines:
         raise Conflict(f"invoice '{invoice.id}' has no lines: an empty invoice is not finalized")
+    if invoice.kind == "credit_note":
+        from tarif.invoicing.service_credit_notes import over_credit
+
+        problem = over_credit(ctx, invoice.corrects_invoice_id, invoice.gross_total)
+        if problem is not None:
+            raise Conflict(f"credit note '{invoice.id}': {problem}")
     org = ctx.session.get_one(Organization, ctx.organization_id)
     issued = today(ctx)
     seq = next_sequence_value(ctx, invoice.series, issued.year)

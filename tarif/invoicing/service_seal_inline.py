@@ -86,10 +86,23 @@ class InlineSealer:
     ) -> None:
         """Finalizes, in place, the column values of a chunk's invoices (in billing order)
         before their INSERT; the ones `seal_invoice` must take are kept for `after_insert`."""
+        from tarif.invoicing.service_credit_notes import over_credit
         from tarif.invoicing.service_finalize import draw_numbers
 
         self._deferred, self._events = [], []
-        with_lines = [values for values in invoices if lines_by_invoice.get(values["id"])]
+        # Empty drafts and credit notes that would credit too much stay drafts (as with
+        # `finalize_run`): no number is drawn for them.
+        with_lines = [
+            values
+            for values in invoices
+            if lines_by_invoice.get(values["id"])
+            and not (
+                values["kind"] != "invoice"
+                and over_credit(
+                    ctx, values["corrects_invoice_id"], values["gross_total"], stored=False
+                )
+            )
+        ]
         if not with_lines:
             return
         numbers = draw_numbers(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
+
 from tarif.context import Ctx
 from tarif.contracts import service as contracts
 from tarif.contracts.schemas import AmendmentCreate, parse
@@ -91,3 +93,60 @@ def test_the_setting_over_the_api(ctx: Ctx, api, world: World) -> None:  # type:
     assert "corrections" in {e["field"] for e in bad.json()["errors"]}
     default = api.post("/v1/contracts", json=body | {"reference": "C-CN-3"} | {"corrections": None})
     assert default.status_code == 422  # the setting is adjustment or credit_note, never empty
+
+
+def test_a_drafted_credit_note_larger_than_what_is_left_is_not_issued(
+    ctx: Ctx, world: World
+) -> None:
+    from tarif.errors import Conflict
+    from tarif.invoicing.service_finalize import finalize_run
+
+    contract = hosting_contract(world, corrections="credit_note")
+    [january] = service.run_billing(ctx, JAN_15).invoices
+    service.finalize_invoice(ctx, january.invoice_id or "")
+    # January (262.57) is credited by hand for 200.00 first: 62.57 is left to credit
+    service.issue_credit_note(
+        ctx,
+        january.invoice_id or "",
+        reason="service outage",
+        amount="200.00",
+        settlement="balance",
+    )
+    amendment = contracts.create_amendment(ctx, contract.id, data=parse(AmendmentCreate, UPGRADE))
+    contracts.schedule_amendment(ctx, amendment.id)
+    ctx.clock.advance(timedelta(days=5))  # type: ignore[attr-defined]
+    outcome = service.run_billing(ctx, JAN_20)
+    assert outcome.run is not None
+    note = next(d for d in outcome.invoices if d.key.corrects_invoice_id)
+    # the run's credit for 20-31 Jan is 185.34 gross, more than the 62.57 left: the draft stays
+    done = finalize_run(ctx, outcome.run.id)
+    assert (done.finalized, done.held_back) == (1, [note.invoice_id])
+    assert service.get_invoice(ctx, note.invoice_id or "").status == "draft"
+    with pytest.raises(Conflict, match=r"185\.34 but invoice F-2026-000001 has only 62\.57 left"):
+        service.finalize_invoice(ctx, note.invoice_id or "")
+
+
+def test_a_run_finalizing_as_it_writes_holds_back_the_same_credit_note(
+    ctx: Ctx, world: World
+) -> None:
+    contract = hosting_contract(world, corrections="credit_note")
+    [january] = service.run_billing(ctx, JAN_15).invoices
+    service.finalize_invoice(ctx, january.invoice_id or "")
+    # 200.00 of January's 262.57 credited by hand: 62.57 left, less than the run's 185.34
+    service.issue_credit_note(
+        ctx,
+        january.invoice_id or "",
+        reason="service outage",
+        amount="200.00",
+        settlement="balance",
+    )
+    amendment = contracts.create_amendment(ctx, contract.id, data=parse(AmendmentCreate, UPGRADE))
+    contracts.schedule_amendment(ctx, amendment.id)
+    ctx.clock.advance(timedelta(days=5))  # type: ignore[attr-defined]
+    outcome = service.run_billing(ctx, JAN_20, finalize=True)
+    by_kind = {d.key.corrects_invoice_id is not None: d for d in outcome.invoices}
+    note, invoice = by_kind[True], by_kind[False]
+    # the new charge's invoice (556.02) is finalized; the credit note waits as a draft
+    assert outcome.finalized == 1
+    assert service.get_invoice(ctx, invoice.invoice_id or "").number == "F-2026-000002"
+    assert service.get_invoice(ctx, note.invoice_id or "").status == "draft"
