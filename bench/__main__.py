@@ -2,7 +2,11 @@
 
 `python -m bench` runs them all with their default sizes; `python -m bench api` only the API
 reads; `python -m bench recurring --sizes 1000,10000 --db sqlite,postgresql [--profile]` only
-the billing run (see `bench/recurring_billing.py`).
+the billing run (see `bench/recurring_billing.py`); `python -m bench ingest [--events N]
+[--rows N] [--db …]` only usage event ingestion (see `bench/usage_ingestion.py`); `python -m bench
+smartcodes [--events N]` only SmartCode valuation (see `bench/smartcodes.py`).
+`python -m bench usage [--events N] [--db …]` only usage aggregation (see
+`bench/usage_aggregation.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import platform
 import subprocess
 import sys
 
-from bench import api_reads, recurring_billing
+from bench import api_reads, recurring_billing, smartcodes, usage_aggregation, usage_ingestion
 
 
 def machine() -> str:
@@ -43,8 +47,14 @@ def main(argv: list[str]) -> None:
             print(row)
     if which in ("all", "recurring"):
         recurring_billing.main(rest)
-    if which not in ("all", "api", "recurring"):
-        sys.exit(f"unknown benchmark {which!r}: all, api or recurring")
+    if which in ("all", "ingest"):
+        usage_ingestion.main(rest)
+    if which in ("all", "smartcodes"):
+        smartcodes.main(rest)
+    if which in ("all", "usage"):
+        usage_aggregation.main(rest)
+    if which not in ("all", "api", "recurring", "ingest", "smartcodes", "usage"):
+        sys.exit(f"unknown benchmark {which!r}: all, api, recurring, ingest, smartcodes or usage")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ PROBLEM_TYPES = {
     "forbidden": "Your role does not allow this action.",
     "method-not-allowed": "This resource does not support that HTTP method.",
     "idempotency-key-reused": "The Idempotency-Key was already used with a different request.",
+    "payload-too-large": "The body, its number of items or a field is larger than allowed.",
     "internal-error": "An unexpected error; nothing was written.",
 }
 

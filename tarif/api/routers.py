@@ -25,8 +25,15 @@ def include_routers(app: FastAPI) -> None:
     from tarif.invoicing.web_credit_notes import router as credit_notes_web
     from tarif.invoicing.web_drafts import router as invoice_drafts_web
     from tarif.invoicing.web_issued import router as issued_web
+    from tarif.smartcodes.api import install_problems as install_smartcode_problems
+    from tarif.smartcodes.api import router as smartcodes_api
+    from tarif.smartcodes.web import router as smartcodes_web
     from tarif.tenancy.api import router as tenancy_api
     from tarif.tenancy.web import router as tenancy_web
+    from tarif.usage.event_api import router as events_api
+    from tarif.usage.event_web import router as events_web
+    from tarif.usage.metric_api import router as metrics_api
+    from tarif.usage.metric_web import router as metrics_web
     from tarif.web.routes import router as web_shell
 
     for router in (
@@ -41,6 +48,9 @@ def include_routers(app: FastAPI) -> None:
         issued_api,
         coupons_api,
         balance_api,
+        events_api,
+        metrics_api,
+        smartcodes_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -54,3 +64,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(credit_notes_web)
     app.include_router(issued_web)
     app.include_router(coupons_web)
+    app.include_router(smartcodes_web)
+    install_smartcode_problems(app)
+    app.include_router(metrics_web)
+    app.include_router(events_web)

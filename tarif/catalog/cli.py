@@ -40,18 +40,33 @@ from tarif.cli.common import (
 )
 from tarif.context import Ctx
 from tarif.db.repository import PageRequest
+from tarif.pricing.inputs import charge_option
 
 products_app = typer.Typer(no_args_is_help=True)
 pricelists_app = typer.Typer(no_args_is_help=True)
 
 PRODUCT_COLUMNS_SHOWN = ["id", "code", "name_en", "name_fr", "kind", "unit_label", "active"]
 PRICELIST_COLUMNS_SHOWN = ["id", "name", "currency", "valid_from", "valid_to", "is_default"]
-ENTRY_COLUMNS_SHOWN = ["id", "product_code", "unit_price", "currency", "periodicity", "timing"]
+ENTRY_COLUMNS_SHOWN = [
+    "id",
+    "product_code",
+    "unit_price",
+    "currency",
+    "periodicity",
+    "timing",
+    "charge_summary",
+]
 
 LimitOption = typer.Option(50, min=1, max=100, help="Page size")
 AfterOption = typer.Option(None, "--starting-after", help="Continue after this id")
 ReportOption = typer.Option(None, "--report", help="Write the per-row report to this CSV file")
 DryRunOption = typer.Option(False, "--dry-run", help="Check every row, save nothing")
+ChargeOption = typer.Option(
+    None, "--charge", help='Usage products: the charge as JSON, e.g. \'{"metric": "calls", …}\''
+)
+ChargeFileOption = typer.Option(
+    None, "--charge-file", help="Usage products: a JSON file holding the charge (docs/charges.md)"
+)
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -404,6 +419,8 @@ def add_entry(
         None, help="Recurring products: monthly, quarterly, annual, every_2_weeks…"
     ),
     timing: str = typer.Option(None, help="Recurring products: in_advance or in_arrears"),
+    charge: str = ChargeOption,
+    charge_file: Path = ChargeFileOption,
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -411,9 +428,48 @@ def add_entry(
     with cli_ctx(org) as ctx:
         found = service.find_product(ctx, product)
         values = _given(
-            product_id=found.id, unit_price=price, periodicity=periodicity, timing=timing
+            product_id=found.id,
+            unit_price=price,
+            periodicity=periodicity,
+            timing=timing,
+            charge=charge_option(charge, charge_file),
         )
         entry = service.add_entry(ctx, pricelist, values)
+        ctx.session.commit()
+        data = to_plain(EntryRead.of(entry))
+    if as_json:
+        print_json(data)
+    else:
+        say(f"{data['product_code']} priced {data['unit_price']} {data['currency']} ({entry.id})")
+
+
+@pricelists_app.command("update-entry")
+@one_line_errors
+def update_entry(
+    pricelist: str = typer.Argument(..., help="Id"),
+    product: str = typer.Option(..., help="Product id or code"),
+    price: str = typer.Option(None, "--price", help="Unit price, e.g. 399.00 or 0.0025"),
+    periodicity: str = typer.Option(None, help="Recurring products: monthly, quarterly…"),
+    timing: str = typer.Option(None, help="Recurring products: in_advance or in_arrears"),
+    charge: str = ChargeOption,
+    charge_file: Path = ChargeFileOption,
+    no_charge: bool = typer.Option(False, "--no-charge", help="Remove the entry's charge"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change a product's price, terms or charge in a pricelist (only the options given)."""
+    with cli_ctx(org) as ctx:
+        found = service.find_product(ctx, product)
+        entry = service.entry_for_product(ctx, pricelist, found.id)
+        changes = _given(
+            unit_price=price,
+            periodicity=periodicity,
+            timing=timing,
+            charge=charge_option(charge, charge_file),
+        )
+        if no_charge:
+            changes["charge"] = None
+        entry = service.update_entry(ctx, pricelist, entry.id, changes)
         ctx.session.commit()
         data = to_plain(EntryRead.of(entry))
     if as_json:

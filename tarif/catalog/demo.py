@@ -63,12 +63,19 @@ DEMO_PRICELIST = {
     "valid_from": "2025-01-01",
     "is_default": True,
 }
-DEMO_PRICES: dict[str, dict[str, str]] = {
+DEMO_PRICES: dict[str, dict[str, Any]] = {
     "hosting": {"unit_price": "399.00", "periodicity": "monthly", "timing": "in_advance"},
     "licence": {"unit_price": "4800.00", "periodicity": "annual", "timing": "in_advance"},
     "setup": {"unit_price": "1500.00"},
-    "api-calls": {"unit_price": "0.0025"},
-    "turnover-fee": {"unit_price": "0.02"},
+    "api-calls": {
+        "unit_price": "0.0025",
+        "charge": {"metric": "api_calls", "model": "per_unit", "unit_price": "0.0025"},
+    },
+    # The product's headline case (docs/charges.md): 2 % of the turnover + 0.25 per transaction.
+    "turnover-fee": {
+        "unit_price": "0.02",
+        "charge": {"metric": "turnover", "model": "percentage", "rate": "2", "fixed_fee": "0.25"},
+    },
 }
 
 
@@ -85,5 +92,8 @@ def load_demo_catalog(ctx: Ctx) -> None:
     ).first() or service.create_pricelist(ctx, DEMO_PRICELIST)
     for code, terms in DEMO_PRICES.items():
         product_id = product_ids[code]
-        if service.find_entry_for_product(ctx, pricelist.id, product_id) is None:
+        entry = service.find_entry_for_product(ctx, pricelist.id, product_id)
+        if entry is None:
             service.add_entry(ctx, pricelist.id, {"product_id": product_id, **terms})
+        elif entry.charge is None and "charge" in terms:  # a demo loaded before charges existed
+            service.update_entry(ctx, pricelist.id, entry.id, {"charge": terms["charge"]})

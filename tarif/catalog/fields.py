@@ -37,7 +37,7 @@ PRODUCT_FIELDS = (
     "active",
 )
 PRICELIST_FIELDS = ("name", "currency", "valid_from", "valid_to", "is_default")
-ENTRY_TERMS = ("unit_price", "periodicity", "timing")
+ENTRY_TERMS = ("unit_price", "periodicity", "timing", "charge")  # charge: see service
 ENTRY_FIELDS = ("product_id", *ENTRY_TERMS)
 
 _TRUE = {"true", "1", "yes", "y", "oui", "o", "on"}

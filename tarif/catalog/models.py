@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tarif.catalog.periodicity import Periodicity, PeriodUnit, Timing, format_periodicity
 from tarif.db.base import Base, TenantScoped, Timestamped
 from tarif.db.types import ExactDecimal
+from tarif.pricing.spec import ChargeSpec
 
 
 class Product(TenantScoped, Timestamped, Base):
@@ -58,6 +60,8 @@ class PricelistEntry(TenantScoped, Timestamped, Base):
     periodicity_unit: Mapped[str | None] = mapped_column(String(10))
     periodicity_count: Mapped[int | None] = mapped_column(Integer)
     timing: Mapped[str | None] = mapped_column(String(12))  # in_advance | in_arrears
+    # Usage products only: how the usage is priced (`tarif.pricing`), as its JSON codec.
+    charge: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     # Read-only conveniences for display (currency, product code); writes go through the ids.
     pricelist: Mapped[Pricelist] = relationship(viewonly=True)
@@ -83,3 +87,7 @@ class PricelistEntry(TenantScoped, Timestamped, Base):
     @property
     def timing_value(self) -> Timing | None:
         return Timing(self.timing) if self.timing else None
+
+    @property
+    def charge_spec(self) -> ChargeSpec | None:
+        return None if self.charge is None else ChargeSpec.from_json(self.charge)

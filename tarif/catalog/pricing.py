@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from tarif.catalog.periodicity import Periodicity, Timing
 from tarif.catalog.rules import Validity
+from tarif.pricing.spec import ChargeSpec
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class PriceEntry:
     unit_price: Decimal
     periodicity: Periodicity | None = None  # recurring products only
     timing: Timing | None = None  # recurring products only
+    charge: ChargeSpec | None = None  # usage products only: how the usage is priced
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class PriceQuote:
     timing: Timing | None
     source: PriceSource
     explanation: str
+    charge: ChargeSpec | None = None
 
 
 class PricingError(ValueError):
@@ -181,6 +184,7 @@ def _quote(
         timing=entry.timing,
         source=source,
         explanation=explanation,
+        charge=entry.charge,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -12,11 +13,19 @@ from tarif.catalog.models import Pricelist, PricelistEntry
 from tarif.catalog.periodicity import ACCEPTED, Timing, format_periodicity
 from tarif.catalog.pricing import PriceQuote, PriceSource
 from tarif.catalog.rules import ProductKind, VatCategory, price_text
+from tarif.pricing.spec import ChargeSpec
+from tarif.pricing.summary import charge_summary
 
 PERIODICITY_HELP = f"Recurring products only: {ACCEPTED}"
 TIMING_HELP = "Recurring products only: in_advance or in_arrears"
 UNIT_PRICE_HELP = 'Zero or more, at most 6 decimals, as a string: "399.00", "0.0025"'
 PRICE_EXAMPLES = ["399.00", "0.0025"]
+CHARGE_HELP = (
+    "Usage products only: how the usage is priced (docs/charges.md), e.g. "
+    '{"metric": "turnover", "model": "percentage", "rate": "2", "fixed_fee": "0.25"}; '
+    "null on an update removes it"
+)
+CHARGE_EXAMPLES = [{"metric": "turnover", "model": "percentage", "rate": "2", "fixed_fee": "0.25"}]
 
 
 class ProductCreate(StrictModel):
@@ -95,12 +104,18 @@ class EntryCreate(StrictModel):
     unit_price: DecimalString = Field(description=UNIT_PRICE_HELP)
     periodicity: str | None = Field(None, max_length=40, description=PERIODICITY_HELP)
     timing: Timing | None = Field(None, description=TIMING_HELP)
+    charge: dict[str, Any] | None = Field(
+        None, description=CHARGE_HELP, json_schema_extra={"examples": CHARGE_EXAMPLES}
+    )
 
 
 class EntryUpdate(StrictModel):
     unit_price: DecimalString | None = Field(None, description=UNIT_PRICE_HELP)
     periodicity: str | None = Field(None, max_length=40, description=PERIODICITY_HELP)
     timing: Timing | None = Field(None, description=TIMING_HELP)
+    charge: dict[str, Any] | None = Field(
+        None, description=CHARGE_HELP, json_schema_extra={"examples": CHARGE_EXAMPLES}
+    )
 
 
 class EntryRead(BaseModel):
@@ -112,6 +127,8 @@ class EntryRead(BaseModel):
     unit_price: str = Field(json_schema_extra={"examples": PRICE_EXAMPLES})
     periodicity: str | None
     timing: Timing | None
+    charge: dict[str, Any] | None = Field(description="Usage products: the charge, or null")
+    charge_summary: str | None = Field(description="The charge in words (French)")
     created_at: datetime
     updated_at: datetime
 
@@ -127,9 +144,15 @@ class EntryRead(BaseModel):
             unit_price=price_text(entry.unit_price, currency),
             periodicity=entry.periodicity_name,
             timing=entry.timing_value,
+            charge=entry.charge,
+            charge_summary=_summary(entry.charge, currency),
             created_at=entry.created_at,
             updated_at=entry.updated_at,
         )
+
+
+def _summary(charge: dict[str, Any] | None, currency: str) -> str | None:
+    return None if charge is None else charge_summary(ChargeSpec.from_json(charge), currency)
 
 
 class PricelistDetail(PricelistRead):
@@ -153,6 +176,7 @@ class PriceQuoteRead(BaseModel):
     pricelist_name: str
     source: PriceSource = Field(description="Which step of the lookup gave the price")
     explanation: str
+    charge: dict[str, Any] | None = Field(None, description="Usage products: the entry's charge")
 
     @classmethod
     def of(cls, customer_id: str, product_id: str, on: date, quote: PriceQuote) -> PriceQuoteRead:
@@ -168,4 +192,5 @@ class PriceQuoteRead(BaseModel):
             pricelist_name=quote.pricelist_name,
             source=quote.source,
             explanation=quote.explanation,
+            charge=quote.charge.to_json() if quote.charge else None,
         )

@@ -43,6 +43,8 @@ from tarif.db.models import metadata
 from tarif.db.repository import Page, PageRequest, count_references, get_scoped, paginate, scoped
 from tarif.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
 from tarif.ids import new_id
+from tarif.pricing.inputs import charge_json
+from tarif.pricing.spec import ChargeSpec, InvalidCharge
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 
@@ -225,7 +227,8 @@ def _terms(pricelist: Pricelist, entries: Iterable[PricelistEntry] = ()) -> Pric
         validity=Validity(pricelist.valid_from, pricelist.valid_to),
         is_default=pricelist.is_default,
         entries=tuple(
-            PriceEntry(e.product_id, e.unit_price, e.periodicity, e.timing_value) for e in entries
+            PriceEntry(e.product_id, e.unit_price, e.periodicity, e.timing_value, e.charge_spec)
+            for e in entries
         ),
     )
 
@@ -378,6 +381,33 @@ def _check_terms(
             errors.add(name, message)
 
 
+def clean_charge(value: Any, errors: ErrorCollector, field: str = "charge") -> ChargeSpec | None:
+    """A charge from its JSON object (or a spec); problems go to `errors` at `charge.<path>`."""
+    if value is None or isinstance(value, ChargeSpec):
+        return value
+    if isinstance(value, str):  # typed in a form or a CSV cell
+        try:
+            value = charge_json(value, field)
+        except InvalidInput as exc:
+            for problem in exc.errors:
+                errors.add(problem.field, problem.message)
+            return None
+        if value is None:
+            return None
+    try:
+        return ChargeSpec.from_json(value)
+    except InvalidCharge as exc:
+        for problem in exc.problems:
+            path = field if problem.field == "charge" else f"{field}.{problem.field}"
+            errors.add(path, problem.message)
+        return None
+
+
+def _check_charge(kind: str, given: bool, errors: ErrorCollector) -> None:
+    if given and kind != ProductKind.USAGE.value:
+        errors.add("charge", "only usage products have a charge")
+
+
 def add_entry(ctx: Ctx, pricelist_id: str, values: dict[str, Any]) -> PricelistEntry:
     """Prices a product in a pricelist; periodicity and timing follow the product's kind."""
     ctx.require(Permission.WRITE_CATALOG)
@@ -387,8 +417,10 @@ def add_entry(ctx: Ctx, pricelist_id: str, values: dict[str, Any]) -> PricelistE
     clean = clean_fields(given, ENTRY_CLEANERS, errors, known=ENTRY_FIELDS)
     product = _entry_product(ctx, clean.get("product_id"), errors)
     periodicity, timing = clean.get("periodicity"), clean.get("timing")
+    charge = clean_charge(clean.get("charge"), errors)
     if product is not None:
         _check_terms(product.kind, periodicity, timing, errors)
+        _check_charge(product.kind, charge is not None, errors)
     errors.raise_if_any()
     assert product is not None  # an unknown product was reported above
     if find_entry_for_product(ctx, pricelist.id, product.id) is not None:
@@ -406,6 +438,7 @@ def add_entry(ctx: Ctx, pricelist_id: str, values: dict[str, Any]) -> PricelistE
             "unit_price": clean["unit_price"],
             "periodicity": periodicity,
             "timing": timing.value if timing else None,
+            "charge": charge.to_json() if charge else None,
         },
     )
     _touch_pricelist(ctx, pricelist.id)
@@ -492,8 +525,12 @@ def update_entry(
     timing = clean.get("timing", entry.timing_value)
     product = get_product(ctx, entry.product_id)
     _check_terms(product.kind, periodicity, timing, errors)
+    charge = clean_charge(clean.get("charge"), errors)
+    _check_charge(product.kind, charge is not None, errors)
     errors.raise_if_any()
-    terms = {"periodicity": periodicity, "timing": timing.value if timing else None}
+    terms: dict[str, Any] = {"periodicity": periodicity, "timing": timing.value if timing else None}
+    if "charge" in clean:  # null removes the charge
+        terms["charge"] = charge.to_json() if charge else None
     # Compared as numbers: 399.00 typed again over a stored 399 is no change.
     if "unit_price" in clean and clean["unit_price"] != entry.unit_price:
         terms["unit_price"] = clean["unit_price"]

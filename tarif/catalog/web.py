@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ register("fr", FRENCH)
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 25
-ENTRY_FORM_FIELDS = ("product_id", "unit_price", "periodicity", "timing")
+ENTRY_FORM_FIELDS = ("product_id", "unit_price", "periodicity", "timing", "charge")
 
 
 def _errors(request: Request, exc: InvalidInput | Conflict) -> dict[str, str]:
@@ -359,6 +360,7 @@ def _entry_form(
         "unit_price": entry.unit_price,
         "periodicity": entry.periodicity_name,
         "timing": entry.timing,
+        "charge": json.dumps(entry.charge, indent=2, ensure_ascii=False) if entry.charge else "",
     }
     return render(
         request,

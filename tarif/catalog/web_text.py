@@ -10,6 +10,8 @@ from typing import Any
 
 from babel.numbers import format_currency
 
+from tarif.pricing.spec import ChargeSpec
+from tarif.pricing.summary import charge_summary
 from tarif.web.i18n import translate
 
 KIND_LABELS = {"recurring": "Recurring", "one_off": "One-off", "usage": "Usage-based"}
@@ -97,6 +99,12 @@ FRENCH = {
     "Timing": "Facturation",
     "Recurring products only": "Produits récurrents uniquement",
     "Add a price": "Ajouter un prix",
+    "Charge (JSON)": "Tarification variable (JSON)",
+    "Usage products only: how the usage is priced (per_unit, graduated, volume, package, "
+    "percentage).": (
+        "Produits à l'usage uniquement : comment la consommation est tarifée (per_unit, "
+        "graduated, volume, package, percentage)."
+    ),
     "Add": "Ajouter",
     "Remove": "Retirer",
     "Every product is priced.": "Tous les produits ont un prix.",
@@ -181,6 +189,10 @@ class Labels:
 
     def timing_options(self) -> list[tuple[str, str]]:
         return self._options(TIMING_LABELS)
+
+    def charge(self, charge: dict[str, Any], currency_code: str) -> str:
+        """A stored charge in words: "turnover : 2 % + 0,25 € par transaction"."""
+        return charge_summary(ChargeSpec.from_json(charge), currency_code)
 
     def price(self, value: Decimal, currency_code: str) -> str:
         """A unit price with every decimal it has (0,0025 €), never rounded to the cent."""

@@ -16,7 +16,10 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.invoicing.cli_credit_notes import credit_notes_app
     from tarif.invoicing.cli_credit_notes import void as void_invoice
     from tarif.invoicing.cli_issued import invoice_pdf
+    from tarif.smartcodes.cli import app as smartcodes_cli
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
+    from tarif.usage.event_cli import app as events_cli
+    from tarif.usage.metric_cli import app as metrics_cli
 
     app.add_typer(orgs_app, name="orgs", help="Organizations (tenants)")
     app.add_typer(users_app, name="users", help="Back-office users")
@@ -35,3 +38,6 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(balance_app, name="balance", help="Customer credit balances: goodwill, refunds")
     app.add_typer(credit_notes_app, name="credit-notes", help="Credit notes correcting invoices")
     app.add_typer(coupons_cli, name="coupons", help="Coupons: invoice discounts by code")
+    app.add_typer(smartcodes_cli, name="smartcodes", help="SmartCodes: sandboxed Python macros")
+    app.add_typer(metrics_cli, name="metrics", help="Metrics: billable quantities of usage")
+    app.add_typer(events_cli, name="events", help="Usage events: send, list, bulk import")

@@ -35,6 +35,7 @@ from tarif.contracts.model import (
 )
 from tarif.contracts.rules import validate_terms
 from tarif.errors import ErrorCollector, FieldError, InvalidInput
+from tarif.pricing.spec import ChargeSpec
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ class ChangePrice:
 
     line_key: str
     unit_price: Decimal
+    source: LinePriceSource = LinePriceSource.OVERRIDE
+
+
+@dataclass(frozen=True)
+class ChangeCharge:
+    """A usage line's new charge: an override, or the pricelist entry's (looked up by the
+    service; None when the entry has none, so the entry's charge applies at rating time)."""
+
+    line_key: str
+    charge: ChargeSpec | None
     source: LinePriceSource = LinePriceSource.OVERRIDE
 
 
@@ -116,13 +127,14 @@ Change = (
     | RemoveLine
     | ChangeQuantity
     | ChangePrice
+    | ChangeCharge
     | ChangePeriodicity
     | ChangeDiscount
     | ChangePricelist
     | ChangeTerm
     | Terminate
 )
-LineChange = ChangeQuantity | ChangePrice | ChangePeriodicity | ChangeDiscount
+LineChange = ChangeQuantity | ChangePrice | ChangeCharge | ChangePeriodicity | ChangeDiscount
 TermChange = ChangeTerm | Terminate
 
 
@@ -175,6 +187,7 @@ def apply_changes(
 _FIELDS_SET: dict[type, tuple[str, ...]] = {
     ChangeQuantity: ("quantity",),
     ChangePrice: ("unit_price",),
+    ChangeCharge: ("charge",),
     ChangePeriodicity: ("periodicity", "timing"),
     ChangeDiscount: ("discounts",),
 }
@@ -260,6 +273,10 @@ def _change_line(terms: ContractTerms, change: LineChange, effective: date) -> C
         if line.kind is ProductKind.USAGE:
             raise _Problem("unit_price", "a usage line is priced by its charge, not a unit price")
         return replace(line, unit_price=change.unit_price, price_source=change.source)
+    if isinstance(change, ChangeCharge):
+        if line.kind is not ProductKind.USAGE:
+            raise _Problem("charge", "only usage lines have a charge")
+        return replace(line, charge=change.charge, price_source=change.source)
     if isinstance(change, ChangePeriodicity):
         if change.periodicity is None and change.timing is None:
             raise _Problem("", "give a new periodicity, a new timing or both")

@@ -49,6 +49,7 @@ from tarif.contracts.schemas import (
 from tarif.contracts.term import TerminationMode
 from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
+from tarif.pricing.inputs import charge_option
 
 contracts_app = typer.Typer(no_args_is_help=True)
 amendments_app = typer.Typer(no_args_is_help=True)
@@ -237,6 +238,12 @@ def add_line(
     minimum_periodicity: str = typer.Option(
         None, "--minimum-periodicity", help="The minimum's period, e.g. monthly (default: per term)"
     ),
+    charge: str = typer.Option(
+        None, "--charge", help="Usage lines: the line's own charge as JSON (docs/charges.md)"
+    ),
+    charge_file: Path = typer.Option(
+        None, "--charge-file", help="Usage lines: a JSON file holding the line's own charge"
+    ),
     org: str = OrgOption,
 ) -> None:
     """Add a line to a draft contract."""
@@ -255,6 +262,7 @@ def add_line(
         }
         if minimum is not None:
             values["minimum_commitment"] = {"amount": minimum, "periodicity": minimum_periodicity}
+        values["charge"] = charge_option(charge, charge_file)
         data = parse(LineInput, {k: v for k, v in values.items() if v is not None})
         service.add_line(ctx, contract_id, data=data)
         ctx.session.commit()
@@ -453,6 +461,9 @@ def create_amendment(
     reason: str = typer.Option(None, help="Why (required)"),
     set_quantity: list[str] = typer.Option(None, "--set-quantity", help="LINE_KEY=QUANTITY"),
     set_price: list[str] = typer.Option(None, "--set-price", help="LINE_KEY=UNIT_PRICE"),
+    set_charge: list[str] = typer.Option(
+        None, "--set-charge", help="LINE_KEY=FILE.json: a usage line's new charge"
+    ),
     remove_line: list[str] = typer.Option(None, "--remove-line", help="LINE_KEY"),
     add_product: list[str] = typer.Option(
         None, "--add-product", help="Product id or code, priced from the pricelist"
@@ -482,6 +493,10 @@ def create_amendment(
             changes += [
                 {"type": "change_price", "line_key": k, "unit_price": v}
                 for k, v in _pairs(set_price, "--set-price")
+            ]
+            changes += [
+                {"type": "change_charge", "line_key": k, "charge": charge_option(None, Path(v))}
+                for k, v in _pairs(set_charge, "--set-charge")
             ]
             changes += [{"type": "remove_line", "line_key": k} for k in remove_line or []]
             changes += [

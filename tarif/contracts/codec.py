@@ -17,6 +17,7 @@ from tarif.catalog.rules import ProductKind
 from tarif.contracts.changes import (
     AddLine,
     Change,
+    ChangeCharge,
     ChangeDiscount,
     ChangePeriodicity,
     ChangePrice,
@@ -52,6 +53,7 @@ from tarif.contracts.parameters import (
     coerce,
 )
 from tarif.contracts.templates import TemplateLine, TemplateTerms, TemplateVersion
+from tarif.pricing.spec import ChargeSpec
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -167,6 +169,8 @@ def encode_line(line: ContractLine) -> JSON:
         "end": _maybe(line.end, _day),
         "discounts": [encode_discount(d) for d in line.discounts],
         "minimum_commitment": _maybe(line.minimum_commitment, encode_commitment),
+        # Only when set, so lines stored before charges existed read back unchanged.
+        **({"charge": line.charge.to_json()} if line.charge is not None else {}),
     }
 
 
@@ -185,6 +189,7 @@ def decode_line(data: JSON) -> ContractLine:
         end=_maybe(data.get("end"), _parse_day),
         discounts=tuple(decode_discount(d) for d in data.get("discounts", [])),
         minimum_commitment=_maybe(data.get("minimum_commitment"), decode_commitment),
+        charge=_maybe(data.get("charge"), ChargeSpec.from_json),
     )
 
 
@@ -309,6 +314,13 @@ def encode_change(change: Change) -> JSON:
             "pricelist_id": change.pricelist_id,
             "repriced": [[key, _number(price)] for key, price in change.repriced],
         }
+    if isinstance(change, ChangeCharge):
+        return {
+            "type": "change_charge",
+            "line_key": change.line_key,
+            "charge": _maybe(change.charge, lambda c: c.to_json()),
+            "source": change.source.value,
+        }
     if isinstance(change, ChangeTerm):
         return {
             "type": "change_term",
@@ -351,6 +363,12 @@ def decode_change(data: JSON) -> Change:
     if kind == "change_pricelist":
         repriced = tuple((str(k), _parse_number(p)) for k, p in data.get("repriced", []))
         return ChangePricelist(data["pricelist_id"], repriced)
+    if kind == "change_charge":
+        return ChangeCharge(
+            data["line_key"],
+            _maybe(data.get("charge"), ChargeSpec.from_json),
+            LinePriceSource(data["source"]),
+        )
     if kind == "change_term":
         renewal = data.get("renewal")
         return ChangeTerm(
@@ -429,6 +447,8 @@ def encode_template_terms(terms: TemplateTerms) -> JSON:
         "payment_terms_days": terms.payment_terms_days,
         "minimum_commitment": _maybe(terms.minimum_commitment, encode_commitment),
         "metadata": [[key, value] for key, value in terms.metadata],
+        "corrections": terms.corrections.value,
+        "early_termination_fee": _maybe(terms.early_termination_fee, encode_fee),
     }
 
 
@@ -446,6 +466,9 @@ def decode_template_terms(data: JSON) -> TemplateTerms:
         payment_terms_days=data.get("payment_terms_days"),
         minimum_commitment=_maybe(data.get("minimum_commitment"), decode_commitment),
         metadata=tuple((str(k), str(v)) for k, v in data.get("metadata", [])),
+        # Versions stored before these existed read as the defaults.
+        corrections=Corrections(data.get("corrections", Corrections.ADJUSTMENT.value)),
+        early_termination_fee=_maybe(data.get("early_termination_fee"), decode_fee),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tarif.contracts.amendments import Amendment
 from tarif.contracts.changes import (
     AddLine,
+    ChangeCharge,
     ChangeDiscount,
     ChangePeriodicity,
     ChangePrice,
@@ -71,6 +72,7 @@ def _added(amendment: Amendment) -> set[str]:
 _WHAT = {
     ChangeQuantity: "quantity",
     ChangePrice: "price",
+    ChangeCharge: "charge",
     ChangePeriodicity: "periodicity",
     ChangeDiscount: "discounts",
 }
@@ -80,7 +82,9 @@ def _line_settings(amendment: Amendment) -> set[tuple[str, str]]:
     """(line key, what) for every line value the amendment sets."""
     settings = set()
     for change in amendment.changes:
-        if isinstance(change, ChangeQuantity | ChangePrice | ChangePeriodicity | ChangeDiscount):
+        if isinstance(
+            change, ChangeQuantity | ChangePrice | ChangeCharge | ChangePeriodicity | ChangeDiscount
+        ):
             settings.add((change.line_key, _WHAT[type(change)]))
         elif isinstance(change, ChangePricelist):
             settings |= {(line_key, "price") for line_key, _ in change.repriced}

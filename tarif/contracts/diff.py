@@ -10,12 +10,13 @@ product's code, which the caller looks up (`product_codes`, id → code).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 
 from tarif.catalog.periodicity import Timing
-from tarif.catalog.rules import price_text
+from tarif.catalog.rules import ProductKind, price_text
 from tarif.contracts.dates import last_day
 from tarif.contracts.model import ContractLine, ContractTerms, LinePriceSource
 from tarif.money import UnknownCurrency
@@ -82,6 +83,12 @@ def _priced(line: ContractLine, currency: str) -> str:
     return f"{_price(line, currency)} ({line.price_source.value})"
 
 
+def _charge(line: ContractLine) -> str:
+    if line.charge is None:
+        return "pricelist's" if line.kind is ProductKind.USAGE else "none"
+    return json.dumps(line.charge.to_json(), sort_keys=True, ensure_ascii=False)
+
+
 _LINE_FIELDS: list[tuple[str, Callable[[ContractLine, str], str]]] = [
     ("product", lambda x, _: x.product_id),
     ("kind", lambda x, _: x.kind.value),
@@ -94,6 +101,7 @@ _LINE_FIELDS: list[tuple[str, Callable[[ContractLine, str], str]]] = [
     ("end date", lambda x, _: _end(x.end, "contract end")),
     ("discounts", lambda x, _: "; ".join(str(d) for d in x.discounts) or "none"),
     ("minimum commitment", lambda x, _: _text(x.minimum_commitment)),
+    ("charge", lambda x, _: _charge(x)),
 ]
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from tarif.catalog.periodicity import Periodicity, Timing
 from tarif.catalog.rules import ProductKind
+from tarif.pricing.spec import ChargeSpec
 
 
 class ContractStatus(StrEnum):
@@ -187,7 +188,10 @@ class TemplateRef:
 class ContractLine:
     """One product on a contract. `line_key` names the line across every version.
 
-    `unit_price` is None only for usage lines, which are priced later by their charge.
+    `unit_price` is None only for usage lines, which are priced later by their charge:
+    `charge` (usage lines only) is the line's own, copied from the pricelist entry when the line
+    is made (`price_source` pricelist) or typed on the contract (`price_source` override); None
+    means the pricelist entry's charge at rating time.
     """
 
     line_key: str
@@ -203,6 +207,7 @@ class ContractLine:
     end: date | None = None
     discounts: tuple[Discount, ...] = ()
     minimum_commitment: MinimumCommitment | None = None
+    charge: ChargeSpec | None = None
 
 
 @dataclass(frozen=True)

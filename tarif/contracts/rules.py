@@ -28,6 +28,7 @@ from tarif.contracts.model import (
 from tarif.errors import ErrorCollector, FieldError
 from tarif.money import currency, is_known_currency
 from tarif.money.number import decimals_of
+from tarif.pricing.validation import charge_problems
 
 LINE_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 MAX_REFERENCE_LENGTH = 60
@@ -147,6 +148,11 @@ def _check_line(
 
 
 def _check_price(line: ContractLine, path: str, errors: ErrorCollector) -> None:
+    if line.charge is not None and line.kind is not ProductKind.USAGE:
+        errors.add(f"{path}.charge", "only usage lines have a charge")
+    if line.charge is not None:
+        for found in charge_problems(line.charge):
+            errors.add(f"{path}.charge.{found.field}", found.message)
     if line.kind is ProductKind.USAGE:
         if line.unit_price is not None:
             errors.add(f"{path}.unit_price", "must be empty: a usage line is priced by its charge")

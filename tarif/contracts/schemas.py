@@ -102,10 +102,18 @@ class LineInput(StrictModel):
     end_date: Day | None = Field(None, description="Last day covered (default: the contract's)")
     discounts: list[DiscountInput] = Field(default_factory=list, max_length=20)
     minimum_commitment: CommitmentInput | None = None
+    charge: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Usage lines only: the line's own charge (docs/charges.md); default: the pricelist "
+            "entry's"
+        ),
+    )
 
 
 class LineUpdate(StrictModel):
-    """Only the fields given change; `unit_price: null` goes back to the pricelist's price."""
+    """Only the fields given change; `unit_price: null` goes back to the pricelist's price,
+    `charge: null` to the pricelist entry's charge."""
 
     quantity: DecimalString | None = None
     unit_price: DecimalString | None = None
@@ -116,6 +124,7 @@ class LineUpdate(StrictModel):
     end_date: Day | None = None
     discounts: list[DiscountInput] | None = Field(None, max_length=20)
     minimum_commitment: CommitmentInput | None = None
+    charge: dict[str, Any] | None = None
 
 
 class ActivationInput(StrictModel):
@@ -215,6 +224,14 @@ class PriceChange(StrictModel):
     )
 
 
+class ChargeChange(StrictModel):
+    """A usage line's new charge; empty: the pricelist entry's charge on the effective date."""
+
+    type: Literal["change_charge"]
+    line_key: str = Field(min_length=1, max_length=40)
+    charge: dict[str, Any] | None = Field(None, description="An override (docs/charges.md)")
+
+
 class PeriodicityChange(StrictModel):
     type: Literal["change_periodicity"]
     line_key: str = Field(min_length=1, max_length=40)
@@ -252,6 +269,7 @@ ChangeInput = Annotated[
     | RemoveLineChange
     | QuantityChange
     | PriceChange
+    | ChargeChange
     | PeriodicityChange
     | DiscountChange
     | PricelistChange
@@ -324,6 +342,11 @@ class TemplateTermsInput(StrictModel):
     metadata: dict[Annotated[str, Field(max_length=60)], Annotated[str, Field(max_length=500)]] = (
         Field(default_factory=dict, max_length=50)
     )
+    corrections: Corrections = Field(
+        Corrections.ADJUSTMENT,
+        description="Credits for finalized periods: on the next invoice, or a credit note",
+    )
+    early_termination_fee: FeeInput | None = None
 
 
 class TemplateLineInput(StrictModel):
@@ -411,6 +434,9 @@ class LineRead(BaseModel):
     end_date: dt.date | None = Field(description="Last day covered; null: open-ended")
     discounts: list[DiscountRead]
     minimum_commitment: CommitmentRead | None
+    charge: dict[str, Any] | None = Field(
+        None, description="Usage lines: the line's charge (null: the pricelist entry's)"
+    )
 
 
 class FeeRead(BaseModel):
@@ -607,6 +633,7 @@ def line_read(terms: ContractTerms, line: ContractLine) -> LineRead:
             for d in line.discounts
         ],
         minimum_commitment=_commitment_read(line.minimum_commitment),
+        charge=None if line.charge is None else line.charge.to_json(),
     )
 
 

@@ -149,7 +149,8 @@ def _pricelist_terms(pricelist: Pricelist, entries: Iterable[PricelistEntry]) ->
         validity=Validity(pricelist.valid_from, pricelist.valid_to),
         is_default=pricelist.is_default,
         entries=tuple(
-            PriceEntry(e.product_id, e.unit_price, e.periodicity, e.timing_value) for e in entries
+            PriceEntry(e.product_id, e.unit_price, e.periodicity, e.timing_value, e.charge_spec)
+            for e in entries
         ),
     )
 

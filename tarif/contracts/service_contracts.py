@@ -33,6 +33,7 @@ from tarif.contracts.service_inputs import (
     PriceContext,
     Problems,
     activation_of,
+    charge_of,
     commitment_of,
     discount_of,
     end_of,
@@ -48,6 +49,7 @@ from tarif.customers.models import Customer
 from tarif.db.repository import Page, PageRequest, paginate, scoped
 from tarif.errors import Conflict, FieldError, InvalidInput, NotFound
 from tarif.ids import new_id
+from tarif.pricing.spec import ChargeSpec
 from tarif.tenancy.rules import Permission
 
 OPEN = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
@@ -436,6 +438,13 @@ def update_line(ctx: Ctx, contract_id: str, line_key: str, *, data: LineUpdate) 
         else:
             changes["unit_price"] = data.unit_price
             changes["price_source"] = LinePriceSource.OVERRIDE
+    if "charge" in given:
+        if data.charge is None:
+            changes["charge"] = _entry_charge(ctx, terms, line)
+            changes["price_source"] = LinePriceSource.PRICELIST
+        else:
+            changes["charge"] = charge_of(data.charge, f"{path}.charge", problems)
+            changes["price_source"] = LinePriceSource.OVERRIDE
     changes = {k: v for k, v in changes.items() if not (k == "periodicity" and v is None)}
     after = terms.with_line(replace(line, **changes))
     if after.lines[index].price_source is LinePriceSource.PRICELIST:
@@ -443,6 +452,38 @@ def update_line(ctx: Ctx, contract_id: str, line_key: str, *, data: LineUpdate) 
         repriced = reprice(ctx, replace(after, lines=(after.lines[index],)), problems)
         after = after.with_line(repriced.lines[0])
     return _save_draft(ctx, contract, terms, after, problems, {line_key})
+
+
+def _entry_charge(ctx: Ctx, terms: ContractTerms, line: ContractLine) -> ChargeSpec | None:
+    found = cat.quote(
+        ctx,
+        pricelist_id=terms.pricelist_id,
+        currency=terms.currency,
+        product_id=line.product_id,
+        on=terms.line_start(line),
+    )
+    return found.charge if found else None
+
+
+def line_charge(
+    ctx: Ctx, contract_id: str, line_key: str, *, on: date | None = None
+) -> ChargeSpec | None:
+    """The charge that prices a usage line on a day: the line's own (copied from the pricelist
+    or typed), else its pricelist entry's on that day; None when neither has one."""
+    terms = show_contract(ctx, contract_id, as_of=on).terms
+    line = terms.line(line_key)
+    if line is None:
+        raise NotFound(f"the contract has no line '{line_key}'")
+    if line.charge is not None:
+        return line.charge
+    found = cat.quote(
+        ctx,
+        pricelist_id=terms.pricelist_id,
+        currency=terms.currency,
+        product_id=line.product_id,
+        on=on or terms.line_start(line),
+    )
+    return found.charge if found else None
 
 
 def remove_line(ctx: Ctx, contract_id: str, line_key: str) -> Contract:

@@ -25,6 +25,7 @@ from tarif.contracts import service_catalog as cat
 from tarif.contracts.changes import (
     AddLine,
     Change,
+    ChangeCharge,
     ChangeDiscount,
     ChangePeriodicity,
     ChangePrice,
@@ -50,6 +51,7 @@ from tarif.contracts.schemas import (
     ActivationInput,
     AddLineChange,
     ChangeInput,
+    ChargeChange,
     CommitmentInput,
     ContractCreate,
     DiscountChange,
@@ -64,6 +66,7 @@ from tarif.contracts.schemas import (
     TermChange,
 )
 from tarif.errors import FieldError
+from tarif.pricing.spec import ChargeSpec, InvalidCharge
 
 MONTHLY = Periodicity(PeriodUnit.MONTH)
 
@@ -142,6 +145,18 @@ class PriceContext:
     default_start: date  # the day a line without its own start is priced on
 
 
+def charge_of(data: dict[str, object] | None, path: str, problems: Problems) -> ChargeSpec | None:
+    """A charge from its JSON object; its problems are reported at `path.<field>`."""
+    if data is None:
+        return None
+    try:
+        return ChargeSpec.from_json(data)
+    except InvalidCharge as exc:
+        for problem in exc.problems:
+            problems.add(f"{path}.{problem.field}", problem.message)
+        return None
+
+
 def default_timing(kind: ProductKind) -> Timing:
     return Timing.IN_ARREARS if kind is ProductKind.USAGE else Timing.IN_ADVANCE
 
@@ -186,6 +201,13 @@ def line_of(
                 f"the pricelist has no price for product {product.code} on {on.isoformat()}"
                 f" in {prices.currency}: give a unit_price to override it",
             )
+    # A usage line's charge: its own (an override), else the pricelist entry's, copied like a
+    # price so that later pricelist changes leave signed contracts alone.
+    charge = charge_of(data.charge, f"{path}.charge", problems)
+    if data.charge is not None:
+        source = LinePriceSource.OVERRIDE
+    elif found is not None and not priced:
+        charge = found.charge
     if periodicity is not None and kind is not ProductKind.ONE_OFF and periodicity.is_one_off:
         periodicity = None  # a one-off entry price does not make a recurring line one-off
     line_key = data.line_key or (cat.line_key_for(product.code) if product else "line")
@@ -205,6 +227,7 @@ def line_of(
         minimum_commitment=commitment_of(
             data.minimum_commitment, f"{path}.minimum_commitment", problems
         ),
+        charge=charge,
     )
 
 
@@ -249,9 +272,19 @@ def reprice(ctx: Ctx, terms: ContractTerms, problems: Problems) -> ContractTerms
     """A draft's lines priced from the pricelist, looked up again (after a header change)."""
     result = terms
     for index, line in enumerate(terms.lines):
-        if line.price_source is not LinePriceSource.PRICELIST or line.kind is ProductKind.USAGE:
+        if line.price_source is not LinePriceSource.PRICELIST:
             continue
         on = terms.line_start(line)
+        if line.kind is ProductKind.USAGE:  # its charge is copied from the pricelist again
+            found = cat.quote(
+                ctx,
+                pricelist_id=terms.pricelist_id,
+                currency=terms.currency,
+                product_id=line.product_id,
+                on=on,
+            )
+            result = result.with_line(replace(line, charge=found.charge if found else None))
+            continue
         price = None
         if terms.pricelist_id is not None:
             price = cat.unit_price(
@@ -300,6 +333,8 @@ def changes_of(
             change = ChangeQuantity(data.line_key, data.quantity)
         elif isinstance(data, PriceChange):
             change = _price_change(ctx, data, terms, pricelist_id, effective, path, problems)
+        elif isinstance(data, ChargeChange):
+            change = _charge_change(ctx, data, terms, pricelist_id, effective, path, problems)
         elif isinstance(data, PeriodicityChange):
             periodicity = periodicity_of(data.periodicity, f"{path}.periodicity", problems)
             change = ChangePeriodicity(data.line_key, periodicity, data.timing)
@@ -345,6 +380,32 @@ def _price_change(
     return ChangePrice(
         data.line_key, Decimal(0) if price is None else price, LinePriceSource.PRICELIST
     )
+
+
+def _charge_change(
+    ctx: Ctx,
+    data: ChargeChange,
+    terms: ContractTerms,
+    pricelist_id: str | None,
+    effective: date,
+    path: str,
+    problems: Problems,
+) -> ChangeCharge:
+    if data.charge is not None:
+        charge = charge_of(data.charge, f"{path}.charge", problems)
+        return ChangeCharge(data.line_key, charge, LinePriceSource.OVERRIDE)
+    line = terms.line(data.line_key)
+    found = None
+    if line is not None:
+        found = cat.quote(
+            ctx,
+            pricelist_id=pricelist_id,
+            currency=terms.currency,
+            product_id=line.product_id,
+            on=effective,
+        )
+    # No entry charge: None, and the entry's charge applies when the usage is rated.
+    return ChangeCharge(data.line_key, found.charge if found else None, LinePriceSource.PRICELIST)
 
 
 def _pricelist_change(

@@ -47,6 +47,7 @@ from tarif.contracts.service_inputs import (
     default_timing,
     discount_of,
     end_of,
+    fee_of,
     periodicity_of,
 )
 from tarif.contracts.templates import (
@@ -158,6 +159,8 @@ def _terms(data: TemplateTermsInput, problems: Problems) -> TemplateTerms:
             data.minimum_commitment, "terms.minimum_commitment", problems
         ),
         metadata=metadata_of(data.metadata),
+        corrections=data.corrections,
+        early_termination_fee=fee_of(data.early_termination_fee),
     )
 
 

@@ -26,7 +26,9 @@ from tarif.contracts.model import (
     BillingAlignment,
     ContractLine,
     ContractTerms,
+    Corrections,
     Discount,
+    EarlyTerminationFee,
     InvoiceGrouping,
     LinePriceSource,
     MinimumCommitment,
@@ -82,6 +84,8 @@ class TemplateTerms:
     payment_terms_days: int | None = None
     minimum_commitment: MinimumCommitment | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+    corrections: Corrections = Corrections.ADJUSTMENT
+    early_termination_fee: EarlyTerminationFee | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ def instantiate(
         payment_terms_days=defaults.payment_terms_days,
         metadata=defaults.metadata,
         minimum_commitment=defaults.minimum_commitment,
+        corrections=defaults.corrections,
+        early_termination_fee=defaults.early_termination_fee,
         template=TemplateRef(template.template_id, template.version),
     )
     lines = tuple(

@@ -54,6 +54,7 @@ from tarif.contracts.web_views import contract_row, timeline
 from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
 from tarif.errors import Conflict, FieldError, Forbidden, InvalidInput
+from tarif.pricing.summary import charge_summary
 from tarif.tenancy.rules import Permission
 from tarif.web.auth import WebCtx
 from tarif.web.forms import field_errors, form_data
@@ -234,6 +235,7 @@ def _detail(
         alignment_labels=ALIGNMENT_LABELS,
         grouping_labels=GROUPING_LABELS,
         activation_labels=ACTIVATION_LABELS,
+        charge_summary=charge_summary,
         customer=customers.get_customer(ctx, contract.customer_id),
         products=products,
         pricelist=pricelists.get(terms.pricelist_id or ""),

@@ -9,6 +9,7 @@ from tarif.coupons import models as coupons_models
 from tarif.customers import models as customers_models
 from tarif.db.base import Base
 from tarif.invoicing import models as invoicing_models
+from tarif.smartcodes import models as smartcodes_models
 from tarif.tenancy import models as tenancy_models
 from tarif.usage import models as usage_models
 
@@ -21,6 +22,7 @@ CAPABILITY_MODELS = (
     invoicing_models,
     coupons_models,
     usage_models,
+    smartcodes_models,
 )
 
 metadata = Base.metadata

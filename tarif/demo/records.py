@@ -10,12 +10,16 @@ from tarif.contracts.demo import load_demo_contracts
 from tarif.coupons.demo import load_demo_coupons
 from tarif.customers.demo import load_demo_customers
 from tarif.invoicing.demo import load_demo_invoices
+from tarif.smartcodes.demo import load_demo_smartcodes
 from tarif.tenancy.documents import load_demo_documents
+from tarif.usage.metric_demo import load_demo_metrics
 
 DEMO_LOADERS: list[Callable[[Ctx], None]] = []
 DEMO_LOADERS.append(load_demo_customers)
 DEMO_LOADERS.append(load_demo_catalog)
 DEMO_LOADERS.append(load_demo_contracts)
 DEMO_LOADERS.append(load_demo_coupons)
+DEMO_LOADERS.append(load_demo_metrics)
+DEMO_LOADERS.append(load_demo_smartcodes)
 DEMO_LOADERS.append(load_demo_documents)
 DEMO_LOADERS.append(load_demo_invoices)  # last: bills the contracts with the documents set

@@ -50,6 +50,10 @@ class Organization(Timestamped, Base):
     # Draft invoices finalized this many hours after creation (0: by the billing run itself);
     # None: drafts wait for a person.
     auto_finalize_after_hours: Mapped[int | None] = mapped_column(Integer)
+    # Usage events (see docs/usage.md, "Sending events"): how far ahead of the clock an event's
+    # timestamp may be, and what happens to an event of a day already invoiced.
+    future_event_tolerance_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    late_usage_policy: Mapped[str] = mapped_column(String(10), default="adjust")  # adjust | reject
 
 
 class User(TenantScoped, Base):

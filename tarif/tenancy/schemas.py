@@ -28,6 +28,8 @@ class OrganizationRead(ReadModel):
     credit_note_number_format: str
     rounding_mode: str
     auto_finalize_after_hours: int | None = None
+    future_event_tolerance_seconds: int = 300
+    late_usage_policy: str = "adjust"
     late_penalty_rate: DecimalString
     legal_form_and_capital: str | None = None
     rcs: str | None = None
@@ -56,6 +58,9 @@ class OrganizationUpdate(StrictModel):
     rounding_mode: str | None = Field(None, max_length=10)
     # null: drafts wait for a person; 0: the billing run finalizes; N: N hours after creation.
     auto_finalize_after_hours: int | None = Field(None, ge=0, le=MAX_AUTO_FINALIZE_HOURS)
+    # Usage events: seconds an event may be ahead of the clock; 'adjust' or 'reject' late ones.
+    future_event_tolerance_seconds: int | None = Field(None, ge=0, le=604800)
+    late_usage_policy: str | None = Field(None, max_length=10, examples=["adjust"])
     late_penalty_rate: DecimalString | None = Field(
         None, description="Yearly late-payment penalty rate, a percentage (0 to 100): '12.15'"
     )

@@ -42,6 +42,7 @@ from tarif.tenancy.rules import (
     new_api_key,
     visible_prefix,
 )
+from tarif.usage.org_settings import USAGE_SETTING_DEFAULTS, check_usage_settings
 
 LOCALES = ("fr", "en")
 
@@ -62,6 +63,8 @@ ORGANIZATION_FIELDS = (
     "credit_note_number_format",
     "rounding_mode",
     "auto_finalize_after_hours",
+    "future_event_tolerance_seconds",
+    "late_usage_policy",
     *DOCUMENT_FIELDS,
 )
 
@@ -128,6 +131,7 @@ def validate_organization_fields(
     check("siret", check_siret)
     check("vat_number", check_vat_number)
     check("auto_finalize_after_hours", check_auto_finalize_hours)
+    check_usage_settings(out, errors)
     check_document_settings(out, errors)
     # Cross-checks on the values the organization will have, blamed on the field being set.
     effective = {**(current or {}), **out}
@@ -198,6 +202,7 @@ def create_organization(
         "credit_note_number_format": "AV-{year}-{seq:06d}",
         "rounding_mode": "HALF_UP",
         "late_penalty_rate": DEFAULT_LATE_PENALTY_RATE,
+        **USAGE_SETTING_DEFAULTS,
     }
     for name in ORGANIZATION_FIELDS:
         value = values.get(name)

@@ -169,3 +169,34 @@ def test_a_template_using_an_undeclared_parameter_is_refused(world: World) -> No
     assert {e.field: e.message for e in refused.value.errors} == {
         "lines.0.quantity": "uses undeclared parameter 'n'"
     }
+
+
+def test_a_template_carries_the_corrections_setting_and_the_early_termination_fee(
+    world: World,
+) -> None:
+    from tarif.contracts.model import Corrections, EarlyTerminationFee, FeeKind
+    from tarif.contracts.reads import template_input
+
+    terms = GROWTH["terms"] | {
+        "corrections": "credit_note",
+        "early_termination_fee": {"kind": "fixed", "amount": "500.00"},
+    }
+    template_id = create(world, terms=terms)
+    contract_id = instantiate(world, template_id, parameters={"start_date": "2026-03-01"})
+    made = service.show_contract(world.ctx, contract_id).terms
+    assert made.corrections is Corrections.CREDIT_NOTE
+    assert made.early_termination_fee == EarlyTerminationFee(FeeKind.FIXED, Decimal("500.00"))
+    # read back in the shape a new version takes, so a copy keeps both
+    stored = template_input(service.template_version(world.ctx, template_id).row)["terms"]
+    assert (stored["corrections"], stored["early_termination_fee"]) == (
+        "credit_note",
+        {"kind": "fixed", "amount": "500.00", "percentage": None},
+    )
+    # a template that says nothing keeps the defaults: adjustments, no fee
+    plain = service.show_contract(
+        world.ctx,
+        instantiate(
+            world, create(world), reference="C-T-2", parameters={"start_date": "2026-03-01"}
+        ),
+    ).terms
+    assert (plain.corrections, plain.early_termination_fee) == (Corrections.ADJUSTMENT, None)

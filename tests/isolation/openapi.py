@@ -16,7 +16,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 # Fields named like references that are the object's own identifier, not a pointer to another
 # object: a tenant may reuse another tenant's value freely.
-NOT_REFERENCES = frozenset({"external_id"})
+NOT_REFERENCES = frozenset({"external_id", "transaction_id"})  # own keys, not links
 SOME_DAY = "2026-02-01"
 
 

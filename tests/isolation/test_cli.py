@@ -27,9 +27,14 @@ NOT_OBJECTS = {
     ("orgs", "create", "name"): "the new organization's name",
     ("keys", "create", "name"): "the new key's name",
     ("coupons", "create", "code"): "the new coupon's code",
+    ("metrics", "create", "code"): "the new metric's code",
     ("customers", "import", "file"): "a CSV file",
+    ("events", "send", "transaction_id"): "the new event's own id",
+    ("events", "import", "file"): "a CSV, JSON Lines or Parquet file of events",
     ("products", "import", "file"): "a CSV file",
     ("pricelists", "import-entries", "file"): "a CSV file",
+    ("smartcodes", "push", "file"): "the macro's Python file",
+    ("smartcodes", "check", "file"): "the macro's Python file",
 }
 # Options filtering a list by any object's id: A's list shows nothing of B's, whatever the id.
 FILTERS = {"object_id"}
@@ -45,6 +50,9 @@ VALUES = {
     "amount": "1.00",
     "reason": "Takeover",
     "currency": "EUR",
+    "transaction_id": "mallory-tx1",
+    "period_from": "2026-01-01",
+    "period_to": "2026-02-01",
 }
 # Options a command needs to do something with the object it finds (without them it could stop
 # at a missing option before looking the object up).

@@ -105,6 +105,28 @@ CREATE_BODIES: dict[str, Body] = {
         "value": "20",
     },
     "/v1/contracts/{contract_id}/coupons": lambda mark: {"code": Ref("coupon_code")},
+    "/v1/metrics": lambda mark: {
+        "code": f"{mark}-calls",
+        "name": f"{mark} API calls",
+        "aggregation": "count",
+    },
+    "/v1/smartcodes": lambda mark: {
+        "code": f"{mark}_minutes",
+        "name": f"{mark} Minutes",
+        "kind": "valuation",
+        "source": "def value(event):\n    return 1\n",
+    },
+    "/v1/smartcodes/{smartcode_id}/versions": lambda mark: {
+        "source": "def value(event):\n    return 2\n",
+    },
+    # Events are made by POST and read by id; the metric and customer are named by code.
+    "/v1/events": lambda mark: {
+        "transaction_id": f"{mark}-tx1",
+        "customer": Ref("customer_external_id"),
+        "metric": Ref("metric_code"),
+        "timestamp": "2026-01-15T09:00:00Z",
+        "properties": {"region": f"{mark}-eu"},
+    },
     "/v1/users": lambda mark: {
         "email": f"{mark}-user@example.com",
         "name": f"{mark} User",
@@ -113,7 +135,11 @@ CREATE_BODIES: dict[str, Body] = {
     },
 }
 # Collections whose objects no path names by id (yet): their id is kept under this name.
-ID_NAMES = {"/v1/users": "user_id"}
+ID_NAMES = {
+    "/v1/users": "user_id",
+    # A version's `number` would name every collection's `{number}`: keep its id instead.
+    "/v1/smartcodes/{smartcode_id}/versions": "smartcode_version_id",
+}
 # Path parameters filled from a field of another name of the object made.
 PARAM_FIELDS = {"number": "latest_version"}
 # What else the CLI accepts for an object besides its id (the field of the object to use).
@@ -122,6 +148,8 @@ ALTERNATE_NAMES = {
     "product_id": "code",
     "contract_id": "reference",
     "coupon_id": "code",
+    "smartcode_id": "code",
+    "metric_id": "code",
 }
 # Collections that are not objects to create: the CSV import is a batch of customers.
 NOT_COLLECTIONS = frozenset({"/v1/customers/import"})
@@ -262,6 +290,9 @@ PARENTS: dict[str, Callable[[TestClient, Side], dict[str, str]]] = {
 MADE_ALONG: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "/v1/billing-runs": lambda run: {"invoice_id": run["invoices"][0]["id"]},
     "/v1/coupons": lambda coupon: {"coupon_code": coupon["code"]},
+    # What an event names its customer and metric by.
+    "/v1/customers": lambda customer: {"customer_external_id": customer["external_id"]},
+    "/v1/metrics": lambda metric: {"metric_code": metric["code"]},
 }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:06:15.929510
+Create Date: 2026-11-25 20:05:22.457454
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def upgrade() -> None:
     sa.Column('invoice_footer', sa.Text(), nullable=True),
     sa.Column('logo_sha256', sa.String(length=64), nullable=True),
     sa.Column('auto_finalize_after_hours', sa.Integer(), nullable=True),
+    sa.Column('future_event_tolerance_seconds', sa.Integer(), nullable=False),
+    sa.Column('late_usage_policy', sa.String(length=10), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations'))
@@ -161,6 +163,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_idempotency_records_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_idempotency_records_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('metrics',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('unit', sa.String(length=40), nullable=False),
+    sa.Column('aggregation', sa.String(length=20), nullable=False),
+    sa.Column('field', sa.String(length=100), nullable=True),
+    sa.Column('filters', sa.JSON(), nullable=False),
+    sa.Column('group_by', sa.JSON(), nullable=False),
+    sa.Column('recurring', sa.Boolean(), nullable=False),
+    sa.Column('valuation_smartcode_id', sa.String(length=40), nullable=True),
+    sa.Column('archived', sa.Boolean(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_metrics_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_metrics')),
+    sa.UniqueConstraint('organization_id', 'code', name=op.f('uq_metrics_organization_id_code'))
+    )
+    with op.batch_alter_table('metrics', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metrics_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('number_sequences',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('series', sa.String(length=20), nullable=False),
@@ -225,6 +249,46 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_products_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('smartcodes',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('latest_version', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_smartcodes_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_smartcodes')),
+    sa.UniqueConstraint('organization_id', 'code', name=op.f('uq_smartcodes_organization_id_code'))
+    )
+    with op.batch_alter_table('smartcodes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_smartcodes_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('usage_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('transaction_id', sa.String(length=200), nullable=False),
+    sa.Column('metric_code', sa.String(length=60), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=True),
+    sa.Column('occurred_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('value_micros', sa.BigInteger(), nullable=True),
+    sa.Column('unique_key', sa.String(length=200), nullable=True),
+    sa.Column('properties', sa.JSON(), nullable=False),
+    sa.Column('received_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('smartcode_version_id', sa.String(length=40), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_events_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_events')),
+    sa.UniqueConstraint('organization_id', 'source', 'transaction_id', name=op.f('uq_usage_events_organization_id_source_transaction_id'))
+    )
+    with op.batch_alter_table('usage_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_events_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_usage_events_rating', ['organization_id', 'metric_code', 'customer_id', 'local_date'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -311,6 +375,7 @@ def upgrade() -> None:
     sa.Column('periodicity_unit', sa.String(length=10), nullable=True),
     sa.Column('periodicity_count', sa.Integer(), nullable=True),
     sa.Column('timing', sa.String(length=12), nullable=True),
+    sa.Column('charge', sa.JSON(), nullable=True),
     sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
@@ -324,6 +389,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_pricelist_entries_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pricelist_entries_pricelist_id'), ['pricelist_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pricelist_entries_product_id'), ['product_id'], unique=False)
+
+    op.create_table('smartcode_versions',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('smartcode_id', sa.String(length=40), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('source_hash', sa.String(length=64), nullable=False),
+    sa.Column('author', sa.String(length=200), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_smartcode_versions_organization_id_organizations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['smartcode_id'], ['smartcodes.id'], name=op.f('fk_smartcode_versions_smartcode_id_smartcodes'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_smartcode_versions')),
+    sa.UniqueConstraint('smartcode_id', 'number', name=op.f('uq_smartcode_versions_smartcode_id_number'))
+    )
+    with op.batch_alter_table('smartcode_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_smartcode_versions_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_smartcode_versions_smartcode_id'), ['smartcode_id'], unique=False)
 
     op.create_table('contracts',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -372,6 +456,22 @@ def upgrade() -> None:
     with op.batch_alter_table('customer_contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_contacts_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_contacts_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('usage_watermarks',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('metric_code', sa.String(length=60), nullable=False),
+    sa.Column('billed_until', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_usage_watermarks_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_watermarks_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_watermarks')),
+    sa.UniqueConstraint('organization_id', 'customer_id', 'metric_code', name=op.f('uq_usage_watermarks_organization_id_customer_id_metric_code'))
+    )
+    with op.batch_alter_table('usage_watermarks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_watermarks_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_watermarks_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('contract_amendments',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -468,7 +568,7 @@ def upgrade() -> None:
     sa.Column('applied_to_invoice', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
     sa.Column('refunded', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
     sa.Column('to_balance', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
-    sa.Column('document', sa.JSON(), nullable=True),
+    sa.Column('document', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('purchase_order', sa.String(length=100), nullable=True),
     sa.Column('organization_id', sa.String(length=40), nullable=False),
@@ -745,6 +845,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_amendments_contract_id'))
 
     op.drop_table('contract_amendments')
+    with op.batch_alter_table('usage_watermarks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_watermarks_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_watermarks_customer_id'))
+
+    op.drop_table('usage_watermarks')
     with op.batch_alter_table('customer_contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_contacts_organization_id'))
         batch_op.drop_index(batch_op.f('ix_customer_contacts_customer_id'))
@@ -758,6 +863,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contracts_customer_id'))
 
     op.drop_table('contracts')
+    with op.batch_alter_table('smartcode_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_smartcode_versions_smartcode_id'))
+        batch_op.drop_index(batch_op.f('ix_smartcode_versions_organization_id'))
+
+    op.drop_table('smartcode_versions')
     with op.batch_alter_table('pricelist_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pricelist_entries_product_id'))
         batch_op.drop_index(batch_op.f('ix_pricelist_entries_pricelist_id'))
@@ -778,6 +888,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('usage_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_events_rating')
+        batch_op.drop_index(batch_op.f('ix_usage_events_organization_id'))
+
+    op.drop_table('usage_events')
+    with op.batch_alter_table('smartcodes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_smartcodes_organization_id'))
+
+    op.drop_table('smartcodes')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_organization_id'))
 
@@ -794,6 +913,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_number_sequences_organization_id'))
 
     op.drop_table('number_sequences')
+    with op.batch_alter_table('metrics', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metrics_organization_id'))
+
+    op.drop_table('metrics')
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_organization_id'))
         batch_op.drop_index(batch_op.f('ix_idempotency_records_expires_at'))

@@ -1,0 +1,1 @@
+"""SmartCodes: sandboxed Python macros that value usage events or price aggregated usage."""

@@ -1,0 +1,53 @@
+"""The words of the SmartCode pages and their French text. Messages from the sandbox and the
+services stay in English (see docs/back-office.md)."""
+
+from __future__ import annotations
+
+KIND_LABELS = {"valuation": "Valuation (per event)", "pricing": "Pricing (per period)"}
+
+FRENCH = {
+    "SmartCodes": "SmartCodes",
+    "SmartCode": "SmartCode",
+    "New SmartCode": "Nouveau SmartCode",
+    "Code": "Code",
+    "Name": "Nom",
+    "Kind": "Type",
+    "Source": "Source",
+    "Version": "Version",
+    "Versions": "Versions",
+    "Latest version": "Dernière version",
+    "Author": "Auteur",
+    "Saved on": "Enregistrée le",
+    "Create": "Créer",
+    "Save as a new version": "Enregistrer une nouvelle version",
+    "Check": "Vérifier",
+    "The source compiles.": "La source compile.",
+    "Line": "Ligne",
+    "Column": "Colonne",
+    "Problem": "Problème",
+    "Compare": "Comparer",
+    "Differences": "Différences",
+    "with": "avec",
+    "Dry run": "Essai à blanc",
+    "Run": "Lancer",
+    "Sample events (JSON list)": "Événements d'exemple (liste JSON)",
+    "Sample usage (JSON)": "Consommation d'exemple (JSON)",
+    "Nothing is billed nor stored.": "Rien n'est facturé ni enregistré.",
+    "Event": "Événement",
+    "Value": "Valeur",
+    "Fields": "Champs",
+    "Error": "Erreur",
+    "Total": "Total",
+    "Quantity": "Quantité",
+    "Unit price": "Prix unitaire",
+    "Amount": "Montant",
+    "Filter": "Filtrer",
+    "No SmartCode yet.": "Aucun SmartCode pour l'instant.",
+    "Next page": "Page suivante",
+    "Valuation (per event)": "Valorisation (par événement)",
+    "Pricing (per period)": "Tarification (par période)",
+    "Version saved.": "Version enregistrée.",
+    "Unchanged: no new version.": "Inchangée : aucune nouvelle version.",
+    "Showing version": "Version affichée",
+    "Please fix the source.": "Corrigez la source.",
+}

@@ -1,0 +1,37 @@
+"""The words of the events pages and their French text."""
+
+from __future__ import annotations
+
+FRENCH = {
+    "Events": "Événements",
+    "Usage events": "Événements de consommation",
+    "Event": "Événement",
+    "Metric": "Métrique",
+    "Customer": "Client",
+    "Contract": "Contrat",
+    "Customer (external id)": "Client (identifiant externe)",
+    "Timestamp (UTC)": "Horodatage (UTC)",
+    "Local date": "Date locale",
+    "Value": "Valeur",
+    "Unique key": "Clé unique",
+    "Late": "En retard",
+    "Late only": "En retard uniquement",
+    "Received": "Reçu",
+    "Source": "Source",
+    "Transaction id": "Identifiant de transaction",
+    "Properties": "Propriétés",
+    "From": "Du",
+    "To": "Au",
+    "Filter": "Filtrer",
+    "No event.": "Aucun événement.",
+    "Unknown customer: no event.": "Client inconnu : aucun événement.",
+    "Billed as an adjustment on the next invoice": (
+        "Facturé en régularisation sur la prochaine facture"
+    ),
+    "Events ahead of the clock accepted up to (seconds)": (
+        "Événements en avance acceptés jusqu'à (secondes)"
+    ),
+    "Late events (day already invoiced)": "Événements en retard (jour déjà facturé)",
+    "Adjust on the next invoice": "Régulariser sur la prochaine facture",
+    "Refuse": "Refuser",
+}

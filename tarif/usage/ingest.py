@@ -1,0 +1,244 @@
+"""Use case of ingestion: check a batch of events against the organization and store the good ones.
+
+Per batch, whatever its size: one read of the organization, one of the metrics named, one of
+the customers, one of the contracts (when some events name one), one of the watermarks, then
+one write (`EventWriter`). Everything between is plain Python over plain values
+(`event_rules`). Good events are stored even when others of the batch are refused: the one
+exception to "a request is all or nothing", since a refused event must not block the usage
+that came with it (each event's answer says what happened to it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, any_, bindparam, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from tarif.context import Ctx
+from tarif.contracts.models import Contract
+from tarif.customers.models import Customer
+from tarif.tenancy.models import Organization
+from tarif.tenancy.rules import Permission
+from tarif.usage import valuation
+from tarif.usage.event_rules import (
+    Candidate,
+    Directory,
+    LatePolicy,
+    MetricSpec,
+    Policy,
+    Rejection,
+    Row,
+    Status,
+    first_of_each_key,
+    resolve,
+)
+from tarif.usage.ingest_store import EventWriter, writer_for
+from tarif.usage.models import Metric, UsageEvent, UsageWatermark
+
+MAX_BATCH_EVENTS = 10_000
+
+
+def _json_default(value: object) -> object:
+    # JSON numbers are read as Decimal (exact values); stored back as JSON numbers.
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default, check_circular=False
+)
+dumps = _encoder.encode
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON as sent, numbers exact: `12.5` is `Decimal("12.5")`, never a float."""
+    return json.loads(text, parse_float=Decimal)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    index: int
+    status: Status
+    event_id: int | None = None
+    field: str | None = None
+    detail: str | None = None
+    too_large: bool = False
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+
+def policy_of(ctx: Ctx) -> Policy:
+    org = ctx.session.get(Organization, ctx.organization_id)
+    assert org is not None
+    return Policy(
+        timezone=ZoneInfo(org.timezone),
+        received_at=ctx.clock.now(),
+        future_tolerance=timedelta(seconds=org.future_event_tolerance_seconds),
+        late_policy=LatePolicy(org.late_usage_policy),
+        valuation_available=valuation.available(),
+    )
+
+
+def _among(column: Any, values: set[str], dialect: str) -> Any:
+    """`column IN values`: on PostgreSQL one array parameter (`= ANY(%s)`), so a batch naming a
+    thousand customers sends one parameter, not a thousand to render and parse."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, sorted(values), type_=ARRAY(String())))
+    return column.in_(values)
+
+
+def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
+    """The metrics, customers, contracts and watermarks the batch names: one query each."""
+    org_id = ctx.organization_id
+    session = ctx.session
+    dialect = session.get_bind().dialect.name
+    codes = {c.metric for c in candidates}
+    metrics = {
+        code: MetricSpec(code, aggregation, field_name, archived, smartcode)
+        for code, aggregation, field_name, archived, smartcode in session.execute(
+            select(
+                Metric.code,
+                Metric.aggregation,
+                Metric.field,
+                Metric.archived,
+                Metric.valuation_smartcode_id,
+            ).where(Metric.organization_id == org_id, _among(Metric.code, codes, dialect))
+        )
+    }
+    external_ids = {c.customer for c in candidates if c.customer is not None}
+    customers: dict[str, str] = {}
+    if external_ids:
+        customers = {
+            external_id: customer_id
+            for external_id, customer_id in session.execute(
+                select(Customer.external_id, Customer.id).where(
+                    Customer.organization_id == org_id,
+                    _among(Customer.external_id, external_ids, dialect),
+                )
+            )
+        }
+    contract_names = {c.contract for c in candidates if c.contract is not None}
+    contracts: dict[str, tuple[str, str]] = {}
+    if contract_names:
+        for contract_id, reference, customer_id in session.execute(
+            select(Contract.id, Contract.reference, Contract.customer_id).where(
+                Contract.organization_id == org_id,
+                or_(Contract.id.in_(contract_names), Contract.reference.in_(contract_names)),
+            )
+        ):
+            contracts[contract_id] = contracts[reference] = (contract_id, customer_id)
+    customer_ids = set(customers.values()) | {owner for _, owner in contracts.values()}
+    watermarks = {}
+    if customer_ids and metrics:
+        watermarks = {
+            (customer_id, code): billed_until
+            for customer_id, code, billed_until in session.execute(
+                select(
+                    UsageWatermark.customer_id,
+                    UsageWatermark.metric_code,
+                    UsageWatermark.billed_until,
+                ).where(
+                    UsageWatermark.organization_id == org_id,
+                    _among(UsageWatermark.customer_id, customer_ids, dialect),
+                    _among(UsageWatermark.metric_code, set(metrics), dialect),
+                )
+            )
+        }
+    return Directory(metrics, customers, contracts, watermarks)
+
+
+def _stored_keys(ctx: Ctx, keys: Iterable[tuple[str | None, str | None]]) -> set[tuple[str, str]]:
+    wanted = {(s, t) for s, t in keys if s is not None and t is not None}
+    if not wanted:
+        return set()
+    found = ctx.session.execute(
+        select(UsageEvent.source, UsageEvent.transaction_id).where(
+            UsageEvent.organization_id == ctx.organization_id,
+            tuple_(UsageEvent.source, UsageEvent.transaction_id).in_(wanted),
+        )
+    )
+    return {(s, t) for s, t in found}
+
+
+def check_candidates(
+    ctx: Ctx, candidates: Sequence[Candidate], policy: Policy
+) -> tuple[list[Row], list[Rejection]]:
+    """The rows of the well-formed events the organization's data accepts, valued (by the
+    metric's SmartCode where it has one), and the refusals of the others."""
+    rows: list[Row] = []
+    rejections: list[Rejection] = []
+    if not candidates:
+        return rows, rejections
+    directory = load_directory(ctx, candidates)
+    for candidate in candidates:
+        resolved = resolve(candidate, directory, policy)
+        if isinstance(resolved, Row):
+            rows.append(resolved)
+        else:
+            rejections.append(resolved)
+    smartcodes = {
+        code: spec.valuation_smartcode_id
+        for code, spec in directory.metrics.items()
+        if spec.valuation_smartcode_id is not None
+    }
+    if smartcodes:
+        external_ids = {v: k for k, v in directory.customers_by_external_id.items()}
+        rows, refused = valuation.value_rows(ctx, rows, smartcodes, external_ids)
+        rejections += refused
+    return rows, rejections
+
+
+def ingest(
+    ctx: Ctx,
+    parsed: Sequence[Candidate | Rejection],
+    *,
+    writer: EventWriter | None = None,
+    policy: Policy | None = None,
+) -> BatchResult:
+    """Checks and stores a batch (already parsed for shape); the caller commits.
+
+    An event whose key is already stored is a duplicate, even when its content differs (the
+    first one stands: events are immutable). Within the batch, the first of a key wins.
+    """
+    ctx.require(Permission.WRITE_BILLING)
+    writer = writer or writer_for(ctx.session)
+    writer.prepare()
+    policy = policy or policy_of(ctx)
+    candidates = [p for p in parsed if isinstance(p, Candidate)]
+    rejections = [p for p in parsed if isinstance(p, Rejection)]
+    rows, refused = check_candidates(ctx, candidates, policy)
+    rejections += refused
+    firsts, repeats = first_of_each_key(rows)
+    inserted = writer.insert(ctx.organization_id, firsts, policy.received_at)
+    # A refused event whose key is already stored (resent after its period was invoiced, say)
+    # is answered as the duplicate it is.
+    already = _stored_keys(ctx, ((r.source, r.transaction_id) for r in rejections))
+    outcomes = [
+        Outcome(r.index, Status.ACCEPTED, inserted[r.key])
+        if r.key in inserted
+        else Outcome(r.index, Status.DUPLICATE)
+        for r in firsts
+    ]
+    outcomes += [Outcome(r.index, Status.DUPLICATE) for r in repeats]
+    outcomes += [
+        Outcome(r.index, Status.DUPLICATE)
+        if (r.source, r.transaction_id) in already
+        else Outcome(r.index, Status.REJECTED, None, r.field, r.detail, r.too_large)
+        for r in rejections
+    ]
+    outcomes.sort(key=lambda o: o.index)
+    return BatchResult(outcomes)

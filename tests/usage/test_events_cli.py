@@ -1,0 +1,189 @@
+"""`tarif events send|list|show|import` through Typer's CliRunner (clock: 15 Jan 2026)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner, Result
+
+from tarif.cli.main import app
+from tarif.clock import FixedClock
+from tarif.db.session import session_factory
+from tarif.usage.models import UsageEvent
+from tests.conftest import START, Tenant
+from tests.usage.ingest_helpers import seed
+
+
+@pytest.fixture
+def customers(engine: Engine, clock: FixedClock, tenant: Tenant) -> dict[str, str]:
+    return seed(engine, clock, tenant.id)
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine, tenant: Tenant):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, [*args, "--org", tenant.id])
+
+    return invoke
+
+
+def values(engine: Engine, organization_id: str) -> dict[str, int | None]:
+    with session_factory(engine)() as session:
+        return dict(
+            session.execute(
+                select(UsageEvent.transaction_id, UsageEvent.value_micros).where(
+                    UsageEvent.organization_id == organization_id
+                )
+            ).all()
+        )
+
+
+def test_send_list_show(run, customers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    sent = run(
+        "events", "send", "--transaction-id", "t1", "--metric", "tokens", "--customer", "ACME",
+        "--timestamp", "2026-01-14T23:30:00Z", "--prop", "tokens=2.5", "--json",
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    event = json.loads(sent.stdout)
+    # 23:30 UTC on 14 January is 00:30 on 15 January in Paris.
+    assert (event["status"], event["value"], event["local_date"]) == (
+        "accepted",
+        "2.5",
+        "2026-01-15",
+    )
+    again = run(
+        "events", "send", "--transaction-id", "t1", "--metric", "tokens", "--customer", "ACME",
+        "--prop", "tokens=9", "--json",
+    )  # fmt: skip
+    assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "duplicate"
+    refused = run(
+        "events", "send", "--transaction-id", "t2", "--metric", "nope", "--customer", "ACME"
+    )
+    assert refused.exit_code != 0
+    assert "metric: unknown metric 'nope'" in refused.output
+    listed = run("events", "list", "--customer", "ACME", "--json")
+    assert [e["transaction_id"] for e in json.loads(listed.stdout)] == ["t1"]
+    shown = run("events", "show", event["id"], "--json")
+    assert json.loads(shown.stdout)["transaction_id"] == "t1"
+    assert run("events", "show", "evt_999999999").exit_code != 0
+    assert run("events", "list", "--customer", "NOPE").exit_code != 0
+
+
+ROWS = [
+    # line 2: good; 3: 0.000001 → 1 millionth; 4: unknown customer; 5: repeat of line 2;
+    # 6: too many decimals; 7: no offset on the timestamp
+    ("a", "ACME", "tokens", "2026-01-10T10:00:00Z", "12.5"),
+    ("b", "GLOBEX", "tokens", "2026-01-10T11:00:00Z", "0.000001"),
+    ("c", "NOPE", "tokens", "2026-01-10T12:00:00Z", "1"),
+    ("a", "ACME", "tokens", "2026-01-10T10:00:00Z", "99"),
+    ("d", "ACME", "tokens", "2026-01-10T13:00:00Z", "1.0000001"),
+    ("e", "ACME", "tokens", "2026-01-10T14:00:00", "1"),
+]
+HEADER = ["transaction_id", "customer", "metric", "timestamp", "tokens"]
+
+
+def write(path: Path, fmt: str) -> Path:
+    if fmt == "csv":
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            writer.writerows(ROWS)
+    elif fmt == "jsonl":
+        with path.open("w") as handle:
+            for tx, customer, metric, ts, tokens in ROWS:
+                event = {
+                    "transaction_id": tx,
+                    "customer": customer,
+                    "metric": metric,
+                    "timestamp": ts,
+                    "properties": {"tokens": tokens},
+                }
+                handle.write(json.dumps(event) + "\n")
+            handle.write("{not json\n")  # line 8
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = list(zip(*ROWS, strict=True))
+        pq.write_table(
+            pa.table({name: list(col) for name, col in zip(HEADER, columns, strict=True)}), path
+        )
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_import_each_format_with_a_rejected_rows_file(  # type: ignore[no-untyped-def]
+    run, customers: dict[str, str], engine: Engine, tenant: Tenant, tmp_path: Path, fmt: str
+) -> None:
+    source = write(tmp_path / f"events.{fmt}", fmt)
+    result = run("events", "import", str(source), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    invalid_json = 1 if fmt == "jsonl" else 0
+    assert (report["read"], report["accepted"], report["duplicates"], report["rejected"]) == (
+        6 + invalid_json,
+        2,  # a, b
+        1,  # the second a
+        3 + invalid_json,  # c, d, e (and the line that is not JSON)
+    )
+    # 12.5 × 10⁶ = 12,500,000; 0.000001 × 10⁶ = 1
+    assert values(engine, tenant.id) == {"a": 12_500_000, "b": 1}
+    rejected = Path(report["rejected_file"])
+    assert rejected == tmp_path / f"events.{fmt}.rejected.csv"
+    with rejected.open() as handle:
+        rows = list(csv.DictReader(handle))
+    # CSV lines count the header; JSON Lines and Parquet rows count from 1.
+    first = 2 if fmt == "csv" else 1
+    reasons = [(int(r["line"]) - first, r["field"], r["reason"]) for r in rows]
+    expected = [
+        (2, "customer", "unknown customer 'NOPE': not found in this organization"),
+        (4, "properties.tokens", "has more than 6 decimals"),
+        (5, "timestamp", "needs an offset (Z or +01:00): the instant is ambiguous without it"),
+    ]
+    if fmt == "jsonl":
+        expected.append((6, "", "is not valid JSON"))
+    assert reasons == expected
+    assert "NOPE" in rows[0]["row"]
+    # Importing the same file again stores nothing new.
+    again = json.loads(run("events", "import", str(source), "--json").stdout)
+    assert (again["accepted"], again["duplicates"]) == (0, 3)
+
+
+def test_import_rejected_file_option_and_bad_format(  # type: ignore[no-untyped-def]
+    run, customers: dict[str, str], tmp_path: Path
+) -> None:
+    source = write(tmp_path / "events.csv", "csv")
+    target = tmp_path / "refused.csv"
+    result = run("events", "import", str(source), "--rejected", str(target), "--json")
+    assert result.exit_code == 0 and target.exists()
+    bad = run("events", "import", str(tmp_path / "events.xlsx"))
+    assert bad.exit_code != 0 and "csv, jsonl or parquet" in bad.output
+    missing = run("events", "import", str(tmp_path / "nope.csv"))
+    assert missing.exit_code != 0 and "no such file" in missing.output
+
+
+def test_usage_settings_through_orgs_update(run, customers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    changed = run(
+        "orgs", "update", "--set", "late_usage_policy=reject",
+        "--set", "future_event_tolerance_seconds=600", "--json",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    org = json.loads(changed.stdout)
+    assert (org["late_usage_policy"], org["future_event_tolerance_seconds"]) == ("reject", 600)
+    # 09:39 is 9 minutes after the clock's 09:30: within 600 s now.
+    sent = run(
+        "events", "send", "--transaction-id", "t1", "--metric", "tokens", "--customer", "ACME",
+        "--timestamp", "2026-01-15T09:39:00Z", "--prop", "tokens=1",
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    cleared = run("orgs", "update", "--set", "late_usage_policy=")
+    assert cleared.exit_code != 0 and "late_usage_policy" in cleared.output
