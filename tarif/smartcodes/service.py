@@ -27,7 +27,6 @@ from tarif.smartcodes.runner import EventFailure, MacroSource, default_runner, s
 from tarif.smartcodes.values import (
     MacroContract,
     MacroEvent,
-    MacroPeriod,
     MacroUsage,
     PriceLine,
     Valuation,
@@ -290,23 +289,6 @@ def dry_run(
         raise SourceInvalid(exc.problems) from None
     except MacroFailed as exc:
         return DryRun(smartcode, version, error=exc)
-
-
-def dry_run_on_contract(
-    ctx: Ctx,
-    smartcode_id: str,
-    contract_id: str,
-    period: MacroPeriod,
-    *,
-    number: int | None = None,
-) -> DryRun:
-    """Runs a version on a real contract's usage for `period` ([start, end)), storing nothing.
-
-    Valuation: the contract's usage events of the period, valued one by one. Pricing: the
-    period's aggregated usage (`MacroUsage`) and the contract (`MacroContract`). The events and
-    the aggregation come from `tarif.usage`; this is wired when that package offers them.
-    """
-    raise NotImplementedError("dry runs on a contract's period need tarif.usage")
 
 
 def as_events(rows: Sequence[Mapping[str, Any]]) -> list[MacroEvent]:
