@@ -54,10 +54,9 @@ class _Stretch:
 
 
 def _pricing_terms(terms: ContractTerms, line: ContractLine) -> tuple[Any, ...]:
-    charge = getattr(line, "charge", None)
     return (
         line.product_id,
-        charge,
+        line.charge,
         line.periodicity,
         terms.line_start(line),
         terms.billing_alignment,

@@ -23,18 +23,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 
 from tarif.audit.models import AuditEvent
 from tarif.audit.service import event_values
 from tarif.context import Ctx
 from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
+from tarif.db.bulk import insert_rows
 from tarif.db.repository import scoped
 from tarif.invoicing import balance
 from tarif.invoicing.issued import prefetch_contract_terms
 from tarif.invoicing.models import Invoice, InvoiceLine, NumberSequence
 from tarif.invoicing.numbering import invoice_number
+from tarif.invoicing.service_credit_notes import over_credit
 from tarif.invoicing.service_invoices import (
     InvoiceStatus,
     next_sequence_value,
@@ -184,7 +186,11 @@ def seal_drafts(
     sealed = [row for row in chunk if lines.get(row.id)]
     held_back: list[str] = []
     if numbers is None:
-        held_back = [row.id for row in sealed if _over_credit(ctx, invoices[row.id])]
+        held_back = [
+            row.id
+            for row in sealed
+            if over_credit(ctx, invoices[row.id].corrects_invoice_id, invoices[row.id].gross_total)
+        ]
         sealed = [row for row in sealed if row.id not in held_back]
         numbers = draw_numbers(ctx, org, [(row.id, row.series) for row in sealed], issued)
     events: list[dict[str, Any]] = []
@@ -197,8 +203,7 @@ def seal_drafts(
                 event_values(ctx, "finalize", "invoice", invoice.id, None, {"number": number})
             )
     _write_sealed(ctx, [invoices[row.id] for row in sealed], before)
-    if events:
-        session.execute(insert(cast(Table, AuditEvent.__table__)), events)
+    insert_rows(session, cast(Table, AuditEvent.__table__), events)
     del held
     # Written: what this chunk loaded leaves the session, so a run of any size fits in memory
     # (objects the caller already held stay).
@@ -207,14 +212,6 @@ def seal_drafts(
             session.expunge(obj)
     empty = [row.id for row in chunk if not lines.get(row.id)]
     return [numbers[row.id] for row in sealed], empty, held_back
-
-
-def _over_credit(ctx: Ctx, draft: Invoice) -> bool:
-    if draft.kind != "credit_note":
-        return False
-    from tarif.invoicing.service_credit_notes import over_credit
-
-    return over_credit(ctx, draft.corrects_invoice_id, draft.gross_total) is not None
 
 
 def _write_sealed(ctx: Ctx, sealed: list[Invoice], held_before: set[Any]) -> None:

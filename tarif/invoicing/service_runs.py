@@ -197,7 +197,6 @@ def run_billing(
     # These modules import this one, hence here.
     from tarif.invoicing.service_drafts import finalizes_on_run
     from tarif.invoicing.service_finalize import finalize_run
-    from tarif.invoicing.service_seal_inline import InlineSealer
 
     finalizing = finalize or finalizes_on_run(ctx)  # asked, or the organization's setting is 0
     sealer = InlineSealer.for_run(ctx) if finalizing else None

@@ -96,12 +96,8 @@ class InlineSealer:
             values
             for values in invoices
             if lines_by_invoice.get(values["id"])
-            and not (
-                values["kind"] != "invoice"
-                and over_credit(
-                    ctx, values["corrects_invoice_id"], values["gross_total"], stored=False
-                )
-            )
+            and over_credit(ctx, values["corrects_invoice_id"], values["gross_total"], stored=False)
+            is None
         ]
         if not with_lines:
             return
