@@ -59,6 +59,7 @@ class ChargeKind(StrEnum):
     CREDIT = "credit"
     MINIMUM = "minimum"  # a minimum commitment's top-up (`tarif.billing.commitments`)
     FEE = "fee"  # an early-termination fee (`tarif.billing.fees`)
+    USAGE = "usage"  # a usage line's rated amount (`tarif.invoicing.usage_rating`)
 
 
 # The kinds that bill a line's days; the others are amounts reconciled on their own.

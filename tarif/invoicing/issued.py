@@ -182,7 +182,8 @@ def _contract_terms(
 ) -> dict[str, Any]:
     """The terms of the invoice's one contract in force on `day` ({} when there is none)."""
     contract_id = single_contract(
-        invoice.contract_id, (line.contract_id for line in lines if line.source == "contract")
+        invoice.contract_id,
+        (line.contract_id for line in lines if line.source in ("contract", "usage")),
     )
     if contract_id is None:
         return {}

@@ -109,6 +109,7 @@ class InvoiceLine(TenantScoped, Base):
             "period_end",
             "kind",
             "adjustment",
+            "usage_part",
             name="uq_invoice_lines_billed_once",
         ),
     )
@@ -149,6 +150,13 @@ class InvoiceLine(TenantScoped, Base):
     discounts: Mapped[list[Any]] = mapped_column(JSON)
     amendment_id: Mapped[str | None] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Usage lines (source "usage"): which part of the period's rating this line is (kind,
+    # group, tier; `r2|…` for the second rating of the period, a late-usage adjustment), so one
+    # period's several lines each have their own key; "" on every other line.
+    usage_part: Mapped[str] = mapped_column(String(160), default="", server_default="")
+    # Usage lines: what was measured and how it was priced (metric, filters, period, events
+    # counted, tiers, SmartCode version); see `tarif.invoicing.usage_rating`.
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # On a credit note's line: the invoice line it credits (None for a credit by amount).
     credits_line_id: Mapped[str | None] = mapped_column(
         String(40), ForeignKey("invoice_lines.id", ondelete="RESTRICT"), index=True

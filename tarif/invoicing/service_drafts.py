@@ -54,7 +54,7 @@ CONTRACT_SOURCE = "contract"
 MANUAL_SOURCE = "manual"
 # Lines a billing run derives from contracts (charges and credits, coupon discounts): a
 # regeneration deletes and rebuilds them; lines typed on the draft stay.
-RUN_SOURCES = (CONTRACT_SOURCE, "coupon")
+RUN_SOURCES = (CONTRACT_SOURCE, "coupon", "usage")
 MAX_DESCRIPTION = 1000
 MAX_NOTES = 2000
 MAX_PURCHASE_ORDER = 100

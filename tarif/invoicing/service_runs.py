@@ -60,6 +60,7 @@ from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
 from tarif.invoicing.service_credit_notes import CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
 from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
+from tarif.invoicing.usage_rating import USAGE_SOURCE, UsageRater
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
@@ -94,6 +95,8 @@ class DraftLine:
     vat_rate: Decimal
     charge: Charge
     source: str = "contract"  # "coupon": a discount line added by tarif.coupons.billing
+    usage_part: str = ""  # usage lines (source "usage"): see tarif.invoicing.usage_rating
+    usage: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -271,6 +274,19 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def _customer_chunks(heads: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Chunks of about `size` contracts that never split a customer's contracts (usage
+    rating decides which of a customer's contracts counts which events)."""
+    ordered = sorted(heads, key=lambda h: (h.customer_id, h.id))
+    start = 0
+    while start < len(ordered):
+        end = min(start + size, len(ordered))
+        while end < len(ordered) and ordered[end].customer_id == ordered[end - 1].customer_id:
+            end += 1
+        yield ordered[start:end]
+        start = end
+
+
 def build_drafts(
     ctx: Ctx,
     as_of: date,
@@ -291,8 +307,9 @@ def build_drafts(
     treatments: dict[str, TaxTreatment] = {}
     categories: dict[str, str] = {}
     issue_day = contract_store.today(ctx)
+    rater = UsageRater(ctx, as_of, mode, org.timezone if org is not None else "UTC")
     done = 0
-    for chunk in _chunks(heads, CHUNK):
+    for chunk in _customer_chunks(heads, CHUNK):
         ids = [head.id for head in chunk]
         versions_by = contract_store.versions_by_contract(ctx, ids)
         billed_by = _billed_by_contract(ctx, ids)
@@ -310,7 +327,9 @@ def build_drafts(
                 suspensions=suspensions_by.get(head.id, ()),
             )
             chunk_charges.append((head, versions, charges))
+        usage_by = rater.rate(chunk, versions_by)
         products = {_product_of(v, c) for _, v, cs in chunk_charges for c in cs}
+        products |= {u.product_id for lines in usage_by.values() for u in lines}
         _load_categories(ctx, products, categories)
         for head, versions, charges in chunk_charges:
             treatment = treatments[head.customer_id]
@@ -343,6 +362,29 @@ def build_drafts(
                 category = categories[product_id]
                 draft.lines.append(
                     DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
+                )
+            for used in usage_by.get(head.id, ()):
+                key = GroupKey(
+                    head.customer_id,
+                    head.currency,
+                    used.charge.due_on,
+                    head.id if per_contract else None,
+                )
+                draft = groups.get(key)
+                if draft is None:
+                    draft = groups[key] = DraftInvoice(key, treatment.value)
+                category = categories[used.product_id]
+                draft.lines.append(
+                    DraftLine(
+                        head.id,
+                        used.product_id,
+                        category,
+                        _rate(category, treatment),
+                        used.charge,
+                        USAGE_SOURCE,
+                        used.part,
+                        used.usage,
+                    )
                 )
             done += 1
             if progress is not None:
@@ -635,6 +677,8 @@ def _line_values(
                 "discounts": [encode_discount(d) for d in charge.discounts],
                 "amendment_id": charge.amendment_id,
                 "description": charge.description,
+                "usage_part": line.usage_part,
+                "usage": line.usage,
             }
         )
     return values

@@ -86,6 +86,8 @@ class AggregateRow:
     event_count: int = 0
     first_event_at: datetime | None = None
     last_event_at: datetime | None = None
+    # With fee thresholds: (below count, between count, between amount sum, above count).
+    bands: tuple[int, int, Decimal, int] | None = None
 
 
 def quantity_from_micros(micros: int | None) -> Decimal:

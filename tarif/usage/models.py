@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,6 +79,16 @@ class UsageEvent(TenantScoped, Base):
             "metric_code",
             "customer_id",
             "local_date",
+        ),
+        # Late events received since an instant: what a billing run re-rates (partial: late
+        # events are few).
+        Index(
+            "ix_usage_events_late",
+            "organization_id",
+            "metric_code",
+            "received_at",
+            postgresql_where=text("late"),
+            sqlite_where=text("late"),
         ),
     )
 

@@ -50,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tarif.db.types import UTCDateTime
+from tarif.pricing.percentage import FeeThresholds
 from tarif.usage.aggregates import (
     ALL_EVENTS,
     AggregateRow,
@@ -125,9 +126,15 @@ class EventStore(Protocol):
         customer_ids: Sequence[str] | None = None,
         *,
         selection: EventSelection = ALL_EVENTS,
+        own_contracts: Sequence[str] = (),
+        thresholds: FeeThresholds | None = None,
     ) -> dict[str, list[AggregateRow]]:
         """Every listed customer's rows (every customer with events when None) from one query
-        grouped by customer: what a billing run over thousands of contracts calls."""
+        grouped by customer: what a billing run over thousands of contracts calls.
+
+        Events naming one of `own_contracts` are grouped under that contract's id instead of
+        their customer's; with `thresholds`, each row also splits its transactions by fee bound
+        (`AggregateRow.bands`)."""
         ...
 
     def list_events(
@@ -267,6 +274,8 @@ class SqlEventStore:
         customer_ids: Sequence[str] | None = None,
         *,
         selection: EventSelection = ALL_EVENTS,
+        own_contracts: Sequence[str] = (),
+        thresholds: FeeThresholds | None = None,
     ) -> dict[str, list[AggregateRow]]:
         ev = UsageEvent.__table__.c
         if customer_ids is None:
@@ -279,13 +288,22 @@ class SqlEventStore:
             ]
         found: dict[str, list[AggregateRow]] = {}
         for scope in scopes:
-            stmt = self._aggregate_query(organization_id, metric, period, scope, selection, True)
+            stmt = self._aggregate_query(
+                organization_id,
+                metric,
+                period,
+                scope,
+                selection,
+                True,
+                own_contracts=sorted(set(own_contracts)),
+                thresholds=thresholds,
+            )
             for r in self.session.execute(stmt):
                 found.setdefault(r.customer_id, []).append(self._row(metric, period, r))
-        result = {customer: _complete(metric, _kept(rows)) for customer, rows in found.items()}
-        for customer in customer_ids or ():
-            if customer not in result:
-                result[customer] = _complete(metric, [])
+        result = {owner: _complete(metric, _kept(rows)) for owner, rows in found.items()}
+        for owner in [*(customer_ids or ()), *own_contracts]:
+            if owner not in result:
+                result[owner] = _complete(metric, [])
         return result
 
     def list_events(
@@ -373,6 +391,9 @@ class SqlEventStore:
         scope: list[ColumnElement[bool]],
         selection: EventSelection,
         by_customer: bool,
+        *,
+        own_contracts: Sequence[str] = (),
+        thresholds: FeeThresholds | None = None,
     ) -> Select[Any]:
         """`SELECT [customer_id,] g0…gn, quantity, event_count, first_at, last_at … GROUP BY`
         over a subquery of the selected events (windows, when the aggregation needs them,
@@ -381,9 +402,13 @@ class SqlEventStore:
         where = self._conditions(
             organization_id, metric, period, selection, in_period=not metric.recurring
         )
-        keys: list[ColumnElement[Any]] = (
-            [ev.customer_id.label("customer_id")] if by_customer else []
-        )
+        owner: ColumnElement[Any] = ev.customer_id
+        if own_contracts:
+            owner = case(
+                (self._one_of(ev.contract_id, list(own_contracts)), ev.contract_id),
+                else_=ev.customer_id,
+            )
+        keys: list[ColumnElement[Any]] = [owner.label("customer_id")] if by_customer else []
         keys += [self.props.text(name).label(f"g{i}") for i, name in enumerate(metric.group_by)]
         in_period: ColumnElement[Any] = literal_column("1")
         if metric.recurring:
@@ -432,6 +457,7 @@ class SqlEventStore:
             event_count.label("event_count"),
             type_coerce(first_at, UTCDateTime()).label("first_at"),
             type_coerce(last_at, UTCDateTime()).label("last_at"),
+            *_band_columns(c, thresholds),
         )
         return stmt.group_by(*group_cols) if group_cols else stmt
 
@@ -467,13 +493,47 @@ class SqlEventStore:
         else:
             quantity = quantity_from_micros(None if raw is None else int(raw))
         groups = {name: getattr(r, f"g{i}") for i, name in enumerate(metric.group_by)}
+        bands = None
+        if "below_count" in r._fields:
+            bands = (
+                int(r.below_count or 0),
+                int(r.between_count or 0),
+                quantity_from_micros(None if r.between_micros is None else int(r.between_micros)),
+                int(r.above_count or 0),
+            )
         return AggregateRow(
             quantity=quantity,
             groups=groups,
             event_count=int(r.event_count or 0),
             first_event_at=r.first_at,
             last_event_at=r.last_at,
+            bands=bands,
         )
+
+
+def _band_columns(c: Any, thresholds: FeeThresholds | None) -> list[ColumnElement[Any]]:
+    """The period's transactions split by fee bound (`tarif.pricing.percentage`): counts of
+    those below the minimum and above the maximum fee, count and sum of those between."""
+    if thresholds is None:
+        return []
+    own = c.in_period == 1  # a recurring metric's earlier events are not this period's
+    below = (
+        and_(own, c.value_micros < thresholds.below_micros)
+        if thresholds.below_micros is not None
+        else literal(False)
+    )
+    above = (
+        and_(own, c.value_micros > thresholds.above_micros)
+        if thresholds.above_micros is not None
+        else literal(False)
+    )
+    between = and_(own, not_(below), not_(above))
+    return [
+        func.sum(case((below, 1), else_=0)).label("below_count"),
+        func.sum(case((between, 1), else_=0)).label("between_count"),
+        func.sum(case((between, c.value_micros), else_=0)).label("between_micros"),
+        func.sum(case((above, 1), else_=0)).label("above_count"),
+    ]
 
 
 def _kept(rows: list[AggregateRow]) -> list[AggregateRow]:

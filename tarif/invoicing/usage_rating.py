@@ -1,0 +1,592 @@
+"""Usage lines of a billing run: measure each due usage period in the store, price it, and
+bill what late events add to periods already billed.
+
+For a chunk of contracts (`UsageRater.rate`):
+
+1. `usage_due` says which usage periods (or parts, when an amendment changed the charge inside
+   one) are due by the run's day and not rated yet; the line's charge is its own or, when it
+   has none, its pricelist entry's on the period's first day.
+2. The watermark of each (customer, metric) moves to the end of the periods about to be rated,
+   before anything is measured: an event stored from now on for those days is flagged late
+   (ingestion reads the watermark; on PostgreSQL it waits for this run to commit).
+3. Due periods are measured by metric and period, one SQL `GROUP BY` for every customer of the
+   chunk (`EventStore.aggregate_many`), with the percentage model's fee bands when the charge
+   bounds each transaction's fee; then priced by `rate_groups`, each line rounded once.
+4. Late events: for each rated line whose periods got late events since the line was last rated
+   (less a margin, for an event stored while that rating ran), each such period is rated again
+   with all its events and the difference with what was billed becomes adjustment lines
+   (`tarif.billing.usage_lines`), due with the line's next usage period (the run's day once the
+   line has ended), so they land on the next invoice.
+
+Which events a contract counts: those naming it, and those naming no contract (or a contract
+that does not measure the metric) when it is the customer's first contract (by id) that measures
+the metric; a customer with several contracts measuring one metric should name the contract on
+each event.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from tarif.billing.charges import Charge, ChargeKind
+from tarif.billing.periods import Period
+from tarif.billing.usage_lines import (
+    BilledPart,
+    changes,
+    next_revision,
+    part_names,
+    revision_part,
+)
+from tarif.billing.usage_periods import UsageDue, usage_due
+from tarif.context import Ctx
+from tarif.contracts import service_catalog as catalog
+from tarif.contracts.amendments import ContractVersion
+from tarif.contracts.model import ContractLine, ContractTerms
+from tarif.errors import Conflict
+from tarif.ids import new_id
+from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.money import RoundingMode
+from tarif.pricing.percentage import TransactionBands, fee_thresholds
+from tarif.pricing.rating import RatedLine, SmartCodeLine, Usage, rate_groups
+from tarif.pricing.spec import ChargeModel, ChargeSpec
+from tarif.usage.aggregates import AggregateRow, UsagePeriod
+from tarif.usage.metric_rules import MetricDefinition
+from tarif.usage.metric_service import definition_of
+from tarif.usage.models import Metric, UsageEvent, UsageWatermark
+from tarif.usage.store import SqlEventStore
+
+USAGE_SOURCE = "usage"
+# A late event stored while the rating that should have counted it ran carries a received
+# instant a little before that rating's: re-rating is idempotent, so a margin costs nothing.
+LATE_MARGIN = timedelta(hours=1)
+
+
+@dataclass(slots=True)
+class UsageCharge:
+    """One usage line for a draft: the core's charge plus its part and traceability."""
+
+    contract_id: str
+    product_id: str
+    charge: Charge
+    part: str
+    usage: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Due:
+    head: Any  # (id, customer_id, currency)
+    due: UsageDue
+    terms: ContractTerms
+    spec: ChargeSpec
+    metric: MetricDefinition
+    metric_id: str
+
+
+@dataclass
+class _History:
+    """A contract line's rated usage periods: (start, end) → when last rated."""
+
+    periods: dict[tuple[date, date], datetime] = field(default_factory=dict)
+
+    @property
+    def last_rated(self) -> datetime:
+        return max(self.periods.values())
+
+
+class _SmartCodes:
+    """Pricing SmartCodes for one period of one contract, remembering the versions used."""
+
+    def __init__(self, ctx: Ctx, reference: str, currency: str, period: Period) -> None:
+        self.ctx, self.reference, self.currency, self.period = ctx, reference, currency, period
+        self.used: dict[str, str] = {}  # smartcode id → version id
+
+    def price(
+        self, smartcode_id: str, *, spec: ChargeSpec, usage: Usage, currency: str
+    ) -> Sequence[SmartCodeLine]:
+        from tarif.smartcodes import service as smartcodes
+        from tarif.smartcodes.runner import default_runner
+        from tarif.smartcodes.values import MacroContract, MacroPeriod, MacroUsage
+
+        version = smartcodes.get_version(self.ctx, smartcode_id)
+        self.used[smartcode_id] = version.id
+        group = ",".join(f"{k}={v}" for k, v in usage.group)
+        macro_usage = MacroUsage(
+            usage.quantity,
+            usage.event_count,
+            {group: usage.quantity} if group else {},
+            MacroPeriod(self.period.start, self.period.end),
+        )
+        contract = MacroContract(self.reference, currency, {"metric": spec.metric})
+        lines = default_runner().price_usage(version, macro_usage, contract)
+        return [SmartCodeLine(x.description, x.quantity, x.unit_price, x.amount) for x in lines]
+
+
+class UsageRater:
+    """Rates the usage of a run's contracts, chunk by chunk (see the module)."""
+
+    def __init__(self, ctx: Ctx, as_of: date, rounding: RoundingMode, timezone: str) -> None:
+        self.ctx, self.as_of, self.rounding, self.timezone = ctx, as_of, rounding, timezone
+        self.store = SqlEventStore(ctx.session)
+        self.rated_at = ctx.clock.now()
+        self._metrics: dict[str, tuple[str, MetricDefinition]] | None = None
+        self._quotes: dict[tuple[str | None, str, str, date], ChargeSpec | None] = {}
+
+    # -- the chunk ---------------------------------------------------------------------------
+
+    def rate(
+        self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
+    ) -> dict[str, list[UsageCharge]]:
+        """Each contract's usage lines due by the run's day (regular and late adjustments)."""
+        measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
+        if not measuring:
+            return {}
+        history = self._history([h.id for h in measuring])
+        rated: dict[str, list[tuple[str, date, date]]] = defaultdict(list)
+        for (contract_id, line_key), h in history.items():
+            rated[contract_id] += [(line_key, start, end) for start, end in h.periods]
+        dues: list[_Due] = []
+        for head in measuring:
+            versions = versions_by[head.id]
+            for due in usage_due(versions, self.as_of, rated=rated.get(head.id, ())):
+                dues.append(self._due(head, versions, due))
+        self._move_watermarks(dues)
+        owners = self._owners(measuring, versions_by)
+        result: dict[str, list[UsageCharge]] = defaultdict(list)
+        for batch in _by_aggregation(dues):
+            first = batch[0]
+            rows = self._measure(first, [d.head for d in batch], owners)
+            for item in batch:
+                key = owners.key(item.metric.code, item.head)
+                result[item.head.id] += self._lines(item, rows.get(key, []), 1, None, False)
+        self._late(measuring, versions_by, history, dues, owners, result)
+        return result
+
+    # -- what is due --------------------------------------------------------------------------
+
+    def _due(self, head: Any, versions: list[ContractVersion], due: UsageDue) -> _Due:
+        terms = next(v.terms for v in versions if v.number == due.version)
+        spec = self._spec(terms, due.line, due.period.start)
+        if spec is None:
+            raise Conflict(
+                f"contract '{head.id}': usage line '{due.line_key}' has no charge (none on the "
+                "line, none on its pricelist entry)"
+            )
+        metric_id, metric = self._metric(head.id, spec.metric)
+        return _Due(head, due, terms, spec, metric, metric_id)
+
+    def _spec(self, terms: ContractTerms, line: ContractLine, on: date) -> ChargeSpec | None:
+        if line.charge is not None:
+            return line.charge
+        key = (terms.pricelist_id, terms.currency, line.product_id, on)
+        if key not in self._quotes:
+            found = catalog.quote(
+                self.ctx,
+                pricelist_id=terms.pricelist_id,
+                currency=terms.currency,
+                product_id=line.product_id,
+                on=on,
+            )
+            self._quotes[key] = found.charge if found else None
+        return self._quotes[key]
+
+    def _metric(self, contract_id: str, code: str) -> tuple[str, MetricDefinition]:
+        if self._metrics is None:
+            rows = self.ctx.session.scalars(
+                select(Metric).where(Metric.organization_id == self.ctx.organization_id)
+            )
+            self._metrics = {m.code: (m.id, definition_of(m)) for m in rows}
+        found = self._metrics.get(code)
+        if found is None:
+            raise Conflict(f"contract '{contract_id}': its charge measures unknown metric '{code}'")
+        return found
+
+    def _history(self, contract_ids: Sequence[str]) -> dict[tuple[str, str], _History]:
+        """Every rated usage period of these contracts and when it was last rated."""
+        line = InvoiceLine
+        stmt = (
+            select(
+                line.contract_id,
+                line.line_key,
+                line.period_start,
+                line.period_end,
+                func.max(Invoice.created_at),
+            )
+            .join(Invoice, Invoice.id == line.invoice_id)
+            .where(
+                line.organization_id == self.ctx.organization_id,
+                line.source == USAGE_SOURCE,
+                line.contract_id.in_(contract_ids),
+            )
+            .group_by(line.contract_id, line.line_key, line.period_start, line.period_end)
+        )
+        history: dict[tuple[str, str], _History] = defaultdict(_History)
+        for row in self.ctx.session.execute(stmt):
+            contract_id, line_key, start, end, rated_at = row
+            period = (cast(date, start), cast(date, end))
+            history[(str(contract_id), str(line_key))].periods[period] = rated_at
+        return history
+
+    # -- watermarks ---------------------------------------------------------------------------
+
+    def _move_watermarks(self, dues: Sequence[_Due]) -> None:
+        """Events of days about to be rated are late from now on (see the module)."""
+        until: dict[tuple[str, str], date] = {}
+        for item in dues:
+            key = (item.head.customer_id, item.metric.code)
+            until[key] = max(until.get(key, item.due.period.end), item.due.period.end)
+        if not until:
+            return
+        session = self.ctx.session
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = cast(Table, UsageWatermark.__table__)
+        for (customer_id, code), end in sorted(until.items()):
+            stmt = insert(table).values(
+                id=new_id("uwm"),
+                organization_id=self.ctx.organization_id,
+                customer_id=customer_id,
+                metric_code=code,
+                billed_until=end,
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["organization_id", "customer_id", "metric_code"],
+                set_={"billed_until": func.greatest(table.c.billed_until, end)}
+                if dialect == "postgresql"
+                else {"billed_until": func.max(table.c.billed_until, end)},
+            )
+            session.execute(stmt)
+
+    # -- measuring and pricing ----------------------------------------------------------------
+
+    def _owners(
+        self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
+    ) -> _Owners:
+        """Per customer and metric, the contracts measuring it in id order (see the module)."""
+        measures: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for head in heads:
+            for version in versions_by[head.id]:
+                for line in version.terms.lines:
+                    if line.unit_price is not None:
+                        continue
+                    spec = self._spec(version.terms, line, version.terms.line_start(line))
+                    if spec is not None:
+                        measures[(head.customer_id, spec.metric)].add(head.id)
+        return _Owners({key: sorted(ids) for key, ids in measures.items()})
+
+    def _measure(
+        self, first: _Due, heads: Sequence[Any], owners: _Owners
+    ) -> dict[str, list[AggregateRow]]:
+        period = UsagePeriod(first.due.period.start, first.due.period.end, self.timezone)
+        thresholds = _thresholds(first.spec)
+        customers = sorted({h.customer_id for h in heads})
+        return self.store.aggregate_many(
+            self.ctx.organization_id,
+            first.metric,
+            period,
+            customers,
+            own_contracts=owners.own(first.metric.code, customers),
+            thresholds=thresholds,
+        )
+
+    def _lines(
+        self,
+        item: _Due,
+        rows: Sequence[AggregateRow],
+        revision: int,
+        billed: Sequence[BilledPart] | None,
+        adjustment: bool,
+        due_on: date | None = None,
+    ) -> list[UsageCharge]:
+        """The period's lines from its measured rows (as adjustments: the difference with
+        `billed`)."""
+        spec = item.spec
+        if not spec.description:
+            label = item.due.line.description or item.metric.name or item.metric.code
+            spec = _described(spec, label)
+        prepaid_before = self._prepaid_before(item) if spec.prepaid_units else Decimal(0)
+        usages = [_usage(row, prepaid_before) for row in rows]
+        smartcodes = _SmartCodes(self.ctx, item.head.id, item.head.currency, item.due.period)
+        rated = rate_groups(spec, usages, item.head.currency, self.rounding, smartcodes=smartcodes)
+        made: list[tuple[str, RatedLine | None, Decimal, Decimal, str]] = []
+        if billed is None:
+            for part, rated_line in zip(part_names(rated), rated, strict=True):
+                made.append(
+                    (
+                        part,
+                        rated_line,
+                        rated_line.quantity,
+                        rated_line.net,
+                        rated_line.description,
+                    )
+                )
+        else:
+            for change in changes(rated, billed):
+                text = change.line.description if change.line else change.part
+                made.append((change.part, change.line, change.quantity, change.net, text))
+        measured = _measured(item, rows, self.timezone)
+        result = []
+        for part, line, quantity, net, text in made:
+            if adjustment:
+                text = (
+                    f"Late usage {item.due.period.start.isoformat()} – "
+                    f"{item.due.period.end.isoformat()}: {text}"
+                )
+            unit_price = line.unit_price if line is not None else Decimal(0)
+            charge = Charge(
+                line_key=item.due.line_key,
+                version=item.due.version,
+                amendment_id=None,
+                kind=ChargeKind.USAGE,
+                period=item.due.period,
+                full_period=item.due.full_period,
+                due_on=due_on or item.due.due_on,
+                quantity=quantity,
+                unit_price=unit_price,
+                price_source=item.due.line.price_source,
+                gross=net,
+                discount_amount=Decimal(0),
+                discounts=(),
+                net=net,
+                adjustment=adjustment,
+                description=text,
+            )
+            trace = measured | {
+                "revision": revision,
+                "rated_kind": line.kind.value if line is not None else None,
+                "explanation": line.explanation.to_json() if line is not None else None,
+                "smartcode_versions": dict(smartcodes.used),
+                "rated_at": self.rated_at.isoformat(),
+                "prepaid_used_before": f"{prepaid_before:f}",
+            }
+            result.append(
+                UsageCharge(
+                    item.head.id,
+                    item.due.line.product_id,
+                    charge,
+                    revision_part(revision, part),
+                    trace,
+                )
+            )
+        return result
+
+    def _prepaid_before(self, item: _Due) -> Decimal:
+        """Prepaid units the line's earlier periods used (their first rating's)."""
+        stmt = select(InvoiceLine.usage).where(
+            InvoiceLine.organization_id == self.ctx.organization_id,
+            InvoiceLine.contract_id == item.head.id,
+            InvoiceLine.line_key == item.due.line_key,
+            InvoiceLine.source == USAGE_SOURCE,
+            InvoiceLine.adjustment.is_(False),
+            InvoiceLine.period_end <= item.due.period.start,
+        )
+        used: dict[tuple[str, str], Decimal] = {}
+        for (trace,) in self.ctx.session.execute(stmt):
+            explanation = (trace or {}).get("explanation") or {}
+            key = (str(trace.get("period")), str(explanation.get("group")))
+            used[key] = Decimal(explanation.get("prepaid_units_used", "0"))
+        return sum(used.values(), Decimal(0))
+
+    # -- late events --------------------------------------------------------------------------
+
+    def _late(
+        self,
+        heads: Sequence[Any],
+        versions_by: dict[str, list[ContractVersion]],
+        history: dict[tuple[str, str], _History],
+        dues: Sequence[_Due],
+        owners: _Owners,
+        result: dict[str, list[UsageCharge]],
+    ) -> None:
+        """Adjustment lines for rated periods that late events changed (see the module)."""
+        if not history:
+            return
+        next_due: dict[tuple[str, str], date] = {}
+        for item in dues:
+            key = (item.head.id, item.due.line_key)
+            next_due.setdefault(key, item.due.due_on)
+        by_id = {h.id: h for h in heads}
+        # The lines to look at: those billed again in this run, and those that have ended.
+        checked: dict[tuple[str, str], date] = {}
+        for contract_id, line_key in history:
+            latest = versions_by[contract_id][-1].terms
+            line = latest.line(line_key)
+            end = latest.line_end(line) if line is not None else None
+            if (contract_id, line_key) in next_due:
+                checked[(contract_id, line_key)] = next_due[(contract_id, line_key)]
+            elif line is None or (end is not None and end <= self.as_of):
+                checked[(contract_id, line_key)] = self.as_of
+        if not checked:
+            return
+        late_days = self._late_days(
+            {by_id[c].customer_id for c, _ in checked},
+            min(history[key].last_rated for key in checked) - LATE_MARGIN,
+            owners,
+        )
+        for (contract_id, line_key), due_on in sorted(checked.items()):
+            head = by_id[contract_id]
+            since = history[(contract_id, line_key)].last_rated - LATE_MARGIN
+            versions = versions_by[contract_id]
+            all_parts = {d.key: d for d in usage_due(versions, self.as_of)}
+            for start, end in sorted(history[(contract_id, line_key)].periods):
+                found = all_parts.get((line_key, start, end))
+                if found is None:
+                    continue
+                item = self._due(head, versions, found)
+                owner = owners.key(item.metric.code, head)
+                days = late_days.get((owner, item.metric.code), {})
+                if not any(start <= d < end and at > since for d, at in days.items()):
+                    continue
+                billed = self._billed(contract_id, line_key, start, end)
+                rows = self._measure(item, [head], owners).get(owner, [])
+                result[contract_id] += self._lines(
+                    item, rows, next_revision(billed), billed, True, due_on
+                )
+
+    def _late_days(
+        self, customers: set[str], since: datetime, owners: _Owners
+    ) -> dict[tuple[str, str], dict[date, datetime]]:
+        """(owner, metric) → late day → last received, for late events received since."""
+        ev = UsageEvent
+        stmt = (
+            select(
+                ev.customer_id,
+                ev.contract_id,
+                ev.metric_code,
+                ev.local_date,
+                func.max(ev.received_at),
+            )
+            .where(
+                ev.organization_id == self.ctx.organization_id,
+                ev.late.is_(True),
+                ev.received_at > since,
+                ev.customer_id.in_(sorted(customers)),
+            )
+            .group_by(ev.customer_id, ev.contract_id, ev.metric_code, ev.local_date)
+        )
+        found: dict[tuple[str, str], dict[date, datetime]] = defaultdict(dict)
+        for customer_id, contract_id, code, day, received in self.ctx.session.execute(stmt):
+            owner = owners.owner_of(code, customer_id, contract_id)
+            days = found[(owner, code)]
+            days[day] = max(days.get(day, received), received)
+        return found
+
+    def _billed(self, contract_id: str, line_key: str, start: date, end: date) -> list[BilledPart]:
+        stmt = select(InvoiceLine.usage_part, InvoiceLine.quantity, InvoiceLine.net_amount).where(
+            InvoiceLine.organization_id == self.ctx.organization_id,
+            InvoiceLine.contract_id == contract_id,
+            InvoiceLine.line_key == line_key,
+            InvoiceLine.source == USAGE_SOURCE,
+            InvoiceLine.period_start == start,
+            InvoiceLine.period_end == end,
+        )
+        return [BilledPart(p, q, n) for p, q, n in self.ctx.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class _Owners:
+    """Which contract counts which events (see the module)."""
+
+    measuring: dict[tuple[str, str], list[str]]  # (customer, metric) → contract ids
+
+    def key(self, metric: str, head: Any) -> str:
+        """The aggregation key of a contract's events: its customer's id for the customer's
+        first contract measuring the metric, its own id for the others."""
+        ids = self.measuring.get((head.customer_id, metric), [])
+        return head.customer_id if not ids or ids[0] == head.id else str(head.id)
+
+    def own(self, metric: str, customers: Sequence[str]) -> list[str]:
+        """The contracts that count only the events naming them."""
+        return [c for customer in customers for c in self.measuring.get((customer, metric), [])[1:]]
+
+    def owner_of(self, metric: str, customer_id: str, contract_id: str | None) -> str:
+        ids = self.measuring.get((customer_id, metric), [])
+        if contract_id is not None and contract_id in ids[1:]:
+            return contract_id
+        return customer_id
+
+
+def _has_usage(versions: Sequence[ContractVersion]) -> bool:
+    return any(line.unit_price is None for v in versions for line in v.terms.lines)
+
+
+def _by_aggregation(dues: Sequence[_Due]) -> list[list[_Due]]:
+    """Due periods measured together: same metric, same days, same fee thresholds."""
+    groups: dict[tuple[Any, ...], list[_Due]] = {}
+    for item in dues:
+        key = (
+            item.metric.code,
+            item.due.period.start,
+            item.due.period.end,
+            _thresholds(item.spec),
+        )
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
+def _thresholds(spec: ChargeSpec) -> Any:
+    """The fee thresholds to split transactions by, when the charge bounds each fee (every
+    group price with bounds too; the default prices' thresholds serve them all only when
+    they are the same, so a charge with differing group bounds is refused by validation)."""
+    if spec.model is not ChargeModel.PERCENTAGE or not spec.prices.has_fee_bounds:
+        return None
+    return fee_thresholds(spec.prices)
+
+
+def _usage(row: AggregateRow, prepaid_before: Decimal) -> Usage:
+    group = tuple((name, value or "") for name, value in row.groups.items())
+    bands = TransactionBands(*row.bands) if row.bands is not None else None
+    return Usage(
+        quantity=row.quantity,
+        event_count=row.event_count,
+        group=group,
+        bands=bands,
+        prepaid_used_before=prepaid_before,
+    )
+
+
+def _described(spec: ChargeSpec, label: str) -> ChargeSpec:
+    from dataclasses import replace
+
+    return replace(spec, description=label)
+
+
+def _measured(item: _Due, rows: Sequence[AggregateRow], timezone: str) -> dict[str, Any]:
+    """What the line measured: the metric as defined then, the period, the events counted."""
+    metric = item.metric
+    start, end = item.due.period.start, item.due.period.end
+    return {
+        "metric": metric.code,
+        "metric_id": item.metric_id,
+        "metric_name": metric.name,
+        "unit": metric.unit,
+        "aggregation": metric.aggregation.value,
+        "field": metric.field,
+        "filters": [f.as_json() for f in metric.filters],
+        "group_by": list(metric.group_by),
+        "recurring": metric.recurring,
+        "period": [start.isoformat(), end.isoformat()],
+        "timezone": timezone,
+        "charge": item.spec.to_json(),
+        "groups": [
+            {
+                "group": {k: v for k, v in row.groups.items()},
+                "quantity": f"{row.quantity:f}",
+                "event_count": row.event_count,
+            }
+            for row in rows
+        ],
+        "event_count": sum(row.event_count for row in rows),
+        "events_url": (
+            f"/v1/metrics/{item.metric_id}/events?customer_id={item.head.customer_id}"
+            f"&from={start.isoformat()}&to={end.isoformat()}"
+        ),
+    }

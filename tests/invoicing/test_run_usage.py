@@ -1,0 +1,182 @@
+"""Usage lines in billing runs: rated in arrears on the fixed lines' invoice, traced, once.
+
+The seed's price: 399.00 a month in advance + 2 % of turnover + 0.25 per transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from tarif.context import Ctx
+from tarif.invoicing import service
+from tarif.invoicing.models import InvoiceLine
+from tarif.usage import metric_service
+from tarif.usage.models import UsageWatermark
+from tests.contracts.conftest import World
+from tests.usage.factories import add_event
+
+TURNOVER = {"metric": "turnover", "model": "percentage", "rate": "2", "fixed_fee": "0.25"}
+JAN_1, FEB_1, MAR_1 = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+
+
+def turnover_metric(ctx: Ctx) -> None:
+    metric_service.create_metric(
+        ctx, {"code": "turnover", "name": "Turnover", "aggregation": "sum", "field": "amount"}
+    )
+
+
+def seed_contract(world: World, charge: dict[str, Any] | None = None, **fields: Any) -> str:
+    turnover_metric(world.ctx)
+    lines = [
+        {"product_id": world.hosting.id},
+        {"product_id": world.api_calls.id, "charge": charge or TURNOVER},
+    ]
+    values = {"start_date": "2026-01-01", "billing_alignment": "calendar", "lines": lines}
+    return world.running(**(values | fields)).id
+
+
+def january_turnover(world: World, contract_id: str | None = None) -> None:
+    """1,200 transactions: 1,000 of 40.00 and 200 of 50.00 = 40,000 + 10,000 = 50,000.00."""
+    for n in range(1200):
+        amount = "40.00" if n < 1000 else "50.00"
+        day = 1 + n % 31
+        add_event(
+            world.ctx.session,
+            world.ctx.organization_id,
+            "turnover",
+            world.customer.id,
+            f"2026-01-{day:02d} 12:00",
+            amount,
+            properties={"amount": amount},
+            contract_id=contract_id,
+        )
+
+
+def invoice_on(ctx: Ctx, outcome: Any, day: date) -> Any:
+    [draft] = [d for d in outcome.invoices if d.key.billing_date == day]
+    return service.get_invoice(ctx, draft.invoice_id or "")
+
+
+def test_the_seed_price_end_to_end(ctx: Ctx, world: World) -> None:
+    seed_contract(world)
+    january_turnover(world)
+    outcome = service.run_billing(ctx, FEB_1)
+    january = invoice_on(ctx, outcome, JAN_1)
+    assert january.net_total == Decimal("399")  # January in advance; its usage is not due yet
+    february = invoice_on(ctx, outcome, FEB_1)
+    lines = service.invoice_lines(ctx, february.id)
+    # 399.00 (February in advance) + 2 % × 50,000.00 = 1,000.00 + 1,200 × 0.25 = 300.00
+    assert [(x.source, x.net_amount) for x in lines] == [
+        ("contract", Decimal("399.00")),
+        ("usage", Decimal("1000.00")),
+        ("usage", Decimal("300.00")),
+    ]
+    # net 1,699.00; VAT 20 % = 339.80; total 2,038.80
+    assert (february.net_total, february.vat_total, february.gross_total) == (
+        Decimal("1699.00"),
+        Decimal("339.80"),
+        Decimal("2038.80"),
+    )
+    percentage, fee = lines[1], lines[2]
+    assert (percentage.period_start, percentage.period_end, percentage.due_on) == (
+        JAN_1,
+        FEB_1,
+        FEB_1,
+    )
+    assert (percentage.quantity, percentage.unit_price) == (Decimal("50000"), Decimal("0.02"))
+    assert (fee.quantity, fee.unit_price) == (Decimal("1200"), Decimal("0.25"))
+    assert (percentage.usage_part, fee.usage_part) == (
+        "r1|percentage||1",
+        "r1|transaction_fee||1",
+    )
+    trace = percentage.usage
+    assert trace is not None
+    assert (trace["metric"], trace["aggregation"], trace["field"]) == ("turnover", "sum", "amount")
+    assert (trace["event_count"], trace["period"]) == (1200, ["2026-01-01", "2026-02-01"])
+    assert trace["charge"]["rate"] == "2"
+    assert trace["events_url"].endswith("&from=2026-01-01&to=2026-02-01")
+    # the watermark moved: January's events are late from now on
+    watermark = ctx.session.scalars(select(UsageWatermark)).one()
+    assert (watermark.metric_code, watermark.billed_until) == ("turnover", FEB_1)
+
+
+def test_a_period_is_rated_once(ctx: Ctx, world: World) -> None:
+    seed_contract(world)
+    january_turnover(world)
+    service.run_billing(ctx, FEB_1)
+    again = service.run_billing(ctx, FEB_1)
+    assert again.invoices == []
+
+
+def test_late_events_are_billed_as_an_adjustment_on_the_next_invoice(
+    ctx: Ctx, world: World
+) -> None:
+    seed_contract(world)
+    january_turnover(world)
+    service.run_billing(ctx, FEB_1, finalize=True)
+    # two January transactions arrive after January was invoiced: 100.00 and 20.00
+    for amount in ("100.00", "20.00"):
+        add_event(
+            ctx.session,
+            ctx.organization_id,
+            "turnover",
+            world.customer.id,
+            "2026-01-20 09:00",
+            amount,
+            properties={"amount": amount},
+            late=True,
+            received_at=ctx.clock.now(),
+        )
+    # a run before the next billing date leaves them for the next invoice
+    assert service.run_billing(ctx, FEB_1 + timedelta(days=10)).invoices == []
+    march = invoice_on(ctx, service.run_billing(ctx, MAR_1), MAR_1)
+    lines = service.invoice_lines(ctx, march.id)
+    adjustments = [(x.usage_part, x.quantity, x.net_amount) for x in lines if x.adjustment]
+    # January again: 2 % × 50,120.00 = 1,002.40 (was 1,000.00: +2.40);
+    # 1,202 × 0.25 = 300.50 (was 300.00: +0.50)
+    assert adjustments == [
+        ("r2|percentage||1", Decimal("120"), Decimal("2.40")),
+        ("r2|transaction_fee||1", Decimal("2"), Decimal("0.50")),
+    ]
+    february_usage = [
+        x.net_amount for x in lines if x.source == "usage" and not x.adjustment
+    ]
+    assert february_usage == [Decimal("0.00"), Decimal("0.00")]  # no February turnover
+    # 399.00 + 0 + 2.40 + 0.50 = 401.90
+    assert march.net_total == Decimal("401.90")
+    # and nothing more on the next run
+    assert service.run_billing(ctx, MAR_1).invoices == []
+
+
+def test_usage_lines_of_a_draft_are_rated_again_when_it_is_regenerated(
+    ctx: Ctx, world: World
+) -> None:
+    seed_contract(world)
+    january_turnover(world)
+    february = invoice_on(ctx, service.run_billing(ctx, FEB_1), FEB_1)
+    add_event(
+        ctx.session,
+        ctx.organization_id,
+        "turnover",
+        world.customer.id,
+        "2026-01-31 23:00",
+        "1000.00",
+        properties={"amount": "1000.00"},
+    )
+    from tarif.invoicing.service_drafts import regenerate_draft
+
+    regenerate_draft(ctx, february.id)
+    nets = [
+        x.net_amount
+        for x in ctx.session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id == february.id)
+            .order_by(InvoiceLine.position)
+        )
+    ]
+    # 2 % × 51,000.00 = 1,020.00; 1,201 × 0.25 = 300.25
+    assert nets == [Decimal("399.00"), Decimal("1020.00"), Decimal("300.25")]
