@@ -52,6 +52,9 @@ from tarif.tenancy.models import Organization
 
 COUPON_SOURCE = "coupon"
 
+# A coupon discounts the redeeming contract's fixed and usage lines alike.
+DISCOUNTED_SOURCES = ("contract", "usage")
+
 
 class DiscountLineKind(StrEnum):
     DISCOUNT = "discount"
@@ -111,7 +114,7 @@ def apply_coupons(ctx: Ctx, drafts: Sequence[Any], as_of: date) -> None:
         line.contract_id
         for draft in drafts
         for line in draft.lines
-        if getattr(line, "source", "contract") == "contract"
+        if getattr(line, "source", "contract") in DISCOUNTED_SOURCES
     }
     if not contract_ids:
         return
@@ -208,7 +211,7 @@ def _stored_lines(ctx: Ctx, redemptions: list[CouponRedemption]) -> set[StoredKe
 def _contracts_in_order(draft: Any) -> list[str]:
     seen: dict[str, None] = {}
     for line in draft.lines:
-        if getattr(line, "source", "contract") == "contract":
+        if getattr(line, "source", "contract") in DISCOUNTED_SOURCES:
             seen.setdefault(line.contract_id, None)
     return list(seen)
 
@@ -227,7 +230,7 @@ def _discount_lines(
     covered = [
         line
         for line in draft.lines
-        if line.contract_id == contract_id and getattr(line, "source", "contract") == "contract"
+        if line.contract_id == contract_id and getattr(line, "source", "contract") in DISCOUNTED_SOURCES
     ]
     parts = invoice_discount(
         [

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from tarif.audit.service import record
 from tarif.billing.charges import Charge, ChargeKind, charges_as_of
 from tarif.billing.periods import Period
+from tarif.billing.usage_periods import usage_due
 from tarif.billing.totals import TaxedLine, invoice_totals, vat_rate
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
@@ -244,6 +245,15 @@ def upcoming_invoice(ctx: Ctx, customer_id: str) -> DraftInvoice | None:
     customer: Customer = get_scoped(ctx.session, Customer, ctx.organization_id, customer_id)
     day = contract_store.today(ctx)
     horizon = date(day.year + 2, day.month, 1)
+    # Rating usage moves watermarks: a preview leaves nothing behind.
+    preview = ctx.session.begin_nested()
+    try:
+        return _upcoming(ctx, customer, day, horizon)
+    finally:
+        preview.rollback()
+
+
+def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> DraftInvoice | None:
     pending: list[DraftInvoice] = []
     for contract in _contracts(ctx, customer.id):
         versions = contract_store.versions_of(ctx, contract)
@@ -251,14 +261,30 @@ def upcoming_invoice(ctx: Ctx, customer_id: str) -> DraftInvoice | None:
         ahead = charges_as_of(
             versions, horizon, already_billed=stored, suspensions=_suspensions(ctx, contract)
         )
-        if ahead:
-            next_day = max(min(c.due_on for c in ahead), day)
+        due_days = [c.due_on for c in ahead]
+        due_days += [u.due_on for u in usage_due(versions, horizon, rated=_rated(ctx, contract))]
+        if due_days:
+            next_day = max(min(due_days), day)
             pending += build_drafts(ctx, next_day, customer_id=customer.id)
     if not pending:
         return None
     soonest = min(d.key.billing_date for d in pending)
     same_day = [d for d in pending if d.key.billing_date == soonest]
     return same_day[0]
+
+
+def _rated(ctx: Ctx, contract: Contract) -> list[tuple[str, date, date]]:
+    """The usage periods of a contract already on an invoice: (line key, start, end)."""
+    stmt = (
+        select(InvoiceLine.line_key, InvoiceLine.period_start, InvoiceLine.period_end)
+        .where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            InvoiceLine.contract_id == contract.id,
+            InvoiceLine.source == USAGE_SOURCE,
+        )
+        .distinct()
+    )
+    return [(str(k), cast(date, s), cast(date, e)) for k, s, e in ctx.session.execute(stmt)]
 
 
 # --- building drafts ---------------------------------------------------------------------------

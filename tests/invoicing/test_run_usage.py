@@ -180,3 +180,47 @@ def test_usage_lines_of_a_draft_are_rated_again_when_it_is_regenerated(
     ]
     # 2 % × 51,000.00 = 1,020.00; 1,201 × 0.25 = 300.25
     assert nets == [Decimal("399.00"), Decimal("1020.00"), Decimal("300.25")]
+
+
+def test_a_coupon_discounts_the_usage_lines_too(ctx: Ctx, world: World) -> None:
+    from tarif.coupons import service as coupons
+    from tests.coupons.conftest import make_coupon
+
+    contract_id = seed_contract(world)
+    january_turnover(world)
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, contract_id, "WELCOME20", on=JAN_1)
+    february = invoice_on(ctx, service.run_billing(ctx, FEB_1), FEB_1)
+    lines = service.invoice_lines(ctx, february.id)
+    assert [x.source for x in lines] == ["contract", "usage", "usage", "coupon"]
+    # 20 % of (399.00 + 1,000.00 + 300.00 = 1,699.00) = 339.80 off: net 1,359.20;
+    # VAT 1,359.20 × 20 % = 271.84; total 1,631.04
+    assert lines[-1].net_amount == Decimal("-339.80")
+    assert (february.net_total, february.vat_total, february.gross_total) == (
+        Decimal("1359.20"),
+        Decimal("271.84"),
+        Decimal("1631.04"),
+    )
+
+
+def test_the_upcoming_invoice_shows_the_usage_so_far_and_writes_nothing(
+    ctx: Ctx, world: World
+) -> None:
+    seed_contract(world)
+    january_turnover(world)
+    service.run_billing(ctx, FEB_1)
+    add_event(
+        ctx.session,
+        ctx.organization_id,
+        "turnover",
+        world.customer.id,
+        "2026-02-03 10:00",
+        "500.00",
+        properties={"amount": "500.00"},
+    )
+    upcoming = service.upcoming_invoice(ctx, world.customer.id)
+    assert upcoming is not None
+    # 1 Mar: 399.00 (March) + 2 % × 500.00 = 10.00 + 1 × 0.25 = 0.25 → 409.25
+    assert (upcoming.key.billing_date, upcoming.net_total) == (MAR_1, Decimal("409.25"))
+    watermark = ctx.session.scalars(select(UsageWatermark)).one()
+    assert watermark.billed_until == FEB_1  # still: the preview moved nothing
