@@ -230,7 +230,8 @@ def _discount_lines(
     covered = [
         line
         for line in draft.lines
-        if line.contract_id == contract_id and getattr(line, "source", "contract") in DISCOUNTED_SOURCES
+        if line.contract_id == contract_id
+        and getattr(line, "source", "contract") in DISCOUNTED_SOURCES
     ]
     parts = invoice_discount(
         [

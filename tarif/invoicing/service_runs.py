@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from tarif.audit.service import record
 from tarif.billing.charges import Charge, ChargeKind, charges_as_of
 from tarif.billing.periods import Period
-from tarif.billing.usage_periods import usage_due
 from tarif.billing.totals import TaxedLine, invoice_totals, vat_rate
+from tarif.billing.usage_periods import usage_due
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
 from tarif.context import Ctx

@@ -100,7 +100,9 @@ def test_the_seed_price_end_to_end(ctx: Ctx, world: World) -> None:
     assert trace["charge"]["rate"] == "2"
     assert trace["events_url"].endswith("&from=2026-01-01&to=2026-02-01")
     # the watermark moved: January's events are late from now on
-    watermark = ctx.session.scalars(select(UsageWatermark)).one()
+    watermark = ctx.session.scalars(
+        select(UsageWatermark).where(UsageWatermark.organization_id == ctx.organization_id)
+    ).one()
     assert (watermark.metric_code, watermark.billed_until) == ("turnover", FEB_1)
 
 
@@ -142,9 +144,7 @@ def test_late_events_are_billed_as_an_adjustment_on_the_next_invoice(
         ("r2|percentage||1", Decimal("120"), Decimal("2.40")),
         ("r2|transaction_fee||1", Decimal("2"), Decimal("0.50")),
     ]
-    february_usage = [
-        x.net_amount for x in lines if x.source == "usage" and not x.adjustment
-    ]
+    february_usage = [x.net_amount for x in lines if x.source == "usage" and not x.adjustment]
     assert february_usage == [Decimal("0.00"), Decimal("0.00")]  # no February turnover
     # 399.00 + 0 + 2.40 + 0.50 = 401.90
     assert march.net_total == Decimal("401.90")
@@ -222,5 +222,7 @@ def test_the_upcoming_invoice_shows_the_usage_so_far_and_writes_nothing(
     assert upcoming is not None
     # 1 Mar: 399.00 (March) + 2 % × 500.00 = 10.00 + 1 × 0.25 = 0.25 → 409.25
     assert (upcoming.key.billing_date, upcoming.net_total) == (MAR_1, Decimal("409.25"))
-    watermark = ctx.session.scalars(select(UsageWatermark)).one()
+    watermark = ctx.session.scalars(
+        select(UsageWatermark).where(UsageWatermark.organization_id == ctx.organization_id)
+    ).one()
     assert watermark.billed_until == FEB_1  # still: the preview moved nothing
