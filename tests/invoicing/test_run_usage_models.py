@@ -194,20 +194,19 @@ def test_a_termination_bills_the_last_part_period_on_the_end_day(ctx: Ctx, world
     assert service.run_billing(ctx, FEB_1).invoices == []
 
 
-def test_a_charge_changed_mid_period_prices_each_part_with_its_own(
-    ctx: Ctx, world: World
-) -> None:
+def test_a_charge_changed_mid_period_prices_each_part_with_its_own(ctx: Ctx, world: World) -> None:
     metric(ctx, "calls", "count")
     charge = {"metric": "calls", "model": "per_unit", "description": "Calls", "unit_price": "0.10"}
     contract_id = usage_only(world, charge)
     events(world, "calls", "2026-01-05", ["1"] * 10)
     events(world, "calls", "2026-01-25", ["1"] * 20)
     contract = contracts.get_contract(ctx, contract_id)
+    cheaper = charge | {"unit_price": "0.05"}
     amend(
         world,
         contract,
         "2026-01-20",
-        {"type": "change_charge", "line_key": "api-calls", "charge": charge | {"unit_price": "0.05"}},
+        {"type": "change_charge", "line_key": "api-calls", "charge": cheaper},
         schedule=True,
     )
     outcome = service.run_billing(ctx, FEB_1)
