@@ -6,7 +6,9 @@ of that kind and group (`percentage|turnover|1`, `usage|region=eu|2` for the sec
 period's first rating is revision 1; when late events arrive for a period already rated, the
 period is rated again with every event and revision n+1 bills, part by part, the difference with
 what revisions 1…n billed. So a period's lines always add up to one rating of all its events,
-and rating again with nothing new bills nothing.
+and rating again with nothing new bills nothing. Ratings made inside the period by a trigger
+are revisions too, prefixed `p` (`p1|…`); the period-end rating then bills what they left, and
+a period counts as rated once it has an `r` revision.
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ def part_names(lines: Sequence[RatedLine]) -> list[str]:
     return names
 
 
-def revision_part(revision: int, part: str) -> str:
-    return f"r{revision}|{part}"
+FINAL = "r"  # a rating at or after the period's end
+PROGRESSIVE = "p"  # a rating inside the period, by a trigger (`tarif.billing.triggers`)
+
+
+def revision_part(revision: int, part: str, prefix: str = FINAL) -> str:
+    return f"{prefix}{revision}|{part}"
 
 
 def split_part(stored: str) -> tuple[int, str]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -40,6 +40,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tarif.billing.charges import Charge, ChargeKind
 from tarif.billing.periods import Period
 from tarif.billing.usage_lines import (
+    FINAL,
+    PROGRESSIVE,
     BilledPart,
     changes,
     next_revision,
@@ -161,12 +163,20 @@ class UsageRater:
         self._move_watermarks(dues)
         owners = self._owners(measuring, versions_by)
         result: dict[str, list[UsageCharge]] = defaultdict(list)
+        progressive = self._progressive([h.id for h in measuring], dues)
         for batch in _by_aggregation(dues):
             first = batch[0]
             rows = self._measure(first, [d.head for d in batch], owners)
             for item in batch:
                 key = owners.key(item.metric.code, item.head)
-                result[item.head.id] += self._lines(item, rows.get(key, []), 1, None, False)
+                earlier = progressive.get((item.head.id, *item.due.key))
+                if earlier:  # a trigger billed part of the period: bill the rest
+                    lines = self._lines(
+                        item, rows.get(key, []), next_revision(earlier), earlier, False
+                    )
+                else:
+                    lines = self._lines(item, rows.get(key, []), 1, None, False)
+                result[item.head.id] += lines
         self._late(measuring, versions_by, history, dues, owners, result)
         return result
 
@@ -225,6 +235,8 @@ class UsageRater:
                 line.organization_id == self.ctx.organization_id,
                 line.source == USAGE_SOURCE,
                 line.contract_id.in_(contract_ids),
+                # billed by a trigger inside the period only: the period-end rating is due
+                ~line.usage_part.startswith(PROGRESSIVE),
             )
             .group_by(line.contract_id, line.line_key, line.period_start, line.period_end)
         )
@@ -234,6 +246,36 @@ class UsageRater:
             period = (cast(date, start), cast(date, end))
             history[(str(contract_id), str(line_key))].periods[period] = rated_at
         return history
+
+    def _progressive(
+        self, contract_ids: Sequence[str], dues: Sequence[_Due]
+    ) -> dict[tuple[str, str, date, date], list[BilledPart]]:
+        """The lines triggers billed inside the due periods, by (contract, line, period)."""
+        if not dues:
+            return {}
+        line = InvoiceLine
+        stmt = select(
+            line.contract_id,
+            line.line_key,
+            line.period_start,
+            line.period_end,
+            line.usage_part,
+            line.quantity,
+            line.net_amount,
+        ).where(
+            line.organization_id == self.ctx.organization_id,
+            line.source == USAGE_SOURCE,
+            line.contract_id.in_(contract_ids),
+            line.usage_part.startswith(PROGRESSIVE),
+            line.period_end >= min(d.due.period.end for d in dues),
+        )
+        found: dict[tuple[str, str, date, date], list[BilledPart]] = defaultdict(list)
+        for contract_id, line_key, start, end, part, quantity, net in self.ctx.session.execute(
+            stmt
+        ):
+            key = (str(contract_id), str(line_key), cast(date, start), cast(date, end))
+            found[key].append(BilledPart(part, quantity, net))
+        return found
 
     # -- watermarks ---------------------------------------------------------------------------
 
@@ -305,10 +347,14 @@ class UsageRater:
         billed: Sequence[BilledPart] | None,
         adjustment: bool,
         due_on: date | None = None,
+        prefix: str = FINAL,
     ) -> list[UsageCharge]:
-        """The period's lines from its measured rows (as adjustments: the difference with
-        `billed`)."""
+        """The period's lines from its measured rows (with `billed`: the difference with
+        it). A progressive rating (`prefix` PROGRESSIVE) leaves the minimum spend to the
+        period's end."""
         spec = item.spec
+        if prefix == PROGRESSIVE:
+            spec = replace(spec, minimum_spend=None)
         if not spec.description:
             label = item.due.line.description or item.metric.name or item.metric.code
             spec = _described(spec, label)
@@ -332,6 +378,10 @@ class UsageRater:
             for change in changes(rated, billed):
                 text = change.line.description if change.line else change.part
                 made.append((change.part, change.line, change.quantity, change.net, text))
+            if not made and not adjustment and prefix == FINAL and rated:
+                # Triggers billed it all: a 0.00 line still records the period as rated.
+                zero = Decimal(0)
+                made.append((part_names(rated)[0], rated[0], zero, zero, rated[0].description))
         measured = _measured(item, rows, self.timezone)
         result = []
         for part, line, quantity, net, text in made:
@@ -372,7 +422,7 @@ class UsageRater:
                     item.head.id,
                     item.due.line.product_id,
                     charge,
-                    revision_part(revision, part),
+                    revision_part(revision, part, prefix),
                     trace,
                 )
             )
@@ -554,8 +604,6 @@ def _usage(row: AggregateRow, prepaid_before: Decimal) -> Usage:
 
 
 def _described(spec: ChargeSpec, label: str) -> ChargeSpec:
-    from dataclasses import replace
-
     return replace(spec, description=label)
 
 
