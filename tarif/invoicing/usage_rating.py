@@ -442,7 +442,9 @@ class UsageRater:
         for (trace,) in self.ctx.session.execute(stmt):
             explanation = (trace or {}).get("explanation") or {}
             key = (str(trace.get("period")), str(explanation.get("group")))
-            used[key] = Decimal(explanation.get("prepaid_units_used", "0"))
+            # a trigger's earlier rating of the period used less: the fullest rating counts
+            value = Decimal(explanation.get("prepaid_units_used", "0"))
+            used[key] = max(used.get(key, value), value)
         return sum(used.values(), Decimal(0))
 
     # -- late events --------------------------------------------------------------------------
