@@ -103,3 +103,50 @@ def test_two_finalizations_at_once_take_consecutive_numbers(
     assert errors == []
     # the first year's row is made by one of them; the other waits on its lock: 1 then 2
     assert sorted(numbers) == ["F-2026-000001", "F-2026-000002"]
+
+
+def test_two_runs_at_once_rate_a_usage_period_once(
+    ctx: Ctx, world: World, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tarif.invoicing.usage_rating import UsageRater
+    from tests.invoicing.test_run_usage import FEB_1, january_turnover, seed_contract
+
+    seed_contract(world)
+    january_turnover(world)
+    ctx.session.commit()
+    # Both runs know what is due before either moves a watermark or writes: the first to
+    # move the watermark holds its row until it commits, the second then finds its lines
+    # refused by the unique key.
+    barrier = threading.Barrier(2, timeout=20)
+    real_move: Callable[..., Any] = UsageRater._move_watermarks
+
+    def wait_then_move(self: UsageRater, *args: Any) -> Any:
+        barrier.wait()
+        return real_move(self, *args)
+
+    monkeypatch.setattr(UsageRater, "_move_watermarks", wait_then_move)
+    outcomes: list[service.RunOutcome] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with session_factory(engine)() as session:
+            worker = Ctx(session, ctx.organization_id, Actor.system("run"), clock)
+            try:
+                outcomes.append(service.run_billing(worker, FEB_1))
+                session.commit()
+            except BaseException as exc:  # reported to the test thread below
+                errors.append(exc)
+                session.rollback()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    ctx.session.expire_all()
+    usage = select(InvoiceLine.usage_part).where(
+        InvoiceLine.organization_id == ctx.organization_id, InvoiceLine.source == "usage"
+    )
+    # January's turnover billed once: one percentage line and one transaction fee line
+    assert sorted(ctx.session.scalars(usage)) == ["r1|percentage||1", "r1|transaction_fee||1"]
