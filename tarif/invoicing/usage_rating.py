@@ -120,11 +120,10 @@ class _SmartCodes:
 
         version = smartcodes.get_version(self.ctx, smartcode_id)
         self.used[smartcode_id] = version.id
-        group = ",".join(f"{k}={v}" for k, v in usage.group)
         macro_usage = MacroUsage(
             usage.quantity,
             usage.event_count,
-            {group: usage.quantity} if group else {},
+            dict(usage.groups),
             MacroPeriod(self.period.start, self.period.end),
         )
         contract = MacroContract(self.reference, currency, {"metric": spec.metric})

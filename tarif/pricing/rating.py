@@ -64,10 +64,18 @@ class Usage:
     group: tuple[tuple[str, str], ...] = ()
     bands: TransactionBands | None = None
     prepaid_used_before: Decimal = ZERO
+    # A pricing SmartCode sees the period's groups at once: quantity per group label.
+    groups: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def group_values(self) -> dict[str, str]:
         return dict(self.group)
+
+
+def group_label(group: tuple[tuple[str, str], ...]) -> str:
+    """How a pricing SmartCode names a group: its value ("FR"), values joined by "/" when
+    the metric groups by several properties ("eu/p1")."""
+    return "/".join(value for _, value in group)
 
 
 @dataclass(frozen=True)
@@ -264,10 +272,17 @@ def rate_groups(
     before = max((u.prepaid_used_before for u in ordered), default=ZERO)
     allowance = _Allowance.of(spec, before)
     lines: list[RatedLine] = []
-    for usage in ordered:
-        if spec.smartcode_id is not None:
-            lines += _smartcode_lines(spec, usage, money, rounding, smartcodes)
-        else:
+    if spec.smartcode_id is not None:
+        # One call for the period, with every group's quantity (as the macro's docs say).
+        whole = Usage(
+            quantity=sum((u.quantity for u in ordered), ZERO),
+            event_count=sum(u.event_count for u in ordered),
+            prepaid_used_before=before,
+            groups=tuple((group_label(u.group), u.quantity) for u in ordered if u.group),
+        )
+        lines += _smartcode_lines(spec, whole, money, rounding, smartcodes)
+    else:
+        for usage in ordered:
             lines += _rate_one(spec, usage, money, rounding, allowance)
     return lines + _minimum_spend(spec, lines, money, rounding, ordered)
 

@@ -563,3 +563,37 @@ def test_smartcode_returns_the_lines() -> None:
     assert runner.calls == ["sc_1"]
     with pytest.raises(ChargeError, match="SmartCode sc_1"):
         rate_charge(charge, Usage(D(1000)), "EUR")
+
+
+class ByCountry:
+    """A pricing macro's stand-in: one line per country at its rate."""
+
+    RATES = {"FR": D("0.02"), "US": D("0.09")}
+
+    def __init__(self) -> None:
+        self.seen: list[Usage] = []
+
+    def price(
+        self, smartcode_id: str, *, spec: ChargeSpec, usage: Usage, currency: str
+    ) -> list[SmartCodeLine]:
+        self.seen.append(usage)
+        return [
+            SmartCodeLine(f"Calls to {country}", quantity, self.RATES[country])
+            for country, quantity in usage.groups
+        ]
+
+
+def test_a_smartcode_sees_the_periods_groups_at_once() -> None:
+    charge = spec("per_unit", unit_price="0.01", smartcode_id="sc_1")
+    runner = ByCountry()
+    usages = [
+        Usage(D(300), event_count=3, group=(("country", "US"),)),
+        Usage(D(1000), event_count=10, group=(("country", "FR"),)),
+    ]
+    lines = rate_groups(charge, usages, "EUR", smartcodes=runner)
+    # one call: 1,300 in 13 events, FR 1,000 and US 300 (groups in value order)
+    [usage] = runner.seen
+    assert (usage.quantity, usage.event_count) == (D(1300), 13)
+    assert usage.groups == (("FR", D(1000)), ("US", D(300)))
+    # FR 1,000 × 0.02 = 20.00; US 300 × 0.09 = 27.00
+    assert nets(lines) == ["20.00", "27.00"]
