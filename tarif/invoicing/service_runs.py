@@ -425,8 +425,8 @@ def build_drafts(
 
 
 def _contract_heads(ctx: Ctx, customer_id: str | None) -> list[Any]:
-    """Billable contracts as (id, customer_id, currency) rows, in id order."""
-    stmt = select(Contract.id, Contract.customer_id, Contract.currency).where(
+    """Billable contracts as (id, customer_id, currency, reference) rows, in id order."""
+    stmt = select(Contract.id, Contract.customer_id, Contract.currency, Contract.reference).where(
         Contract.organization_id == ctx.organization_id,
         Contract.status.in_([s.value for s in BILLABLE]),
     )

@@ -41,6 +41,7 @@ class _Head(NamedTuple):
     id: str
     customer_id: str
     currency: str
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def bill_so_far(
     part = parts[0]
     org = ctx.session.get_one(Organization, ctx.organization_id)
     rater = UsageRater(ctx, through, RoundingMode(org.rounding_mode), org.timezone)
-    head = _Head(contract.id, contract.customer_id, contract.currency)
+    head = _Head(contract.id, contract.customer_id, contract.currency, contract.reference)
     item = rater._due(head, versions, part)
     owners = rater._owners([head], {contract.id: versions})
     cut = min(through + timedelta(days=1), part.period.end)

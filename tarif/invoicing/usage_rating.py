@@ -85,7 +85,7 @@ class UsageCharge:
 
 @dataclass(slots=True)
 class _Due:
-    head: Any  # (id, customer_id, currency)
+    head: Any  # (id, customer_id, currency, reference)
     due: UsageDue
     terms: ContractTerms
     spec: ChargeSpec
@@ -359,7 +359,7 @@ class UsageRater:
             spec = _described(spec, label)
         prepaid_before = self._prepaid_before(item) if spec.prepaid_units else Decimal(0)
         usages = [_usage(row, prepaid_before) for row in rows]
-        smartcodes = _SmartCodes(self.ctx, item.head.id, item.head.currency, item.due.period)
+        smartcodes = _SmartCodes(self.ctx, item.head.reference, item.head.currency, item.due.period)
         rated = rate_groups(spec, usages, item.head.currency, self.rounding, smartcodes=smartcodes)
         made: list[tuple[str, RatedLine | None, Decimal, Decimal, str]] = []
         if billed is None:
