@@ -136,3 +136,47 @@ def test_the_current_amount_is_what_the_run_bills_for_the_whole_period(
     billed = sum((x.net_amount for x in lines if x.source == "usage"), Decimal(0))
     # 2 % × 1,400.00 = 28.00 + 4 × 0.25 = 1.00
     assert so_far == billed == Decimal("29.00")
+
+
+def test_quantities_per_group_each_priced(ctx: Ctx, world: World) -> None:
+    from tarif.usage import metric_service
+    from tests.usage.factories import add_event
+
+    metric_service.create_metric(
+        ctx,
+        {"code": "calls", "name": "API calls", "aggregation": "count", "group_by": ["region"]},
+    )
+    charge = {"metric": "calls", "model": "per_unit", "unit_price": "0.01"}
+    contract_id = world.running(
+        start_date="2026-01-01",
+        billing_alignment="calendar",
+        lines=[{"product_id": world.api_calls.id, "charge": charge}],
+    ).id
+    for day, region in (
+        ("02", "eu"),
+        ("05", "eu"),
+        ("09", "us"),
+        ("11", "eu"),
+        ("14", "us"),
+        ("20", "eu"),
+    ):
+        add_event(
+            ctx.session,
+            ctx.organization_id,
+            "calls",
+            world.customer.id,
+            f"2026-01-{day} 12:00",
+            properties={"region": region},
+        )
+    [line] = contract_usage(ctx, contract_id).lines
+    # through 15 Jan: eu 3 calls, us 2 (the 20 Jan call is later)
+    assert [(dict(g.groups), g.quantity, g.event_count) for g in line.groups] == [
+        ({"region": "eu"}, Decimal(3), 3),
+        ({"region": "us"}, Decimal(2), 2),
+    ]
+    # 3 × 0.01 = 0.03 and 2 × 0.01 = 0.02, one line per group; 0.05 in all
+    assert [(r.description, r.net) for r in line.lines] == [
+        ("Api-Calls [region=eu]", Decimal("0.03")),
+        ("Api-Calls [region=us]", Decimal("0.02")),
+    ]
+    assert line.total == Decimal("0.05")

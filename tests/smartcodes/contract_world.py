@@ -17,7 +17,7 @@ from tarif.customers import service as customers
 from tarif.smartcodes import service as smartcodes
 from tarif.smartcodes.demo import BILLABLE_MINUTES
 from tarif.usage import metric_service
-from tests.contracts.conftest import build_world
+from tests.contracts.conftest import World, build_world
 from tests.usage.factories import add_event
 
 PER_MINUTE = {"metric": "minutes", "model": "per_unit", "unit_price": "0.10"}
@@ -35,6 +35,7 @@ class Calls:
     reference: str
     valuation_id: str
     pricing_id: str
+    world: World
 
 
 def calls_world(ctx: Ctx) -> Calls:
@@ -79,4 +80,4 @@ def calls_world(ctx: Ctx) -> Calls:
         properties={"duration": 600},
     )
     ctx.session.flush()
-    return Calls(contract.id, contract.reference, valuation.id, pricing.id)
+    return Calls(contract.id, contract.reference, valuation.id, pricing.id, world)

@@ -16,7 +16,7 @@ from tarif.smartcodes import service
 from tarif.smartcodes.runner import EventFailure
 from tarif.usage.models import UsageEvent, UsageWatermark
 from tests.contracts.conftest import other_ctx
-from tests.smartcodes.contract_world import calls_world
+from tests.smartcodes.contract_world import PER_MINUTE, calls_world
 
 __all__ = ["other_ctx"]  # fixture
 
@@ -152,3 +152,42 @@ def test_another_organizations_contract_is_unknown(other_ctx: Ctx, ctx: Ctx) -> 
     assert refused(other_ctx, theirs.id, {"contract_id": calls.contract_id} | JANUARY) == {
         "contract_id": f"unknown contract '{calls.contract_id}'"
     }
+
+
+def test_current_usage_prices_a_smartcode_charge_with_the_same_call(ctx: Ctx) -> None:
+    from tarif.invoicing.current_usage import contract_usage
+    from tests.usage.factories import add_event
+
+    calls = calls_world(ctx)
+    charge = PER_MINUTE | {"smartcode_id": calls.pricing_id}  # the macro prices, not the model
+    second = calls.world.running(
+        reference="C-2026-002",
+        start_date="2026-01-01",
+        billing_alignment="calendar",
+        lines=[{"product_id": calls.world.api_calls.id, "charge": charge}],
+    )
+    for when, minutes in (("2026-01-03 10:00", "7"), ("2026-01-14 10:00", "3")):
+        add_event(
+            ctx.session,
+            ctx.organization_id,
+            "minutes",
+            calls.world.customer.id,
+            when,
+            minutes,
+            properties={"duration": 60},
+            contract_id=second.id,
+        )
+    [line] = contract_usage(ctx, second.id).lines
+    # the events naming it, through 15 Jan: 7 + 3 = 10 minutes in 2 calls; 10 × 0.10 = 1.00
+    [rated] = line.lines
+    assert rated.description == "C-2026-002 2026-01-01..2026-02-01: 10 min, 2 calls"
+    assert (rated.quantity, rated.unit_price, rated.net, line.total) == (
+        Decimal(10),
+        Decimal("0.10"),
+        Decimal("1.00"),
+        Decimal("1.00"),
+    )
+    # the dry run on the same period calls the macro with the same usage
+    run = service.dry_run(ctx, calls.pricing_id, {"contract_id": second.id, "as_of": "2026-01-15"})
+    # the whole of January this time: still 10 minutes in 2 calls
+    assert [(x.description, x.amount) for x in run.lines] == [(rated.description, Decimal("1.00"))]
