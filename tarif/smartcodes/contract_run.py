@@ -198,7 +198,7 @@ def _contract(ctx: Ctx, raw: object, errors: ErrorCollector) -> Contract | None:
     try:
         return find_contract(ctx, raw.strip())
     except NotFound:
-        errors.add("contract_id", f"unknown contract '{raw}'")
+        errors.add("contract_id", f"no contract '{raw}' in this organization")
         return None
 
 

@@ -124,7 +124,7 @@ def test_refusals_name_the_field(ctx: Ctx) -> None:
     calls = calls_world(ctx)
     one = calls.valuation_id
     assert refused(ctx, one, {"contract_id": "C-NOPE"} | JANUARY) == {
-        "contract_id": "unknown contract 'C-NOPE'"
+        "contract_id": "no contract 'C-NOPE' in this organization"
     }
     assert set(refused(ctx, one, {"contract_id": calls.contract_id})) == {
         "period_start",
@@ -157,7 +157,7 @@ def test_another_organizations_contract_is_unknown(other_ctx: Ctx, ctx: Ctx) -> 
     theirs = service.find_by_code(other_ctx, "billable_minutes")
     assert theirs is not None
     assert refused(other_ctx, theirs.id, {"contract_id": calls.contract_id} | JANUARY) == {
-        "contract_id": f"unknown contract '{calls.contract_id}'"
+        "contract_id": f"no contract '{calls.contract_id}' in this organization"
     }
 
 

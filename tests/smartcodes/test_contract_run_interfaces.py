@@ -127,7 +127,7 @@ def test_the_page_form(admin: TestClient, calls: Calls) -> None:
         **JANUARY,
     )
     assert refused.status_code == 422
-    assert "unknown contract" in text(refused.text)
+    assert "no contract 'C-NOPE' in this organization" in text(refused.text)
 
 
 def re_token(page: str) -> str:
