@@ -20,11 +20,13 @@ def include_routers(app: FastAPI) -> None:
     from tarif.invoicing.api_credit_notes import router as credit_notes_api
     from tarif.invoicing.api_drafts import router as invoice_drafts_api
     from tarif.invoicing.api_issued import router as issued_api
+    from tarif.invoicing.api_usage import router as contract_usage_api
     from tarif.invoicing.web import router as invoicing_web
     from tarif.invoicing.web_balance import router as balance_web
     from tarif.invoicing.web_credit_notes import router as credit_notes_web
     from tarif.invoicing.web_drafts import router as invoice_drafts_web
     from tarif.invoicing.web_issued import router as issued_web
+    from tarif.invoicing.web_usage import router as contract_usage_web
     from tarif.smartcodes.api import install_problems as install_smartcode_problems
     from tarif.smartcodes.api import router as smartcodes_api
     from tarif.smartcodes.web import router as smartcodes_web
@@ -51,6 +53,7 @@ def include_routers(app: FastAPI) -> None:
         events_api,
         metrics_api,
         smartcodes_api,
+        contract_usage_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -68,3 +71,4 @@ def include_routers(app: FastAPI) -> None:
     install_smartcode_problems(app)
     app.include_router(metrics_web)
     app.include_router(events_web)
+    app.include_router(contract_usage_web)

@@ -437,6 +437,50 @@ def transitions(
     print_table(rows, [*columns, "reason"])
 
 
+@contracts_app.command("usage")
+@one_line_errors
+def usage(
+    contract: str = typer.Argument(..., help="Id or reference"),
+    as_of: str = typer.Option(
+        None, "--as-of", help="The day measured through, included (default: today)"
+    ),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Current usage: each usage line's current period, measured and priced so far."""
+    from tarif.invoicing.current_usage import contract_usage
+    from tarif.invoicing.usage_reads import contract_usage_read
+
+    with cli_ctx(org) as ctx:
+        view = contract_usage(ctx, _contract_id(ctx, contract), as_of=parse_day(as_of, "--as-of"))
+        read = to_plain(contract_usage_read(view))
+    if as_json:
+        print_json(read)
+        return
+    say(f"{read['reference']}: usage measured through {read['as_of']} ({read['timezone']})")
+    for line in read["lines"]:
+        measured = line["measured"]
+        metric = line["metric"]
+        what = f"{metric['code']} ({metric['aggregation']}, {metric['unit']})" if metric else "-"
+        say(
+            f"{line['line_key']}: period {line['period']['start']} to {line['period']['end']} "
+            f"(exclusive), measured {measured['start']} to {measured['end']}; {what}; "
+            f"{line['event_count']} events"
+        )
+        if line["problem"]:
+            say(f"  problem: {line['problem']}")
+        groups = [
+            g | {"group": ", ".join(f"{k}={v}" for k, v in g["group"].items()) or "-"}
+            for g in line["groups"]
+        ]
+        if groups:
+            print_table(groups, ["group", "quantity", "event_count"], title="Quantities")
+        if line["lines"]:
+            columns = ["description", "quantity", "unit_price", "amount"]
+            print_table(line["lines"], columns, title=f"Amount so far: {line['total']}")
+    say(f"Total so far: {read['total']} {read['currency']}")
+
+
 # --- amendments --------------------------------------------------------------------------------
 
 

@@ -25,11 +25,12 @@ from tarif.cli.common import (
     to_plain,
 )
 from tarif.db.repository import PageRequest
+from tarif.errors import InvalidInput
 from tarif.smartcodes import service
 from tarif.smartcodes.failures import MacroFailed, SourceRefused
 from tarif.smartcodes.rules import MAX_DRY_RUN_EVENTS
 from tarif.smartcodes.runner import EventFailure, MacroSource, default_runner
-from tarif.smartcodes.schemas import SmartCodeRead, VersionRead
+from tarif.smartcodes.schemas import DryRunRead, SmartCodeRead, VersionRead
 from tarif.smartcodes.values import Valuation
 
 app = typer.Typer(no_args_is_help=True)
@@ -166,10 +167,33 @@ def test(
     events: Path = typer.Option(None, "--events", help="Sample events, one JSON object a line"),
     usage: Path = typer.Option(None, "--usage", help="Sample usage (and contract), one JSON"),
     version: int = typer.Option(None, "--version", min=1, help="Version number (default latest)"),
+    contract: str = typer.Option(
+        None, "--contract", help="Run on this contract's period instead (id or reference)"
+    ),
+    line: str = typer.Option(None, "--line", help="The contract's usage line (line key)"),
+    period_from: str = typer.Option(None, "--from", help="First day of the period, YYYY-MM-DD"),
+    period_to: str = typer.Option(None, "--to", help="First day after the period, YYYY-MM-DD"),
+    as_of: str = typer.Option(None, "--as-of", help="The line's period containing this day"),
+    limit: int = typer.Option(None, "--limit", min=1, max=1000, help="Events shown (50)"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Dry run: a version on sample events (valuation) or usage (pricing). Stores nothing."""
+    """Dry run: a version on sample events (valuation) or usage (pricing), or on a real
+    contract's period (--contract with --from/--to or --as-of). Stores nothing."""
+    if contract is not None:
+        if events is not None or usage is not None:
+            fail("--contract runs on the contract's own events or usage: no --events/--usage")
+        given = {
+            "contract_id": contract,
+            "line_key": line,
+            "period_start": period_from,
+            "period_end": period_to,
+            "as_of": as_of,
+            "limit": limit,
+        }
+        data = {k: v for k, v in given.items() if v is not None}
+        _test_contract(org, smartcode, version, data, as_json)
+        return
     with cli_ctx(org) as ctx:
         found = service.resolve_smartcode(ctx, smartcode)
         chosen = service.get_version(ctx, found.id, version)
@@ -255,6 +279,65 @@ def _test_usage(macro: Any, path: Path, as_json: bool) -> None:
         return
     print_table(rows, ["description", "quantity", "unit_price", "amount"])
     say(f"total {format(total, 'f')}")
+
+
+_OPTIONS = {
+    "contract_id": "--contract",
+    "line_key": "--line",
+    "period_start": "--from",
+    "period_end": "--to",
+    "as_of": "--as-of",
+    "limit": "--limit",
+}
+
+
+def _test_contract(
+    org: str | None, smartcode: str, version: int | None, data: dict[str, Any], as_json: bool
+) -> None:
+    with cli_ctx(org) as ctx:
+        found = service.resolve_smartcode(ctx, smartcode)
+        try:
+            run = service.dry_run(ctx, found.id, data, number=version)
+        except InvalidInput as exc:  # name the options, as typed
+            fail("; ".join(f"{_OPTIONS.get(e.field, e.field)}: {e.message}" for e in exc.errors))
+            return
+        read = to_plain(DryRunRead.of(run))
+    if as_json:
+        print_json(read)
+        return
+    measured = read["contract"]
+    say(
+        f"{measured['reference']} line {measured['line_key']}: {measured['metric']} "
+        f"({measured['aggregation']}) from {measured['period_start']} to "
+        f"{measured['period_end']} (exclusive)"
+    )
+    if read["error"]:
+        fail(read["error"]["message"])
+    if read["kind"] == "valuation":
+        rows = [
+            {
+                "event": e["id"],
+                "occurred_at": e["occurred_at"],
+                "stored": e["stored_value"],
+                "value": e["value"],
+                "error": (e["error"] or {}).get("message"),
+            }
+            for e in measured["events"]
+        ]
+        print_table(rows, ["event", "occurred_at", "stored", "value", "error"])
+        say(
+            f"{measured['event_count']} events ({measured['failed']} failed): total "
+            f"{read['total']} (stored {measured['stored_total']}), quantity "
+            f"{measured['quantity'] if measured['quantity'] is not None else '-'}"
+        )
+        return
+    usages = [
+        u | {"group": ", ".join(f"{k}={v}" for k, v in u["group"].items()) or "-"}
+        for u in measured["usages"]
+    ]
+    print_table(usages, ["group", "quantity", "event_count"], title="Usage")
+    print_table(read["lines"], ["description", "quantity", "unit_price", "amount"])
+    say(f"total {read['total']}")
 
 
 @app.command("check")

@@ -9,6 +9,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from tarif.api.schemas import DecimalString, StrictModel
+from tarif.smartcodes.contract_run import (
+    MAX_SHOWN,
+    ContractRun,
+    plain_properties,
+    shown_rows,
+)
 from tarif.smartcodes.failures import LimitExceeded, MacroFailed, ResultRefused
 from tarif.smartcodes.models import SmartCode, SmartCodeVersion
 from tarif.smartcodes.policy import MAX_SOURCE, Kind
@@ -128,13 +134,21 @@ class SampleContract(StrictModel):
 
 
 class DryRunCreate(StrictModel):
-    """Valuation: `events`. Pricing: `usage` (and optionally `contract`). `version`: default
-    the latest."""
+    """Valuation: `events`. Pricing: `usage` (and optionally `contract`). Either kind, on a
+    real contract's period: `contract_id` (id or reference), optionally `line_key`, and
+    `period_start` + `period_end` (exclusive) or `as_of` (the line's period containing it);
+    `limit`: valuation results shown (default 50). `version`: default the latest."""
 
     version: int | None = Field(None, ge=1, le=10**9)
     events: list[SampleEvent] | None = Field(None, max_length=MAX_DRY_RUN_EVENTS)
     usage: SampleUsage | None = None
     contract: SampleContract | None = None
+    contract_id: str | None = Field(None, min_length=1, max_length=100, examples=["C-2026-001"])
+    line_key: str | None = Field(None, min_length=1, max_length=100)
+    period_start: date | None = None
+    period_end: date | None = Field(None, description="The first day after the period")
+    as_of: date | None = Field(None, description="The line's period containing this day")
+    limit: int | None = Field(None, ge=1, le=MAX_SHOWN)
 
     def plain(self) -> dict[str, Any]:
         data = self.model_dump(exclude_none=True, exclude={"version"})
@@ -186,6 +200,75 @@ class LineRead(BaseModel):
     amount: str
 
 
+class ValuedEventRead(BaseModel):
+    id: int
+    occurred_at: datetime
+    properties: dict[str, Any]
+    stored_value: str | None
+    value: str | None
+    error: FailureRead | None = None
+
+
+class GroupUsageRead(BaseModel):
+    group: dict[str, str | None]
+    quantity: str
+    event_count: int
+
+
+class ContractRunRead(BaseModel):
+    """What a dry run on a real contract's period measured."""
+
+    contract_id: str
+    reference: str
+    line_key: str
+    metric: str
+    aggregation: str
+    period_start: date
+    period_end: date  # exclusive
+    charge: dict[str, Any]
+    # valuation: every event of the period, the first `limit` shown in `events`
+    event_count: int = 0
+    failed: int = 0
+    stored_total: str | None = None
+    quantity: str | None = None
+    events: list[ValuedEventRead] = Field(default_factory=list)
+    # pricing: the usage the macro was called with, one call per group
+    usages: list[GroupUsageRead] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, run: ContractRun, kind: str) -> ContractRunRead:
+        events = []
+        for e in run.events:
+            failure = e.result.error if isinstance(e.result, EventFailure) else None
+            events.append(
+                ValuedEventRead(
+                    id=e.id,
+                    occurred_at=e.occurred_at,
+                    properties=plain_properties(e.properties),
+                    stored_value=None if e.stored_value is None else format(e.stored_value, "f"),
+                    value=None if failure else format(e.result.value, "f"),  # type: ignore[union-attr]
+                    error=FailureRead.of(failure) if failure else None,
+                )
+            )
+        valuation = kind == "valuation"
+        return cls(
+            contract_id=run.contract.id,
+            reference=run.contract.reference,
+            line_key=run.line_key,
+            metric=run.metric_code,
+            aggregation=run.aggregation.value,
+            period_start=run.period.start,
+            period_end=run.period.end,
+            charge=run.charge.to_json(),
+            event_count=run.event_count if valuation else sum(u.event_count for u in run.usages),
+            failed=run.failed,
+            stored_total=format(run.stored_total, "f") if valuation else None,
+            quantity=None if run.quantity is None else format(run.quantity, "f"),
+            events=events,
+            usages=[GroupUsageRead(**row) for row in shown_rows(run.usages)],
+        )
+
+
 class DryRunRead(BaseModel):
     object: str = "smartcode_dry_run"
     smartcode_id: str
@@ -196,6 +279,7 @@ class DryRunRead(BaseModel):
     lines: list[LineRead] = Field(default_factory=list)
     total: str
     error: FailureRead | None = None
+    contract: ContractRunRead | None = None
 
     @classmethod
     def of(cls, run: DryRun) -> DryRunRead:
@@ -226,6 +310,9 @@ class DryRunRead(BaseModel):
             lines=lines,
             total=format(run.total, "f"),
             error=FailureRead.of(run.error) if run.error else None,
+            contract=None
+            if run.contract is None
+            else ContractRunRead.of(run.contract, run.smartcode.kind),
         )
 
 

@@ -244,11 +244,15 @@ class DryRun:
     valuations: list[Valuation | EventFailure] = field(default_factory=list)
     lines: list[PriceLine] = field(default_factory=list)
     error: MacroFailed | None = None  # a pricing failure, or a limit that stopped the run
+    # Run against a real contract's period: what was measured (`contract_run.ContractRun`).
+    contract: Any = None
 
     @property
     def total(self) -> Decimal:
         if self.version.kind == Kind.PRICING:
             return sum((line.amount for line in self.lines), Decimal(0))
+        if self.contract is not None:  # every event of the period, not only those shown
+            return Decimal(self.contract.total)
         return sum((v.value for v in self.valuations if isinstance(v, Valuation)), Decimal(0))
 
 
@@ -260,10 +264,13 @@ def dry_run(
     number: int | None = None,
 ) -> DryRun:
     """Runs a version (default: the latest) on sample events (valuation: `events`) or on a
-    sample usage and contract (pricing: `usage`, `contract`), returning the results."""
+    sample usage and contract (pricing: `usage`, `contract`), or on a real contract's period
+    (`contract_id`, see `tarif.smartcodes.contract_run`), returning the results."""
     ctx.require(Permission.READ)
     smartcode = get_smartcode(ctx, smartcode_id)
     version = get_version(ctx, smartcode.id, number)
+    if "contract_id" in data:
+        return _dry_run_on_contract(ctx, smartcode, version, data)
     errors = ErrorCollector()
     runner = default_runner()
     if smartcode.kind == Kind.VALUATION:
@@ -289,6 +296,20 @@ def dry_run(
         raise SourceInvalid(exc.problems) from None
     except MacroFailed as exc:
         return DryRun(smartcode, version, error=exc)
+
+
+def _dry_run_on_contract(
+    ctx: Ctx, smartcode: SmartCode, version: SmartCodeVersion, data: Mapping[str, Any]
+) -> DryRun:
+    from tarif.smartcodes.contract_run import run_on_contract
+
+    try:
+        run, valuations, lines = run_on_contract(ctx, smartcode, version, data)
+    except SourceRefused as exc:
+        raise SourceInvalid(exc.problems) from None
+    except MacroFailed as exc:
+        return DryRun(smartcode, version, error=exc)
+    return DryRun(smartcode, version, valuations=valuations, lines=lines, contract=run)
 
 
 def as_events(rows: Sequence[Mapping[str, Any]]) -> list[MacroEvent]:

@@ -156,7 +156,7 @@ def _detail(
         checked=bool(problems),
         audit_events=events_for_object(ctx, smartcode.id),
         sample=SAMPLE_EVENTS if smartcode.kind == Kind.VALUATION else SAMPLE_USAGE,
-        **({"saved": None, "dry_run": None, "dry_run_error": None} | extra),
+        **({"saved": None, "dry_run": None, "dry_run_error": None, "contract_values": {}} | extra),
     )
     return render(request, "smartcodes/detail.html", context, status_code)
 
@@ -268,6 +268,41 @@ async def dry_run(request: Request, smartcode_id: str, ctx: WebCtx) -> Response:
         status_code,
         number=number,
         sample_text=sample,
+        dry_run=result,
+        dry_run_error=error,
+    )
+
+
+CONTRACT_FIELDS = ("contract_id", "line_key", "period_start", "period_end", "as_of")
+
+
+@router.post("/smartcodes/{smartcode_id}/test-contract")
+async def dry_run_on_contract(request: Request, smartcode_id: str, ctx: WebCtx) -> Response:
+    """The dry run on a real contract's period: its stored events (valuation) or its line's
+    usage (pricing); nothing billed nor stored."""
+    smartcode = service.get_smartcode(ctx, smartcode_id)
+    form = await form_data(request)
+    number = _version_number(form.get("version"))
+    values = {name: form.get(name, "").strip() for name in CONTRACT_FIELDS}
+    body = {name: value for name, value in values.items() if value}
+    body.setdefault("contract_id", "")
+    result: DryRunRead | None = None
+    error = None
+    try:
+        result = DryRunRead.of(service.dry_run(ctx, smartcode.id, body, number=number))
+    except InvalidInput as exc:
+        error = exc.detail
+    status_code = 200 if error is None else 422
+    if request.headers.get("HX-Request"):
+        context = {"dry_run": result, "dry_run_error": error}
+        return render(request, "smartcodes/_dry_run.html", context, status_code)
+    return _detail(
+        request,
+        ctx,
+        smartcode,
+        status_code,
+        number=number,
+        contract_values=values,
         dry_run=result,
         dry_run_error=error,
     )

@@ -50,4 +50,19 @@ FRENCH = {
     "Unchanged: no new version.": "Inchangée : aucune nouvelle version.",
     "Showing version": "Version affichée",
     "Please fix the source.": "Corrigez la source.",
+    "On a contract's period": "Sur la période d'un contrat",
+    "The contract's stored events (valuation) or its line's usage (pricing) over the period, "
+    "or over the line's period containing the day given.": (
+        "Les événements enregistrés du contrat (valorisation) ou la consommation de sa ligne "
+        "(tarification) sur la période, ou sur la période de la ligne contenant le jour donné."
+    ),
+    "Contract (id or reference)": "Contrat (id ou référence)",
+    "Line key (optional)": "Clé de ligne (facultative)",
+    "To (exclusive)": "Au (exclu)",
+    "Or the period containing": "Ou la période contenant le",
+    "end excluded": "fin exclue",
+    "events valued": "événements valorisés",
+    "failed": "en échec",
+    "Stored total": "Total enregistré",
+    "Stored value": "Valeur enregistrée",
 }

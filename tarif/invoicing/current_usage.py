@@ -1,0 +1,326 @@
+"""Current usage of a contract: each usage line's current period, measured so far and priced
+as a billing run would price it, without billing or storing anything.
+
+`tarif.billing.usage_now` says which part of which period is current on `as_of` and which days
+of it are measured (`as_of` included). This module measures those days with the event store
+and prices the quantities with the line's charge (`rate_groups`, each line rounded once, with
+the prepaid units earlier periods used), counting the same events as the billing run: those
+naming the contract, and those naming none (or a contract that does not measure the metric)
+when it is the customer's first billable contract (by id) measuring the metric (see
+`tarif.invoicing.usage_rating`).
+
+`measure_line` and `contract_line_charge` also serve the SmartCodes' dry run on a contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from tarif.billing.periods import Period
+from tarif.billing.usage_now import CurrentUsage, current_usage
+from tarif.context import Ctx
+from tarif.contracts import service_catalog as catalog
+from tarif.contracts import service_store as store
+from tarif.contracts.amendments import ContractVersion
+from tarif.contracts.model import ContractLine, ContractStatus, ContractTerms
+from tarif.contracts.models import Contract
+from tarif.invoicing.models import InvoiceLine
+from tarif.money import RoundingMode
+from tarif.pricing.percentage import TransactionBands, fee_thresholds
+from tarif.pricing.rating import RatedLine, SmartCodeLine, Usage, rate_groups
+from tarif.pricing.spec import ChargeModel, ChargeSpec
+from tarif.tenancy.models import Organization
+from tarif.tenancy.rules import Permission
+from tarif.usage.aggregates import AggregateRow, UsagePeriod
+from tarif.usage.metric_rules import MetricDefinition
+from tarif.usage.metric_service import definition_of
+from tarif.usage.models import Metric
+from tarif.usage.store import SqlEventStore
+
+# The contracts whose usage a billing run rates (`service_runs.BILLABLE`).
+BILLABLE = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED, ContractStatus.TERMINATED)
+USAGE_SOURCE = "usage"
+
+
+@dataclass(frozen=True)
+class LineUsage:
+    """One usage line's current period, measured so far, and what it costs so far."""
+
+    current: CurrentUsage
+    description: str
+    product_id: str
+    metric: MetricDefinition | None
+    metric_id: str | None
+    charge: ChargeSpec | None
+    groups: list[AggregateRow]
+    lines: list[RatedLine]
+    problem: str | None = None  # why it could not be measured or priced
+
+    @property
+    def event_count(self) -> int:
+        return sum(row.event_count for row in self.groups)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.net for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class ContractUsage:
+    contract: Contract
+    as_of: date
+    currency: str
+    timezone: str
+    lines: list[LineUsage]
+
+    @property
+    def total(self) -> Decimal:
+        """The current periods' amounts so far, across lines."""
+        return sum((line.total for line in self.lines), Decimal(0))
+
+
+def contract_usage(ctx: Ctx, contract_id: str, *, as_of: date | None = None) -> ContractUsage:
+    """Each usage line of the contract in force on `as_of` (default: today): its current
+    period, measured from the period's start through `as_of`, and priced by its charge."""
+    ctx.require(Permission.READ)
+    contract = store.load_contract(ctx, contract_id)
+    day = as_of or store.today(ctx)
+    timezone, rounding = _org_settings(ctx)
+    versions = store.versions_of(ctx, contract)
+    lines = []
+    for part in current_usage(versions, day):
+        terms = next(v.terms for v in versions if v.number == part.version)
+        lines.append(_line_usage(ctx, contract, terms, part, timezone, rounding))
+    return ContractUsage(contract, day, contract.currency, timezone, lines)
+
+
+def _line_usage(
+    ctx: Ctx,
+    contract: Contract,
+    terms: ContractTerms,
+    part: CurrentUsage,
+    timezone: str,
+    rounding: RoundingMode,
+) -> LineUsage:
+    line = part.line
+    spec = contract_line_charge(ctx, terms, line, part.period.start)
+    base = LineUsage(part, line.description, line.product_id, None, None, spec, [], [])
+    if spec is None:
+        return replace(base, problem="no charge (none on the line, none on its pricelist entry)")
+    found = metric_of(ctx, spec.metric)
+    if found is None:
+        return replace(base, problem=f"its charge measures unknown metric '{spec.metric}'")
+    metric_id, metric = found
+    rows = measure_line(ctx, contract, metric, part.measured, timezone, _thresholds(spec))
+    base = replace(base, metric=metric, metric_id=metric_id, groups=rows)
+    if not spec.description:
+        spec = replace(spec, description=line.description or metric.name or metric.code)
+    before = _prepaid_before(ctx, contract.id, part) if spec.prepaid_units else Decimal(0)
+    usages = [usage_of(row, before) for row in rows]
+    pricer = SmartCodePricer(ctx, contract.reference, part.period)
+    try:
+        rated = rate_groups(spec, usages, terms.currency, rounding, smartcodes=pricer)
+    except Exception as exc:  # a pricing SmartCode failed, or the usage cannot be rated
+        detail = getattr(exc, "message", None) or str(exc)
+        return replace(base, problem=f"cannot be priced: {detail}")
+    return replace(base, lines=rated)
+
+
+# --- building blocks, shared with the SmartCodes' dry run on a contract ------------------------
+
+
+def _org_settings(ctx: Ctx) -> tuple[str, RoundingMode]:
+    org = ctx.session.get(Organization, ctx.organization_id)
+    if org is None:
+        return "UTC", RoundingMode.HALF_UP
+    return org.timezone or "UTC", RoundingMode(org.rounding_mode or "HALF_UP")
+
+
+def organization_timezone(ctx: Ctx) -> str:
+    return _org_settings(ctx)[0]
+
+
+def contract_line_charge(
+    ctx: Ctx, terms: ContractTerms, line: ContractLine, on: date
+) -> ChargeSpec | None:
+    """The line's own charge, else its pricelist entry's on `on` (as the billing run)."""
+    if line.charge is not None:
+        return line.charge
+    found = catalog.quote(
+        ctx,
+        pricelist_id=terms.pricelist_id,
+        currency=terms.currency,
+        product_id=line.product_id,
+        on=on,
+    )
+    return found.charge if found else None
+
+
+def metric_of(ctx: Ctx, code: str) -> tuple[str, MetricDefinition] | None:
+    stmt = select(Metric).where(Metric.organization_id == ctx.organization_id, Metric.code == code)
+    metric = ctx.session.scalars(stmt).first()
+    return None if metric is None else (metric.id, definition_of(metric))
+
+
+def measuring_contracts(ctx: Ctx, contract: Contract, metric_code: str) -> list[str]:
+    """The customer's contracts that measure the metric, in id order: its billable ones that
+    do in any version, and `contract` itself."""
+    stmt = select(Contract.id).where(
+        Contract.organization_id == ctx.organization_id,
+        Contract.customer_id == contract.customer_id,
+        Contract.status.in_([s.value for s in BILLABLE]),
+        Contract.id != contract.id,
+    )
+    others = list(ctx.session.scalars(stmt))
+    versions_by = store.versions_by_contract(ctx, others) if others else {}
+    ids = {contract.id}
+    for other_id, versions in versions_by.items():
+        if _measures(ctx, versions, metric_code):
+            ids.add(other_id)
+    return sorted(ids)
+
+
+def _measures(ctx: Ctx, versions: Sequence[ContractVersion], metric_code: str) -> bool:
+    for version in versions:
+        for line in version.terms.lines:
+            if line.unit_price is not None:
+                continue
+            spec = contract_line_charge(ctx, version.terms, line, version.terms.line_start(line))
+            if spec is not None and spec.metric == metric_code:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """Which of the customer's events a contract counts for a metric (see the module)."""
+
+    customer_id: str
+    contract_id: str
+    first: bool  # the customer's first contract measuring the metric
+    others: tuple[str, ...]  # the customer's other contracts measuring it
+
+    @property
+    def own_contracts(self) -> list[str]:
+        """`aggregate_many`'s contracts counting only the events naming them."""
+        return sorted(c for c in (self.contract_id, *self.others) if c != self.first_id)
+
+    @property
+    def first_id(self) -> str:
+        return self.contract_id if self.first else min(self.others)
+
+    @property
+    def key(self) -> str:
+        """The contract's rows in `aggregate_many`'s answer."""
+        return self.customer_id if self.first else self.contract_id
+
+
+def event_scope(ctx: Ctx, contract: Contract, metric_code: str) -> EventScope:
+    ids = measuring_contracts(ctx, contract, metric_code)
+    others = tuple(i for i in ids if i != contract.id)
+    return EventScope(contract.customer_id, contract.id, ids[0] == contract.id, others)
+
+
+def measure_line(
+    ctx: Ctx,
+    contract: Contract,
+    metric: MetricDefinition,
+    days: Period,
+    timezone: str,
+    thresholds: Any = None,
+) -> list[AggregateRow]:
+    """The contract's quantities of the metric over `days`, one row per group."""
+    scope = event_scope(ctx, contract, metric.code)
+    found = SqlEventStore(ctx.session).aggregate_many(
+        ctx.organization_id,
+        metric,
+        UsagePeriod(days.start, days.end, timezone),
+        [contract.customer_id],
+        own_contracts=scope.own_contracts,
+        thresholds=thresholds,
+    )
+    return found[scope.key]
+
+
+def _thresholds(spec: ChargeSpec) -> Any:
+    # As the billing run: split transactions by fee bound when the charge bounds each fee.
+    if spec.model is not ChargeModel.PERCENTAGE or not spec.prices.has_fee_bounds:
+        return None
+    return fee_thresholds(spec.prices)
+
+
+def usage_of(row: AggregateRow, prepaid_before: Decimal = Decimal(0)) -> Usage:
+    group = tuple((name, value or "") for name, value in row.groups.items())
+    bands = TransactionBands(*row.bands) if row.bands is not None else None
+    return Usage(
+        quantity=row.quantity,
+        event_count=row.event_count,
+        group=group,
+        bands=bands,
+        prepaid_used_before=prepaid_before,
+    )
+
+
+def _prepaid_before(ctx: Ctx, contract_id: str, part: CurrentUsage) -> Decimal:
+    """Prepaid units the line's earlier periods used (their first rating's), as the billing
+    run reads them from its usage lines."""
+    stmt = select(InvoiceLine.usage).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        InvoiceLine.contract_id == contract_id,
+        InvoiceLine.line_key == part.line_key,
+        InvoiceLine.source == USAGE_SOURCE,
+        InvoiceLine.adjustment.is_(False),
+        InvoiceLine.period_end <= part.period.start,
+    )
+    used: dict[tuple[str, str], Decimal] = {}
+    for (trace,) in ctx.session.execute(stmt):
+        explanation = (trace or {}).get("explanation") or {}
+        key = (str((trace or {}).get("period")), str(explanation.get("group")))
+        used[key] = Decimal(explanation.get("prepaid_units_used", "0"))
+    return sum(used.values(), Decimal(0))
+
+
+class SmartCodePricer:
+    """Runs the pricing SmartCode of a charge for one period, as the billing run does: one
+    call per group, the group's quantity under `group=value` in `usage.groups`."""
+
+    def __init__(self, ctx: Ctx, reference: str, period: Period) -> None:
+        self.ctx, self.reference, self.period = ctx, reference, period
+        self.used: dict[str, str] = {}  # smartcode id → version id
+
+    def price(
+        self, smartcode_id: str, *, spec: ChargeSpec, usage: Usage, currency: str
+    ) -> Sequence[SmartCodeLine]:
+        from tarif.smartcodes import service as smartcodes
+        from tarif.smartcodes.runner import default_runner
+
+        version = smartcodes.get_version(self.ctx, smartcode_id)
+        self.used[smartcode_id] = version.id
+        lines = default_runner().price_usage(
+            version, macro_usage(usage, self.period), macro_contract(self.reference, currency, spec)
+        )
+        return [SmartCodeLine(x.description, x.quantity, x.unit_price, x.amount) for x in lines]
+
+
+def macro_usage(usage: Usage, period: Period) -> Any:
+    from tarif.smartcodes.values import MacroPeriod, MacroUsage
+
+    group = ",".join(f"{k}={v}" for k, v in usage.group)
+    return MacroUsage(
+        usage.quantity,
+        usage.event_count,
+        {group: usage.quantity} if group else {},
+        MacroPeriod(period.start, period.end),
+    )
+
+
+def macro_contract(reference: str, currency: str, spec: ChargeSpec) -> Any:
+    from tarif.smartcodes.values import MacroContract
+
+    return MacroContract(reference, currency, {"metric": spec.metric})
