@@ -288,7 +288,7 @@ def _prepaid_before(ctx: Ctx, contract_id: str, part: CurrentUsage) -> Decimal:
 
 class SmartCodePricer:
     """Runs the pricing SmartCode of a charge for one period, as the billing run does: one
-    call per group, the group's quantity under `group=value` in `usage.groups`."""
+    call with every group's quantity under its value in `usage.groups`."""
 
     def __init__(self, ctx: Ctx, reference: str, period: Period) -> None:
         self.ctx, self.reference, self.period = ctx, reference, period
@@ -311,11 +311,10 @@ class SmartCodePricer:
 def macro_usage(usage: Usage, period: Period) -> Any:
     from tarif.smartcodes.values import MacroPeriod, MacroUsage
 
-    group = ",".join(f"{k}={v}" for k, v in usage.group)
     return MacroUsage(
         usage.quantity,
         usage.event_count,
-        {group: usage.quantity} if group else {},
+        dict(usage.groups),
         MacroPeriod(period.start, period.end),
     )
 

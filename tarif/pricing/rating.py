@@ -72,6 +72,17 @@ class Usage:
         return dict(self.group)
 
 
+def whole_period(usages: Sequence[Usage]) -> Usage:
+    """A period's groups as one usage: totals, and each group's quantity by its label."""
+    ordered = sorted(usages, key=lambda u: u.group)
+    return Usage(
+        quantity=sum((u.quantity for u in ordered), ZERO),
+        event_count=sum(u.event_count for u in ordered),
+        prepaid_used_before=max((u.prepaid_used_before for u in ordered), default=ZERO),
+        groups=tuple((group_label(u.group), u.quantity) for u in ordered if u.group),
+    )
+
+
 def group_label(group: tuple[tuple[str, str], ...]) -> str:
     """How a pricing SmartCode names a group: its value ("FR"), values joined by "/" when
     the metric groups by several properties ("eu/p1")."""
@@ -274,13 +285,7 @@ def rate_groups(
     lines: list[RatedLine] = []
     if spec.smartcode_id is not None:
         # One call for the period, with every group's quantity (as the macro's docs say).
-        whole = Usage(
-            quantity=sum((u.quantity for u in ordered), ZERO),
-            event_count=sum(u.event_count for u in ordered),
-            prepaid_used_before=before,
-            groups=tuple((group_label(u.group), u.quantity) for u in ordered if u.group),
-        )
-        lines += _smartcode_lines(spec, whole, money, rounding, smartcodes)
+        lines += _smartcode_lines(spec, whole_period(ordered), money, rounding, smartcodes)
     else:
         for usage in ordered:
             lines += _rate_one(spec, usage, money, rounding, allowance)

@@ -44,6 +44,7 @@ from tarif.invoicing.current_usage import (
     organization_timezone,
     usage_of,
 )
+from tarif.pricing.rating import whole_period
 from tarif.pricing.spec import ChargeSpec
 from tarif.smartcodes.models import SmartCode, SmartCodeVersion
 from tarif.smartcodes.policy import Kind
@@ -241,12 +242,9 @@ def _price(
     timezone = organization_timezone(ctx)
     run.usages = measure_line(ctx, target.contract, target.metric, target.period, timezone)
     contract = macro_contract(target.contract.reference, target.contract.currency, target.charge)
-    lines: list[PriceLine] = []
-    runner = default_runner()
-    for row in run.usages:
-        usage = macro_usage(usage_of(row), target.period)
-        lines += runner.price_usage(version, usage, contract)
-    return lines
+    # One call for the period with every group, as billing calls it.
+    usage = macro_usage(whole_period([usage_of(row) for row in run.usages]), target.period)
+    return default_runner().price_usage(version, usage, contract)
 
 
 # --- valuation over the stored events --------------------------------------------------------
