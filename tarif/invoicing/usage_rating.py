@@ -26,6 +26,7 @@ each event.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -146,6 +147,20 @@ class UsageRater:
         self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
     ) -> dict[str, list[UsageCharge]]:
         """Each contract's usage lines due by the run's day (regular and late adjustments)."""
+        # A chunk makes hundreds of thousands of small objects and no cycles worth collecting:
+        # the cyclic collector, which would walk the whole heap (the run's contracts) again and
+        # again meanwhile, waits for the chunk's end.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._rate(heads, versions_by)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _rate(
+        self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
+    ) -> dict[str, list[UsageCharge]]:
         measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
         if not measuring:
             return {}
@@ -249,21 +264,27 @@ class UsageRater:
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         table = cast(Table, UsageWatermark.__table__)
-        for (customer_id, code), end in sorted(until.items()):
-            stmt = insert(table).values(
-                id=new_id("uwm"),
-                organization_id=self.ctx.organization_id,
-                customer_id=customer_id,
-                metric_code=code,
-                billed_until=end,
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["organization_id", "customer_id", "metric_code"],
-                set_={"billed_until": func.greatest(table.c.billed_until, end)}
-                if dialect == "postgresql"
-                else {"billed_until": func.max(table.c.billed_until, end)},
-            )
-            session.execute(stmt)
+        stmt = insert(table)
+        later = (func.greatest if dialect == "postgresql" else func.max)(
+            table.c.billed_until, stmt.excluded.billed_until
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["organization_id", "customer_id", "metric_code"],
+            set_={"billed_until": later},
+        )
+        # One statement for the chunk, executed for many rows (in key order: two runs move
+        # watermarks in the same order, so they wait for each other rather than deadlock).
+        rows = [
+            {
+                "id": new_id("uwm"),
+                "organization_id": self.ctx.organization_id,
+                "customer_id": customer_id,
+                "metric_code": code,
+                "billed_until": end,
+            }
+            for (customer_id, code), end in sorted(until.items())
+        ]
+        session.execute(stmt, rows)
 
     # -- measuring and pricing ----------------------------------------------------------------
 
