@@ -138,6 +138,13 @@ class UsageRater:
         self.ctx, self.as_of, self.rounding, self.timezone = ctx, as_of, rounding, timezone
         self.store = SqlEventStore(ctx.session)
         self.rated_at = ctx.clock.now()
+        self._rated_at_text = self.rated_at.isoformat()
+        # What every line of a metric (per run) or of a charge (per chunk) repeats in its trace.
+        # Charges by identity: equal charges may be written differently (2 and 2.0) and each
+        # trace keeps its own; a pricelist's charge is one object for all its contracts.
+        self._metric_traces: dict[str, dict[str, Any]] = {}
+        self._charge_json: dict[int, tuple[ChargeSpec, dict[str, Any]]] = {}
+        self._described: dict[tuple[int, str], tuple[ChargeSpec, ChargeSpec]] = {}
         self._metrics: dict[str, tuple[str, MetricDefinition]] | None = None
         self._quotes: dict[tuple[str | None, str, str, date], ChargeSpec | None] = {}
 
@@ -161,6 +168,8 @@ class UsageRater:
     def _rate(
         self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
     ) -> dict[str, list[UsageCharge]]:
+        self._charge_json.clear()
+        self._described.clear()
         measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
         if not measuring:
             return {}
@@ -332,7 +341,7 @@ class UsageRater:
         spec = item.spec
         if not spec.description:
             label = item.due.line.description or item.metric.name or item.metric.code
-            spec = _described(spec, label)
+            spec = self._labelled(spec, label)
         prepaid_before = self._prepaid_before(item) if spec.prepaid_units else Decimal(0)
         usages = [_usage(row, prepaid_before) for row in rows]
         smartcodes = _SmartCodes(self.ctx, item.head.id, item.head.currency, item.due.period)
@@ -353,7 +362,7 @@ class UsageRater:
             for change in changes(rated, billed):
                 text = change.line.description if change.line else change.part
                 made.append((change.part, change.line, change.quantity, change.net, text))
-        measured = _measured(item, rows, self.timezone)
+        measured = self._measured(item, rows)
         result = []
         for part, line, quantity, net, text in made:
             if adjustment:
@@ -385,7 +394,7 @@ class UsageRater:
                 "rated_kind": line.kind.value if line is not None else None,
                 "explanation": line.explanation.to_json() if line is not None else None,
                 "smartcode_versions": dict(smartcodes.used),
-                "rated_at": self.rated_at.isoformat(),
+                "rated_at": self._rated_at_text,
                 "prepaid_used_before": f"{prepaid_before:f}",
             }
             result.append(
@@ -398,6 +407,44 @@ class UsageRater:
                 )
             )
         return result
+
+    def _labelled(self, spec: ChargeSpec, label: str) -> ChargeSpec:
+        """The charge with the line's label as its description, made once per charge object."""
+        key = (id(spec), label)
+        found = self._described.get(key)
+        if found is None or found[0] is not spec:
+            found = self._described[key] = (spec, _described(spec, label))
+        return found[1]
+
+    def _measured(self, item: _Due, rows: Sequence[AggregateRow]) -> dict[str, Any]:
+        """What the line measured: the metric as defined then, the period, the events counted."""
+        metric = item.metric
+        fixed = self._metric_traces.get(item.metric_id)
+        if fixed is None:
+            fixed = self._metric_traces[item.metric_id] = _metric_trace(item.metric_id, metric)
+        charge = self._charge_json.get(id(item.spec))
+        if charge is None or charge[0] is not item.spec:
+            charge = self._charge_json[id(item.spec)] = (item.spec, item.spec.to_json())
+        start, end = item.due.period.start.isoformat(), item.due.period.end.isoformat()
+        return fixed | {
+            "period": [start, end],
+            "timezone": self.timezone,
+            # Each line's own copy: the trace is stored as JSON, never shared between lines.
+            "charge": dict(charge[1]),
+            "groups": [
+                {
+                    "group": dict(row.groups),
+                    "quantity": f"{row.quantity:f}",
+                    "event_count": row.event_count,
+                }
+                for row in rows
+            ],
+            "event_count": sum(row.event_count for row in rows),
+            "events_url": (
+                f"/v1/metrics/{item.metric_id}/events?customer_id={item.head.customer_id}"
+                f"&from={start}&to={end}"
+            ),
+        }
 
     def _prepaid_before(self, item: _Due) -> Decimal:
         """Prepaid units the line's earlier periods used (their first rating's)."""
@@ -580,13 +627,11 @@ def _described(spec: ChargeSpec, label: str) -> ChargeSpec:
     return replace(spec, description=label)
 
 
-def _measured(item: _Due, rows: Sequence[AggregateRow], timezone: str) -> dict[str, Any]:
-    """What the line measured: the metric as defined then, the period, the events counted."""
-    metric = item.metric
-    start, end = item.due.period.start, item.due.period.end
+def _metric_trace(metric_id: str, metric: MetricDefinition) -> dict[str, Any]:
+    """The metric as the line measured it (the same for every line of the run)."""
     return {
         "metric": metric.code,
-        "metric_id": item.metric_id,
+        "metric_id": metric_id,
         "metric_name": metric.name,
         "unit": metric.unit,
         "aggregation": metric.aggregation.value,
@@ -594,20 +639,4 @@ def _measured(item: _Due, rows: Sequence[AggregateRow], timezone: str) -> dict[s
         "filters": [f.as_json() for f in metric.filters],
         "group_by": list(metric.group_by),
         "recurring": metric.recurring,
-        "period": [start.isoformat(), end.isoformat()],
-        "timezone": timezone,
-        "charge": item.spec.to_json(),
-        "groups": [
-            {
-                "group": {k: v for k, v in row.groups.items()},
-                "quantity": f"{row.quantity:f}",
-                "event_count": row.event_count,
-            }
-            for row in rows
-        ],
-        "event_count": sum(row.event_count for row in rows),
-        "events_url": (
-            f"/v1/metrics/{item.metric_id}/events?customer_id={item.head.customer_id}"
-            f"&from={start.isoformat()}&to={end.isoformat()}"
-        ),
     }
