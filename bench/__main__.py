@@ -6,7 +6,8 @@ the billing run (see `bench/recurring_billing.py`); `python -m bench ingest [--e
 [--rows N] [--db …]` only usage event ingestion (see `bench/usage_ingestion.py`); `python -m bench
 smartcodes [--events N]` only SmartCode valuation (see `bench/smartcodes.py`).
 `python -m bench usage [--events N] [--db …]` only usage aggregation (see
-`bench/usage_aggregation.py`).
+`bench/usage_aggregation.py`). `python -m bench rating [--events N] [--contracts N] [--db …]
+[--ingest] [--profile]` only usage rating in a billing run (see `bench/usage_rating.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import platform
 import subprocess
 import sys
 
-from bench import api_reads, recurring_billing, smartcodes, usage_aggregation, usage_ingestion
+from bench import (
+    api_reads,
+    recurring_billing,
+    smartcodes,
+    usage_aggregation,
+    usage_ingestion,
+    usage_rating,
+)
 
 
 def machine() -> str:
@@ -53,8 +61,12 @@ def main(argv: list[str]) -> None:
         smartcodes.main(rest)
     if which in ("all", "usage"):
         usage_aggregation.main(rest)
-    if which not in ("all", "api", "recurring", "ingest", "smartcodes", "usage"):
-        sys.exit(f"unknown benchmark {which!r}: all, api, recurring, ingest, smartcodes or usage")
+    if which in ("all", "rating"):
+        usage_rating.main(rest)
+    if which not in ("all", "api", "recurring", "ingest", "smartcodes", "usage", "rating"):
+        sys.exit(
+            f"unknown benchmark {which!r}: all, api, recurring, ingest, smartcodes, usage or rating"
+        )
 
 
 if __name__ == "__main__":

@@ -23,3 +23,7 @@ DEMO_LOADERS.append(load_demo_metrics)
 DEMO_LOADERS.append(load_demo_smartcodes)
 DEMO_LOADERS.append(load_demo_documents)
 DEMO_LOADERS.append(load_demo_invoices)  # last: bills the contracts with the documents set
+# Before the invoices: the seed case's contract and January events, billed by their replay.
+from tarif.invoicing.usage_demo import load_demo_usage_contract  # noqa: E402
+
+DEMO_LOADERS.insert(DEMO_LOADERS.index(load_demo_invoices), load_demo_usage_contract)

@@ -26,6 +26,7 @@ each event.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -138,6 +139,13 @@ class UsageRater:
         self.ctx, self.as_of, self.rounding, self.timezone = ctx, as_of, rounding, timezone
         self.store = SqlEventStore(ctx.session)
         self.rated_at = ctx.clock.now()
+        self._rated_at_text = self.rated_at.isoformat()
+        # What every line of a metric (per run) or of a charge (per chunk) repeats in its trace.
+        # Charges by identity: equal charges may be written differently (2 and 2.0) and each
+        # trace keeps its own; a pricelist's charge is one object for all its contracts.
+        self._metric_traces: dict[str, dict[str, Any]] = {}
+        self._charge_json: dict[int, tuple[ChargeSpec, dict[str, Any]]] = {}
+        self._described: dict[tuple[int, str], tuple[ChargeSpec, ChargeSpec]] = {}
         self._metrics: dict[str, tuple[str, MetricDefinition]] | None = None
         self._quotes: dict[tuple[str | None, str, str, date], ChargeSpec | None] = {}
 
@@ -147,6 +155,22 @@ class UsageRater:
         self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
     ) -> dict[str, list[UsageCharge]]:
         """Each contract's usage lines due by the run's day (regular and late adjustments)."""
+        # A chunk makes hundreds of thousands of small objects and no cycles worth collecting:
+        # the cyclic collector, which would walk the whole heap (the run's contracts) again and
+        # again meanwhile, waits for the chunk's end.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._rate(heads, versions_by)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _rate(
+        self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
+    ) -> dict[str, list[UsageCharge]]:
+        self._charge_json.clear()
+        self._described.clear()
         measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
         if not measuring:
             return {}
@@ -290,21 +314,27 @@ class UsageRater:
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         table = cast(Table, UsageWatermark.__table__)
-        for (customer_id, code), end in sorted(until.items()):
-            stmt = insert(table).values(
-                id=new_id("uwm"),
-                organization_id=self.ctx.organization_id,
-                customer_id=customer_id,
-                metric_code=code,
-                billed_until=end,
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["organization_id", "customer_id", "metric_code"],
-                set_={"billed_until": func.greatest(table.c.billed_until, end)}
-                if dialect == "postgresql"
-                else {"billed_until": func.max(table.c.billed_until, end)},
-            )
-            session.execute(stmt)
+        stmt = insert(table)
+        later = (func.greatest if dialect == "postgresql" else func.max)(
+            table.c.billed_until, stmt.excluded.billed_until
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["organization_id", "customer_id", "metric_code"],
+            set_={"billed_until": later},
+        )
+        # One statement for the chunk, executed for many rows (in key order: two runs move
+        # watermarks in the same order, so they wait for each other rather than deadlock).
+        rows = [
+            {
+                "id": new_id("uwm"),
+                "organization_id": self.ctx.organization_id,
+                "customer_id": customer_id,
+                "metric_code": code,
+                "billed_until": end,
+            }
+            for (customer_id, code), end in sorted(until.items())
+        ]
+        session.execute(stmt, rows)
 
     # -- measuring and pricing ----------------------------------------------------------------
 
@@ -356,7 +386,7 @@ class UsageRater:
             spec = replace(spec, minimum_spend=None)
         if not spec.description:
             label = item.due.line.description or item.metric.name or item.metric.code
-            spec = _described(spec, label)
+            spec = self._labelled(spec, label)
         prepaid_before = self._prepaid_before(item) if spec.prepaid_units else Decimal(0)
         usages = [_usage(row, prepaid_before) for row in rows]
         smartcodes = _SmartCodes(self.ctx, item.head.reference, item.head.currency, item.due.period)
@@ -381,7 +411,7 @@ class UsageRater:
                 # Triggers billed it all: a 0.00 line still records the period as rated.
                 zero = Decimal(0)
                 made.append((part_names(rated)[0], rated[0], zero, zero, rated[0].description))
-        measured = _measured(item, rows, self.timezone)
+        measured = self._measured(item, rows)
         result = []
         for part, line, quantity, net, text in made:
             if adjustment:
@@ -413,7 +443,7 @@ class UsageRater:
                 "rated_kind": line.kind.value if line is not None else None,
                 "explanation": line.explanation.to_json() if line is not None else None,
                 "smartcode_versions": dict(smartcodes.used),
-                "rated_at": self.rated_at.isoformat(),
+                "rated_at": self._rated_at_text,
                 "prepaid_used_before": f"{prepaid_before:f}",
             }
             result.append(
@@ -426,6 +456,44 @@ class UsageRater:
                 )
             )
         return result
+
+    def _labelled(self, spec: ChargeSpec, label: str) -> ChargeSpec:
+        """The charge with the line's label as its description, made once per charge object."""
+        key = (id(spec), label)
+        found = self._described.get(key)
+        if found is None or found[0] is not spec:
+            found = self._described[key] = (spec, _described(spec, label))
+        return found[1]
+
+    def _measured(self, item: _Due, rows: Sequence[AggregateRow]) -> dict[str, Any]:
+        """What the line measured: the metric as defined then, the period, the events counted."""
+        metric = item.metric
+        fixed = self._metric_traces.get(item.metric_id)
+        if fixed is None:
+            fixed = self._metric_traces[item.metric_id] = _metric_trace(item.metric_id, metric)
+        charge = self._charge_json.get(id(item.spec))
+        if charge is None or charge[0] is not item.spec:
+            charge = self._charge_json[id(item.spec)] = (item.spec, item.spec.to_json())
+        start, end = item.due.period.start.isoformat(), item.due.period.end.isoformat()
+        return fixed | {
+            "period": [start, end],
+            "timezone": self.timezone,
+            # Each line's own copy: the trace is stored as JSON, never shared between lines.
+            "charge": dict(charge[1]),
+            "groups": [
+                {
+                    "group": dict(row.groups),
+                    "quantity": f"{row.quantity:f}",
+                    "event_count": row.event_count,
+                }
+                for row in rows
+            ],
+            "event_count": sum(row.event_count for row in rows),
+            "events_url": (
+                f"/v1/metrics/{item.metric_id}/events?customer_id={item.head.customer_id}"
+                f"&from={start}&to={end}"
+            ),
+        }
 
     def _prepaid_before(self, item: _Due) -> Decimal:
         """Prepaid units the line's earlier periods used (their first rating's)."""
@@ -608,13 +676,11 @@ def _described(spec: ChargeSpec, label: str) -> ChargeSpec:
     return replace(spec, description=label)
 
 
-def _measured(item: _Due, rows: Sequence[AggregateRow], timezone: str) -> dict[str, Any]:
-    """What the line measured: the metric as defined then, the period, the events counted."""
-    metric = item.metric
-    start, end = item.due.period.start, item.due.period.end
+def _metric_trace(metric_id: str, metric: MetricDefinition) -> dict[str, Any]:
+    """The metric as the line measured it (the same for every line of the run)."""
     return {
         "metric": metric.code,
-        "metric_id": item.metric_id,
+        "metric_id": metric_id,
         "metric_name": metric.name,
         "unit": metric.unit,
         "aggregation": metric.aggregation.value,
@@ -622,20 +688,4 @@ def _measured(item: _Due, rows: Sequence[AggregateRow], timezone: str) -> dict[s
         "filters": [f.as_json() for f in metric.filters],
         "group_by": list(metric.group_by),
         "recurring": metric.recurring,
-        "period": [start.isoformat(), end.isoformat()],
-        "timezone": timezone,
-        "charge": item.spec.to_json(),
-        "groups": [
-            {
-                "group": {k: v for k, v in row.groups.items()},
-                "quantity": f"{row.quantity:f}",
-                "event_count": row.event_count,
-            }
-            for row in rows
-        ],
-        "event_count": sum(row.event_count for row in rows),
-        "events_url": (
-            f"/v1/metrics/{item.metric_id}/events?customer_id={item.head.customer_id}"
-            f"&from={start.isoformat()}&to={end.isoformat()}"
-        ),
     }
