@@ -25,6 +25,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.invoicing.web_credit_notes import router as credit_notes_web
     from tarif.invoicing.web_drafts import router as invoice_drafts_web
     from tarif.invoicing.web_issued import router as issued_web
+    from tarif.jobs.api import router as jobs_api
+    from tarif.jobs.web import router as jobs_web
     from tarif.smartcodes.api import install_problems as install_smartcode_problems
     from tarif.smartcodes.api import router as smartcodes_api
     from tarif.smartcodes.web import router as smartcodes_web
@@ -35,6 +37,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.usage.metric_api import router as metrics_api
     from tarif.usage.metric_web import router as metrics_web
     from tarif.web.routes import router as web_shell
+    from tarif.webhooks.api import router as webhooks_api
+    from tarif.webhooks.web import router as webhooks_web
 
     for router in (
         tenancy_api,
@@ -51,6 +55,8 @@ def include_routers(app: FastAPI) -> None:
         events_api,
         metrics_api,
         smartcodes_api,
+        jobs_api,
+        webhooks_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -68,3 +74,5 @@ def include_routers(app: FastAPI) -> None:
     install_smartcode_problems(app)
     app.include_router(metrics_web)
     app.include_router(events_web)
+    app.include_router(jobs_web)
+    app.include_router(webhooks_web)
