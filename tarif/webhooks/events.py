@@ -8,9 +8,11 @@ subscribed.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from tarif.context import Ctx
+from tarif.money import currency, round_to_minor_unit
 from tarif.webhooks.service import emit
 
 
@@ -22,8 +24,16 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _money(amount: Any, code: str) -> str | None:
+    # As the invoice API writes amounts: to the currency's minor unit ("399.00", not "399").
+    if amount is None:
+        return None
+    return str(round_to_minor_unit(Decimal(amount), currency(code)))
+
+
 def invoice_data(invoice: Any) -> dict[str, Any]:
     """What a receiver needs to fetch or match an invoice (an ORM row or its column values)."""
+    code = invoice.currency
     return {
         "id": invoice.id,
         "object": "credit_note" if invoice.kind == "credit_note" else "invoice",
@@ -31,9 +41,9 @@ def invoice_data(invoice: Any) -> dict[str, Any]:
         "customer_id": invoice.customer_id,
         "contract_id": invoice.contract_id,
         "currency": invoice.currency,
-        "net_total": _text(invoice.net_total),
-        "vat_total": _text(invoice.vat_total),
-        "gross_total": _text(invoice.gross_total),
+        "net_total": _money(invoice.net_total, code),
+        "vat_total": _money(invoice.vat_total, code),
+        "gross_total": _money(invoice.gross_total, code),
         "issue_date": _text(invoice.issue_date),
         "due_date": _text(invoice.due_date),
         "corrects_invoice_id": getattr(invoice, "corrects_invoice_id", None),
