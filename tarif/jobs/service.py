@@ -33,7 +33,7 @@ def enqueue(
     from datetime import timedelta
 
     if dedupe_key is not None:
-        existing = ctx.session.scalars(
+        existing: Job | None = ctx.session.scalars(
             scoped(Job, ctx.organization_id).where(Job.dedupe_key == dedupe_key)
         ).one_or_none()
         if existing is not None:

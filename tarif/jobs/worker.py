@@ -56,7 +56,7 @@ class Worker:
 
     # --- claiming ---------------------------------------------------------------------------
 
-    def _due(self) -> Select[tuple[str]]:
+    def _due(self) -> Select[Any]:
         now = self.clock.now()
         stmt = select(Job.id).where(Job.status == JobStatus.QUEUED.value, Job.run_after <= now)
         if self.organization_id is not None:
