@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from tarif.audit.service import record, snapshot
 from tarif.context import Ctx
@@ -154,6 +155,13 @@ def delete_endpoint(ctx: Ctx, endpoint_id: str) -> None:
 
 def _forget(ctx: Ctx) -> None:
     ctx.session.info.pop(_CACHE, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, _transaction: SessionTransaction) -> None:
+    # An endpoint created in a transaction that rolled back must not stay cached; read again
+    # after any transaction (or savepoint) ends: one small query per transaction at most.
+    session.info.pop(_CACHE, None)
 
 
 def _subscribed(ctx: Ctx) -> list[tuple[str, list[str]]]:
