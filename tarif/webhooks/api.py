@@ -10,22 +10,14 @@ from fastapi import APIRouter, Query, Response, status
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
 from tarif.webhooks import service
-from tarif.webhooks.rules import EVENT_TYPES
 from tarif.webhooks.schemas import (
     DeliveryRead,
     EndpointCreate,
     EndpointRead,
     EndpointUpdate,
-    EventTypeRead,
 )
 
 router = APIRouter(tags=["webhooks"])
-
-
-@router.get("/webhook-event-types", response_model=list[EventTypeRead])
-def event_types(ctx: CtxDep) -> list[EventTypeRead]:
-    """Every event type an endpoint can subscribe to."""
-    return [EventTypeRead(type=t, description=d) for t, d in EVENT_TYPES.items()]
 
 
 @router.get("/webhook-endpoints", response_model=ListResponse[EndpointRead])

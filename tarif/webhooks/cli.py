@@ -36,7 +36,7 @@ DELIVERY_COLUMNS = [
     "attempt_count",
     "last_status_code",
 ]
-EventOption = typer.Option(None, "--event", help="An event type (repeatable)")
+TypeOption = typer.Option(None, "--type", help="An event type (repeatable)")
 
 
 def _endpoint_row(read: EndpointRead) -> dict[str, object]:
@@ -75,7 +75,7 @@ def list_endpoints(
 @one_line_errors
 def create_endpoint(
     url: str = typer.Argument(...),
-    event: list[str] = EventOption,
+    types: list[str] = TypeOption,
     description: str = typer.Option("", "--description"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
@@ -83,7 +83,7 @@ def create_endpoint(
     """A new endpoint; prints its signing secret."""
     with cli_ctx(org) as ctx:
         endpoint = service.create_endpoint(
-            ctx, {"url": url, "event_types": list(event or []), "description": description}
+            ctx, {"url": url, "event_types": list(types or []), "description": description}
         )
         ctx.session.commit()
         data = to_plain(EndpointRead.of(endpoint))
@@ -106,7 +106,7 @@ def show_endpoint(endpoint_id: str, org: str = OrgOption, as_json: bool = JsonOp
 def update_endpoint(
     endpoint_id: str,
     url: str = typer.Option(None, "--url"),
-    event: list[str] = EventOption,
+    types: list[str] = TypeOption,
     description: str = typer.Option(None, "--description"),
     enabled: bool = typer.Option(None, "--enabled/--disabled"),
     rotate_secret: bool = typer.Option(False, "--rotate-secret"),
@@ -114,7 +114,7 @@ def update_endpoint(
 ) -> None:
     values = {
         "url": url,
-        "event_types": list(event) if event else None,
+        "event_types": list(types) if types else None,
         "description": description,
         "enabled": enabled,
         "rotate_secret": rotate_secret,
@@ -150,7 +150,7 @@ def ping(endpoint_id: str, org: str = OrgOption) -> None:
 def list_deliveries(
     endpoint: str = typer.Option(None, "--endpoint"),
     status: str = typer.Option(None, "--status", help="pending, delivered, retrying, failed"),
-    event: str = typer.Option(None, "--event"),
+    event_type: str = typer.Option(None, "--type", help="An event type"),
     limit: int = typer.Option(50, min=1, max=100),
     starting_after: str = typer.Option(None, "--starting-after"),
     org: str = OrgOption,
@@ -162,7 +162,7 @@ def list_deliveries(
             PageRequest(limit=limit, starting_after=starting_after),
             endpoint_id=endpoint,
             status=status,
-            event_type=event,
+            event_type=event_type,
         )
         rows = [to_plain(DeliveryRead.of(d)) for d in page.items]
     if as_json:

@@ -95,8 +95,3 @@ class DeliveryRead(BaseModel):
             updated_at=delivery.updated_at,
             delivered_at=delivery.delivered_at,
         )
-
-
-class EventTypeRead(BaseModel):
-    type: str
-    description: str

@@ -34,7 +34,7 @@ def test_endpoints_deliveries_worker_and_jobs(
     run, receiver: Receiver, engine: Engine, tenant: Tenant, clock: FixedClock
 ) -> None:  # type: ignore[no-untyped-def]
     made = run(
-        "webhooks", "endpoints", "create", receiver.url, "--event", "invoice.finalized", "--json"
+        "webhooks", "endpoints", "create", receiver.url, "--type", "invoice.finalized", "--json"
     )
     assert made.exit_code == 0, made.output
     endpoint = json.loads(made.stdout)
@@ -42,7 +42,7 @@ def test_endpoints_deliveries_worker_and_jobs(
     listed = json.loads(run("webhooks", "endpoints", "list", "--json").stdout)
     assert [e["id"] for e in listed] == [endpoint["id"]]
 
-    bad = run("webhooks", "endpoints", "create", "ftp://x", "--event", "invoice.paid")
+    bad = run("webhooks", "endpoints", "create", "ftp://x", "--type", "invoice.paid")
     assert bad.exit_code == 1
     assert bad.stderr.strip() == (
         "error: The request has invalid fields: url: must start with https:// (or http://);"
