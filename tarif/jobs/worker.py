@@ -133,6 +133,8 @@ class Worker:
                     .execution_options(synchronize_session=False)
                 )
             job = session.get_one(Job, job_id)
+            if job.locked_by != self.name:
+                return  # re-queued as stale and taken by another worker meanwhile
             ctx = Ctx(session, job.organization_id, Actor.system(f"worker:{self.name}"), self.clock)
             fn = HANDLERS.get(job.kind)
             try:
@@ -140,17 +142,22 @@ class Worker:
                     raise LookupError(f"no handler for job kind '{job.kind}'")
                 fn(ctx, job)
             except RetryLater as exc:
-                self._failed(session, job, str(exc) or "retry later")
-                session.commit()
+                if self._still_ours(session, job_id):
+                    self._failed(session, job, str(exc) or "retry later")
+                    session.commit()
                 return
             except Exception as exc:  # a handler's failure of any kind is the job's failure
                 session.rollback()
+                if not self._still_ours(session, job_id):
+                    return
                 job = session.get_one(Job, job_id)
                 message = "".join(traceback.format_exception_only(exc)).strip()
                 log.warning("job %s (%s) failed: %s", job.id, job.kind, message)
                 self._failed(session, job, message)
                 session.commit()
                 return
+            if not self._still_ours(session, job_id):
+                return  # another worker runs it now: this run's writes are rolled back
             now = self.clock.now()
             job.status = JobStatus.DONE.value
             job.finished_at = now
@@ -161,6 +168,12 @@ class Worker:
         finally:
             session.rollback()
             session.close()
+
+    def _still_ours(self, session: Session, job_id: str) -> bool:
+        """Whether this worker still holds the job (its lock may have expired and been taken
+        over); the row stays locked until the commit on PostgreSQL."""
+        holder = session.scalar(select(Job.locked_by).where(Job.id == job_id).with_for_update())
+        return holder == self.name
 
     def _failed(self, session: Session, job: Job, message: str) -> None:
         now = self.clock.now()

@@ -161,3 +161,20 @@ def test_three_workers_run_each_of_300_jobs_exactly_once(
         rows = session.execute(select(Job.status, Job.attempts).where(Job.id.in_(ids))).all()
     assert sorted(set(rows)) == [("done", 1)]
     assert len(rows) == 300
+
+
+def test_a_worker_whose_lock_was_taken_over_does_not_run_the_job(
+    engine: Engine, tenant: Tenant, clock: FixedClock, make_worker: Callable[..., Worker]
+) -> None:
+    (job_id,) = _enqueue(engine, tenant, clock, "test.count")
+    slow, other = make_worker("slow"), make_worker("other")
+    assert slow.claim() == job_id
+    clock.advance(timedelta(minutes=16))  # the lock is stale: another worker takes the job
+    assert other.requeue_stale() == 1
+    assert other.claim() == job_id
+    slow._run(job_id)  # the first worker comes back: not its job anymore
+    job = _job(engine, job_id)
+    assert (job.status, job.locked_by, RUNS[job_id]) == ("running", "other", 0)
+    other._run(job_id)
+    job = _job(engine, job_id)
+    assert (job.status, job.attempts, RUNS[job_id]) == ("done", 2, 1)
