@@ -227,13 +227,18 @@ class Worker:
 
 def run_forever(worker: Worker, stop: threading.Event, idle_seconds: float = 1.0) -> None:
     """The worker loop: run due jobs, sleep a little when there are none, until `stop` is set.
-    A database error (the database restarting, say) is logged and retried after the pause."""
+    A database error (the database restarting, a table not migrated yet) is logged and retried
+    after a pause that doubles up to a minute, so a lasting problem does not flood the log."""
+    errors = 0
     while not stop.is_set():
         try:
             worked = worker.run_one()
+            errors = 0
         except Exception:
             log.exception("worker %s: claiming failed", worker.name)
-            worked = False
+            errors += 1
+            stop.wait(min(60.0, idle_seconds * 2**errors))
+            continue
         if not worked:
             stop.wait(idle_seconds)
 
