@@ -436,8 +436,13 @@ def one(kind: str, size: int, profile: bool) -> dict[str, Any]:
         started = time.perf_counter()
         org_id, clock, originals = seed(engine, size)
         seeded = time.perf_counter() - started
+        webhook = os.environ.get("TARIF_BENCH_WEBHOOK") == "1"
+        if webhook:
+            _subscribe(engine, org_id, clock)
         result = measure_run(engine, org_id, clock, profile)
         result["check"] = check_copies(engine, org_id, result["run_id"], originals, size)
+        if webhook:
+            result["deliveries"] = _deliveries(url, org_id)
         with engine.connect() as conn:
             lines = [
                 dict(r._mapping)
@@ -450,8 +455,34 @@ def one(kind: str, size: int, profile: bool) -> dict[str, Any]:
         result["raw_rows_per_second"], result["core_rows_per_second"] = driver, core
         engine.dispose()
     result |= {"db": kind, "size": size, "seed_seconds": seeded, "db_version": str(version)}
+    if webhook:  # every invoice finalized also writes a webhook delivery and its job
+        result["db"] += " + webhook"
+
     result["load"] = os.getloadavg()[0]
     return result
+
+
+def _subscribe(engine: Engine, org_id: str, clock: FixedClock) -> None:
+    """One webhook endpoint subscribed to `invoice.finalized` (TARIF_BENCH_WEBHOOK=1)."""
+    from tarif.webhooks.service import create_endpoint
+
+    with session_factory(engine)() as session:
+        ctx = Ctx(session, org_id, Actor.system("bench"), clock)
+        create_endpoint(
+            ctx, {"url": "https://erp.example/hooks", "event_types": ["invoice.finalized"]}
+        )
+        session.commit()
+
+
+def _deliveries(url: str, org_id: str) -> int:
+    engine = make_engine(url)
+    table = metadata.tables["webhook_deliveries"]
+    with engine.connect() as conn:
+        count = conn.execute(
+            select(func.count()).select_from(table).where(table.c.organization_id == org_id)
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
 
 
 def row(result: dict[str, Any]) -> str:
@@ -513,7 +544,8 @@ def run(
             out.append(row(result))
             print(row(result), file=sys.stderr, flush=True)
             print(
-                f"  check: {result['check']}; seeding {result['seed_seconds']:.0f} s",
+                f"  check: {result['check']}; seeding {result['seed_seconds']:.0f} s"
+                + (f"; {result['deliveries']} deliveries" if "deliveries" in result else ""),
                 file=sys.stderr,
             )
             if profile:

@@ -17,6 +17,9 @@ class Settings:
     secret_key: str
     # Secure cookies need HTTPS; the embedded default serves plain HTTP on localhost.
     secure_cookies: bool
+    # Run background jobs in a thread of the app process (`tarif serve`): on by default with
+    # SQLite (nothing else to start), off with PostgreSQL where `tarif worker` processes run.
+    embedded_worker: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -27,7 +30,15 @@ class Settings:
             port=int(os.environ.get("TARIF_PORT", "8000")),
             secret_key=os.environ.get("TARIF_SECRET_KEY") or _local_secret_key(),
             secure_cookies=os.environ.get("TARIF_SECURE_COOKIES", "0") == "1",
+            embedded_worker=_embedded_worker(url),
         )
+
+
+def _embedded_worker(url: str) -> bool:
+    setting = os.environ.get("TARIF_EMBEDDED_WORKER")
+    if setting is None:
+        return url.startswith("sqlite")
+    return setting == "1"
 
 
 def _local_secret_key() -> str:

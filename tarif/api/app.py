@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine, text
@@ -31,7 +34,20 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     engine = engine or engine_for(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = None
+        if settings.embedded_worker:
+            from tarif.jobs.worker import start_embedded
+
+            stop = start_embedded(app.state.session_factory, app.state.clock)
+        yield
+        if stop is not None:
+            stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Tarif API",
         version=tarif.__version__,
         description=API_DESCRIPTION,

@@ -27,6 +27,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.invoicing.web_drafts import router as invoice_drafts_web
     from tarif.invoicing.web_issued import router as issued_web
     from tarif.invoicing.web_usage import router as contract_usage_web
+    from tarif.jobs.api import router as jobs_api
+    from tarif.jobs.web import router as jobs_web
     from tarif.smartcodes.api import install_problems as install_smartcode_problems
     from tarif.smartcodes.api import router as smartcodes_api
     from tarif.smartcodes.web import router as smartcodes_web
@@ -37,6 +39,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.usage.metric_api import router as metrics_api
     from tarif.usage.metric_web import router as metrics_web
     from tarif.web.routes import router as web_shell
+    from tarif.webhooks.api import router as webhooks_api
+    from tarif.webhooks.web import router as webhooks_web
 
     for router in (
         tenancy_api,
@@ -54,6 +58,8 @@ def include_routers(app: FastAPI) -> None:
         metrics_api,
         smartcodes_api,
         contract_usage_api,
+        jobs_api,
+        webhooks_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -72,3 +78,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(metrics_web)
     app.include_router(events_web)
     app.include_router(contract_usage_web)
+    app.include_router(jobs_web)
+    app.include_router(webhooks_web)

@@ -16,10 +16,12 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.invoicing.cli_credit_notes import credit_notes_app
     from tarif.invoicing.cli_credit_notes import void as void_invoice
     from tarif.invoicing.cli_issued import invoice_pdf
+    from tarif.jobs.cli import jobs_app, worker
     from tarif.smartcodes.cli import app as smartcodes_cli
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
     from tarif.usage.event_cli import app as events_cli
     from tarif.usage.metric_cli import app as metrics_cli
+    from tarif.webhooks.cli import webhooks_app
 
     app.add_typer(orgs_app, name="orgs", help="Organizations (tenants)")
     app.add_typer(users_app, name="users", help="Back-office users")
@@ -41,3 +43,6 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(smartcodes_cli, name="smartcodes", help="SmartCodes: sandboxed Python macros")
     app.add_typer(metrics_cli, name="metrics", help="Metrics: billable quantities of usage")
     app.add_typer(events_cli, name="events", help="Usage events: send, list, bulk import")
+    app.command("worker")(worker)
+    app.add_typer(jobs_app, name="jobs", help="Background jobs and dead letters")
+    app.add_typer(webhooks_app, name="webhooks", help="Webhook endpoints and deliveries")

@@ -37,6 +37,7 @@ from tarif.contracts.term import TerminationMode, plan_termination
 from tarif.errors import Conflict, FieldError, Forbidden, InvalidInput
 from tarif.ids import new_id
 from tarif.tenancy.rules import Permission, Role
+from tarif.webhooks.events import contract_transition
 
 CORE_FIELDS = {"on": "date", "termination_date": "date"}
 ONLY_FOR = {
@@ -101,6 +102,7 @@ def apply_step(
             }
         },
     )
+    contract_transition(ctx, contract, last.from_status.value, last.to_status.value, last.on)
     return contract
 
 

@@ -9,9 +9,11 @@ from tarif.coupons import models as coupons_models
 from tarif.customers import models as customers_models
 from tarif.db.base import Base
 from tarif.invoicing import models as invoicing_models
+from tarif.jobs import models as jobs_models
 from tarif.smartcodes import models as smartcodes_models
 from tarif.tenancy import models as tenancy_models
 from tarif.usage import models as usage_models
+from tarif.webhooks import models as webhooks_models
 
 CAPABILITY_MODELS = (
     tenancy_models,
@@ -23,6 +25,8 @@ CAPABILITY_MODELS = (
     coupons_models,
     usage_models,
     smartcodes_models,
+    jobs_models,
+    webhooks_models,
 )
 
 metadata = Base.metadata

@@ -54,6 +54,7 @@ from tarif.invoicing.service_invoices import (
 from tarif.money import Currency, RoundingMode, currency, parse_decimal, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
+from tarif.webhooks.events import credit_note_issued
 
 CREDIT_NOTE = "credit_note"  # the kind, the series and the lines' source
 ISSUED = "issued"  # a credit note's status: issued at once
@@ -477,6 +478,7 @@ def _issue(
         {"status": invoice.status, "amount_credited": str(invoice.amount_credited)}
         | {"credit_note_id": note.id, "credit_note_number": note.number},
     )
+    credit_note_issued(ctx, note)
     return note
 
 

@@ -32,6 +32,7 @@ from tarif.invoicing.numbering import invoice_number
 from tarif.money import currency, parse_decimal, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
+from tarif.webhooks.events import invoice_sealed
 
 INVOICE_SERIES = "invoice"
 
@@ -304,6 +305,7 @@ def seal_invoice(
         from tarif.invoicing.service_credit_notes import seal_credit_note_draft
 
         seal_credit_note_draft(ctx, invoice)
+    invoice_sealed(ctx, invoice)  # `invoice.finalized` / `credit_note.created` to endpoints
 
 
 def record_payment(

@@ -40,6 +40,7 @@ from tarif.invoicing import balance
 from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
 from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
 from tarif.tenancy.models import Organization
+from tarif.webhooks.events import invoice_sealed
 
 # The columns read back as `ExactDecimal`: written values take the same canonical form here, so
 # the content hash is the one a draft read back from the database would give.
@@ -162,6 +163,7 @@ class InlineSealer:
             updated_at=now,
             content_hash=content_hash(invoice, stored_lines),  # type: ignore[arg-type]
         )
+        invoice_sealed(ctx, invoice)  # as `seal_invoice` does: one event per invoice
 
     def _count(self, number: str) -> None:
         self.finalized += 1

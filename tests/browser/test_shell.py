@@ -43,7 +43,7 @@ def test_dashboard_shows_the_organization_and_every_room(page: Page) -> None:
     page.goto("/")
     expect(page.locator("h1")).to_have_text(ORGANIZATION_NAME)
     nav = page.locator("nav.mainnav a")
-    expect(nav).to_have_count(13)  # the rooms of tests/web/test_layout.py
+    expect(nav).to_have_count(15)  # the rooms of tests/web/test_layout.py
     expect(nav.first).to_have_text("Clients")
     screenshot(page, "dashboard")
 

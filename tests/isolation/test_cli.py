@@ -35,6 +35,7 @@ NOT_OBJECTS = {
     ("pricelists", "import-entries", "file"): "a CSV file",
     ("smartcodes", "push", "file"): "the macro's Python file",
     ("smartcodes", "check", "file"): "the macro's Python file",
+    ("webhooks", "endpoints", "create", "url"): "the new endpoint's URL",
 }
 # Options filtering a list by any object's id: A's list shows nothing of B's, whatever the id.
 FILTERS = {"object_id"}

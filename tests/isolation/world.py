@@ -127,6 +127,13 @@ CREATE_BODIES: dict[str, Body] = {
         "timestamp": "2026-01-15T09:00:00Z",
         "properties": {"region": f"{mark}-eu"},
     },
+    "/v1/webhook-endpoints": lambda mark: {
+        "url": f"https://{mark}.example/hooks",
+        "event_types": ["contract.terminated"],
+        "description": f"{mark} ERP",
+    },
+    # A ping (sent at once: the host does not resolve, the attempt is logged as failed).
+    "/v1/webhook-endpoints/{endpoint_id}/test": lambda mark: {},
     "/v1/users": lambda mark: {
         "email": f"{mark}-user@example.com",
         "name": f"{mark} User",
@@ -139,6 +146,8 @@ ID_NAMES = {
     "/v1/users": "user_id",
     # A version's `number` would name every collection's `{number}`: keep its id instead.
     "/v1/smartcodes/{smartcode_id}/versions": "smartcode_version_id",
+    # A ping's delivery has no job; `delivery_id` names the one `_webhook_delivery` makes.
+    "/v1/webhook-endpoints/{endpoint_id}/test": "ping_delivery_id",
 }
 # Path parameters filled from a field of another name of the object made.
 PARAM_FIELDS = {"number": "latest_version"}
@@ -280,11 +289,30 @@ def _finalized_invoice(client: TestClient, side: Side) -> dict[str, str]:
     return {}
 
 
+def _webhook_delivery(client: TestClient, side: Side) -> dict[str, str]:
+    """A delivery and its job: a contract submitted then terminated emits `contract.terminated`
+    to the endpoint (made first: the ping's path names it)."""
+    side.ref("endpoint_id")
+    contract = _submitted_contract(client, side)["contract_id"]
+    ended = client.post(
+        f"/v1/contracts/{contract}/transitions", json={"action": "terminate"}, headers=side.headers
+    )
+    assert ended.status_code < 300, ended.text
+    listed = client.get(
+        "/v1/webhook-deliveries", params={"event_type": "contract.terminated"}, headers=side.headers
+    )
+    (delivery,) = listed.json()["data"]
+    side.ids["delivery_id"] = delivery["id"]
+    side.ids["job_id"] = delivery["job_id"]
+    return {}
+
+
 # Collections whose objects need a parent of their own, in some state, made first.
 PARENTS: dict[str, Callable[[TestClient, Side], dict[str, str]]] = {
     "/v1/contracts/{contract_id}/amendments": _submitted_contract,
     "/v1/billing-runs": _running_contract,
     "/v1/credit-notes": _finalized_invoice,
+    "/v1/webhook-endpoints/{endpoint_id}/test": _webhook_delivery,
 }
 # Objects a creation makes along with its own, by path parameter (a run makes invoices).
 MADE_ALONG: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {

@@ -22,6 +22,8 @@ NAV_ROOMS = [
     ("/revenue", "Revenus"),
     ("/crm", "CRM"),
     ("/payments", "Paiements"),
+    ("/webhooks", "Webhooks"),
+    ("/jobs", "Tâches"),
     ("/settings", "Paramètres"),
 ]
 

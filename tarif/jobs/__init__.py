@@ -1,0 +1,1 @@
+"""Background jobs: a table of work done off the request path by `tarif worker`."""

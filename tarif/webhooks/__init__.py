@@ -1,0 +1,1 @@
+"""Webhooks: signed notifications of business events to endpoints an organization registers."""
