@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:05:22.457454
+Create Date: 2026-11-26 02:35:32.704046
 """
 
 from __future__ import annotations
@@ -163,6 +163,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_idempotency_records_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_idempotency_records_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('jobs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=80), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
+    sa.Column('run_after', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_by', sa.String(length=200), nullable=True),
+    sa.Column('locked_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=True),
+    sa.Column('finished_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_jobs_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
+    sa.UniqueConstraint('organization_id', 'dedupe_key', name=op.f('uq_jobs_organization_id_dedupe_key'))
+    )
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jobs_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_jobs_status_run_after', ['status', 'run_after'], unique=False)
+
     op.create_table('metrics',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -287,6 +311,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('organization_id', 'source', 'transaction_id', name=op.f('uq_usage_events_organization_id_source_transaction_id'))
     )
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
+        batch_op.create_index('ix_usage_events_late', ['organization_id', 'metric_code', 'received_at'], unique=False, postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
         batch_op.create_index(batch_op.f('ix_usage_events_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index('ix_usage_events_rating', ['organization_id', 'metric_code', 'customer_id', 'local_date'], unique=False)
 
@@ -308,6 +333,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('webhook_endpoints',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_webhook_endpoints_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints'))
+    )
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoints_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('contract_template_versions',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -408,6 +449,30 @@ def upgrade() -> None:
     with op.batch_alter_table('smartcode_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_smartcode_versions_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_smartcode_versions_smartcode_id'), ['smartcode_id'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('endpoint_id', sa.String(length=40), nullable=False),
+    sa.Column('event_id', sa.String(length=40), nullable=False),
+    sa.Column('event_type', sa.String(length=80), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('attempt_count', sa.Integer(), nullable=False),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('attempts', sa.JSON(), nullable=False),
+    sa.Column('job_id', sa.String(length=40), nullable=True),
+    sa.Column('delivered_at', tarif.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_webhook_deliveries_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('contracts',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -639,6 +704,8 @@ def upgrade() -> None:
     sa.Column('discounts', sa.JSON(), nullable=False),
     sa.Column('amendment_id', sa.String(length=40), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('usage_part', sa.String(length=160), server_default='', nullable=False),
+    sa.Column('usage', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('credits_line_id', sa.String(length=40), nullable=True),
     sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_invoice_lines_contract_id_contracts'), ondelete='RESTRICT'),
@@ -647,7 +714,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoice_lines_organization_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_invoice_lines_product_id_products'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_lines')),
-    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'contract_version', 'period_start', 'period_end', 'kind', 'adjustment', name='uq_invoice_lines_billed_once')
+    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'contract_version', 'period_start', 'period_end', 'kind', 'adjustment', 'usage_part', name='uq_invoice_lines_billed_once')
     )
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_lines_contract_id'), ['contract_id'], unique=False)
@@ -863,6 +930,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contracts_customer_id'))
 
     op.drop_table('contracts')
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_event_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_endpoint_id'))
+
+    op.drop_table('webhook_deliveries')
     with op.batch_alter_table('smartcode_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_smartcode_versions_smartcode_id'))
         batch_op.drop_index(batch_op.f('ix_smartcode_versions_organization_id'))
@@ -884,6 +957,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_template_versions_organization_id'))
 
     op.drop_table('contract_template_versions')
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_organization_id'))
+
+    op.drop_table('webhook_endpoints')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
@@ -891,6 +968,7 @@ def downgrade() -> None:
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
         batch_op.drop_index('ix_usage_events_rating')
         batch_op.drop_index(batch_op.f('ix_usage_events_organization_id'))
+        batch_op.drop_index('ix_usage_events_late', postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
 
     op.drop_table('usage_events')
     with op.batch_alter_table('smartcodes', schema=None) as batch_op:
@@ -917,6 +995,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_metrics_organization_id'))
 
     op.drop_table('metrics')
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_jobs_status_run_after')
+        batch_op.drop_index(batch_op.f('ix_jobs_organization_id'))
+
+    op.drop_table('jobs')
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_organization_id'))
         batch_op.drop_index(batch_op.f('ix_idempotency_records_expires_at'))
