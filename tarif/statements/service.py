@@ -146,7 +146,7 @@ def _statement(
         trace: dict[str, Any] = dict(line.usage or {})
         code = str(trace.get("metric") or "")
         names.setdefault(code, (trace.get("metric_id"), trace.get("metric_name") or code, None))
-        names[code] = names[code][:2] + (trace.get("unit"),)
+        names[code] = (*names[code][:2], trace.get("unit"))
         measured = [] if line.adjustment else _measure(store, ctx, line, trace, group_by, measuring)
         basis, rows = split_line(
             trace,

@@ -407,7 +407,8 @@ class SqlEventStore:
             else:
                 amount = quantity_from_micros(int(raw))
             values = {name: getattr(r, f"k{i}") for i, name in enumerate(dimensions)}
-            rows.append(BreakdownRow({k: _text(v) for k, v in values.items()}, amount, int(r.event_count)))
+            texts = {k: _text(v) for k, v in values.items()}
+            rows.append(BreakdownRow(texts, amount, int(r.event_count)))
         return rows
 
     def _dimension(self, name: str) -> ColumnElement[Any]:

@@ -142,9 +142,7 @@ def test_late_events_are_billed_as_an_adjustment_on_the_next_invoice(
         ("r2|percentage||1", Decimal("120"), Decimal("2.40")),
         ("r2|transaction_fee||1", Decimal("2"), Decimal("0.50")),
     ]
-    february_usage = [
-        x.net_amount for x in lines if x.source == "usage" and not x.adjustment
-    ]
+    february_usage = [x.net_amount for x in lines if x.source == "usage" and not x.adjustment]
     assert february_usage == [Decimal("0.00"), Decimal("0.00")]  # no February turnover
     # 399.00 + 0 + 2.40 + 0.50 = 401.90
     assert march.net_total == Decimal("401.90")

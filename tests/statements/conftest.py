@@ -42,7 +42,8 @@ def seed_invoice(world: World) -> Any:
 def tiered_invoice(world: World) -> Any:
     """Hosting + graduated calls, 150 calls in January, billed on 1 Feb 2026."""
     ctx = world.ctx
-    metric_service.create_metric(ctx, {"code": "calls", "name": "API calls", "aggregation": "count"})
+    calls = {"code": "calls", "name": "API calls", "aggregation": "count"}
+    metric_service.create_metric(ctx, calls)
     seed_contract(world, TIERED)
     for day, site, count in CALLS:
         for _ in range(count):

@@ -119,7 +119,8 @@ def test_a_customer_statement_covers_the_periods_starting_in_the_range(
         (("2026-01",), "1200", "300.00"),
     ]
     # February's usage periods start on 1 Feb: outside [1 Jan, 1 Feb)
-    later = service.customer_statement(ctx, world.customer.id, FEB_1, FEB_1.replace(month=3), group(""))
+    march = FEB_1.replace(month=3)
+    later = service.customer_statement(ctx, world.customer.id, FEB_1, march, group(""))
     assert later.metrics == ()
 
 
