@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -138,6 +139,7 @@ def _statement(
     if any(i.currency != currency_code for i, _ in pairs):
         raise InvalidInput.on("from", "the period's invoices are in several currencies")
     minor_unit = currency(currency_code).minor_unit
+    cent = Decimal(1).scaleb(-minor_unit)
     store = SqlEventStore(ctx.session)
     measuring = _measuring_contracts(ctx, customer_id)
     by_metric: dict[str, list[StatementLine]] = defaultdict(list)
@@ -147,12 +149,13 @@ def _statement(
         code = str(trace.get("metric") or "")
         names.setdefault(code, (trace.get("metric_id"), trace.get("metric_name") or code, None))
         names[code] = (*names[code][:2], trace.get("unit"))
+        amount = line.net_amount.quantize(cent)  # SQLite may give back 1000 for 1000.00
         measured = [] if line.adjustment else _measure(store, ctx, line, trace, group_by, measuring)
         basis, rows = split_line(
             trace,
             line.quantity,
             line.unit_price,
-            line.net_amount,
+            amount,
             line.adjustment,
             measured,
             group_by,
@@ -172,7 +175,7 @@ def _statement(
                 period_end=_day(line.period_end),
                 quantity=line.quantity,
                 unit_price=line.unit_price,
-                amount=line.net_amount,
+                amount=amount,
                 event_count=int(trace.get("event_count") or 0),
                 basis=basis,
                 rows=tuple(rows),

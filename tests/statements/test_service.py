@@ -154,3 +154,16 @@ def test_bad_group_by(text: str, message: str) -> None:
     errors = ErrorCollector()
     parse_group_by(text, errors)
     assert [(e.field, e.message) for e in errors.errors] == [("group_by", message)]
+
+
+def test_usage_explanations_name_tiers_and_revisions(ctx: Ctx, world: World) -> None:
+    tiered = tiered_invoice(world)
+    explained = [e for e in invoicing.explain(ctx, tiered.id) if e["usage"]]
+    tiers = [
+        [(t["tier"], t["quantity"], t["amount"]) for t in e["usage"]["tiers"]] for e in explained
+    ]
+    # 150 calls: tier 1 holds 100 × 0.10 = 10.00, tier 2 the other 50 × 0.05 = 2.50; each line
+    # carries the whole explanation of the period
+    assert tiers == [[(1, "100", "10.00"), (2, "50", "2.50")]] * 2
+    assert [e["usage"]["event_count"] for e in explained] == [150, 150]
+    assert [e["usage"]["model"] for e in explained] == ["graduated", "graduated"]
