@@ -19,7 +19,7 @@ from sqlalchemy import select
 from tarif.context import Ctx
 from tarif.contracts.models import Contract
 from tarif.customers import service as customers
-from tarif.db.repository import get_scoped, scoped
+from tarif.db.repository import scoped
 from tarif.errors import ErrorCollector, InvalidInput
 from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.invoicing.service_invoices import get_invoice
@@ -150,7 +150,11 @@ def _statement(
         names.setdefault(code, (trace.get("metric_id"), trace.get("metric_name") or code, None))
         names[code] = (*names[code][:2], trace.get("unit"))
         amount = line.net_amount.quantize(cent)  # SQLite may give back 1000 for 1000.00
-        measured = [] if line.adjustment else _measure(store, ctx, line, trace, group_by, measuring)
+        measured = (
+            []
+            if line.adjustment
+            else _measure(store, ctx, customer_id, line, trace, group_by, measuring)
+        )
         basis, rows = split_line(
             trace,
             line.quantity,
@@ -242,6 +246,7 @@ def _measuring_contracts(ctx: Ctx, customer_id: str) -> dict[str, list[str]]:
 def _measure(
     store: SqlEventStore,
     ctx: Ctx,
+    customer_id: str,
     line: InvoiceLine,
     trace: dict[str, Any],
     group_by: GroupBy,
@@ -256,13 +261,12 @@ def _measure(
     others = [c for c in contracts if c != line.contract_id] if own is None else []
     explanation = trace.get("explanation") or {}
     group = {str(k): str(v) for k, v in (explanation.get("group") or {}).items()}
-    invoice = get_scoped(ctx.session, Invoice, ctx.organization_id, line.invoice_id)
     rows = store.breakdown(
         ctx.organization_id,
         metric,
         period,
         group_by.dimensions,
-        customer_id=invoice.customer_id,
+        customer_id=customer_id,
         contract_id=own,
         other_contracts=others,
         group=group,

@@ -167,3 +167,43 @@ def test_usage_explanations_name_tiers_and_revisions(ctx: Ctx, world: World) -> 
     assert tiers == [[(1, "100", "10.00"), (2, "50", "2.50")]] * 2
     assert [e["usage"]["event_count"] for e in explained] == [150, 150]
     assert [e["usage"]["model"] for e in explained] == ["graduated", "graduated"]
+
+
+def test_each_contract_counts_its_own_events(ctx: Ctx, world: World) -> None:
+    from tests.invoicing.test_run_usage import TURNOVER, turnover_metric
+    from tests.usage.factories import add_event
+
+    turnover_metric(ctx)
+    lines = [
+        {"product_id": world.hosting.id},
+        {"product_id": world.api_calls.id, "charge": TURNOVER},
+    ]
+    values = {"start_date": "2026-01-01", "billing_alignment": "calendar", "lines": lines}
+    first = world.running(**values, reference="C-1").id
+    second = world.running(**values, reference="C-2").id
+    assert first < second  # ids grow: the first counts the events naming no contract
+    # 10 × 100.00 naming no contract, 4 × 50.00 naming the second
+    for n, (amount, contract) in enumerate([("100.00", None)] * 10 + [("50.00", second)] * 4):
+        add_event(
+            ctx.session,
+            ctx.organization_id,
+            "turnover",
+            world.customer.id,
+            f"2026-01-{n + 1:02d} 12:00",
+            amount,
+            properties={"amount": amount},
+            contract_id=contract,
+        )
+    invoicing.run_billing(ctx, FEB_1)
+    grouping = group("month")
+
+    def amounts(contract_id: str) -> list[tuple[str, str, str]]:
+        statement = service.customer_statement(
+            ctx, world.customer.id, JAN_1, FEB_1, grouping, contract_id=contract_id
+        )
+        return [r[1:][0:0] + r[2:] + (r[0].split("|")[1],) for r in rows(statement)]
+
+    # first: 2 % × 1,000.00 = 20.00; 10 × 0.25 = 2.50
+    assert amounts(first) == [("1000", "20.00", "percentage"), ("10", "2.50", "transaction_fee")]
+    # second: 2 % × 200.00 = 4.00; 4 × 0.25 = 1.00
+    assert amounts(second) == [("200", "4.00", "percentage"), ("4", "1.00", "transaction_fee")]
