@@ -201,7 +201,8 @@ def test_each_contract_counts_its_own_events(ctx: Ctx, world: World) -> None:
         statement = service.customer_statement(
             ctx, world.customer.id, JAN_1, FEB_1, grouping, contract_id=contract_id
         )
-        return [r[1:][0:0] + r[2:] + (r[0].split("|")[1],) for r in rows(statement)]
+        # (quantity, amount, part kind) of each row
+        return [(r[2], r[3], r[0].split("|")[1]) for r in rows(statement)]
 
     # first: 2 % × 1,000.00 = 20.00; 10 × 0.25 = 2.50
     assert amounts(first) == [("1000", "20.00", "percentage"), ("10", "2.50", "transaction_fee")]
