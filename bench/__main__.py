@@ -6,7 +6,8 @@ the billing run (see `bench/recurring_billing.py`); `python -m bench ingest [--e
 [--rows N] [--db …]` only usage event ingestion (see `bench/usage_ingestion.py`); `python -m bench
 smartcodes [--events N]` only SmartCode valuation (see `bench/smartcodes.py`).
 `python -m bench usage [--events N] [--db …]` only usage aggregation (see
-`bench/usage_aggregation.py`).
+`bench/usage_aggregation.py`). `python -m bench statements [--events N] [--db …]` only the
+consumption statements' grouping (see `bench/statements.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import platform
 import subprocess
 import sys
 
-from bench import api_reads, recurring_billing, smartcodes, usage_aggregation, usage_ingestion
+from bench import (
+    api_reads,
+    recurring_billing,
+    smartcodes,
+    statements,
+    usage_aggregation,
+    usage_ingestion,
+)
 
 
 def machine() -> str:
@@ -53,8 +61,11 @@ def main(argv: list[str]) -> None:
         smartcodes.main(rest)
     if which in ("all", "usage"):
         usage_aggregation.main(rest)
-    if which not in ("all", "api", "recurring", "ingest", "smartcodes", "usage"):
-        sys.exit(f"unknown benchmark {which!r}: all, api, recurring, ingest, smartcodes or usage")
+    if which in ("all", "statements"):
+        statements.main(rest)
+    known = ("all", "api", "recurring", "ingest", "smartcodes", "usage", "statements")
+    if which not in known:
+        sys.exit(f"unknown benchmark {which!r}: {', '.join(known)}")
 
 
 if __name__ == "__main__":
