@@ -20,7 +20,6 @@ FRENCH = {
     "No usage billed in the period.": "Aucune consommation facturée sur la période.",
     "Day": "Jour",
     "Month": "Mois",
-    "Usage measured": "Consommation mesurée",
     "List them": "Les lister",
     "Tiers": "Paliers",
     "SmartCode versions": "Versions de SmartCode",
