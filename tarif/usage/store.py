@@ -414,7 +414,8 @@ class SqlEventStore:
     def _dimension(self, name: str) -> ColumnElement[Any]:
         ev = UsageEvent.__table__.c
         if name == "day":
-            return cast(ev.local_date, String)
+            # The column itself (a cast would hide it from the index's order): made text below.
+            return ev.local_date
         if name == "month":
             if self.props.dialect == "sqlite":
                 return func.strftime("%Y-%m", ev.local_date)
@@ -594,6 +595,8 @@ class BreakdownRow:
 
 
 def _text(value: Any) -> str | None:
+    if isinstance(value, date):
+        return value.isoformat()
     return None if value is None else str(value)
 
 
