@@ -8,6 +8,8 @@ smartcodes [--events N]` only SmartCode valuation (see `bench/smartcodes.py`).
 `python -m bench usage [--events N] [--db …]` only usage aggregation (see
 `bench/usage_aggregation.py`). `python -m bench rating [--events N] [--contracts N] [--db …]
 [--ingest] [--profile]` only usage rating in a billing run (see `bench/usage_rating.py`).
+`python -m bench statements [--events N] [--db …]` only the consumption statements' grouping
+(see `bench/statements.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bench import (
     api_reads,
     recurring_billing,
     smartcodes,
+    statements,
     usage_aggregation,
     usage_ingestion,
     usage_rating,
@@ -63,10 +66,11 @@ def main(argv: list[str]) -> None:
         usage_aggregation.main(rest)
     if which in ("all", "rating"):
         usage_rating.main(rest)
-    if which not in ("all", "api", "recurring", "ingest", "smartcodes", "usage", "rating"):
-        sys.exit(
-            f"unknown benchmark {which!r}: all, api, recurring, ingest, smartcodes, usage or rating"
-        )
+    if which in ("all", "statements"):
+        statements.main(rest)
+    known = ("all", "api", "recurring", "ingest", "smartcodes", "usage", "rating", "statements")
+    if which not in known:
+        sys.exit(f"unknown benchmark {which!r}: {', '.join(known)}")
 
 
 if __name__ == "__main__":

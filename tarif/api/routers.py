@@ -32,6 +32,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.smartcodes.api import install_problems as install_smartcode_problems
     from tarif.smartcodes.api import router as smartcodes_api
     from tarif.smartcodes.web import router as smartcodes_web
+    from tarif.statements.api import router as statements_api
+    from tarif.statements.web import router as statements_web
     from tarif.tenancy.api import router as tenancy_api
     from tarif.tenancy.web import router as tenancy_web
     from tarif.usage.event_api import router as events_api
@@ -60,6 +62,7 @@ def include_routers(app: FastAPI) -> None:
         contract_usage_api,
         jobs_api,
         webhooks_api,
+        statements_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -80,3 +83,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(contract_usage_web)
     app.include_router(jobs_web)
     app.include_router(webhooks_web)
+    app.include_router(statements_web)

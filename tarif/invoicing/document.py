@@ -72,6 +72,20 @@ class DocumentLine:
 
 
 @dataclass(frozen=True)
+class UsageAnnexLine:
+    """A usage line as the invoice's consumption annex prints it: what was measured."""
+
+    metric: str  # the metric's name and code
+    description: str
+    period: Period
+    event_count: int
+    quantity: Decimal
+    unit_price: Decimal
+    net_amount: Decimal
+    late_adjustment: bool = False
+
+
+@dataclass(frozen=True)
 class VatBreakdown:
     rate: Decimal
     base: Decimal
@@ -107,6 +121,8 @@ class InvoiceDocument:
     purchase_order: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     footer: str | None = None  # the seller's free text at the foot of every document
+    # Usage lines, measured: printed on a "consumption statement" annex page.
+    usage_annex: tuple[UsageAnnexLine, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         problems = _problems(self)

@@ -43,6 +43,7 @@ from tarif.invoicing.document import (
     Period,
     TaxTreatment,
     Totals,
+    UsageAnnexLine,
     VatBreakdown,
 )
 from tarif.invoicing.models import Invoice, InvoiceLine, IssuedFile
@@ -354,6 +355,9 @@ def document_for(
             purchase_order=data.get("purchase_order"),
             notes=tuple(data.get("notes") or ()),
             footer=data.get("footer"),
+            usage_annex=()
+            if is_credit_note(invoice)
+            else tuple(_annex_line(x) for x in lines if x.source == "usage" and x.usage),
         )
     except InconsistentDocument as exc:
         raise Conflict(f"this document cannot be issued: {exc}") from exc
@@ -376,6 +380,24 @@ def _document_line(line: InvoiceLine, sign: Decimal) -> DocumentLine:
         net_amount=net,
         vat_rate=line.vat_rate,
         period=period,
+    )
+
+
+def _annex_line(line: InvoiceLine) -> UsageAnnexLine:
+    """From the line's trace only: the annex is rendered from what was sealed."""
+    trace = line.usage or {}
+    name = str(trace.get("metric_name") or trace.get("metric") or "")
+    code = str(trace.get("metric") or "")
+    assert line.period_start is not None and line.period_end is not None
+    return UsageAnnexLine(
+        metric=f"{name} ({code})" if code and name != code else name,
+        description=line.description or line.line_key or "-",
+        period=Period(line.period_start, line.period_end),
+        event_count=int(trace.get("event_count") or 0),
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        net_amount=line.net_amount,
+        late_adjustment=line.adjustment,
     )
 
 

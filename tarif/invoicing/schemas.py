@@ -150,6 +150,8 @@ class InvoiceRead(BaseModel):
     notes: str | None = None  # printed on the invoice; editable on drafts
     purchase_order: str | None = None
     lines: list[InvoiceLineRead]
+    # With usage lines: the consumption statement that goes with the invoice.
+    statement_url: str | None = None
 
     @classmethod
     def of(cls, invoice: Invoice, lines: list[InvoiceLine], overdue: bool) -> InvoiceRead:
@@ -182,6 +184,11 @@ class InvoiceRead(BaseModel):
             notes=invoice.notes,
             purchase_order=invoice.purchase_order,
             lines=[InvoiceLineRead.of(line, code) for line in lines],
+            statement_url=(
+                f"/v1/invoices/{invoice.id}/statement"
+                if any(line.source == "usage" for line in lines)
+                else None
+            ),
         )
 
 

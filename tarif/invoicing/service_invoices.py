@@ -30,6 +30,7 @@ from tarif.invoicing.issued import seal_document
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.money import currency, parse_decimal, round_to_minor_unit
+from tarif.statements.explain import usage_explanation
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 from tarif.webhooks.events import invoice_sealed
@@ -140,8 +141,14 @@ def is_overdue(ctx: Ctx, invoice: Invoice) -> bool:
 
 
 def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
-    """Where each line comes from: contract, version, line, price source, discounts, amendment."""
+    """Where each line comes from: contract, version, line, price source, discounts, amendment;
+    for usage lines, what was measured and how it was priced (`usage`)."""
     invoice = get_invoice(ctx, invoice_id)
+    lines = invoice_lines(ctx, invoice.id)
+    external_id = None
+    if any(line.usage for line in lines):
+        customer = ctx.session.get(Customer, invoice.customer_id)
+        external_id = customer.external_id if customer is not None else None
     return [
         {
             "position": line.position,
@@ -169,8 +176,10 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
             "tax_treatment": invoice.tax_treatment,
             "amendment_id": line.amendment_id,
             "credits_line_id": line.credits_line_id,
+            # Usage lines: metric, filters, events counted, tiers, SmartCode versions, revision.
+            "usage": usage_explanation(line.usage, external_id),
         }
-        for line in invoice_lines(ctx, invoice.id)
+        for line in lines
     ]
 
 

@@ -100,10 +100,9 @@ def test_the_seed_price_end_to_end(ctx: Ctx, world: World) -> None:
     assert trace["charge"]["rate"] == "2"
     assert trace["events_url"].endswith("&from=2026-01-01&to=2026-02-01")
     # the watermark moved: January's events are late from now on
-    # (scoped: tests that commit through the API leave other organizations' watermarks)
-    watermark = ctx.session.scalars(
-        select(UsageWatermark).where(UsageWatermark.organization_id == ctx.organization_id)
-    ).one()
+    # (scoped: other tests' organizations share the database)
+    mine = UsageWatermark.organization_id == ctx.organization_id
+    watermark = ctx.session.scalars(select(UsageWatermark).where(mine)).one()
     assert (watermark.metric_code, watermark.billed_until) == ("turnover", FEB_1)
 
 

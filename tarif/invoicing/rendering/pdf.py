@@ -60,6 +60,14 @@ LABELS: dict[str, dict[str, str]] = {
         "reverse_charge": "Autoliquidation : article 196 de la directive 2006/112/CE",
         "export": "Exportation : TVA non applicable, article 259-1 du CGI",
         "exempt": "Exonération de TVA : {text}",
+        "usage_annex": "Relevé de consommation",
+        "metric": "Métrique",
+        "events": "Événements",
+        "late_usage": "Régularisation tardive,",
+        "usage_annex_note": (
+            "Événements comptés sur la période de chaque ligne. Le relevé détaillé (par jour, "
+            "par mois ou par critère) est disponible en JSON, CSV ou PDF."
+        ),
     },
     "en": {
         "colon": ":",
@@ -93,6 +101,14 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "export": "Export: VAT not applicable, article 259-1 of the French tax code (CGI)",
         "exempt": "VAT exemption: {text}",
+        "usage_annex": "Consumption statement",
+        "metric": "Metric",
+        "events": "Events",
+        "late_usage": "Late usage adjustment,",
+        "usage_annex_note": (
+            "Events counted over each line's period. The detailed statement (by day, month or "
+            "any criterion) is available as JSON, CSV or PDF."
+        ),
     },
 }
 
