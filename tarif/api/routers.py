@@ -30,6 +30,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.smartcodes.web import router as smartcodes_web
     from tarif.tenancy.api import router as tenancy_api
     from tarif.tenancy.web import router as tenancy_web
+    from tarif.triggers.api import router as triggers_api
+    from tarif.triggers.web import router as triggers_web
     from tarif.usage.event_api import router as events_api
     from tarif.usage.event_web import router as events_web
     from tarif.usage.metric_api import router as metrics_api
@@ -51,6 +53,7 @@ def include_routers(app: FastAPI) -> None:
         events_api,
         metrics_api,
         smartcodes_api,
+        triggers_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -68,3 +71,4 @@ def include_routers(app: FastAPI) -> None:
     install_smartcode_problems(app)
     app.include_router(metrics_web)
     app.include_router(events_web)
+    app.include_router(triggers_web)

@@ -18,6 +18,7 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.invoicing.cli_issued import invoice_pdf
     from tarif.smartcodes.cli import app as smartcodes_cli
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
+    from tarif.triggers.cli import app as triggers_cli
     from tarif.usage.event_cli import app as events_cli
     from tarif.usage.metric_cli import app as metrics_cli
 
@@ -41,3 +42,4 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(smartcodes_cli, name="smartcodes", help="SmartCodes: sandboxed Python macros")
     app.add_typer(metrics_cli, name="metrics", help="Metrics: billable quantities of usage")
     app.add_typer(events_cli, name="events", help="Usage events: send, list, bulk import")
+    app.add_typer(triggers_cli, name="triggers", help="Usage triggers: bill usage early")

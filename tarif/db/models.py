@@ -11,6 +11,7 @@ from tarif.db.base import Base
 from tarif.invoicing import models as invoicing_models
 from tarif.smartcodes import models as smartcodes_models
 from tarif.tenancy import models as tenancy_models
+from tarif.triggers import models as triggers_models
 from tarif.usage import models as usage_models
 
 CAPABILITY_MODELS = (
@@ -23,6 +24,7 @@ CAPABILITY_MODELS = (
     coupons_models,
     usage_models,
     smartcodes_models,
+    triggers_models,
 )
 
 metadata = Base.metadata
