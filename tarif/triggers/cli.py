@@ -14,7 +14,6 @@ from tarif.cli.common import (
     print_json,
     print_table,
     say,
-    say_next_page,
     to_plain,
 )
 from tarif.contracts import service as contracts
@@ -25,17 +24,8 @@ from tarif.triggers.schemas import CrossingRead, TriggerRead
 app = typer.Typer(no_args_is_help=True)
 
 TRIGGER_COLUMNS = ["line_key", "description", "kind", "summary", "updated_at"]
-CROSSING_COLUMNS = [
-    "id",
-    "line_key",
-    "period_start",
-    "period_end",
-    "measure",
-    "level",
-    "value",
-    "invoice_id",
-    "crossed_at",
-]
+# The table fits a terminal; `--json` has every field (ids, instants).
+CROSSING_COLUMNS = ["line_key", "period_start", "period_end", "measure", "level", "value"]
 
 
 @app.command("show")
@@ -130,8 +120,10 @@ def history(
             ctx, found.id, PageRequest(limit=limit, starting_after=starting_after)
         )
         rows = [to_plain(CrossingRead.of(row)) for row in page.items]
+        next_cursor = page.next_cursor
     if as_json:
         print_json(rows)
         return
     print_table(rows, CROSSING_COLUMNS, title=f"threshold history of {reference}")
-    say_next_page(page)
+    if next_cursor:
+        say(f"more: --starting-after {next_cursor}")
