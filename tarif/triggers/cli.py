@@ -51,7 +51,9 @@ def show(
 def set_trigger(
     contract: str = typer.Argument(..., help="Contract id or reference"),
     line_key: str = typer.Argument(..., help="The usage line's key, e.g. api-calls"),
-    kind: str = typer.Option(..., "--kind", help="threshold, event or period_end"),
+    kind: str = typer.Option(
+        None, "--kind", help="threshold, event or period_end (default: from the options given)"
+    ),
     threshold: list[str] = typer.Option(
         None, "--threshold", help="threshold: a level, e.g. 500 (repeatable, increasing)"
     ),
@@ -65,7 +67,7 @@ def set_trigger(
 ) -> None:
     """Set when a usage line is invoiced, e.g. `--kind threshold --threshold 500 --threshold
     1000 --every 1000` or `--kind event --cadence daily`."""
-    data: dict[str, Any] = {"kind": kind}
+    data: dict[str, Any] = {"kind": kind or _kind_of(threshold, every, measure, cadence)}
     # Only the options given are sent: one that does not fit the kind is refused by name.
     for name, value in (
         ("thresholds", threshold or None),
@@ -87,6 +89,16 @@ def set_trigger(
     say(f"{reference} {line_key}: {read['summary']}")
 
 
+def _kind_of(
+    threshold: list[str] | None, every: str | None, measure: str | None, cadence: str | None
+) -> str:
+    """The kind the options say: `--threshold 500` is a threshold trigger, `--cadence daily` an
+    event one; with neither, the service refuses the missing kind by name."""
+    if threshold or every or measure:
+        return "threshold" if not cadence else ""
+    return "event" if cadence else ""
+
+
 @app.command("clear")
 @one_line_errors
 def clear(
@@ -106,24 +118,29 @@ def clear(
 @app.command("history")
 @one_line_errors
 def history(
-    contract: str = typer.Argument(..., help="Contract id or reference"),
+    contract: str = typer.Argument(None, help="Contract id or reference (default: every one)"),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """The threshold levels the contract's usage reached, newest first."""
+    """The threshold levels usage reached, newest first: of one contract, or of all."""
     with cli_ctx(org) as ctx:
-        found = contracts.find_contract(ctx, contract)
-        reference = found.reference
+        found = contracts.find_contract(ctx, contract) if contract else None
+        title = f"threshold history of {found.reference}" if found else "threshold history"
         page = service.crossings(
-            ctx, found.id, PageRequest(limit=limit, starting_after=starting_after)
+            ctx,
+            found.id if found else None,
+            PageRequest(limit=limit, starting_after=starting_after),
         )
         rows = [to_plain(CrossingRead.of(row)) for row in page.items]
         next_cursor = page.next_cursor
     if as_json:
         print_json(rows)
         return
-    print_table(rows, CROSSING_COLUMNS, title=f"threshold history of {reference}")
+    columns = (
+        CROSSING_COLUMNS if found else ["contract_id", *CROSSING_COLUMNS[:2], *CROSSING_COLUMNS[4:]]
+    )
+    print_table(rows, columns, title=title)
     if next_cursor:
         say(f"more: --starting-after {next_cursor}")

@@ -65,6 +65,9 @@ def test_set_show_clear(run, contract_id: str) -> None:  # type: ignore[no-untyp
         "--json",
     )  # fmt: skip
     assert json.loads(event.stdout)["cadence"] == "daily"
+    # the kind follows from the options when --kind is left out
+    inferred = run("triggers", "set", "C-2026-001", "api-calls", "--cadence", "weekly")
+    assert inferred.stdout.strip() == "C-2026-001 api-calls: on each event, invoiced weekly"
     cleared = run("triggers", "clear", "C-2026-001", "api-calls")
     assert (
         cleared.exit_code == 0 and cleared.stdout.strip() == "C-2026-001 api-calls: at period end"
@@ -88,6 +91,10 @@ def test_refusals_are_one_line_naming_the_field(run, contract_id: str) -> None: 
     )
     mixed = run("triggers", "set", "C-2026-001", "api-calls", "--kind", "event", "--every", "5")
     assert "every: unknown field for this kind of trigger" in mixed.stderr
+    no_kind = run("triggers", "set", "C-2026-001", "api-calls")
+    assert no_kind.stderr.strip() == (
+        "error: The trigger has invalid fields: kind: one of period_end, threshold, event"
+    )
     missing = run("triggers", "show", "C-404")
     assert (missing.exit_code, missing.stderr.strip()) == (
         1,
@@ -122,3 +129,6 @@ def test_history_newest_first(run, ctx: Ctx, contract_id: str) -> None:  # type:
     assert table.stdout.rstrip().endswith(f"more: --starting-after {newest}")
     older = run("triggers", "history", "C-2026-001", "--starting-after", newest, "--json")
     assert [c["level"] for c in json.loads(older.stdout)] == ["500"]
+    # without a contract: the organization's whole history
+    everything = run("triggers", "history", "--json")
+    assert [c["contract_id"] for c in json.loads(everything.stdout)] == [contract_id] * 2

@@ -260,7 +260,7 @@ def test_the_same_level_of_a_period_is_recorded_once(world: World) -> None:
         (contract_id, "api-calls", date(2026, 2, 1)): Decimal(500),
     }
     assert [row.level for row in service.crossings(ctx, contract_id, PageRequest()).items] == [
-        Decimal(500),  # recorded last (February), so first: same clock, recording order
+        Decimal(500),  # recorded last (February), so first
         Decimal(1000),
         Decimal(500),
     ]
@@ -288,18 +288,26 @@ def test_a_crossing_is_checked_before_it_is_written(world: World) -> None:
 def test_the_history_is_newest_first_page_by_page(world: World) -> None:
     ctx = world.ctx
     contract_id = usage_contract(world)
+    other_contract = usage_contract(world, "C-2026-002")
     start = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
-    # recorded out of order: the page sorts by the time each level was crossed
-    for level, days in (("1000", 3), ("500", 1), ("2000", 4), ("3000", 4)):
+    for days, level in enumerate(("500", "1000", "2000")):
         crossing(ctx, contract_id, level, level, crossed_at=start + timedelta(days=days))
+    crossing(ctx, other_contract, "500", "501")
     first = service.crossings(ctx, contract_id, PageRequest(limit=2))
-    # 2000 and 3000 crossed at the same instant: the later recorded (3000) comes first
-    assert [r.level for r in first.items] == [Decimal(3000), Decimal(2000)]
+    assert [r.level for r in first.items] == [Decimal(2000), Decimal(1000)]
     assert first.has_more
     rest = service.crossings(
         ctx, contract_id, PageRequest(limit=2, starting_after=first.next_cursor)
     )
-    assert [r.level for r in rest.items] == [Decimal(1000), Decimal(500)]
+    assert [r.level for r in rest.items] == [Decimal(500)]
     assert not rest.has_more
-    with pytest.raises(InvalidInput):
-        service.crossings(ctx, contract_id, PageRequest(starting_after="thx_unknown"))
+    # every contract's history: the other contract's crossing was recorded last
+    everything = service.crossings(ctx, None, PageRequest())
+    assert [(r.contract_id, r.level) for r in everything.items] == [
+        (other_contract, Decimal(500)),
+        (contract_id, Decimal(2000)),
+        (contract_id, Decimal(1000)),
+        (contract_id, Decimal(500)),
+    ]
+    # a cursor that is no crossing here only orders: ids after every id list nothing
+    assert service.crossings(ctx, contract_id, PageRequest(starting_after="thx_0")).items == []
