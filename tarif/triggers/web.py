@@ -52,7 +52,9 @@ def _page(
     for item in service.line_triggers(ctx, contract.id):
         values, errors = form_values(item.trigger), {}
         if posted is not None and posted[0] == item.line_key:
-            values, errors = values | posted[1], posted[2]
+            # as typed: the saved thresholds give way to the posted inputs, even fewer of them
+            kept = {k: v for k, v in values.items() if not k.startswith("thresholds.")}
+            values, errors = kept | posted[1], posted[2]
         lines.append(
             {
                 "item": item,

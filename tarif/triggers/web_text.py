@@ -30,7 +30,7 @@ FRENCH = {
     "Thresholds, increasing": "Seuils, croissants",
     "Then every": "Puis tous les",
     "Measured on": "Mesuré sur",
-    "First levels": "Premiers paliers",
+    "First levels:": "Premiers paliers :",
     "Threshold history": "Historique des seuils",
     "No threshold crossed yet.": "Aucun seuil franchi pour l'instant.",
     "No usage line on this contract.": "Aucune ligne de consommation sur ce contrat.",

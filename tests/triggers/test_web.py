@@ -89,6 +89,10 @@ def test_a_form_per_usage_line_then_an_error_inline_then_saved(
     # levels: 500, 1,000, then every 1,000 → 2,000, 3,000, 4,000 (French money format)
     assert "500,00 €, 1 000,00 €, 2 000,00 €, 3 000,00 €, 4 000,00 €…" in line
     assert 'id="saved" data-line="api-calls"' in after.text
+    # the form shows the saved trigger again
+    form = section(after.text, "api-calls")
+    assert re.search(r'<option value="threshold"\s+selected>', form)
+    assert 'name="every" type="text" inputmode="decimal" value="1000"' in form
     cleared = post(admin, f"{url}/api-calls", after.text, kind="period_end")
     assert cleared.status_code == 303
     assert "En fin de période (par défaut)" in text(
