@@ -223,6 +223,9 @@ def record_crossing(
             get_scoped(ctx.session, Invoice, ctx.organization_id, invoice_id)
         except NotFound:
             errors.add("invoice_id", f"no invoice '{invoice_id}'")
+    measure_value = measure.value if isinstance(measure, Measure) else str(measure)
+    if measure_value not in {m.value for m in Measure}:
+        errors.add("measure", "one of amount, quantity")
     errors.raise_if_any("The crossing has invalid fields")
     row = ThresholdCrossing(
         id=new_id("thx"),
@@ -232,7 +235,7 @@ def record_crossing(
         period_start=period_start,
         period_end=period_end,
         level=level,
-        measure=Measure(measure).value,
+        measure=measure_value,
         value=value,
         invoice_id=invoice_id,
         crossed_at=crossed_at or ctx.clock.now(),

@@ -276,12 +276,14 @@ def test_a_crossing_is_checked_before_it_is_written(world: World) -> None:
             "-1",
             period_end=date(2026, 1, 1),
             invoice_id="inv_missing",
+            measure="eur",
         )
     assert fields_of(caught.value) == [
         ("period_end", "must be after period_start"),
         ("level", "must be positive"),
         ("value", "must not be negative"),
         ("invoice_id", "no invoice 'inv_missing'"),
+        ("measure", "one of amount, quantity"),
     ]
 
 
