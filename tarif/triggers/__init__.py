@@ -1,0 +1,1 @@
+"""Usage triggers: when a contract's usage line is invoiced before its period ends."""
