@@ -14,6 +14,7 @@ crossing. The unique key of invoice lines makes two workers billing the same mom
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -65,9 +66,12 @@ def bill_so_far(
     trigger: UsageTrigger,
     *,
     invoiced_level: Decimal | None = None,
+    levels: Mapping[date, Decimal] | None = None,
 ) -> SoFar | None:
     """Bills the usage of `line_key`'s period holding `through`, counting its days up to
-    `through` included; None when the line has no such period or it was billed at its end."""
+    `through` included; None when the line has no such period or it was billed at its end.
+    `levels` gives the highest threshold level invoiced by period start, when the caller does
+    not know the period (`invoiced_level` names it directly)."""
     ctx.require(Permission.WRITE_BILLING)
     contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
     versions = contract_store.versions_of(ctx, contract)
@@ -89,6 +93,8 @@ def bill_so_far(
     if not parts:
         return None
     part = parts[0]
+    if invoiced_level is None and levels is not None:
+        invoiced_level = levels.get(part.period.start)  # the highest invoiced in this period
     org = ctx.session.get_one(Organization, ctx.organization_id)
     rater = UsageRater(ctx, through, RoundingMode(org.rounding_mode), org.timezone)
     head = _Head(contract.id, contract.customer_id, contract.currency, contract.reference)

@@ -1,0 +1,190 @@
+"""Triggers at work: what the worker bills after events are stored, and each day for the
+events collected by a daily or weekly trigger.
+
+- After ingestion stores events of a customer's metric, a job `usage.triggers` runs
+  `bill_touched`: each usage line of the customer's billable contracts that measures the metric
+  and has a threshold trigger (or an event trigger billing at once) is rated so far
+  (`tarif.invoicing.usage_progressive.bill_so_far`); a threshold reached above the highest one
+  invoiced in the period makes an invoice, recorded in the threshold history and announced by
+  the `usage.threshold_crossed` webhook.
+- A job `usage.collect` for a day bills the event triggers that collect daily (every day) or
+  weekly (on Mondays), through the day before, then queues itself for the next day while such
+  triggers exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+
+from tarif.billing.triggers import Cadence, TriggerKind, UsageTrigger
+from tarif.context import Ctx
+from tarif.contracts import service as contracts
+from tarif.contracts.models import Contract
+from tarif.invoicing.service_runs import BILLABLE
+from tarif.invoicing.usage_progressive import SoFar, bill_so_far
+from tarif.jobs.models import Job
+from tarif.jobs.registry import handler
+from tarif.jobs.service import enqueue
+from tarif.tenancy.models import Organization
+from tarif.triggers import service
+from tarif.triggers.models import UsageLineTrigger
+
+TRIGGER_JOB = "usage.triggers"
+COLLECT_JOB = "usage.collect"
+
+
+@dataclass(frozen=True)
+class Billed:
+    """A trigger that made an invoice."""
+
+    contract_id: str
+    line_key: str
+    trigger: UsageTrigger
+    so_far: SoFar
+
+
+def has_triggers(ctx: Ctx) -> bool:
+    """Whether any usage line of the organization bills before its period's end."""
+    stmt = select(exists().where(UsageLineTrigger.organization_id == ctx.organization_id))
+    return bool(ctx.session.scalar(stmt))
+
+
+def queue_after_events(ctx: Ctx, touched: set[tuple[str, str, date]]) -> None:
+    """One `usage.triggers` job per (customer, metric, day) of a batch of stored events, in
+    the ingestion's transaction (nothing when no line has a trigger)."""
+    if not touched or not has_triggers(ctx):
+        return
+    for customer_id, metric_code, day in sorted(touched):
+        payload = {"customer_id": customer_id, "metric": metric_code, "day": day.isoformat()}
+        enqueue(ctx, TRIGGER_JOB, payload)
+
+
+def _contract_ids(ctx: Ctx, customer_id: str | None) -> list[str]:
+    stmt = select(Contract.id).where(
+        Contract.organization_id == ctx.organization_id,
+        Contract.status.in_([s.value for s in BILLABLE]),
+    )
+    if customer_id is not None:
+        stmt = stmt.where(Contract.customer_id == customer_id)
+    return list(ctx.session.scalars(stmt.order_by(Contract.id)))
+
+
+def bill_touched(ctx: Ctx, customer_id: str, metric_code: str, day: date) -> list[Billed]:
+    """Bills what events of `metric_code` stored for the customer make due (see the module)."""
+    ids = _contract_ids(ctx, customer_id)
+    triggers = service.triggers_for(ctx, ids)
+    acting = {
+        key: trigger
+        for key, trigger in triggers.items()
+        if trigger.kind is TriggerKind.THRESHOLD
+        or (trigger.kind is TriggerKind.EVENT and trigger.cadence is Cadence.IMMEDIATE)
+    }
+    if not acting:
+        return []
+    levels = service.invoiced_levels(ctx, sorted({c for c, _ in acting}))
+    made: list[Billed] = []
+    for (contract_id, line_key), trigger in sorted(acting.items()):
+        charge = contracts.line_charge(ctx, contract_id, line_key, on=day)
+        if charge is None or charge.metric != metric_code:
+            continue
+        by_period = {
+            start: level
+            for (c, k, start), level in levels.items()
+            if (c, k) == (contract_id, line_key)
+        }
+        so_far = bill_so_far(ctx, contract_id, line_key, day, trigger, levels=by_period)
+        if so_far is None or so_far.invoice_id is None:
+            continue
+        if trigger.kind is TriggerKind.THRESHOLD and so_far.level is not None:
+            service.record_crossing(
+                ctx,
+                contract_id=contract_id,
+                line_key=line_key,
+                period_start=so_far.period.start,
+                period_end=so_far.period.end,
+                level=so_far.level,
+                measure=trigger.measure,
+                value=so_far.measured,
+                invoice_id=so_far.invoice_id,
+            )
+            _announce(ctx, contract_id, line_key, trigger, so_far)
+        made.append(Billed(contract_id, line_key, trigger, so_far))
+    return made
+
+
+def _announce(
+    ctx: Ctx, contract_id: str, line_key: str, trigger: UsageTrigger, so_far: SoFar
+) -> None:
+    from tarif.webhooks.service import emit
+
+    emit(
+        ctx,
+        "usage.threshold_crossed",
+        {
+            "contract_id": contract_id,
+            "line_key": line_key,
+            "period_start": so_far.period.start.isoformat(),
+            "period_end": so_far.period.end.isoformat(),
+            "measure": trigger.measure.value,
+            "level": f"{so_far.level:f}",
+            "value": f"{so_far.measured:f}",
+            "invoice_id": so_far.invoice_id,
+        },
+    )
+
+
+def collect(ctx: Ctx, day: date) -> list[Billed]:
+    """Bills the event triggers collecting daily (and weekly, on a Monday) through the day
+    before `day`."""
+    triggers = service.triggers_for(ctx, _contract_ids(ctx, None))
+    through = day - timedelta(days=1)
+    made: list[Billed] = []
+    for (contract_id, line_key), trigger in sorted(triggers.items()):
+        if not _collects(trigger):
+            continue
+        if trigger.cadence is Cadence.WEEKLY and day.weekday() != 0:
+            continue
+        so_far = bill_so_far(ctx, contract_id, line_key, through, trigger)
+        if so_far is not None and so_far.invoice_id is not None:
+            made.append(Billed(contract_id, line_key, trigger, so_far))
+    return made
+
+
+def queue_collection(ctx: Ctx, day: date) -> None:
+    """The collection of `day`, once (a dedupe key per day), due at the day's start."""
+    delay = max(0.0, (_midnight(ctx, day) - ctx.clock.now()).total_seconds())
+    enqueue(
+        ctx,
+        COLLECT_JOB,
+        {"day": day.isoformat()},
+        dedupe_key=f"{COLLECT_JOB}:{day.isoformat()}",
+        delay_seconds=delay,
+    )
+
+
+def _midnight(ctx: Ctx, day: date) -> datetime:
+    org = ctx.session.get_one(Organization, ctx.organization_id)
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(org.timezone))
+
+
+@handler(TRIGGER_JOB)
+def _run_triggers(ctx: Ctx, job: Job) -> None:
+    data = job.payload
+    bill_touched(ctx, data["customer_id"], data["metric"], date.fromisoformat(data["day"]))
+
+
+@handler(COLLECT_JOB)
+def _run_collection(ctx: Ctx, job: Job) -> None:
+    day = date.fromisoformat(job.payload["day"])
+    collect(ctx, day)
+    triggers = service.triggers_for(ctx, _contract_ids(ctx, None))
+    if any(_collects(t) for t in triggers.values()):
+        queue_collection(ctx, day + timedelta(days=1))
+
+
+def _collects(trigger: UsageTrigger) -> bool:
+    return trigger.kind is TriggerKind.EVENT and trigger.cadence is not Cadence.IMMEDIATE
