@@ -22,7 +22,7 @@ FRENCH = {
     "At period end (default)": "En fin de période (par défaut)",
     "When a threshold is reached": "Au franchissement d'un seuil",
     "On each event": "À chaque événement",
-    "Amount so far": "Montant cumulé",
+    "Amount so far": "Montant à ce jour",
     "Quantity so far": "Quantité cumulée",
     "One invoice per event": "Une facture par événement",
     "Collected, invoiced each day": "Regroupés, facturés chaque jour",

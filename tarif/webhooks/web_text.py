@@ -25,7 +25,7 @@ FRENCH = {
     "pending": "à envoyer",
     "retrying": "nouvelle tentative prévue",
     "delivered": "remis",
-    "failed": "échec",
+    "failed": "en échec",
     "No endpoint yet.": "Aucun point de réception pour l'instant.",
     "No delivery yet.": "Aucun envoi pour l'instant.",
     "Attempt log": "Journal des tentatives",

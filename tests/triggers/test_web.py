@@ -85,7 +85,7 @@ def test_a_form_per_usage_line_then_an_error_inline_then_saved(
     assert saved.headers["location"] == f"{url}?saved=api-calls#line-api-calls"
     after = admin.get(saved.headers["location"])
     line = text(section(after.text, "api-calls"))
-    assert "Au franchissement d'un seuil" in line and "Montant cumulé" in line
+    assert "Au franchissement d'un seuil" in line and "Montant à ce jour" in line
     # levels: 500, 1,000, then every 1,000 → 2,000, 3,000, 4,000 (French money format)
     assert "500,00 €, 1 000,00 €, 2 000,00 €, 3 000,00 €, 4 000,00 €…" in line
     assert 'id="saved" data-line="api-calls"' in after.text
