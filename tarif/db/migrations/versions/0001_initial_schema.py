@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:35:32.704046
+Create Date: 2026-11-26 02:37:44.991405
 """
 
 from __future__ import annotations
@@ -657,6 +657,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_invoices_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
 
+    op.create_table('usage_line_triggers',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('line_key', sa.String(length=40), nullable=False),
+    sa.Column('trigger', sa.JSON(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_line_triggers_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_line_triggers_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_line_triggers')),
+    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', name=op.f('uq_usage_line_triggers_organization_id_contract_id_line_key'))
+    )
+    with op.batch_alter_table('usage_line_triggers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_line_triggers_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_line_triggers_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('contract_versions',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('contract_id', sa.String(length=40), nullable=False),
@@ -778,6 +795,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refunds_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refunds_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('threshold_crossings',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('line_key', sa.String(length=40), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('level', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('measure', sa.String(length=10), nullable=False),
+    sa.Column('value', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('invoice_id', sa.String(length=40), nullable=True),
+    sa.Column('crossed_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_threshold_crossings_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_threshold_crossings_invoice_id_invoices'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_threshold_crossings_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_threshold_crossings')),
+    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'period_start', 'level', name=op.f('uq_threshold_crossings_organization_id_contract_id_line_key_period_start_level'))
+    )
+    with op.batch_alter_table('threshold_crossings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_threshold_crossings_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_threshold_crossings_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_threshold_crossings_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('contract_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('version_id', sa.String(length=40), nullable=False),
@@ -853,6 +893,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_lines_organization_id'))
 
     op.drop_table('contract_lines')
+    with op.batch_alter_table('threshold_crossings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_threshold_crossings_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_threshold_crossings_invoice_id'))
+        batch_op.drop_index(batch_op.f('ix_threshold_crossings_contract_id'))
+
+    op.drop_table('threshold_crossings')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refunds_organization_id'))
         batch_op.drop_index(batch_op.f('ix_refunds_customer_id'))
@@ -883,6 +929,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_versions_amendment_id'))
 
     op.drop_table('contract_versions')
+    with op.batch_alter_table('usage_line_triggers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_line_triggers_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_line_triggers_contract_id'))
+
+    op.drop_table('usage_line_triggers')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_status'))
         batch_op.drop_index(batch_op.f('ix_invoices_organization_id'))
