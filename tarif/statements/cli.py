@@ -1,5 +1,6 @@
-"""`tarif statements show|export`: an invoice's consumption statement, or a customer's over a
-period (`--customer ID --from DAY --to DAY [--contract ID]`)."""
+"""`tarif statements show|export INVOICE`: an invoice's consumption statement;
+`tarif statements customer|customer-export CUSTOMER [--from DAY --to DAY] [--contract ID]`: a
+customer's over a period (default: last month)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from tarif.cli.common import (
     JsonOption,
     OrgOption,
     cli_ctx,
-    fail,
     one_line_errors,
     parse_day,
     print_json,
@@ -26,20 +26,23 @@ from tarif.statements.rules import Statement
 
 app = typer.Typer(no_args_is_help=True)
 
-InvoiceArgument = typer.Argument(None, help="An invoice id (or use --customer, --from, --to)")
-CustomerOption = typer.Option(None, "--customer", help="A customer id")
+InvoiceArgument = typer.Argument(..., help="An invoice id")
+CustomerArgument = typer.Argument(..., help="A customer id")
 FromOption = typer.Option(None, "--from", help="First day of the period (YYYY-MM-DD)")
 ToOption = typer.Option(None, "--to", help="The day after the period (YYYY-MM-DD)")
 ContractOption = typer.Option(None, "--contract", help="Only this contract's usage")
+FormatOption = typer.Option("csv", "--format", help="csv, pdf or json")
+OutputOption = typer.Option(
+    None, "-o", "--output", help="File to write ('-': standard output); default: its name"
+)
 GroupByOption = typer.Option(
     "metric", "--group-by", help="metric, then day or month and event properties: metric,day,site"
 )
 
 
-def _statement(
+def _customer_statement(
     ctx: Ctx,
-    invoice_id: str | None,
-    customer: str | None,
+    customer: str,
     start: str | None,
     end: str | None,
     contract: str | None,
@@ -47,22 +50,50 @@ def _statement(
     fmt: str = "json",
 ) -> tuple[Statement, str]:
     grouping, chosen = outputs.parse_options(group_by, fmt)
-    if invoice_id is not None and customer is not None:
-        fail("give an invoice id or --customer, not both")
-    if invoice_id is not None:
-        return service.invoice_statement(ctx, invoice_id, grouping), chosen
-    if customer is None:
-        fail("give an invoice id, or --customer with --from and --to")
-    assert customer is not None
     statement = service.customer_statement(
         ctx,
         customer,
-        parse_day(start, "--from"),
-        parse_day(end, "--to"),
+        None if start is None else parse_day(start, "--from"),
+        None if end is None else parse_day(end, "--to"),
         grouping,
         contract_id=contract,
     )
     return statement, chosen
+
+
+def _invoice_statement(
+    ctx: Ctx, invoice_id: str, group_by: str, fmt: str = "json"
+) -> tuple[Statement, str]:
+    grouping, chosen = outputs.parse_options(group_by, fmt)
+    return service.invoice_statement(ctx, invoice_id, grouping), chosen
+
+
+def _print(statement: Statement, as_json: bool) -> None:
+    if as_json:
+        print_json(export.as_json(statement))
+        return
+    columns = ["metric", "line", *statement.group_by.dimensions]
+    columns += ["quantity", "events", "unit_price", "amount"]
+    title = f"Consumption statement — total {statement.amount:f} {statement.currency}"
+    print_table(_rows(statement), columns, title=title)
+
+
+def _write(ctx: Ctx, statement: Statement, chosen: str, output: str | None) -> None:
+    if chosen == "json":
+        import json
+
+        content = json.dumps(export.as_json(statement), indent=2).encode()
+        name = export.file_name(statement, "json")
+    else:
+        out = outputs.as_file(ctx, statement, chosen)
+        content, name = out.content, out.file_name
+    if output == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output or name)
+    path.write_bytes(content)
+    say(f"wrote {path} ({len(content)} bytes)")
 
 
 def _rows(statement: Statement) -> list[dict[str, Any]]:
@@ -89,7 +120,35 @@ def _rows(statement: Statement) -> list[dict[str, Any]]:
 @one_line_errors
 def show(
     invoice_id: str = InvoiceArgument,
-    customer: str = CustomerOption,
+    group_by: str = GroupByOption,
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Show an invoice's statement: its rows add up to the invoice's usage lines."""
+    with cli_ctx(org) as ctx:
+        statement, _ = _invoice_statement(ctx, invoice_id, group_by)
+    _print(statement, as_json)
+
+
+@app.command("export")
+@one_line_errors
+def export_statement(
+    invoice_id: str = InvoiceArgument,
+    group_by: str = GroupByOption,
+    fmt: str = FormatOption,
+    output: str = OutputOption,
+    org: str = OrgOption,
+) -> None:
+    """Write an invoice's statement as CSV, PDF (in the customer's language) or JSON."""
+    with cli_ctx(org) as ctx:
+        statement, chosen = _invoice_statement(ctx, invoice_id, group_by, fmt)
+        _write(ctx, statement, chosen, output)
+
+
+@app.command("customer")
+@one_line_errors
+def show_customer(
+    customer: str = CustomerArgument,
     start: str = FromOption,
     end: str = ToOption,
     contract: str = ContractOption,
@@ -97,50 +156,25 @@ def show(
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Show a statement: its rows add up to the invoices' usage lines."""
+    """Show a customer's statement over a period (default: last month)."""
     with cli_ctx(org) as ctx:
-        statement, _ = _statement(ctx, invoice_id, customer, start, end, contract, group_by)
-    if as_json:
-        print_json(export.as_json(statement))
-        return
-    columns = ["metric", "line", *statement.group_by.dimensions]
-    columns += ["quantity", "events", "unit_price", "amount"]
-    title = f"Consumption statement — total {statement.amount:f} {statement.currency}"
-    print_table(_rows(statement), columns, title=title)
+        statement, _ = _customer_statement(ctx, customer, start, end, contract, group_by)
+    _print(statement, as_json)
 
 
-@app.command("export")
+@app.command("customer-export")
 @one_line_errors
-def export_statement(
-    invoice_id: str = InvoiceArgument,
-    customer: str = CustomerOption,
+def export_customer(
+    customer: str = CustomerArgument,
     start: str = FromOption,
     end: str = ToOption,
     contract: str = ContractOption,
     group_by: str = GroupByOption,
-    fmt: str = typer.Option("csv", "--format", help="csv, pdf or json"),
-    output: str = typer.Option(
-        None, "-o", "--output", help="File to write ('-': standard output); default: its name"
-    ),
+    fmt: str = FormatOption,
+    output: str = OutputOption,
     org: str = OrgOption,
 ) -> None:
-    """Write a statement as CSV, PDF (in the customer's language) or JSON."""
+    """Write a customer's statement over a period as CSV, PDF or JSON."""
     with cli_ctx(org) as ctx:
-        statement, chosen = _statement(
-            ctx, invoice_id, customer, start, end, contract, group_by, fmt
-        )
-        if chosen == "json":
-            import json
-
-            content = json.dumps(export.as_json(statement), indent=2).encode()
-            name = export.file_name(statement, "json")
-        else:
-            out = outputs.as_file(ctx, statement, chosen)
-            content, name = out.content, out.file_name
-    if output == "-":
-        sys.stdout.buffer.write(content)
-        sys.stdout.buffer.flush()
-        return
-    path = Path(output or name)
-    path.write_bytes(content)
-    say(f"wrote {path} ({len(content)} bytes)")
+        statement, chosen = _customer_statement(ctx, customer, start, end, contract, group_by, fmt)
+        _write(ctx, statement, chosen, output)

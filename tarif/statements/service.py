@@ -10,13 +10,14 @@ by `rules.largest_remainder`, so the rows add up to the line to the cent.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from tarif.context import Ctx
+from tarif.contracts import service_store as contract_store
 from tarif.contracts.models import Contract
 from tarif.customers import service as customers
 from tarif.db.repository import scoped
@@ -76,8 +77,12 @@ def customer_statement(
     contract_id: str | None = None,
 ) -> Statement:
     """The usage billed to a customer (or one of its contracts) for the periods starting in
-    `[start, end)`, from every invoice but voided ones and credit notes."""
+    `[start, end)` (both None: last month), from every invoice but voided ones and credit
+    notes."""
     customer = customers.get_customer(ctx, customer_id)
+    if start is None and end is None:  # last month, in the organization's time zone
+        end = contract_store.today(ctx).replace(day=1)
+        start = (end - timedelta(days=1)).replace(day=1)
     errors = ErrorCollector()
     check_period(start, end, errors)
     if contract_id is not None:
@@ -85,7 +90,7 @@ def customer_statement(
             scoped(Contract, ctx.organization_id).where(Contract.id == contract_id)
         ).one_or_none()
         if contract is None or contract.customer_id != customer.id:
-            errors.add("contract_id", f"no contract '{contract_id[:40]}' of this customer")
+            errors.add("contract_id", f"contract '{contract_id[:40]}' not found for this customer")
     errors.raise_if_any()
     assert start is not None and end is not None
     stmt = (

@@ -131,12 +131,14 @@ def test_bad_input_is_a_422_naming_each_field(api: TestClient, seeded: tuple[Wor
     url = f"/v1/customers/{world.customer.id}/statement"
     backwards = api.get(url, params={"from": "2026-02-01", "to": "2026-01-01"})
     assert problem_fields(backwards) == {"to": "must be after from"}
-    assert problem_fields(api.get(url)) == {
-        "from": "required: the first day of the period",
+    assert problem_fields(api.get(url, params={"from": "2026-01-01"})) == {
         "to": "required: the day after the period",
     }
+    # no period at all: last month (the test clock reads 15 Jan 2026: December 2025)
+    last_month = api.get(url).json()
+    assert (last_month["from"], last_month["to"]) == ("2025-12-01", "2026-01-01")
     stranger = api.get(url, params={"from": "2026-01-01", "to": "2026-02-01", "contract_id": "x"})
-    assert problem_fields(stranger) == {"contract_id": "no contract 'x' of this customer"}
+    assert problem_fields(stranger) == {"contract_id": "contract 'x' not found for this customer"}
 
 
 def test_another_organizations_invoice_and_customer_are_404(

@@ -51,8 +51,7 @@ def test_show_and_export(run, seeded: tuple[World, str], tmp_path: Path) -> None
     target = tmp_path / "january.csv"
     exported = run(
         "statements",
-        "export",
-        "--customer",
+        "customer-export",
         world.customer.id,
         "--from",
         "2026-01-01",
@@ -82,4 +81,7 @@ def test_bad_input_is_one_line(run, seeded: tuple[World, str]) -> None:  # type:
     assert "group_by: day and month cannot both be asked: choose one" in bad.output
     neither = run("statements", "show")
     assert neither.exit_code != 0
-    assert "give an invoice id, or --customer with --from and --to" in neither.output
+    assert "Missing argument" in neither.output
+    half = run("statements", "customer", seeded[0].customer.id, "--from", "2026-01-01")
+    assert half.exit_code != 0
+    assert "to:" in half.output
