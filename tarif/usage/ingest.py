@@ -105,10 +105,21 @@ def _among(column: Any, values: set[str], dialect: str) -> Any:
 
 def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
     """The metrics, customers, contracts and watermarks the batch names: one query each."""
+    return load_directory_for(
+        ctx,
+        {c.metric for c in candidates},
+        {c.customer for c in candidates if c.customer is not None},
+        {c.contract for c in candidates if c.contract is not None},
+    )
+
+
+def load_directory_for(
+    ctx: Ctx, codes: set[str], external_ids: set[str], contract_names: set[str]
+) -> Directory:
+    """The metrics, customers and contracts named, and the watermarks of those customers."""
     org_id = ctx.organization_id
     session = ctx.session
     dialect = session.get_bind().dialect.name
-    codes = {c.metric for c in candidates}
     metrics = {
         code: MetricSpec(code, aggregation, field_name, archived, smartcode)
         for code, aggregation, field_name, archived, smartcode in session.execute(
@@ -121,7 +132,6 @@ def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
             ).where(Metric.organization_id == org_id, _among(Metric.code, codes, dialect))
         )
     }
-    external_ids = {c.customer for c in candidates if c.customer is not None}
     customers: dict[str, str] = {}
     if external_ids:
         customers = {
@@ -133,7 +143,6 @@ def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
                 )
             )
         }
-    contract_names = {c.contract for c in candidates if c.contract is not None}
     contracts: dict[str, tuple[str, str]] = {}
     if contract_names:
         for contract_id, reference, customer_id in session.execute(
