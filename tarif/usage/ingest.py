@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, any_, bindparam, or_, select, tuple_
+from sqlalchemy import String, any_, bindparam, func, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from tarif.context import Ctx
@@ -96,10 +96,14 @@ def policy_of(ctx: Ctx) -> Policy:
 
 
 def _among(column: Any, values: set[str], dialect: str) -> Any:
-    """`column IN values`: on PostgreSQL one array parameter (`= ANY(%s)`), so a batch naming a
-    thousand customers sends one parameter, not a thousand to render and parse."""
+    """`column IN values`: on PostgreSQL one array parameter (`= ANY(%s)`), on SQLite one JSON
+    array read back as rows by `json_each`, so a batch naming a thousand customers sends one
+    parameter, not a thousand to render and bind."""
     if dialect == "postgresql":
         return column == any_(bindparam(None, sorted(values), type_=ARRAY(String())))
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(sorted(values)), type_=String()))
+        return column.in_(select(literal_column("value")).select_from(listed))
     return column.in_(values)
 
 

@@ -196,11 +196,9 @@ class PostgresEventWriter:
         """A cursor, the staging table there and empty."""
         fairy = self.session.connection().connection
         cursor = fairy.driver_connection.cursor()  # type: ignore[union-attr]
-        if not fairy.info.get(STAGING):
-            cursor.execute(_STAGING_TABLE)
-            fairy.info[STAGING] = True
-        else:
-            cursor.execute(f"TRUNCATE {STAGING}")
+        # Created again when missing, never remembered on the connection: a transaction rolled
+        # back after creating it takes it away. One round trip (simple query protocol).
+        cursor.execute(f"{_STAGING_TABLE}; TRUNCATE {STAGING}")
         return cursor
 
     def _stage(self, organization_id: str, rows: Iterable[Row], received_at: datetime) -> Any:
