@@ -1,11 +1,17 @@
 """Bulk import of usage events from CSV, JSON Lines or Parquet files.
 
-Rows are read in chunks; each chunk goes through the same rules as the API (`event_rules`)
-with one read of the metrics, customers, contracts and watermarks it names, then is written:
-on PostgreSQL by COPY into a temporary staging table and one `INSERT … SELECT … ON CONFLICT DO
-NOTHING`, elsewhere by the batch writer. Refused rows go to the rejected-rows file with their
-line and reason; the others are stored. The first row of a key in the file wins; later ones,
-and keys already stored, are duplicates.
+Rows are read in chunks, with one read of the metrics, customers, contracts and watermarks a
+chunk names. CSV (read by pyarrow) and Parquet chunks are checked column-wise
+(`event_columns`): the rows it cannot accept go through the same rules as the API
+(`event_rules`), one by one, like every row of a JSON Lines file. A chunk's good rows, as
+columns, are written on PostgreSQL by one block of COPY text into a temporary staging table
+and one `INSERT … SELECT … ON CONFLICT DO NOTHING`, on SQLite by one `executemany`. Refused
+rows go to the rejected-rows file with their line and reason. The first row of a key in the
+file wins (within a chunk by its position, across chunks because the earlier chunk is stored
+first); later ones, and keys already stored, are duplicates.
+
+A CSV file pyarrow cannot read (a row with another number of cells than the header) is read
+on by `csv.DictReader` from the first row not yet imported, row by row.
 
 File shapes:
 - CSV and Parquet: columns `transaction_id`, `customer` (or `contract`), `metric`,
