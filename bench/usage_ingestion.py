@@ -7,13 +7,14 @@
     exactly the distinct keys sent. Beside it, in the same run, the database's raw limit: the
     same rows written with no checks (PostgreSQL: COPY straight into `usage_events`; SQLite:
     one `executemany` INSERT), no HTTP.
-(b) `tarif events import` of a 1,000,000-row CSV and Parquet file into PostgreSQL
-    (`event_import.import_events`, what the command runs, without its progress bar), beside a
-    raw `COPY … FROM STDIN` of the same rows into the table.
+(b) `tarif events import` of a 1,000,000-row CSV and Parquet file into PostgreSQL and SQLite
+    (`event_import.import_events`, what the command runs, without its progress bar), beside
+    the same rows written with no checks (PostgreSQL: a raw `COPY … FROM STDIN` into a
+    temporary table and one `INSERT … SELECT`; SQLite: one `executemany`).
 
 `python -m bench ingest [--events 200000] [--rows 1000000] [--db postgresql,sqlite]
-[--skip-import]`. PostgreSQL: `TARIF_BENCH_PG_URL` (default the local server), where the
-benchmark creates and drops a database of its own.
+[--skip-import] [--skip-http]`. PostgreSQL: `TARIF_BENCH_PG_URL` (default the local server),
+where the benchmark creates and drops a database of its own.
 """
 
 from __future__ import annotations
@@ -358,17 +359,21 @@ def write_files(directory: Path, rows: int) -> tuple[Path, Path]:
     return csv_path, parquet_path
 
 
-def bulk_import(rows: int) -> list[str]:
+def bulk_import(rows: int, kind: str) -> list[str]:
     out = []
-    with tempfile.TemporaryDirectory() as tmp, database("postgresql") as url:
+    with tempfile.TemporaryDirectory() as tmp, database(kind) as url:
         csv_path, parquet_path = write_files(Path(tmp), rows)
         engine = make_engine(url)
         organization_id, _ = seed(engine)
         factory = session_factory(engine)
+        label = "PostgreSQL" if kind == "postgresql" else "SQLite"
         for path in (csv_path, parquet_path):
             with factory() as session:
-                # A second organization per file would need its own seed: clear instead.
-                session.execute(text("DELETE FROM usage_events"))
+                # A second organization per file would need its own seed: clear instead, by
+                # TRUNCATE on PostgreSQL, whose DELETE would leave the next file dead index
+                # entries to step over (SQLite's unfiltered DELETE already empties the table).
+                clear = "TRUNCATE" if kind == "postgresql" else "DELETE FROM"
+                session.execute(text(f"{clear} usage_events"))
                 session.commit()
                 ctx = Ctx(session, organization_id, Actor.system("bench"), SystemClock())
                 started = time.perf_counter()
@@ -377,36 +382,75 @@ def bulk_import(rows: int) -> list[str]:
                 seconds = time.perf_counter() - started
             assert report.accepted == rows and report.rejected == 0, report
             out.append(
-                f"| tarif events import, {rows:,}-row {path.suffix[1:].upper()} (PostgreSQL) | "
+                f"| tarif events import, {rows:,}-row {path.suffix[1:].upper()} ({label}) | "
                 f"{rows / seconds:,.0f} events/s | {seconds:.1f} s |"
             )
-        with engine.connect() as conn:
-            conn.execute(text("DELETE FROM usage_events"))
-            conn.commit()
-            driver: Any = conn.connection.driver_connection
+        with engine.begin() as conn:
+            conn.execute(text(f"{clear} usage_events"))
+        # `begin()`: on SQLite the engine emits BEGIN itself (the driver is in autocommit), so
+        # rows written through the driver outside it would be a transaction each.
+        with engine.begin() as conn:
             started = time.perf_counter()
-            with driver.cursor() as cursor, csv_path.open("rb") as handle:
-                cursor.execute(
-                    "CREATE TEMPORARY TABLE raw_csv (transaction_id text, customer text, "
-                    "metric text, ts timestamptz, tokens text, region text)"
-                )
-                with cursor.copy("COPY raw_csv FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                    while chunk := handle.read(1 << 20):
-                        copy.write(chunk)
-                cursor.execute(
-                    f"INSERT INTO usage_events ({RAW_COLUMNS}) SELECT %s, '', transaction_id, "
-                    "metric, customer, NULL, ts, ts::date, 0, NULL, '{}', now(), false "
-                    "FROM raw_csv",
-                    (organization_id,),
-                )
-            conn.commit()
-            raw_seconds = time.perf_counter() - started
+            if kind == "postgresql":
+                _raw_copy_csv(conn, csv_path, organization_id)
+                how = "raw COPY of the same CSV into the table"
+            else:
+                _raw_sqlite_csv(conn, csv_path, organization_id)
+                how = "raw executemany of the same CSV's rows (read by pyarrow)"
+        raw_seconds = time.perf_counter() - started
         engine.dispose()
     out.append(
-        f"| raw COPY of the same CSV into the table, no checks (PostgreSQL, same run) | "
+        f"| {how}, no checks ({label}, same run) | "
         f"{rows / raw_seconds:,.0f} rows/s | {raw_seconds:.1f} s |"
     )
     return out
+
+
+def _raw_copy_csv(conn: Any, csv_path: Path, organization_id: str) -> None:
+    driver: Any = conn.connection.driver_connection
+    with driver.cursor() as cursor, csv_path.open("rb") as handle:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE raw_csv (transaction_id text, customer text, "
+            "metric text, ts timestamptz, tokens text, region text)"
+        )
+        with cursor.copy("COPY raw_csv FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        cursor.execute(
+            f"INSERT INTO usage_events ({RAW_COLUMNS}) SELECT %s, '', transaction_id, "
+            "metric, customer, NULL, ts, ts::date, 0, NULL, '{}', now(), false "
+            "FROM raw_csv",
+            (organization_id,),
+        )
+
+
+def _raw_sqlite_csv(conn: Any, csv_path: Path, organization_id: str) -> None:
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(csv_path)
+    driver: Any = conn.connection.driver_connection
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    n = table.num_rows
+    stamps = [str(t)[:19].replace("T", " ") for t in table.column("timestamp").to_pylist()]
+    driver.executemany(
+        f"INSERT INTO usage_events ({RAW_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        zip(
+            [organization_id] * n,
+            [""] * n,
+            table.column("transaction_id").to_pylist(),
+            table.column("metric").to_pylist(),
+            table.column("customer").to_pylist(),
+            [None] * n,
+            stamps,
+            [t[:10] for t in stamps],
+            [0] * n,
+            [None] * n,
+            ["{}"] * n,
+            [now] * n,
+            [0] * n,
+            strict=True,
+        ),
+    )
 
 
 def main(argv: list[str]) -> None:
@@ -415,12 +459,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", default="postgresql,sqlite")
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args(argv)
     print("| what | rate | detail |")
     print("|---|---|---|")
-    for kind in args.db.split(","):
+    for kind in [] if args.skip_http else args.db.split(","):
         for row in http_ingestion(kind, args.events):
             print(row, flush=True)
     if not args.skip_import:
-        for row in bulk_import(args.rows):
-            print(row, flush=True)
+        for kind in args.db.split(","):
+            for row in bulk_import(args.rows, kind):
+                print(row, flush=True)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, any_, bindparam, or_, select, tuple_
+from sqlalchemy import String, any_, bindparam, func, literal_column, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from tarif.context import Ctx
@@ -96,19 +96,34 @@ def policy_of(ctx: Ctx) -> Policy:
 
 
 def _among(column: Any, values: set[str], dialect: str) -> Any:
-    """`column IN values`: on PostgreSQL one array parameter (`= ANY(%s)`), so a batch naming a
-    thousand customers sends one parameter, not a thousand to render and parse."""
+    """`column IN values`: on PostgreSQL one array parameter (`= ANY(%s)`), on SQLite one JSON
+    array read back as rows by `json_each`, so a batch naming a thousand customers sends one
+    parameter, not a thousand to render and bind."""
     if dialect == "postgresql":
         return column == any_(bindparam(None, sorted(values), type_=ARRAY(String())))
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(sorted(values)), type_=String()))
+        return column.in_(select(literal_column("value")).select_from(listed))
     return column.in_(values)
 
 
 def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
     """The metrics, customers, contracts and watermarks the batch names: one query each."""
+    return load_directory_for(
+        ctx,
+        {c.metric for c in candidates},
+        {c.customer for c in candidates if c.customer is not None},
+        {c.contract for c in candidates if c.contract is not None},
+    )
+
+
+def load_directory_for(
+    ctx: Ctx, codes: set[str], external_ids: set[str], contract_names: set[str]
+) -> Directory:
+    """The metrics, customers and contracts named, and the watermarks of those customers."""
     org_id = ctx.organization_id
     session = ctx.session
     dialect = session.get_bind().dialect.name
-    codes = {c.metric for c in candidates}
     metrics = {
         code: MetricSpec(code, aggregation, field_name, archived, smartcode)
         for code, aggregation, field_name, archived, smartcode in session.execute(
@@ -121,7 +136,6 @@ def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
             ).where(Metric.organization_id == org_id, _among(Metric.code, codes, dialect))
         )
     }
-    external_ids = {c.customer for c in candidates if c.customer is not None}
     customers: dict[str, str] = {}
     if external_ids:
         customers = {
@@ -133,7 +147,6 @@ def load_directory(ctx: Ctx, candidates: Sequence[Candidate]) -> Directory:
                 )
             )
         }
-    contract_names = {c.contract for c in candidates if c.contract is not None}
     contracts: dict[str, tuple[str, str]] = {}
     if contract_names:
         for contract_id, reference, customer_id in session.execute(

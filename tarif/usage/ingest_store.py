@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,11 @@ class EventWriter(Protocol):
     ) -> dict[tuple[str, str], int]:
         """Stores the rows whose (source, transaction_id) is new in the organization; returns
         those keys with their new event ids. Rows must have distinct keys."""
+        ...
+
+    def insert_table(self, organization_id: str, rows: pa.Table, received_at: datetime) -> int:
+        """Bulk import: stores the prepared rows (`event_columns.SCHEMA`, distinct keys) whose
+        key is new; returns how many."""
         ...
 
 
@@ -128,6 +135,35 @@ class SQLiteEventWriter:
                 inserted[(source, transaction_id)] = event_id
         return inserted
 
+    def insert_table(self, organization_id: str, rows: pa.Table, received_at: datetime) -> int:
+        """Bulk import: prepared rows (`event_columns.SCHEMA`, distinct keys) in one
+        `executemany`; returns how many were new (the others were duplicates)."""
+        if rows.num_rows == 0:
+            return 0
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None
+        n = rows.num_rows
+        naive = rows.column("occurred_at").cast(pa.timestamp("us"))
+        columns = [
+            [organization_id] * n,
+            *(rows.column(name).to_pylist() for name in COLUMNS[1:6]),
+            pc.strftime(naive, "%Y-%m-%d %H:%M:%S").to_pylist(),
+            rows.column("local_date").cast(pa.string()).to_pylist(),
+            rows.column("value_micros").to_pylist(),
+            rows.column("unique_key").to_pylist(),
+            rows.column("properties").to_pylist(),
+            [_sqlite_instant(received_at)] * n,
+            rows.column("late").cast(pa.int8()).to_pylist(),
+            rows.column("smartcode_version_id").to_pylist(),
+        ]
+        before = driver.total_changes
+        driver.executemany(
+            f"INSERT INTO {TABLE} ({_COLUMN_LIST}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+            f"{_CONFLICT}",
+            zip(*columns, strict=True),
+        )
+        return int(driver.total_changes - before)
+
 
 def _sqlite_instant(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -156,15 +192,18 @@ class PostgresEventWriter:
     def prepare(self) -> None:
         pass  # row locks of the unique index order concurrent writers
 
-    def _stage(self, organization_id: str, rows: Iterable[Row], received_at: datetime) -> Any:
-        """A cursor, the rows copied into the (emptied) staging table."""
+    def _staging_cursor(self) -> Any:
+        """A cursor, the staging table there and empty."""
         fairy = self.session.connection().connection
         cursor = fairy.driver_connection.cursor()  # type: ignore[union-attr]
-        if not fairy.info.get(STAGING):
-            cursor.execute(_STAGING_TABLE)
-            fairy.info[STAGING] = True
-        else:
-            cursor.execute(f"TRUNCATE {STAGING}")
+        # Created again when missing, never remembered on the connection: a transaction rolled
+        # back after creating it takes it away. One round trip (simple query protocol).
+        cursor.execute(f"{_STAGING_TABLE}; TRUNCATE {STAGING}")
+        return cursor
+
+    def _stage(self, organization_id: str, rows: Iterable[Row], received_at: datetime) -> Any:
+        """A cursor, the rows copied into the (emptied) staging table."""
+        cursor = self._staging_cursor()
         with cursor.copy(f"COPY {STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
             write = copy.write_row
             for r in rows:
@@ -203,11 +242,16 @@ class PostgresEventWriter:
         finally:
             cursor.close()
 
-    def copy_rows(self, organization_id: str, rows: Iterable[Row], received_at: datetime) -> int:
-        """Bulk import: like `insert`, without returning the new ids. Returns how many rows
-        were new (the others were duplicates)."""
-        cursor = self._stage(organization_id, rows, received_at)
+    def insert_table(self, organization_id: str, rows: pa.Table, received_at: datetime) -> int:
+        """Bulk import: prepared rows (`event_columns.SCHEMA`, distinct keys) copied as one
+        block of COPY text built column-wise, then stored like `insert` without returning
+        ids. Returns how many rows were new (the others were duplicates)."""
+        if rows.num_rows == 0:
+            return 0
+        cursor = self._staging_cursor()
         try:
+            with cursor.copy(f"COPY {STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
+                copy.write(copy_text(organization_id, rows, received_at))
             cursor.execute(
                 f"INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGING} "
                 f"ORDER BY source, transaction_id {_CONFLICT}"
@@ -215,3 +259,40 @@ class PostgresEventWriter:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+_NULL = "\\N"
+
+
+def _copy_escaped(array: Any) -> Any:
+    """Text of PostgreSQL's text COPY format: backslash, tab, newline and return escaped."""
+    array = array.cast(pa.string())
+    if pc.any(pc.match_substring_regex(array, "[\\\\\t\n\r]")).as_py():
+        for raw, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+            array = pc.replace_substring(array, raw, escaped)
+    return pc.fill_null(array, _NULL)
+
+
+def copy_text(organization_id: str, rows: pa.Table, received_at: datetime) -> memoryview:
+    """The rows as the data of `COPY … FROM STDIN` (text format, `COLUMNS` order), built
+    column-wise by pyarrow: no Python object per row."""
+    instants = pc.strftime(rows.column("occurred_at"), "%Y-%m-%d %H:%M:%S")
+    fields = [
+        pa.scalar(organization_id),  # an id: nothing to escape
+        *(_copy_escaped(rows.column(name)) for name in COLUMNS[1:6]),
+        pc.binary_join_element_wise(instants, "+00", ""),
+        rows.column("local_date").cast(pa.string()),
+        pc.fill_null(rows.column("value_micros").cast(pa.string()), _NULL),
+        _copy_escaped(rows.column("unique_key")),
+        _copy_escaped(rows.column("properties")),
+        pa.scalar(received_at.astimezone(UTC).isoformat()),
+        pc.if_else(rows.column("late"), "t", "f"),
+        pc.binary_join_element_wise(_copy_escaped(rows.column("smartcode_version_id")), "\n", ""),
+    ]
+    lines = pc.binary_join_element_wise(*fields, "\t")
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    # The lines end to end are the data buffer of the array, between its first and last offset.
+    offsets = memoryview(lines.buffers()[1]).cast("i")
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end]

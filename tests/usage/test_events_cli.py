@@ -187,3 +187,56 @@ def test_usage_settings_through_orgs_update(run, customers: dict[str, str]) -> N
     assert sent.exit_code == 0, sent.output
     cleared = run("orgs", "update", "--set", "late_usage_policy=")
     assert cleared.exit_code != 0 and "late_usage_policy" in cleared.output
+
+
+MIXED = (
+    "transaction_id,customer,metric,timestamp,tokens,region\n"
+    "a,ACME,tokens,2026-01-10T10:00:00Z,12.5,eu\n"  # line 2: checked column-wise
+    "b, GLOBEX,tokens,2026-01-10T11:00:00Z,.5,\n"  # 3: by the rules (spaces, ".5")
+    'c,ACME,tokens,2026-01-10T12:00:00Z,2,"two\nlines"\n'  # 4-5: by the rules (a newline)
+    "a,ACME,tokens,2026-01-10T10:00:00Z,99,eu\n"  # 6: repeat of line 2
+    "b,GLOBEX,tokens,2026-01-10T11:00:00Z,7,\n"  # 7: repeat of line 3, the first stands
+    "d,NOPE,tokens,2026-01-10T12:00:00Z,1,\n"  # 8: unknown customer
+    "e,ACME,tokens,2026-02-30T10:00:00Z,1,\n"  # 9: no 30 February
+)
+
+
+def test_import_mixes_column_wise_and_row_checks(  # type: ignore[no-untyped-def]
+    run, customers: dict[str, str], engine: Engine, tenant: Tenant, tmp_path: Path
+) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_text(MIXED)
+    report = json.loads(run("events", "import", str(source), "--json").stdout)
+    assert (report["read"], report["accepted"], report["duplicates"], report["rejected"]) == (
+        7,
+        3,
+        2,
+        2,
+    )
+    # 12.5 × 10⁶; ".5" is 0.5 → 500,000 (the first b stands, not the 7 of line 7); 2 × 10⁶
+    assert values(engine, tenant.id) == {"a": 12_500_000, "b": 500_000, "c": 2_000_000}
+    with Path(report["rejected_file"]).open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["field"], r["reason"]) for r in rows] == [
+        ("8", "customer", "unknown customer 'NOPE': not found in this organization"),
+        (
+            "9",
+            "timestamp",
+            "is not an RFC 3339 timestamp: '2026-02-30T10:00:00Z' (e.g. 2026-01-31T23:30:00Z)",
+        ),
+    ]
+
+
+def test_import_of_a_csv_with_a_short_row_falls_back_to_the_rules(  # type: ignore[no-untyped-def]
+    run, customers: dict[str, str], engine: Engine, tenant: Tenant, tmp_path: Path
+) -> None:
+    source = tmp_path / "short.csv"
+    source.write_text(
+        "transaction_id,customer,metric,timestamp,tokens\n"
+        "a,ACME,tokens,2026-01-10T10:00:00Z,3\n"
+        "b,ACME,api_calls,2026-01-10T10:00:00Z\n"  # one cell short: no tokens, a count
+        "c,NOPE,tokens,2026-01-10T10:00:00Z,1\n"
+    )
+    report = json.loads(run("events", "import", str(source), "--json").stdout)
+    assert (report["read"], report["accepted"], report["rejected"]) == (3, 2, 1)
+    assert values(engine, tenant.id) == {"a": 3_000_000, "b": None}  # 3 × 10⁶; a count
