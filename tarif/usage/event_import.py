@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from tarif.context import Ctx
 from tarif.errors import InvalidInput
 from tarif.tenancy.rules import Permission
+from tarif.triggers.billing import has_triggers, queue_after_events
 from tarif.usage import event_columns
 from tarif.usage.event_rules import Candidate, Directory, Rejection, parse_event
 from tarif.usage.ingest import check_candidates, dumps, load_directory_for, loads, policy_of
@@ -218,6 +219,7 @@ class _Importer:
         self.writer = writer_for(ctx.session)
         self.writer.prepare()
         self.policy = policy_of(ctx)
+        self._triggers = has_triggers(ctx)
 
     def rows(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         """A chunk checked row by row (JSON Lines, and whatever `csv_tables` cannot read)."""
@@ -270,6 +272,10 @@ class _Importer:
         stored = self.writer.insert_table(self.ctx.organization_id, firsts, self.policy.received_at)
         self.report.accepted += stored
         self.report.duplicates += rows.num_rows - stored
+        if stored and self._triggers:
+            # Usage triggers look at the customers' metrics and days this chunk touched.
+            keys = firsts.group_by(["customer_id", "metric_code", "local_date"]).aggregate([])
+            queue_after_events(self.ctx, set(zip(*keys.to_pydict().values(), strict=True)))
 
     def _reject(
         self,

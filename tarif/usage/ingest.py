@@ -166,11 +166,16 @@ def load_directory_for(
                     UsageWatermark.customer_id,
                     UsageWatermark.metric_code,
                     UsageWatermark.billed_until,
-                ).where(
+                )
+                .where(
                     UsageWatermark.organization_id == org_id,
                     _among(UsageWatermark.customer_id, customer_ids, dialect),
                     _among(UsageWatermark.metric_code, set(metrics), dialect),
                 )
+                # FOR SHARE on PostgreSQL: a billing run moving one of these watermarks (it
+                # does so before measuring) makes the batch wait for its commit, so an event of
+                # the days it rates is flagged late rather than missed.
+                .with_for_update(read=True)
             )
         }
     return Directory(metrics, customers, contracts, watermarks)
@@ -256,4 +261,9 @@ def ingest(
         for r in rejections
     ]
     outcomes.sort(key=lambda o: o.index)
+    from tarif.triggers.billing import queue_after_events  # triggers import usage
+
+    queue_after_events(
+        ctx, {(r.customer_id, r.metric_code, r.local_date) for r in firsts if r.key in inserted}
+    )
     return BatchResult(outcomes)

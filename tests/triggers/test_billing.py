@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -110,3 +111,34 @@ def test_daily_collection_bills_the_day_before_and_queues_the_next_day(
     job = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id)).one()
     assert (job.kind, job.payload) == ("usage.collect", {"day": "2026-01-17"})
     assert job.run_after > clock.now() + timedelta(hours=1)  # due at the day's start
+
+
+def test_events_sent_over_http_queue_the_trigger_job_and_the_worker_invoices(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    api: Any,
+    clock: FixedClock,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", LADDER)
+    ctx.session.commit()
+    events = [
+        {
+            "transaction_id": f"sale-{n}",
+            "contract": "C-2026-001",
+            "metric": "turnover",
+            "timestamp": "2026-01-14T10:00:00Z",
+            "properties": {"amount": "200.00"},
+        }
+        for n in range(120)
+    ]
+    answer = api.post("/v1/events/batch", json={"events": events})
+    assert answer.status_code == 200 and answer.json()["accepted"] == 120, answer.text
+    with session_factory(engine)() as session:
+        [job] = session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
+        assert (job.kind, job.payload["day"]) == ("usage.triggers", "2026-01-14")
+    assert make_worker().run_until_idle() == 1
+    # 2 % × 24,000.00 + 120 × 0.25 = 510.00: the 500 level
+    assert usage_invoices(engine, ctx.organization_id) == [(date(2026, 1, 14), D("510.00"))]
