@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:37:44.991405
+Create Date: 2026-11-26 02:47:52.386242
 """
 
 from __future__ import annotations
