@@ -67,11 +67,14 @@ def bill_so_far(
     *,
     invoiced_level: Decimal | None = None,
     levels: Mapping[date, Decimal] | None = None,
+    whole_period: bool = False,
 ) -> SoFar | None:
     """Bills the usage of `line_key`'s period holding `through`, counting its days up to
     `through` included; None when the line has no such period or it was billed at its end.
     `levels` gives the highest threshold level invoiced by period start, when the caller does
-    not know the period (`invoiced_level` names it directly)."""
+    not know the period (`invoiced_level` names it directly). With `whole_period`, every event
+    stored for the period so far counts, whatever its day: what a job reacting to events uses,
+    so that ratings only ever grow, in whatever order several workers run their jobs."""
     ctx.require(Permission.WRITE_BILLING)
     contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
     versions = contract_store.versions_of(ctx, contract)
@@ -100,7 +103,7 @@ def bill_so_far(
     head = _Head(contract.id, contract.customer_id, contract.currency, contract.reference)
     item = rater._due(head, versions, part)
     owners = rater._owners([head], {contract.id: versions})
-    cut = min(through + timedelta(days=1), part.period.end)
+    cut = part.period.end if whole_period else min(through + timedelta(days=1), part.period.end)
     so_far = replace(item, due=replace(part, period=Period(part.period.start, cut)))
     rows = rater._measure(so_far, [head], owners).get(owners.key(item.metric.code, head), [])
     billed = rater._billed(contract.id, line_key, part.period.start, part.period.end)

@@ -3,10 +3,11 @@ events collected by a daily or weekly trigger.
 
 - After ingestion stores events of a customer's metric, a job `usage.triggers` runs
   `bill_touched`: each usage line of the customer's billable contracts that measures the metric
-  and has a threshold trigger (or an event trigger billing at once) is rated so far
-  (`tarif.invoicing.usage_progressive.bill_so_far`); a threshold reached above the highest one
-  invoiced in the period makes an invoice, recorded in the threshold history and announced by
-  the `usage.threshold_crossed` webhook.
+  and has a threshold trigger (or an event trigger billing at once) is rated with every event
+  stored for the period holding the day so far (`tarif.invoicing.usage_progressive.bill_so_far`,
+  `whole_period`: ratings only grow, whatever order the jobs run in); a threshold reached
+  above the highest one invoiced in the period makes an invoice, recorded in the threshold
+  history and announced by the `usage.threshold_crossed` webhook.
 - A job `usage.collect` for a day bills the event triggers that collect daily (every day) or
   weekly (on Mondays), through the day before, then queues itself for the next day while such
   triggers exist.
@@ -96,7 +97,9 @@ def bill_touched(ctx: Ctx, customer_id: str, metric_code: str, day: date) -> lis
             for (c, k, start), level in levels.items()
             if (c, k) == (contract_id, line_key)
         }
-        so_far = bill_so_far(ctx, contract_id, line_key, day, trigger, levels=by_period)
+        so_far = bill_so_far(
+            ctx, contract_id, line_key, day, trigger, levels=by_period, whole_period=True
+        )
         if so_far is None or so_far.invoice_id is None:
             continue
         if trigger.kind is TriggerKind.THRESHOLD and so_far.level is not None:
