@@ -30,6 +30,32 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def two_runs_at_once(
+    ctx: Ctx, engine: Engine, clock: FixedClock, as_of: date
+) -> list[service.RunOutcome]:
+    """Two billing runs in two threads, each in its own session; both must finish."""
+    outcomes: list[service.RunOutcome] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with session_factory(engine)() as session:
+            worker = Ctx(session, ctx.organization_id, Actor.system("run"), clock)
+            try:
+                outcomes.append(service.run_billing(worker, as_of))
+                session.commit()
+            except BaseException as exc:  # reported to the test thread below
+                errors.append(exc)
+                session.rollback()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    return outcomes
+
+
 def test_two_runs_at_once_bill_each_line_once(
     ctx: Ctx, world: World, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -44,25 +70,7 @@ def test_two_runs_at_once_bill_each_line_once(
         return drafts
 
     monkeypatch.setattr(service_runs, "build_drafts", drafts_then_wait)
-    outcomes: list[service.RunOutcome] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        with session_factory(engine)() as session:
-            worker = Ctx(session, ctx.organization_id, Actor.system("run"), clock)
-            try:
-                outcomes.append(service.run_billing(worker, JAN_15))
-                session.commit()
-            except BaseException as exc:  # reported to the test thread below
-                errors.append(exc)
-                session.rollback()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    outcomes = two_runs_at_once(ctx, engine, clock, JAN_15)
     # one run wrote January's invoice, the other hit the unique key and wrote nothing
     assert sorted(len(o.invoices) for o in outcomes) == [0, 1]
     assert sorted(o.conflicts for o in outcomes) == [0, 1]
@@ -125,25 +133,7 @@ def test_two_runs_at_once_rate_a_usage_period_once(
         return real_move(self, *args)
 
     monkeypatch.setattr(UsageRater, "_move_watermarks", wait_then_move)
-    outcomes: list[service.RunOutcome] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        with session_factory(engine)() as session:
-            worker = Ctx(session, ctx.organization_id, Actor.system("run"), clock)
-            try:
-                outcomes.append(service.run_billing(worker, FEB_1))
-                session.commit()
-            except BaseException as exc:  # reported to the test thread below
-                errors.append(exc)
-                session.rollback()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    two_runs_at_once(ctx, engine, clock, FEB_1)
     ctx.session.expire_all()
     usage = select(InvoiceLine.usage_part).where(
         InvoiceLine.organization_id == ctx.organization_id, InvoiceLine.source == "usage"
