@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from tarif.audit.service import record, snapshot
-from tarif.billing.triggers import PERIOD_END, InvalidTrigger, Measure, TriggerKind, UsageTrigger
+from tarif.billing.triggers import (
+    PERIOD_END,
+    Cadence,
+    InvalidTrigger,
+    Measure,
+    TriggerKind,
+    UsageTrigger,
+)
 from tarif.context import Ctx
 from tarif.contracts import service_store as contract_store
 from tarif.contracts.model import ContractLine, ContractTerms
@@ -99,6 +106,11 @@ def set_trigger(ctx: Ctx, contract_id: str, line_key: str, data: Mapping[str, An
     except InvalidTrigger as exc:
         raise _invalid(exc.problems) from None
     now = ctx.clock.now()
+    if trigger.kind is TriggerKind.EVENT and trigger.cadence is not Cadence.IMMEDIATE:
+        from tarif.contracts.service_store import today
+        from tarif.triggers.billing import queue_collection  # it imports this module
+
+        queue_collection(ctx, today(ctx) + timedelta(days=1))  # once a day: a no-op after
     if trigger.kind is TriggerKind.PERIOD_END:
         if row is not None:
             record(ctx, "delete", AUDIT_TYPE, row.id, snapshot(row), None)

@@ -108,8 +108,15 @@ def test_daily_collection_bills_the_day_before_and_queues_the_next_day(
     assert billing.collect(ctx, date(2026, 1, 16)) == []
     billing.queue_collection(ctx, date(2026, 1, 17))
     billing.queue_collection(ctx, date(2026, 1, 17))  # once per day
-    job = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id)).one()
-    assert (job.kind, job.payload) == ("usage.collect", {"day": "2026-01-17"})
+    jobs = ctx.session.scalars(
+        select(Job).where(Job.organization_id == ctx.organization_id).order_by(Job.run_after)
+    ).all()
+    # the one setting the trigger queued (16 Jan), then the 17th's
+    assert [(j.kind, j.payload["day"]) for j in jobs] == [
+        ("usage.collect", "2026-01-16"),
+        ("usage.collect", "2026-01-17"),
+    ]
+    job = jobs[-1]
     assert job.run_after > clock.now() + timedelta(hours=1)  # due at the day's start
 
 
@@ -142,3 +149,12 @@ def test_events_sent_over_http_queue_the_trigger_job_and_the_worker_invoices(
     assert make_worker().run_until_idle() == 1
     # 2 % × 24,000.00 + 120 × 0.25 = 510.00: the 500 level
     assert usage_invoices(engine, ctx.organization_id) == [(date(2026, 1, 14), D("510.00"))]
+
+
+def test_a_collecting_trigger_queues_tomorrows_collection(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "weekly"})
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    [job] = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
+    # today is 15 Jan 2026 (the test clock): tomorrow's collection, queued once
+    assert (job.kind, job.payload) == ("usage.collect", {"day": "2026-01-16"})
