@@ -214,3 +214,13 @@ def test_both_paths_agree_on_any_value_and_timestamp(cells: list[tuple[str, str,
         for i, (value, stamp, region) in enumerate(cells)
     ]
     _agree(_table(rows), far)
+
+
+def test_instants_beyond_2036_are_left_to_the_row_rules() -> None:
+    # 1 Apr 2038 22:00 UTC is 2 Apr 00:00 in Paris (summer time): the zone rules pyarrow reads
+    # stop in 2037 and would say 1 Apr, so the row rules (zoneinfo) take the row
+    future = Policy(PARIS, datetime(2038, 4, 1, 23, 0, tzinfo=UTC))
+    table = _table([("t0", "ACME", "tokens", "2038-04-01T22:00:00Z", "0", None, None)])
+    assert _agree(table, future) == []
+    [row] = _by_rules(table.to_pylist(), future)
+    assert row is not None and row.local_date == date(2038, 4, 2)
