@@ -65,6 +65,7 @@ from tarif.invoicing.usage_rating import USAGE_SOURCE, UsageRater
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
+from tarif.webhooks.events import invoices_created
 
 # Terminated contracts still owe their last arrears and get credits for unused days.
 BILLABLE = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED, ContractStatus.TERMINATED)
@@ -661,6 +662,7 @@ def _write_chunk(
         sealer.seal(ctx, invoices, lines_by_invoice(lines))
     insert_rows(ctx.session, cast(Table, Invoice.__table__), invoices)
     insert_rows(ctx.session, cast(Table, InvoiceLine.__table__), lines)
+    invoices_created(ctx, invoices)
     if sealer is not None:
         sealer.after_insert(ctx)
 

@@ -131,6 +131,7 @@ def _write(ctx: Ctx, contract: Contract, day: date, lines: list[UsageCharge]) ->
     # service_runs imports this package's modules: imported here.
     from tarif.invoicing import service_runs as runs
     from tarif.invoicing.service_invoices import finalize_invoice
+    from tarif.webhooks.events import invoice_created
 
     org = ctx.session.get_one(Organization, ctx.organization_id)
     treatments: dict[str, TaxTreatment] = {}
@@ -163,5 +164,6 @@ def _write(ctx: Ctx, contract: Contract, day: date, lines: list[UsageCharge]) ->
             runs.write_lines(ctx, invoice, draft)
     except IntegrityError:
         return None
+    invoice_created(ctx, invoice)
     finalize_invoice(ctx, invoice.id)
     return invoice.id

@@ -50,6 +50,19 @@ def invoice_data(invoice: Any) -> dict[str, Any]:
     }
 
 
+def invoices_created(ctx: Ctx, rows: list[dict[str, Any]]) -> None:
+    """`invoice.created` for each invoice (or credit note) a billing run writes, from its
+    column values; a draft has no number yet."""
+    from types import SimpleNamespace
+
+    for row in rows:
+        invoice_created(ctx, SimpleNamespace(**row))
+
+
+def invoice_created(ctx: Ctx, invoice: Any) -> None:
+    emit(ctx, "invoice.created", invoice_data(invoice))
+
+
 def invoice_sealed(ctx: Ctx, invoice: Any) -> None:
     """An invoice finalized, or a credit note a run drafted now issued."""
     kind = "credit_note.created" if invoice.kind == "credit_note" else "invoice.finalized"

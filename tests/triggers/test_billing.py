@@ -158,3 +158,31 @@ def test_a_collecting_trigger_queues_tomorrows_collection(ctx: Ctx, world: World
     [job] = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
     # today is 15 Jan 2026 (the test clock): tomorrow's collection, queued once
     assert (job.kind, job.payload) == ("usage.collect", {"day": "2026-01-16"})
+
+
+def test_a_crossing_is_announced_to_webhook_endpoints(ctx: Ctx, world: World) -> None:
+    import json
+
+    from tarif.webhooks import service as webhooks
+    from tarif.webhooks.models import WebhookDelivery
+
+    webhooks.create_endpoint(
+        ctx, {"url": "https://erp.example/hooks", "event_types": ["usage.threshold_crossed"]}
+    )
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", LADDER)
+    sales(world, "2026-01-08", 120, "200.00")
+    [billed] = billing.bill_touched(ctx, world.customer.id, "turnover", date(2026, 1, 8))
+    ctx.session.flush()
+    [delivery] = ctx.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.organization_id == ctx.organization_id)
+    )
+    data = json.loads(delivery.body)["data"]
+    # 510.00 so far reached the 500 level
+    assert (data["contract_id"], data["level"], data["value"], data["invoice_id"]) == (
+        contract_id,
+        "500",
+        "510.00",
+        billed.so_far.invoice_id,
+    )
+    assert (data["period_start"], data["period_end"]) == ("2026-01-01", "2026-02-01")

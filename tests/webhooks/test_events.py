@@ -117,3 +117,19 @@ def test_a_credit_note_issued(ctx: Ctx, world: World) -> None:
     )
     assert created["corrects_invoice_id"] == invoice.id
     assert [e["id"] for e in events(ctx, "invoice.finalized")] == [invoice.id]
+
+
+def test_invoices_created_by_a_run(ctx: Ctx, world: World) -> None:
+    webhooks.create_endpoint(
+        ctx, {"url": "https://crm.example/hooks", "event_types": ["invoice.created"]}
+    )
+    hosting_contract(world)
+    service.run_billing(ctx, FEB_1)
+    created = events(ctx, "invoice.created")
+    # two drafts, no number yet: January 15-31 (262.57) and February (478.80)
+    assert sorted((e["number"], e["gross_total"]) for e in created) == [
+        (None, "262.57"),
+        (None, "478.80"),
+    ]
+    assert {e["object"] for e in created} == {"invoice"}
+    assert events(ctx, "invoice.finalized") == []
