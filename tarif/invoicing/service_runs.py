@@ -61,7 +61,7 @@ from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
 from tarif.invoicing.service_credit_notes import CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
 from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
-from tarif.invoicing.usage_rating import USAGE_SOURCE, UsageRater
+from tarif.invoicing.usage_rating import USAGE_SOURCE, UsageCharge, UsageRater
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
@@ -334,6 +334,7 @@ def build_drafts(
     treatments: dict[str, TaxTreatment] = {}
     categories: dict[str, str] = {}
     issue_day = contract_store.today(ctx)
+    own_invoices: set[str] = set()  # contracts invoiced on their own
     rater = UsageRater(ctx, as_of, mode, org.timezone if org is not None else "UTC")
     done = 0
     for chunk in _customer_chunks(heads, CHUNK):
@@ -354,9 +355,8 @@ def build_drafts(
                 suspensions=suspensions_by.get(head.id, ()),
             )
             chunk_charges.append((head, versions, charges))
-        usage_by = rater.rate(chunk, versions_by)
+        rater.plan(chunk, versions_by)  # usage is measured once for the run, below
         products = {_product_of(v, c) for _, v, cs in chunk_charges for c in cs}
-        products |= {u.product_id for lines in usage_by.values() for u in lines}
         _load_categories(ctx, products, categories)
         for head, versions, charges in chunk_charges:
             treatment = treatments[head.customer_id]
@@ -390,32 +390,12 @@ def build_drafts(
                 draft.lines.append(
                     DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
                 )
-            for used in usage_by.get(head.id, ()):
-                key = GroupKey(
-                    head.customer_id,
-                    head.currency,
-                    used.charge.due_on,
-                    head.id if per_contract else None,
-                )
-                draft = groups.get(key)
-                if draft is None:
-                    draft = groups[key] = DraftInvoice(key, treatment.value)
-                category = categories[used.product_id]
-                draft.lines.append(
-                    DraftLine(
-                        head.id,
-                        used.product_id,
-                        category,
-                        _rate(category, treatment),
-                        used.charge,
-                        USAGE_SOURCE,
-                        used.part,
-                        used.usage,
-                    )
-                )
+            if per_contract:
+                own_invoices.add(head.id)
             done += 1
             if progress is not None:
                 progress(done, len(heads))
+    _add_usage(ctx, rater.finish(), heads, own_invoices, treatments, categories, groups)
     drafts = sorted(groups.values(), key=_order)
     from tarif.coupons.billing import apply_coupons  # imports this module: imported here
 
@@ -423,6 +403,46 @@ def build_drafts(
     for draft in drafts:
         _total(draft, mode)
     return drafts
+
+
+def _add_usage(
+    ctx: Ctx,
+    usage_by: dict[str, list[UsageCharge]],
+    heads: Sequence[Any],
+    own_invoices: set[str],
+    treatments: dict[str, TaxTreatment],
+    categories: dict[str, str],
+    groups: dict[GroupKey, DraftInvoice],
+) -> None:
+    """The run's usage lines, each on its contract's invoice of its billing date."""
+    if not usage_by:
+        return
+    _load_categories(ctx, {u.product_id for lines in usage_by.values() for u in lines}, categories)
+    for head in heads:
+        for used in usage_by.get(head.id, ()):
+            treatment = treatments[head.customer_id]
+            key = GroupKey(
+                head.customer_id,
+                head.currency,
+                used.charge.due_on,
+                head.id if head.id in own_invoices else None,
+            )
+            draft = groups.get(key)
+            if draft is None:
+                draft = groups[key] = DraftInvoice(key, treatment.value)
+            category = categories[used.product_id]
+            draft.lines.append(
+                DraftLine(
+                    head.id,
+                    used.product_id,
+                    category,
+                    _rate(category, treatment),
+                    used.charge,
+                    USAGE_SOURCE,
+                    used.part,
+                    used.usage,
+                )
+            )
 
 
 def _contract_heads(ctx: Ctx, customer_id: str | None) -> list[Any]:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -148,6 +149,11 @@ class UsageRater:
         self._described: dict[tuple[int, str], tuple[ChargeSpec, ChargeSpec]] = {}
         self._metrics: dict[str, tuple[str, MetricDefinition]] | None = None
         self._quotes: dict[tuple[str | None, str, str, date], ChargeSpec | None] = {}
+        # The run so far: periods planned by `plan`, measured and priced by `finish`.
+        self._planned: list[_Due] = []
+        self._earlier: dict[tuple[str, str, date, date], list[BilledPart]] = {}
+        self._result: dict[str, list[UsageCharge]] = defaultdict(list)
+        self._run_owners = _Owners({})
 
     # -- the chunk ---------------------------------------------------------------------------
 
@@ -155,53 +161,57 @@ class UsageRater:
         self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
     ) -> dict[str, list[UsageCharge]]:
         """Each contract's usage lines due by the run's day (regular and late adjustments)."""
-        # A chunk makes hundreds of thousands of small objects and no cycles worth collecting:
-        # the cyclic collector, which would walk the whole heap (the run's contracts) again and
-        # again meanwhile, waits for the chunk's end.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return self._rate(heads, versions_by)
-        finally:
-            if collecting:
-                gc.enable()
+        self.plan(heads, versions_by)
+        return self.finish()
 
-    def _rate(
-        self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
-    ) -> dict[str, list[UsageCharge]]:
-        self._charge_json.clear()
-        self._described.clear()
-        measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
-        if not measuring:
-            return {}
-        history = self._history([h.id for h in measuring])
-        rated: dict[str, list[tuple[str, date, date]]] = defaultdict(list)
-        for (contract_id, line_key), h in history.items():
-            rated[contract_id] += [(line_key, start, end) for start, end in h.periods]
-        dues: list[_Due] = []
-        for head in measuring:
-            versions = versions_by[head.id]
-            for due in usage_due(versions, self.as_of, rated=rated.get(head.id, ())):
-                dues.append(self._due(head, versions, due))
-        self._move_watermarks(dues)
-        owners = self._owners(measuring, versions_by)
-        result: dict[str, list[UsageCharge]] = defaultdict(list)
-        progressive = self._progressive([h.id for h in measuring], dues)
-        for batch in _by_aggregation(dues):
-            first = batch[0]
-            rows = self._measure(first, [d.head for d in batch], owners)
-            for item in batch:
-                key = owners.key(item.metric.code, item.head)
-                earlier = progressive.get((item.head.id, *item.due.key))
-                if earlier:  # a trigger billed part of the period: bill the rest
-                    lines = self._lines(
-                        item, rows.get(key, []), next_revision(earlier), earlier, False
-                    )
-                else:
-                    lines = self._lines(item, rows.get(key, []), 1, None, False)
-                result[item.head.id] += lines
-        self._late(measuring, versions_by, history, dues, owners, result)
-        return result
+    def plan(self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]) -> None:
+        """A chunk's part of the run: what is due, watermarks moved, late adjustments made.
+        Measuring the due periods waits for `finish`: once every chunk has moved its
+        watermarks, each metric and period is measured once for the whole run."""
+        with _collector_paused():
+            measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
+            if not measuring:
+                return
+            history = self._history([h.id for h in measuring])
+            rated: dict[str, list[tuple[str, date, date]]] = defaultdict(list)
+            for (contract_id, line_key), h in history.items():
+                rated[contract_id] += [(line_key, start, end) for start, end in h.periods]
+            dues: list[_Due] = []
+            for head in measuring:
+                versions = versions_by[head.id]
+                for due in usage_due(versions, self.as_of, rated=rated.get(head.id, ())):
+                    dues.append(self._due(head, versions, due))
+            self._move_watermarks(dues)
+            owners = self._owners(measuring, versions_by)
+            self._run_owners.measuring.update(owners.measuring)
+            self._planned += dues
+            self._earlier.update(self._progressive([h.id for h in measuring], dues))
+            self._late(measuring, versions_by, history, dues, owners, self._result)
+
+    def finish(self) -> dict[str, list[UsageCharge]]:
+        """The planned periods measured (one query per metric, period and fee thresholds for
+        the whole run) and priced; with the late adjustments, each contract's usage lines."""
+        with _collector_paused():
+            owners = self._run_owners
+            result = self._result
+            for batch in _by_aggregation(self._planned):
+                first = batch[0]
+                rows = self._measure(first, [d.head for d in batch], owners)
+                for item in batch:
+                    key = owners.key(item.metric.code, item.head)
+                    earlier = self._earlier.get((item.head.id, *item.due.key))
+                    if earlier:  # a trigger billed part of the period: bill the rest
+                        lines = self._lines(
+                            item, rows.get(key, []), next_revision(earlier), earlier, False
+                        )
+                    else:
+                        lines = self._lines(item, rows.get(key, []), 1, None, False)
+                    result[item.head.id] += lines
+            self._planned, self._earlier, self._result = [], {}, defaultdict(list)
+            self._run_owners = _Owners({})
+            self._charge_json.clear()
+            self._described.clear()
+            return result
 
     # -- what is due --------------------------------------------------------------------------
 
@@ -608,6 +618,20 @@ class UsageRater:
             InvoiceLine.period_end == end,
         )
         return [BilledPart(p, q, n) for p, q, n in self.ctx.session.execute(stmt)]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A chunk makes hundreds of thousands of small objects and no cycles worth collecting:
+    the cyclic collector, which would walk the whole heap (the run's contracts) again and
+    again meanwhile, waits."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True)
