@@ -23,7 +23,7 @@ With `--ingest` (SQLite's embedded goal) the events go through the real ingestio
 `POST /v1/events/batch` does; the ingestion time is reported beside the run's.
 
 Split of a run: aggregation (`SqlEventStore.aggregate_many`), the rest of usage rating (what is
-due, history, watermarks, pricing, traces: `UsageRater.rate` less aggregation), the rest of the
+due, history, watermarks, pricing, traces: `UsageRater.plan` and `finish` less aggregation), the rest of the
 drafts (fixed lines, totals), writing (`_write_chunk`) and commit. Peak RSS is the run's (VmHWM
 reset before each run), the process's own high-water mark beside it.
 
@@ -342,7 +342,8 @@ def _instrument(phases: Phases) -> Callable[[], None]:
     """Wraps the run's steps with timers; returns what undoes it."""
     targets: list[tuple[Any, str, str]] = [
         (SqlEventStore, "aggregate_many", "aggregation"),
-        (usage_rating.UsageRater, "rate", "usage"),
+        (usage_rating.UsageRater, "plan", "usage"),
+        (usage_rating.UsageRater, "finish", "usage"),
         (service_runs, "build_drafts", "drafts"),
         (service_runs, "_write_chunk", "write"),
     ]
