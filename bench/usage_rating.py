@@ -23,9 +23,9 @@ With `--ingest` (SQLite's embedded goal) the events go through the real ingestio
 `POST /v1/events/batch` does; the ingestion time is reported beside the run's.
 
 Split of a run: aggregation (`SqlEventStore.aggregate_many`), the rest of usage rating (what is
-due, history, watermarks, pricing, traces: `UsageRater.plan` and `finish` less aggregation), the rest of the
-drafts (fixed lines, totals), writing (`_write_chunk`) and commit. Peak RSS is the run's (VmHWM
-reset before each run), the process's own high-water mark beside it.
+due, history, watermarks, pricing, traces: `UsageRater.plan` and `finish` less aggregation),
+the rest of the drafts (fixed lines, totals), writing (`_write_chunk`) and commit. Peak RSS is
+the run's (VmHWM reset before each run), the process's own high-water mark beside it.
 
 `python -m bench rating [--events 100000] [--contracts 1000] [--db sqlite,postgresql]
 [--ingest] [--profile]`.
