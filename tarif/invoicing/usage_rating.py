@@ -1,7 +1,7 @@
 """Usage lines of a billing run: measure each due usage period in the store, price it, and
 bill what late events add to periods already billed.
 
-For a chunk of contracts (`UsageRater.rate`):
+Chunk by chunk (`UsageRater.plan`), then once for the run (`UsageRater.finish`):
 
 1. `usage_due` says which usage periods (or parts, when an amendment changed the charge inside
    one) are due by the run's day and not rated yet; the line's charge is its own or, when it
@@ -9,10 +9,12 @@ For a chunk of contracts (`UsageRater.rate`):
 2. The watermark of each (customer, metric) moves to the end of the periods about to be rated,
    before anything is measured: an event stored from now on for those days is flagged late
    (ingestion reads the watermark; on PostgreSQL it waits for this run to commit).
-3. Due periods are measured by metric and period, one SQL `GROUP BY` for every customer of the
-   chunk (`EventStore.aggregate_many`), with the percentage model's fee bands when the charge
-   bounds each transaction's fee; then priced by `rate_groups`, each line rounded once.
-4. Late events: for each rated line whose periods got late events since the line was last rated
+3. Once every chunk has moved its watermarks, `finish` measures the due periods by metric and
+   period, one SQL `GROUP BY` for every customer of the run (`EventStore.aggregate_many`; a
+   month's events are read once, not once per chunk), with the percentage model's fee bands
+   when the charge bounds each transaction's fee; then prices them by `rate_groups`, each line
+   rounded once.
+4. Late events (in `plan`): for each rated line whose periods got late events since the line was last rated
    (less a margin, for an event stored while that rating ran), each such period is rated again
    with all its events and the difference with what was billed becomes adjustment lines
    (`tarif.billing.usage_lines`), due with the line's next usage period (the run's day once the
