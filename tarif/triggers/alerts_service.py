@@ -24,6 +24,7 @@ from tarif.context import Ctx
 from tarif.contracts import service_store as contract_store
 from tarif.contracts.models import Contract
 from tarif.db.repository import MAX_PAGE_SIZE, Page, PageRequest, get_scoped, scoped
+from tarif.db.types import canonical
 from tarif.errors import InvalidInput
 from tarif.ids import new_id
 from tarif.invoicing.current_usage import LineUsage, contract_line_charge, contract_usage
@@ -77,7 +78,7 @@ def create_alert(ctx: Ctx, contract_id: str, data: Mapping[str, Any]) -> UsageAl
         metric_code=spec.metric_code,
         line_key=spec.line_key,
         measure=spec.measure.value,
-        limit=spec.limit,
+        limit=canonical(spec.limit),  # as the column gives it back: one form in every read
         levels=list(spec.levels),
         created_at=now,
         updated_at=now,
@@ -214,7 +215,7 @@ def _fire(
         period_start=start,
         period_end=end,
         level=level,
-        value=value,
+        value=canonical(value),
         fired_at=ctx.clock.now(),
     )
     try:
