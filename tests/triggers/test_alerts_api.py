@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from tarif.clock import FixedClock
 from tarif.context import Actor, Ctx
 from tarif.db.session import session_factory
+from tarif.tenancy.rules import Role
 from tarif.triggers import alerts_service
 from tests.conftest import Tenant
 from tests.contracts.conftest import World, build_world
@@ -104,3 +105,14 @@ def test_another_organizations_contract_and_alert_are_not_found(
     assert problem(api.post(url, json=SPENDING), 404) == []
     assert problem(api.delete(f"/v1/usage-alerts/{alert.id}"), 404) == []
     assert problem(api.get(f"/v1/contracts/{theirs}/usage-alert-firings"), 404) == []
+
+
+def test_a_read_only_key_reads_but_may_not_create_or_delete(
+    client: TestClient, api: TestClient, contract_id: str, make_key: Callable[[Role], str]
+) -> None:
+    made = ok(api.post(f"/v1/contracts/{contract_id}/usage-alerts", json=SPENDING), 201)
+    headers = {"Authorization": f"Bearer {make_key(Role.READ_ONLY)}"}
+    url = f"/v1/contracts/{contract_id}/usage-alerts"
+    assert [a["id"] for a in ok(client.get(url, headers=headers))] == [made["id"]]
+    assert client.post(url, json=SPENDING, headers=headers).status_code == 403
+    assert client.delete(f"/v1/usage-alerts/{made['id']}", headers=headers).status_code == 403
