@@ -109,24 +109,27 @@ def delete(
 @app.command("history")
 @one_line_errors
 def history(
-    contract: str = typer.Argument(..., help="Contract id or reference"),
+    contract: str = typer.Argument(None, help="Contract id or reference (default: every one)"),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """The levels the contract's alerts reached, newest first."""
+    """The levels usage alerts reached, newest first: of one contract, or of all."""
     with cli_ctx(org) as ctx:
-        found = contracts.find_contract(ctx, contract)
-        reference = found.reference
+        found = contracts.find_contract(ctx, contract) if contract else None
+        title = f"alert history of {found.reference}" if found else "alert history"
         page = service.firings(
-            ctx, found.id, PageRequest(limit=limit, starting_after=starting_after)
+            ctx,
+            found.id if found else None,
+            PageRequest(limit=limit, starting_after=starting_after),
         )
         rows = [to_plain(FiringRead.of(row)) for row in page.items]
         next_cursor = page.next_cursor
     if as_json:
         print_json(rows)
         return
-    print_table(rows, FIRING_COLUMNS, title=f"alert history of {reference}")
+    columns = FIRING_COLUMNS if found else ["contract_id", *FIRING_COLUMNS]
+    print_table(rows, columns, title=title)
     if next_cursor:
         say(f"more: --starting-after {next_cursor}")

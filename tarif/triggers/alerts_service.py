@@ -129,14 +129,13 @@ def _alerts(
     return list(ctx.session.scalars(stmt.order_by(UsageAlert.id)))
 
 
-def firings(ctx: Ctx, contract_id: str, page: PageRequest) -> Page[UsageAlertFiring]:
-    """The levels the contract's alerts reached, newest first; `starting_after` is the last id
-    of the previous page."""
+def firings(ctx: Ctx, contract_id: str | None, page: PageRequest) -> Page[UsageAlertFiring]:
+    """The levels the contract's alerts (None: every contract's) reached, newest first;
+    `starting_after` is the last id of the previous page."""
     ctx.require(Permission.READ)
-    contract = _contract(ctx, contract_id)
-    stmt = scoped(UsageAlertFiring, ctx.organization_id).where(
-        UsageAlertFiring.contract_id == contract.id
-    )
+    stmt = scoped(UsageAlertFiring, ctx.organization_id)
+    if contract_id is not None:
+        stmt = stmt.where(UsageAlertFiring.contract_id == _contract(ctx, contract_id).id)
     if page.starting_after:
         if not contract_store.searchable(page.starting_after):
             return Page([], False)

@@ -66,6 +66,9 @@ def test_create_list_history_delete(run, ctx: Ctx, world: World, contract_id: st
         (80, "825"),
         (100, "825"),
     ]
+    # without a contract: the organization's whole history
+    everything = json.loads(run("alerts", "history", "--json").stdout)
+    assert [h["contract_id"] for h in everything] == [contract_id] * 3
     gone = run("alerts", "delete", alert["id"])
     assert (gone.exit_code, gone.stdout.strip()) == (0, f"alert {alert['id']} removed")
     assert len(json.loads(run("alerts", "list", contract_id, "--json").stdout)) == 1
