@@ -36,6 +36,8 @@ def include_routers(app: FastAPI) -> None:
     from tarif.statements.web import router as statements_web
     from tarif.tenancy.api import router as tenancy_api
     from tarif.tenancy.web import router as tenancy_web
+    from tarif.triggers.alerts_api import router as alerts_api
+    from tarif.triggers.alerts_web import router as alerts_web
     from tarif.triggers.api import router as triggers_api
     from tarif.triggers.web import router as triggers_web
     from tarif.usage.event_api import router as events_api
@@ -66,6 +68,7 @@ def include_routers(app: FastAPI) -> None:
         webhooks_api,
         statements_api,
         triggers_api,
+        alerts_api,
     ):
         app.include_router(router, prefix="/v1")
     app.include_router(web_shell)
@@ -88,3 +91,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(webhooks_web)
     app.include_router(statements_web)
     app.include_router(triggers_web)
+    app.include_router(alerts_web)

@@ -20,6 +20,7 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.smartcodes.cli import app as smartcodes_cli
     from tarif.statements.cli import app as statements_cli
     from tarif.tenancy.cli import keys_app, orgs_app, users_app
+    from tarif.triggers.alerts_cli import app as alerts_cli
     from tarif.triggers.cli import app as triggers_cli
     from tarif.usage.event_cli import app as events_cli
     from tarif.usage.metric_cli import app as metrics_cli
@@ -50,3 +51,4 @@ def register_capabilities(app: typer.Typer) -> None:
     app.add_typer(webhooks_app, name="webhooks", help="Webhook endpoints and deliveries")
     app.add_typer(statements_cli, name="statements", help="Consumption statements: usage detail")
     app.add_typer(triggers_cli, name="triggers", help="Usage triggers: bill usage early")
+    app.add_typer(alerts_cli, name="alerts", help="Usage alerts: quotas and spending limits")

@@ -8,6 +8,9 @@ events collected by a daily or weekly trigger.
   `whole_period`: ratings only grow, whatever order the jobs run in); a threshold reached
   above the highest one invoiced in the period makes an invoice, recorded in the threshold
   history and announced by the `usage.threshold_crossed` webhook.
+- The same job then checks the usage alerts of the customer's contracts on the metric
+  (`tarif.triggers.alerts_service.check_alerts`): a level of a quota or spending limit reached
+  in the period fires once, announced by the `usage.alert` webhook.
 - A job `usage.collect` for a day bills the event triggers that collect daily (every day) or
   weekly (on Mondays), through the day before, then queues itself for the next day while such
   triggers exist.
@@ -31,7 +34,9 @@ from tarif.jobs.models import Job
 from tarif.jobs.registry import handler
 from tarif.jobs.service import enqueue
 from tarif.tenancy.models import Organization
+from tarif.triggers import alerts_service as alerts
 from tarif.triggers import service
+from tarif.triggers.alerts_models import UsageAlert
 from tarif.triggers.models import UsageLineTrigger
 
 TRIGGER_JOB = "usage.triggers"
@@ -49,9 +54,12 @@ class Billed:
 
 
 def has_triggers(ctx: Ctx) -> bool:
-    """Whether any usage line of the organization bills before its period's end."""
-    stmt = select(exists().where(UsageLineTrigger.organization_id == ctx.organization_id))
-    return bool(ctx.session.scalar(stmt))
+    """Whether any usage line of the organization bills before its period's end, or any
+    usage alert watches its usage."""
+    org = ctx.organization_id
+    stmt = select(exists().where(UsageLineTrigger.organization_id == org))
+    alerts = select(exists().where(UsageAlert.organization_id == org))
+    return bool(ctx.session.scalar(stmt)) or bool(ctx.session.scalar(alerts))
 
 
 def queue_after_events(ctx: Ctx, touched: set[tuple[str, str, date]]) -> None:
@@ -177,7 +185,9 @@ def _midnight(ctx: Ctx, day: date) -> datetime:
 @handler(TRIGGER_JOB)
 def _run_triggers(ctx: Ctx, job: Job) -> None:
     data = job.payload
-    bill_touched(ctx, data["customer_id"], data["metric"], date.fromisoformat(data["day"]))
+    day = date.fromisoformat(data["day"])
+    bill_touched(ctx, data["customer_id"], data["metric"], day)
+    alerts.check_alerts(ctx, _contract_ids(ctx, data["customer_id"]), day, data["metric"])
 
 
 @handler(COLLECT_JOB)

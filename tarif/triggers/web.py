@@ -18,6 +18,7 @@ from tarif.db.repository import PageRequest
 from tarif.errors import InvalidInput, NotFound
 from tarif.tenancy.rules import Permission
 from tarif.triggers import service
+from tarif.triggers.alerts_web import alerts_context
 from tarif.triggers.rules import first_levels, form_values, from_form
 from tarif.triggers.web_text import CADENCE_LABELS, FRENCH, KIND_LABELS, MEASURE_LABELS
 from tarif.web.auth import WebCtx
@@ -42,8 +43,11 @@ def _page(
     starting_after: str | None = None,
     saved: str | None = None,
     posted: tuple[str, dict[str, str], dict[str, str]] | None = None,
+    alert: str | None = None,
+    alert_posted: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> Response:
-    """The page; `posted` is (line_key, values, errors) of a refused form, shown as typed."""
+    """The page; `posted` is (line_key, values, errors) of a refused form, shown as typed;
+    `alert` (added, removed) and `alert_posted` are for the usage alerts section."""
     if not contract_store.searchable(contract_id):
         raise NotFound("contract not found")
     contract = contract_store.load_contract(ctx, contract_id)
@@ -80,8 +84,13 @@ def _page(
         "kind_labels": KIND_LABELS,
         "measure_labels": MEASURE_LABELS,
         "cadence_labels": CADENCE_LABELS,
+        "alert_saved": alert,
     }
+    context |= alerts_context(ctx, contract, alert_posted)
     return render(request, "triggers/contract.html", context, status_code)
+
+
+render_page = _page  # the usage alerts section re-renders the page with its refused form
 
 
 def _threshold_inputs(values: dict[str, str]) -> list[tuple[str, str]]:
@@ -102,8 +111,9 @@ def triggers_page(
     ctx: WebCtx,
     saved: str | None = None,
     starting_after: str | None = None,
+    alert: str | None = None,
 ) -> Response:
-    return _page(request, ctx, contract_id, saved=saved, starting_after=starting_after)
+    return _page(request, ctx, contract_id, saved=saved, starting_after=starting_after, alert=alert)
 
 
 @router.post("/contracts/{contract_id}/triggers/{line_key}")

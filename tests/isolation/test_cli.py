@@ -28,6 +28,7 @@ NOT_OBJECTS = {
     ("keys", "create", "name"): "the new key's name",
     ("coupons", "create", "code"): "the new coupon's code",
     ("metrics", "create", "code"): "the new metric's code",
+    ("alerts", "create", "metric"): "a metric code the contract's usage lines measure (else 422)",
     ("customers", "import", "file"): "a CSV file",
     ("events", "send", "transaction_id"): "the new event's own id",
     ("events", "import", "file"): "a CSV, JSON Lines or Parquet file of events",
@@ -54,6 +55,8 @@ VALUES = {
     "transaction_id": "mallory-tx1",
     "period_from": "2026-01-01",
     "period_to": "2026-02-01",
+    "limit": "1000",
+    "metric": "mallory-calls",
 }
 # Options a command needs to do something with the object it finds (without them it could stop
 # at a missing option before looking the object up).

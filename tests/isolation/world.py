@@ -134,6 +134,11 @@ CREATE_BODIES: dict[str, Body] = {
     },
     # A ping (sent at once: the host does not resolve, the attempt is logged as failed).
     "/v1/webhook-endpoints/{endpoint_id}/test": lambda mark: {},
+    # On a contract whose usage line measures the tenant's metric (see PARENTS).
+    "/v1/contracts/{contract_id}/usage-alerts": lambda mark: {
+        "metric_code": Ref("metric_code"),
+        "limit": "1000",
+    },
     "/v1/users": lambda mark: {
         "email": f"{mark}-user@example.com",
         "name": f"{mark} User",
@@ -148,6 +153,8 @@ ID_NAMES = {
     "/v1/smartcodes/{smartcode_id}/versions": "smartcode_version_id",
     # A ping's delivery has no job; `delivery_id` names the one `_webhook_delivery` makes.
     "/v1/webhook-endpoints/{endpoint_id}/test": "ping_delivery_id",
+    # An alert is named by `/v1/usage-alerts/{alert_id}`, not under its contract.
+    "/v1/contracts/{contract_id}/usage-alerts": "alert_id",
 }
 # Path parameters filled from a field of another name of the object made.
 PARAM_FIELDS = {"number": "latest_version"}
@@ -307,12 +314,31 @@ def _webhook_delivery(client: TestClient, side: Side) -> dict[str, str]:
     return {}
 
 
+def _metered_contract(client: TestClient, side: Side) -> dict[str, str]:
+    """A draft contract with a usage line measuring the tenant's metric: an alert watches it."""
+    metric = side.ref("metric_code")  # before anything is written: the metric must exist
+    side.ref("customer_id")
+    product = client.post(
+        "/v1/products",
+        json={"code": f"{side.mark}-calls", "name_en": f"{side.mark} Calls", "kind": "usage"},
+        headers=side.headers,
+    )
+    assert product.status_code == 201, product.text
+    body = side.fill(CREATE_BODIES["/v1/contracts"](new_mark(side.label)))
+    charge = {"metric": metric, "model": "per_unit", "unit_price": "0.01"}
+    body["lines"] = [{"product_id": product.json()["id"], "line_key": "calls", "charge": charge}]
+    made = client.post("/v1/contracts", json=body, headers=side.headers)
+    assert made.status_code == 201, made.text
+    return {"contract_id": made.json()["id"]}
+
+
 # Collections whose objects need a parent of their own, in some state, made first.
 PARENTS: dict[str, Callable[[TestClient, Side], dict[str, str]]] = {
     "/v1/contracts/{contract_id}/amendments": _submitted_contract,
     "/v1/billing-runs": _running_contract,
     "/v1/credit-notes": _finalized_invoice,
     "/v1/webhook-endpoints/{endpoint_id}/test": _webhook_delivery,
+    "/v1/contracts/{contract_id}/usage-alerts": _metered_contract,
 }
 # Objects a creation makes along with its own, by path parameter (a run makes invoices).
 MADE_ALONG: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {

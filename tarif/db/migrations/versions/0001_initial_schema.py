@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 02:47:52.386242
+Create Date: 2026-11-26 03:41:21.336287
 """
 
 from __future__ import annotations
@@ -657,6 +657,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_invoices_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
 
+    op.create_table('usage_alerts',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('metric_code', sa.String(length=100), nullable=False),
+    sa.Column('line_key', sa.String(length=40), nullable=True),
+    sa.Column('measure', sa.String(length=10), nullable=False),
+    sa.Column('limit', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('levels', sa.JSON(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_alerts_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_alerts_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_alerts'))
+    )
+    with op.batch_alter_table('usage_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_alerts_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_alerts_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('usage_line_triggers',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('contract_id', sa.String(length=40), nullable=False),
@@ -818,6 +837,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_threshold_crossings_invoice_id'), ['invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threshold_crossings_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('usage_alert_firings',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('alert_id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('value', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('fired_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['usage_alerts.id'], name=op.f('fk_usage_alert_firings_alert_id_usage_alerts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_alert_firings_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_alert_firings_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_alert_firings')),
+    sa.UniqueConstraint('alert_id', 'period_start', 'level', name=op.f('uq_usage_alert_firings_alert_id_period_start_level'))
+    )
+    with op.batch_alter_table('usage_alert_firings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_alert_firings_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_alert_firings_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_alert_firings_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('contract_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('version_id', sa.String(length=40), nullable=False),
@@ -893,6 +933,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_lines_organization_id'))
 
     op.drop_table('contract_lines')
+    with op.batch_alter_table('usage_alert_firings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_alert_firings_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_alert_firings_contract_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_alert_firings_alert_id'))
+
+    op.drop_table('usage_alert_firings')
     with op.batch_alter_table('threshold_crossings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_threshold_crossings_organization_id'))
         batch_op.drop_index(batch_op.f('ix_threshold_crossings_invoice_id'))
@@ -934,6 +980,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_usage_line_triggers_contract_id'))
 
     op.drop_table('usage_line_triggers')
+    with op.batch_alter_table('usage_alerts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_alerts_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_alerts_contract_id'))
+
+    op.drop_table('usage_alerts')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_status'))
         batch_op.drop_index(batch_op.f('ix_invoices_organization_id'))
