@@ -14,11 +14,11 @@ Chunk by chunk (`UsageRater.plan`), then once for the run (`UsageRater.finish`):
    month's events are read once, not once per chunk), with the percentage model's fee bands
    when the charge bounds each transaction's fee; then prices them by `rate_groups`, each line
    rounded once.
-4. Late events (in `plan`): for each rated line whose periods got late events since the line was last rated
-   (less a margin, for an event stored while that rating ran), each such period is rated again
-   with all its events and the difference with what was billed becomes adjustment lines
-   (`tarif.billing.usage_lines`), due with the line's next usage period (the run's day once the
-   line has ended), so they land on the next invoice.
+4. Late events (in `plan`): for each rated line whose periods got late events since the line
+   was last rated (less a margin, for an event stored while that rating ran), each such period
+   is rated again with all its events and the difference with what was billed becomes
+   adjustment lines (`tarif.billing.usage_lines`), due with the line's next usage period (the
+   run's day once the line has ended), so they land on the next invoice.
 
 Which events a contract counts: those naming it, and those naming no contract (or a contract
 that does not measure the metric) when it is the customer's first contract (by id) that measures
