@@ -21,13 +21,14 @@ from tarif.catalog.pricing import PriceEntry, PricelistTerms, PriceQuote, Pricin
 from tarif.catalog.rules import ProductKind, Validity
 from tarif.context import Ctx
 from tarif.contracts import facts
-from tarif.contracts.model import ContractTerms
+from tarif.contracts.model import ContractLine, ContractTerms
 from tarif.contracts.models import Contract
 from tarif.contracts.service_store import searchable
 from tarif.customers import service as customers
 from tarif.customers.models import Customer
 from tarif.db.repository import scoped
 from tarif.errors import FieldError, NotFound
+from tarif.pricing.spec import ChargeSpec
 
 
 def customer_or_problem(ctx: Ctx, customer_id: str) -> tuple[Customer | None, FieldError | None]:
@@ -191,6 +192,23 @@ def quote(
         )
     except PricingError:
         return None
+
+
+def line_charge_on(
+    ctx: Ctx, terms: ContractTerms, line: ContractLine, on: date
+) -> ChargeSpec | None:
+    """The charge pricing a usage line on a day: the line's own (copied from the pricelist or
+    typed), else its pricelist entry's on that day; None when neither has one."""
+    if line.charge is not None:
+        return line.charge
+    found = quote(
+        ctx,
+        pricelist_id=terms.pricelist_id,
+        currency=terms.currency,
+        product_id=line.product_id,
+        on=on,
+    )
+    return found.charge if found else None
 
 
 def unit_price(

@@ -474,16 +474,7 @@ def line_charge(
     line = terms.line(line_key)
     if line is None:
         raise NotFound(f"the contract has no line '{line_key}'")
-    if line.charge is not None:
-        return line.charge
-    found = cat.quote(
-        ctx,
-        pricelist_id=terms.pricelist_id,
-        currency=terms.currency,
-        product_id=line.product_id,
-        on=on or terms.line_start(line),
-    )
-    return found.charge if found else None
+    return cat.line_charge_on(ctx, terms, line, on or terms.line_start(line))
 
 
 def remove_line(ctx: Ctx, contract_id: str, line_key: str) -> Contract:

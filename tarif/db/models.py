@@ -12,7 +12,7 @@ from tarif.invoicing import models as invoicing_models
 from tarif.jobs import models as jobs_models
 from tarif.smartcodes import models as smartcodes_models
 from tarif.tenancy import models as tenancy_models
-from tarif.triggers import alerts_models
+from tarif.triggers import alerts_models, items_models
 from tarif.triggers import models as triggers_models
 from tarif.usage import models as usage_models
 from tarif.webhooks import models as webhooks_models
@@ -31,6 +31,7 @@ CAPABILITY_MODELS = (
     webhooks_models,
     triggers_models,
     alerts_models,
+    items_models,
 )
 
 metadata = Base.metadata

@@ -28,13 +28,19 @@ from tarif.context import Ctx
 from tarif.contracts import service_catalog as catalog
 from tarif.contracts import service_store as store
 from tarif.contracts.amendments import ContractVersion
-from tarif.contracts.model import ContractLine, ContractStatus, ContractTerms
+from tarif.contracts.model import ContractTerms
 from tarif.contracts.models import Contract
-from tarif.invoicing.models import InvoiceLine
+from tarif.invoicing.service_runs import BILLABLE
+from tarif.invoicing.usage_pricing import (
+    EventOwners,
+    SmartCodePricer,
+    charge_thresholds,
+    prepaid_used_before,
+    usage_of,
+)
 from tarif.money import RoundingMode
-from tarif.pricing.percentage import TransactionBands, fee_thresholds
-from tarif.pricing.rating import RatedLine, SmartCodeLine, Usage, rate_groups
-from tarif.pricing.spec import ChargeModel, ChargeSpec
+from tarif.pricing.rating import RatedLine, rate_groups
+from tarif.pricing.spec import ChargeSpec
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 from tarif.usage.aggregates import AggregateRow, UsagePeriod
@@ -43,9 +49,8 @@ from tarif.usage.metric_service import definition_of
 from tarif.usage.models import Metric
 from tarif.usage.store import SqlEventStore
 
-# The contracts whose usage a billing run rates (`service_runs.BILLABLE`).
-BILLABLE = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED, ContractStatus.TERMINATED)
-USAGE_SOURCE = "usage"
+# The pricing of a usage line on a day, as the billing run reads it.
+contract_line_charge = catalog.line_charge_on
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,13 @@ def _line_usage(
     if found is None:
         return replace(base, problem=f"its charge measures unknown metric '{spec.metric}'")
     metric_id, metric = found
-    rows = measure_line(ctx, contract, metric, part.measured, timezone, _thresholds(spec))
+    rows = measure_line(ctx, contract, metric, part.measured, timezone, charge_thresholds(spec))
     base = replace(base, metric=metric, metric_id=metric_id, groups=rows)
     if not spec.description:
         spec = replace(spec, description=line.description or metric.name or metric.code)
-    before = _prepaid_before(ctx, contract.id, part) if spec.prepaid_units else Decimal(0)
+    before = Decimal(0)
+    if spec.prepaid_units:
+        before = prepaid_used_before(ctx, contract.id, part.line_key, part.period.start)
     usages = [usage_of(row, before) for row in rows]
     pricer = SmartCodePricer(ctx, contract.reference, part.period)
     try:
@@ -146,22 +153,6 @@ def organization_timezone(ctx: Ctx) -> str:
     return _org_settings(ctx)[0]
 
 
-def contract_line_charge(
-    ctx: Ctx, terms: ContractTerms, line: ContractLine, on: date
-) -> ChargeSpec | None:
-    """The line's own charge, else its pricelist entry's on `on` (as the billing run)."""
-    if line.charge is not None:
-        return line.charge
-    found = catalog.quote(
-        ctx,
-        pricelist_id=terms.pricelist_id,
-        currency=terms.currency,
-        product_id=line.product_id,
-        on=on,
-    )
-    return found.charge if found else None
-
-
 def metric_of(ctx: Ctx, code: str) -> tuple[str, MetricDefinition] | None:
     stmt = select(Metric).where(Metric.organization_id == ctx.organization_id, Metric.code == code)
     metric = ctx.session.scalars(stmt).first()
@@ -174,7 +165,7 @@ def measuring_contracts(ctx: Ctx, contract: Contract, metric_code: str) -> list[
     stmt = select(Contract.id).where(
         Contract.organization_id == ctx.organization_id,
         Contract.customer_id == contract.customer_id,
-        Contract.status.in_([s.value for s in BILLABLE]),
+        Contract.status.in_([s.value for s in BILLABLE]),  # the contracts a run rates
         Contract.id != contract.id,
     )
     others = list(ctx.session.scalars(stmt))
@@ -199,32 +190,43 @@ def _measures(ctx: Ctx, versions: Sequence[ContractVersion], metric_code: str) -
 
 @dataclass(frozen=True)
 class EventScope:
-    """Which of the customer's events a contract counts for a metric (see the module)."""
+    """Which of the customer's events a contract counts for a metric (`EventOwners`' rule)."""
 
     customer_id: str
     contract_id: str
-    first: bool  # the customer's first contract measuring the metric
-    others: tuple[str, ...]  # the customer's other contracts measuring it
+    metric_code: str
+    owners: EventOwners
+
+    @property
+    def first(self) -> bool:
+        """Whether it is the customer's first contract measuring the metric."""
+        return self.key == self.customer_id
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """The customer's other contracts measuring the metric."""
+        ids = self.owners.measuring[(self.customer_id, self.metric_code)]
+        return tuple(i for i in ids if i != self.contract_id)
 
     @property
     def own_contracts(self) -> list[str]:
         """`aggregate_many`'s contracts counting only the events naming them."""
-        return sorted(c for c in (self.contract_id, *self.others) if c != self.first_id)
-
-    @property
-    def first_id(self) -> str:
-        return self.contract_id if self.first else min(self.others)
+        return self.owners.own(self.metric_code, [self.customer_id])
 
     @property
     def key(self) -> str:
         """The contract's rows in `aggregate_many`'s answer."""
-        return self.customer_id if self.first else self.contract_id
+        return self.owners.key(self.metric_code, self)
+
+    @property
+    def id(self) -> str:  # what `EventOwners.key` reads of a contract
+        return self.contract_id
 
 
 def event_scope(ctx: Ctx, contract: Contract, metric_code: str) -> EventScope:
     ids = measuring_contracts(ctx, contract, metric_code)
-    others = tuple(i for i in ids if i != contract.id)
-    return EventScope(contract.customer_id, contract.id, ids[0] == contract.id, others)
+    owners = EventOwners({(contract.customer_id, metric_code): ids})
+    return EventScope(contract.customer_id, contract.id, metric_code, owners)
 
 
 def measure_line(
@@ -246,80 +248,3 @@ def measure_line(
         thresholds=thresholds,
     )
     return found[scope.key]
-
-
-def _thresholds(spec: ChargeSpec) -> Any:
-    # As the billing run: split transactions by fee bound when the charge bounds each fee.
-    if spec.model is not ChargeModel.PERCENTAGE or not spec.prices.has_fee_bounds:
-        return None
-    return fee_thresholds(spec.prices)
-
-
-def usage_of(row: AggregateRow, prepaid_before: Decimal = Decimal(0)) -> Usage:
-    group = tuple((name, value or "") for name, value in row.groups.items())
-    bands = TransactionBands(*row.bands) if row.bands is not None else None
-    return Usage(
-        quantity=row.quantity,
-        event_count=row.event_count,
-        group=group,
-        bands=bands,
-        prepaid_used_before=prepaid_before,
-    )
-
-
-def _prepaid_before(ctx: Ctx, contract_id: str, part: CurrentUsage) -> Decimal:
-    """Prepaid units the line's earlier periods used (their first rating's), as the billing
-    run reads them from its usage lines."""
-    stmt = select(InvoiceLine.usage).where(
-        InvoiceLine.organization_id == ctx.organization_id,
-        InvoiceLine.contract_id == contract_id,
-        InvoiceLine.line_key == part.line_key,
-        InvoiceLine.source == USAGE_SOURCE,
-        InvoiceLine.adjustment.is_(False),
-        InvoiceLine.period_end <= part.period.start,
-    )
-    used: dict[tuple[str, str], Decimal] = {}
-    for (trace,) in ctx.session.execute(stmt):
-        explanation = (trace or {}).get("explanation") or {}
-        key = (str((trace or {}).get("period")), str(explanation.get("group")))
-        used[key] = Decimal(explanation.get("prepaid_units_used", "0"))
-    return sum(used.values(), Decimal(0))
-
-
-class SmartCodePricer:
-    """Runs the pricing SmartCode of a charge for one period, as the billing run does: one
-    call with every group's quantity under its value in `usage.groups`."""
-
-    def __init__(self, ctx: Ctx, reference: str, period: Period) -> None:
-        self.ctx, self.reference, self.period = ctx, reference, period
-        self.used: dict[str, str] = {}  # smartcode id → version id
-
-    def price(
-        self, smartcode_id: str, *, spec: ChargeSpec, usage: Usage, currency: str
-    ) -> Sequence[SmartCodeLine]:
-        from tarif.smartcodes import service as smartcodes
-        from tarif.smartcodes.runner import default_runner
-
-        version = smartcodes.get_version(self.ctx, smartcode_id)
-        self.used[smartcode_id] = version.id
-        lines = default_runner().price_usage(
-            version, macro_usage(usage, self.period), macro_contract(self.reference, currency, spec)
-        )
-        return [SmartCodeLine(x.description, x.quantity, x.unit_price, x.amount) for x in lines]
-
-
-def macro_usage(usage: Usage, period: Period) -> Any:
-    from tarif.smartcodes.values import MacroPeriod, MacroUsage
-
-    return MacroUsage(
-        usage.quantity,
-        usage.event_count,
-        dict(usage.groups),
-        MacroPeriod(period.start, period.end),
-    )
-
-
-def macro_contract(reference: str, currency: str, spec: ChargeSpec) -> Any:
-    from tarif.smartcodes.values import MacroContract
-
-    return MacroContract(reference, currency, {"metric": spec.metric})

@@ -61,7 +61,8 @@ from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
 from tarif.invoicing.service_credit_notes import CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
 from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
-from tarif.invoicing.usage_rating import USAGE_SOURCE, UsageCharge, UsageRater
+from tarif.invoicing.usage_pricing import USAGE_SOURCE
+from tarif.invoicing.usage_rating import UsageCharge, UsageRater
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission

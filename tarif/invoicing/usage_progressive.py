@@ -25,17 +25,20 @@ from sqlalchemy.exc import IntegrityError
 from tarif.billing.periods import Period, schedule_of
 from tarif.billing.triggers import Measure, TriggerKind, UsageTrigger, crosses, level_reached
 from tarif.billing.usage_lines import FINAL, PROGRESSIVE, next_revision
-from tarif.billing.usage_periods import usage_due
+from tarif.billing.usage_periods import UsageDue, usage_due
 from tarif.context import Ctx
 from tarif.contracts import service_store as contract_store
+from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.models import Contract
 from tarif.customers.rules import TaxTreatment
 from tarif.db.repository import get_scoped
 from tarif.errors import Conflict, NotFound
-from tarif.invoicing.usage_rating import USAGE_SOURCE, UsageCharge, UsageRater
+from tarif.invoicing.usage_pricing import USAGE_SOURCE
+from tarif.invoicing.usage_rating import UsageCharge, UsageRater
 from tarif.money import RoundingMode
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
+from tarif.usage.aggregates import EventSelection
 
 
 class _Head(NamedTuple):
@@ -68,34 +71,21 @@ def bill_so_far(
     invoiced_level: Decimal | None = None,
     levels: Mapping[date, Decimal] | None = None,
     whole_period: bool = False,
+    up_to_id: int | None = None,
 ) -> SoFar | None:
     """Bills the usage of `line_key`'s period holding `through`, counting its days up to
     `through` included; None when the line has no such period or it was billed at its end.
     `levels` gives the highest threshold level invoiced by period start, when the caller does
     not know the period (`invoiced_level` names it directly). With `whole_period`, every event
     stored for the period so far counts, whatever its day: what a job reacting to events uses,
-    so that ratings only ever grow, in whatever order several workers run their jobs."""
+    so that ratings only ever grow, in whatever order several workers run their jobs.
+    `up_to_id` counts the events stored up to that id only: one event's invoice at a time."""
     ctx.require(Permission.WRITE_BILLING)
     contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
-    versions = contract_store.versions_of(ctx, contract)
-    known = [v for v in versions if v.effective_from <= through]
-    if not known:
+    found = period_holding(ctx, contract, line_key, through)
+    if found is None:
         return None
-    terms = known[-1].terms
-    line = terms.line(line_key)
-    if line is None:
-        raise NotFound(f"the contract has no line '{line_key}'")
-    if line.unit_price is not None:
-        raise Conflict(f"line '{line_key}' is not a usage line")
-    period_end = schedule_of(terms, line).full_period(through).end
-    parts = [
-        d
-        for d in usage_due(versions, period_end)
-        if d.line_key == line_key and d.period.start <= through < d.period.end
-    ]
-    if not parts:
-        return None
-    part = parts[0]
+    versions, part = found
     if invoiced_level is None and levels is not None:
         invoiced_level = levels.get(part.period.start)  # the highest invoiced in this period
     org = ctx.session.get_one(Organization, ctx.organization_id)
@@ -105,7 +95,9 @@ def bill_so_far(
     owners = rater._owners([head], {contract.id: versions})
     cut = part.period.end if whole_period else min(through + timedelta(days=1), part.period.end)
     so_far = replace(item, due=replace(part, period=Period(part.period.start, cut)))
-    rows = rater._measure(so_far, [head], owners).get(owners.key(item.metric.code, head), [])
+    selection = EventSelection(up_to_id=up_to_id)
+    measured_rows = rater._measure(so_far, [head], owners, selection)
+    rows = measured_rows.get(owners.key(item.metric.code, head), [])
     billed = rater._billed(contract.id, line_key, part.period.start, part.period.end)
     if any(b.usage_part.startswith(FINAL) for b in billed):
         return None  # the period-end rating came first: nothing is billed early any more
@@ -123,6 +115,30 @@ def bill_so_far(
         return outcome
     invoice_id = _write(ctx, contract, through, lines)
     return replace(outcome, invoice_id=invoice_id)
+
+
+def period_holding(
+    ctx: Ctx, contract: Contract, line_key: str, day: date
+) -> tuple[list[ContractVersion], UsageDue] | None:
+    """The contract's versions and the usage period (part) of `line_key` holding `day`; None
+    when the line has none (not started, ended)."""
+    versions = contract_store.versions_of(ctx, contract)
+    known = [v for v in versions if v.effective_from <= day]
+    if not known:
+        return None
+    terms = known[-1].terms
+    line = terms.line(line_key)
+    if line is None:
+        raise NotFound(f"the contract has no line '{line_key}'")
+    if line.unit_price is not None:
+        raise Conflict(f"line '{line_key}' is not a usage line")
+    period_end = schedule_of(terms, line).full_period(day).end
+    parts = [
+        d
+        for d in usage_due(versions, period_end)
+        if d.line_key == line_key and d.period.start <= day < d.period.end
+    ]
+    return (versions, parts[0]) if parts else None
 
 
 def _write(ctx: Ctx, contract: Contract, day: date, lines: list[UsageCharge]) -> str | None:

@@ -42,7 +42,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tarif.billing.charges import Charge, ChargeKind
-from tarif.billing.periods import Period
 from tarif.billing.usage_lines import (
     FINAL,
     PROGRESSIVE,
@@ -60,17 +59,23 @@ from tarif.contracts.model import ContractLine, ContractTerms
 from tarif.errors import Conflict
 from tarif.ids import new_id
 from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.invoicing.usage_pricing import (
+    USAGE_SOURCE,
+    EventOwners,
+    SmartCodePricer,
+    charge_thresholds,
+    prepaid_used_before,
+    usage_of,
+)
 from tarif.money import RoundingMode
-from tarif.pricing.percentage import TransactionBands, fee_thresholds
-from tarif.pricing.rating import RatedLine, SmartCodeLine, Usage, rate_groups
-from tarif.pricing.spec import ChargeModel, ChargeSpec
-from tarif.usage.aggregates import AggregateRow, UsagePeriod
+from tarif.pricing.rating import RatedLine, rate_groups
+from tarif.pricing.spec import ChargeSpec
+from tarif.usage.aggregates import ALL_EVENTS, AggregateRow, EventSelection, UsagePeriod
 from tarif.usage.metric_rules import MetricDefinition
 from tarif.usage.metric_service import definition_of
 from tarif.usage.models import Metric, UsageEvent, UsageWatermark
 from tarif.usage.store import SqlEventStore
 
-USAGE_SOURCE = "usage"
 # A late event stored while the rating that should have counted it ran carries a received
 # instant a little before that rating's: re-rating is idempotent, so a margin costs nothing.
 LATE_MARGIN = timedelta(hours=1)
@@ -108,33 +113,6 @@ class _History:
         return max(self.periods.values())
 
 
-class _SmartCodes:
-    """Pricing SmartCodes for one period of one contract, remembering the versions used."""
-
-    def __init__(self, ctx: Ctx, reference: str, currency: str, period: Period) -> None:
-        self.ctx, self.reference, self.currency, self.period = ctx, reference, currency, period
-        self.used: dict[str, str] = {}  # smartcode id → version id
-
-    def price(
-        self, smartcode_id: str, *, spec: ChargeSpec, usage: Usage, currency: str
-    ) -> Sequence[SmartCodeLine]:
-        from tarif.smartcodes import service as smartcodes
-        from tarif.smartcodes.runner import default_runner
-        from tarif.smartcodes.values import MacroContract, MacroPeriod, MacroUsage
-
-        version = smartcodes.get_version(self.ctx, smartcode_id)
-        self.used[smartcode_id] = version.id
-        macro_usage = MacroUsage(
-            usage.quantity,
-            usage.event_count,
-            dict(usage.groups),
-            MacroPeriod(self.period.start, self.period.end),
-        )
-        contract = MacroContract(self.reference, currency, {"metric": spec.metric})
-        lines = default_runner().price_usage(version, macro_usage, contract)
-        return [SmartCodeLine(x.description, x.quantity, x.unit_price, x.amount) for x in lines]
-
-
 class UsageRater:
     """Rates the usage of a run's contracts, chunk by chunk (see the module)."""
 
@@ -155,7 +133,7 @@ class UsageRater:
         self._planned: list[_Due] = []
         self._earlier: dict[tuple[str, str, date, date], list[BilledPart]] = {}
         self._result: dict[str, list[UsageCharge]] = defaultdict(list)
-        self._run_owners = _Owners({})
+        self._run_owners = EventOwners({})
 
     # -- the chunk ---------------------------------------------------------------------------
 
@@ -210,7 +188,7 @@ class UsageRater:
                         lines = self._lines(item, rows.get(key, []), 1, None, False)
                     result[item.head.id] += lines
             self._planned, self._earlier, self._result = [], {}, defaultdict(list)
-            self._run_owners = _Owners({})
+            self._run_owners = EventOwners({})
             self._charge_json.clear()
             self._described.clear()
             return result
@@ -231,16 +209,10 @@ class UsageRater:
     def _spec(self, terms: ContractTerms, line: ContractLine, on: date) -> ChargeSpec | None:
         if line.charge is not None:
             return line.charge
+        # Many contracts share a pricelist entry: its charge is looked up once a run.
         key = (terms.pricelist_id, terms.currency, line.product_id, on)
         if key not in self._quotes:
-            found = catalog.quote(
-                self.ctx,
-                pricelist_id=terms.pricelist_id,
-                currency=terms.currency,
-                product_id=line.product_id,
-                on=on,
-            )
-            self._quotes[key] = found.charge if found else None
+            self._quotes[key] = catalog.line_charge_on(self.ctx, terms, line, on)
         return self._quotes[key]
 
     def _metric(self, contract_id: str, code: str) -> tuple[str, MetricDefinition]:
@@ -352,7 +324,7 @@ class UsageRater:
 
     def _owners(
         self, heads: Sequence[Any], versions_by: dict[str, list[ContractVersion]]
-    ) -> _Owners:
+    ) -> EventOwners:
         """Per customer and metric, the contracts measuring it in id order (see the module)."""
         measures: dict[tuple[str, str], set[str]] = defaultdict(set)
         for head in heads:
@@ -363,13 +335,17 @@ class UsageRater:
                     spec = self._spec(version.terms, line, version.terms.line_start(line))
                     if spec is not None:
                         measures[(head.customer_id, spec.metric)].add(head.id)
-        return _Owners({key: sorted(ids) for key, ids in measures.items()})
+        return EventOwners({key: sorted(ids) for key, ids in measures.items()})
 
     def _measure(
-        self, first: _Due, heads: Sequence[Any], owners: _Owners
+        self,
+        first: _Due,
+        heads: Sequence[Any],
+        owners: EventOwners,
+        selection: EventSelection = ALL_EVENTS,
     ) -> dict[str, list[AggregateRow]]:
         period = UsagePeriod(first.due.period.start, first.due.period.end, self.timezone)
-        thresholds = _thresholds(first.spec)
+        thresholds = charge_thresholds(first.spec)
         customers = sorted({h.customer_id for h in heads})
         return self.store.aggregate_many(
             self.ctx.organization_id,
@@ -378,6 +354,7 @@ class UsageRater:
             customers,
             own_contracts=owners.own(first.metric.code, customers),
             thresholds=thresholds,
+            selection=selection,
         )
 
     def _lines(
@@ -399,9 +376,13 @@ class UsageRater:
         if not spec.description:
             label = item.due.line.description or item.metric.name or item.metric.code
             spec = self._labelled(spec, label)
-        prepaid_before = self._prepaid_before(item) if spec.prepaid_units else Decimal(0)
-        usages = [_usage(row, prepaid_before) for row in rows]
-        smartcodes = _SmartCodes(self.ctx, item.head.reference, item.head.currency, item.due.period)
+        prepaid_before = Decimal(0)
+        if spec.prepaid_units:
+            prepaid_before = prepaid_used_before(
+                self.ctx, item.head.id, item.due.line_key, item.due.period.start
+            )
+        usages = [usage_of(row, prepaid_before) for row in rows]
+        smartcodes = SmartCodePricer(self.ctx, item.head.reference, item.due.period)
         rated = rate_groups(spec, usages, item.head.currency, self.rounding, smartcodes=smartcodes)
         made: list[tuple[str, RatedLine | None, Decimal, Decimal, str]] = []
         if billed is None:
@@ -507,25 +488,6 @@ class UsageRater:
             ),
         }
 
-    def _prepaid_before(self, item: _Due) -> Decimal:
-        """Prepaid units the line's earlier periods used (their first rating's)."""
-        stmt = select(InvoiceLine.usage).where(
-            InvoiceLine.organization_id == self.ctx.organization_id,
-            InvoiceLine.contract_id == item.head.id,
-            InvoiceLine.line_key == item.due.line_key,
-            InvoiceLine.source == USAGE_SOURCE,
-            InvoiceLine.adjustment.is_(False),
-            InvoiceLine.period_end <= item.due.period.start,
-        )
-        used: dict[tuple[str, str], Decimal] = {}
-        for (trace,) in self.ctx.session.execute(stmt):
-            explanation = (trace or {}).get("explanation") or {}
-            key = (str(trace.get("period")), str(explanation.get("group")))
-            # a trigger's earlier rating of the period used less: the fullest rating counts
-            value = Decimal(explanation.get("prepaid_units_used", "0"))
-            used[key] = max(used.get(key, value), value)
-        return sum(used.values(), Decimal(0))
-
     # -- late events --------------------------------------------------------------------------
 
     def _late(
@@ -534,7 +496,7 @@ class UsageRater:
         versions_by: dict[str, list[ContractVersion]],
         history: dict[tuple[str, str], _History],
         dues: Sequence[_Due],
-        owners: _Owners,
+        owners: EventOwners,
         result: dict[str, list[UsageCharge]],
     ) -> None:
         """Adjustment lines for rated periods that late events changed (see the module)."""
@@ -583,7 +545,7 @@ class UsageRater:
                 )
 
     def _late_days(
-        self, customers: set[str], since: datetime, owners: _Owners
+        self, customers: set[str], since: datetime, owners: EventOwners
     ) -> dict[tuple[str, str], dict[date, datetime]]:
         """(owner, metric) → late day → last received, for late events received since."""
         ev = UsageEvent
@@ -636,29 +598,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True)
-class _Owners:
-    """Which contract counts which events (see the module)."""
-
-    measuring: dict[tuple[str, str], list[str]]  # (customer, metric) → contract ids
-
-    def key(self, metric: str, head: Any) -> str:
-        """The aggregation key of a contract's events: its customer's id for the customer's
-        first contract measuring the metric, its own id for the others."""
-        ids = self.measuring.get((head.customer_id, metric), [])
-        return head.customer_id if not ids or ids[0] == head.id else str(head.id)
-
-    def own(self, metric: str, customers: Sequence[str]) -> list[str]:
-        """The contracts that count only the events naming them."""
-        return [c for customer in customers for c in self.measuring.get((customer, metric), [])[1:]]
-
-    def owner_of(self, metric: str, customer_id: str, contract_id: str | None) -> str:
-        ids = self.measuring.get((customer_id, metric), [])
-        if contract_id is not None and contract_id in ids[1:]:
-            return contract_id
-        return customer_id
-
-
 def _has_usage(versions: Sequence[ContractVersion]) -> bool:
     return any(line.unit_price is None for v in versions for line in v.terms.lines)
 
@@ -671,31 +610,10 @@ def _by_aggregation(dues: Sequence[_Due]) -> list[list[_Due]]:
             item.metric.code,
             item.due.period.start,
             item.due.period.end,
-            _thresholds(item.spec),
+            charge_thresholds(item.spec),
         )
         groups.setdefault(key, []).append(item)
     return list(groups.values())
-
-
-def _thresholds(spec: ChargeSpec) -> Any:
-    """The fee thresholds to split transactions by, when the charge bounds each fee (every
-    group price with bounds too; the default prices' thresholds serve them all only when
-    they are the same, so a charge with differing group bounds is refused by validation)."""
-    if spec.model is not ChargeModel.PERCENTAGE or not spec.prices.has_fee_bounds:
-        return None
-    return fee_thresholds(spec.prices)
-
-
-def _usage(row: AggregateRow, prepaid_before: Decimal) -> Usage:
-    group = tuple((name, value or "") for name, value in row.groups.items())
-    bands = TransactionBands(*row.bands) if row.bands is not None else None
-    return Usage(
-        quantity=row.quantity,
-        event_count=row.event_count,
-        group=group,
-        bands=bands,
-        prepaid_used_before=prepaid_before,
-    )
 
 
 def _described(spec: ChargeSpec, label: str) -> ChargeSpec:

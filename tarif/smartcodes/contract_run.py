@@ -37,13 +37,11 @@ from tarif.errors import ErrorCollector, NotFound
 from tarif.invoicing.current_usage import (
     contract_line_charge,
     event_scope,
-    macro_contract,
-    macro_usage,
     measure_line,
     metric_of,
     organization_timezone,
-    usage_of,
 )
+from tarif.invoicing.usage_pricing import macro_contract, macro_usage, usage_of
 from tarif.pricing.rating import whole_period
 from tarif.pricing.spec import ChargeSpec
 from tarif.smartcodes.models import SmartCode, SmartCodeVersion

@@ -24,6 +24,7 @@ from tarif.db.repository import scoped
 from tarif.errors import ErrorCollector, InvalidInput
 from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.invoicing.service_invoices import get_invoice
+from tarif.invoicing.usage_pricing import USAGE_SOURCE
 from tarif.money import currency
 from tarif.statements.rules import (
     GroupBy,
@@ -38,7 +39,6 @@ from tarif.usage.aggregates import EventSelection, LateMode, UsagePeriod
 from tarif.usage.metric_rules import Aggregation, MetricDefinition, filters_from_json
 from tarif.usage.store import SqlEventStore
 
-USAGE = "usage"
 LANGUAGES = ("fr", "en")
 # As the period was when the line was rated: later events are billed by adjustment lines.
 AS_RATED = EventSelection(LateMode.EXCLUDE)
@@ -48,7 +48,7 @@ def invoice_statement(ctx: Ctx, invoice_id: str, group_by: GroupBy) -> Statement
     """The statement of an invoice's usage lines (each over its own period and contract)."""
     invoice = get_invoice(ctx, invoice_id)  # another organization's: 404
     stmt = scoped(InvoiceLine, ctx.organization_id).where(
-        InvoiceLine.invoice_id == invoice.id, InvoiceLine.source == USAGE
+        InvoiceLine.invoice_id == invoice.id, InvoiceLine.source == USAGE_SOURCE
     )
     lines = list(ctx.session.scalars(stmt.order_by(InvoiceLine.position)))
     customer = customers.get_customer(ctx, invoice.customer_id)
@@ -102,7 +102,7 @@ def customer_statement(
             Invoice.customer_id == customer.id,
             Invoice.kind == "invoice",
             Invoice.status != "voided",
-            InvoiceLine.source == USAGE,
+            InvoiceLine.source == USAGE_SOURCE,
             InvoiceLine.period_start >= start,
             InvoiceLine.period_start < end,
         )
@@ -237,7 +237,7 @@ def _measuring_contracts(ctx: Ctx, customer_id: str) -> dict[str, list[str]]:
             InvoiceLine.organization_id == ctx.organization_id,
             Invoice.organization_id == ctx.organization_id,
             Invoice.customer_id == customer_id,
-            InvoiceLine.source == USAGE,
+            InvoiceLine.source == USAGE_SOURCE,
             InvoiceLine.adjustment.is_(False),
         )
     )

@@ -18,8 +18,11 @@ events collected by a daily or weekly trigger.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
@@ -35,11 +38,12 @@ from tarif.jobs.registry import handler
 from tarif.jobs.service import enqueue
 from tarif.tenancy.models import Organization
 from tarif.triggers import alerts_service as alerts
-from tarif.triggers import service
+from tarif.triggers import items, service
 from tarif.triggers.alerts_models import UsageAlert
 from tarif.triggers.models import UsageLineTrigger
 
 TRIGGER_JOB = "usage.triggers"
+Touched = tuple[str, str, date]  # (customer id, metric code, local day)
 COLLECT_JOB = "usage.collect"
 
 
@@ -62,13 +66,24 @@ def has_triggers(ctx: Ctx) -> bool:
     return bool(ctx.session.scalar(stmt)) or bool(ctx.session.scalar(alerts))
 
 
-def queue_after_events(ctx: Ctx, touched: set[tuple[str, str, date]]) -> None:
+def queue_after_events(
+    ctx: Ctx,
+    touched: Mapping[tuple[str, str, date], tuple[int, int] | None] | AbstractSet[Touched],
+) -> None:
     """One `usage.triggers` job per (customer, metric, day) of a batch of stored events, in
-    the ingestion's transaction (nothing when no line has a trigger)."""
+    the ingestion's transaction (nothing when no line has a trigger). With the (first, last)
+    ids the batch stored for it, the job values those events only (else the day's)."""
     if not touched or not has_triggers(ctx):
         return
-    for customer_id, metric_code, day in sorted(touched):
-        payload = {"customer_id": customer_id, "metric": metric_code, "day": day.isoformat()}
+    batches = touched if isinstance(touched, Mapping) else dict.fromkeys(touched)
+    for (customer_id, metric_code, day), ids in sorted(batches.items()):
+        payload: dict[str, Any] = {
+            "customer_id": customer_id,
+            "metric": metric_code,
+            "day": day.isoformat(),
+        }
+        if ids is not None:
+            payload["first_id"], payload["last_id"] = ids
         enqueue(ctx, TRIGGER_JOB, payload)
 
 
@@ -82,23 +97,30 @@ def _contract_ids(ctx: Ctx, customer_id: str | None) -> list[str]:
     return list(ctx.session.scalars(stmt.order_by(Contract.id)))
 
 
-def bill_touched(ctx: Ctx, customer_id: str, metric_code: str, day: date) -> list[Billed]:
-    """Bills what events of `metric_code` stored for the customer make due (see the module)."""
+def bill_touched(
+    ctx: Ctx,
+    customer_id: str,
+    metric_code: str,
+    day: date,
+    event_ids: tuple[int, int] | None = None,
+) -> list[Billed]:
+    """Values and bills what events of `metric_code` stored for the customer make due (see
+    the module); `event_ids`: the (first, last) ids of the batch, when known."""
     ids = _contract_ids(ctx, customer_id)
     triggers = service.triggers_for(ctx, ids)
-    acting = {
-        key: trigger
-        for key, trigger in triggers.items()
-        if trigger.kind is TriggerKind.THRESHOLD
-        or (trigger.kind is TriggerKind.EVENT and trigger.cadence is Cadence.IMMEDIATE)
-    }
-    if not acting:
+    if not triggers:
         return []
-    levels = service.invoiced_levels(ctx, sorted({c for c, _ in acting}))
+    levels = service.invoiced_levels(ctx, sorted({c for c, _ in triggers}))
     made: list[Billed] = []
-    for (contract_id, line_key), trigger in sorted(acting.items()):
+    for (contract_id, line_key), trigger in sorted(triggers.items()):
         charge = contracts.line_charge(ctx, contract_id, line_key, on=day)
         if charge is None or charge.metric != metric_code:
+            continue
+        if trigger.kind is TriggerKind.EVENT:
+            valued = items.value_new_events(ctx, contract_id, line_key, day, event_ids)
+            if trigger.cadence is Cadence.IMMEDIATE:
+                for each in items.invoice_each(ctx, contract_id, line_key, trigger, valued):
+                    made.append(Billed(contract_id, line_key, trigger, each))
             continue
         by_period = {
             start: level
@@ -161,6 +183,10 @@ def collect(ctx: Ctx, day: date) -> list[Billed]:
             continue
         so_far = bill_so_far(ctx, contract_id, line_key, through, trigger)
         if so_far is not None and so_far.invoice_id is not None:
+            period_start = so_far.period.start
+            items.link_collected(
+                ctx, contract_id, line_key, period_start, through, so_far.invoice_id
+            )
             made.append(Billed(contract_id, line_key, trigger, so_far))
     return made
 
@@ -186,7 +212,8 @@ def _midnight(ctx: Ctx, day: date) -> datetime:
 def _run_triggers(ctx: Ctx, job: Job) -> None:
     data = job.payload
     day = date.fromisoformat(data["day"])
-    bill_touched(ctx, data["customer_id"], data["metric"], day)
+    event_ids = (data["first_id"], data["last_id"]) if "first_id" in data else None
+    bill_touched(ctx, data["customer_id"], data["metric"], day, event_ids)
     alerts.check_alerts(ctx, _contract_ids(ctx, data["customer_id"]), day, data["metric"])
 
 

@@ -65,6 +65,21 @@ def usage_line_problem(terms: ContractTerms, line_key: str) -> FieldError | None
     return None
 
 
+def event_metric_problem(metric_code: str, aggregation: str, recurring: bool) -> FieldError | None:
+    """An event trigger values each event alone: its metric must count or sum its events."""
+    if aggregation not in ("count", "sum"):
+        return FieldError(
+            "kind",
+            f"an event trigger needs a metric that counts or sums its events; "
+            f"'{metric_code}' is a {aggregation} metric",
+        )
+    if recurring:
+        return FieldError(
+            "kind", f"an event trigger cannot value the events of recurring metric '{metric_code}'"
+        )
+    return None
+
+
 def checked_trigger(data: Any, line_problem: FieldError | None = None) -> UsageTrigger:
     """The trigger `data` describes, or `InvalidTrigger` naming every problem, the line's too."""
     problems = [line_problem] if line_problem else []

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tarif.audit.service import record, snapshot
@@ -29,7 +30,7 @@ from tarif.contracts import service_store as contract_store
 from tarif.contracts.model import ContractLine, ContractTerms
 from tarif.contracts.models import Contract
 from tarif.db.repository import MAX_PAGE_SIZE, Page, PageRequest, get_scoped, scoped
-from tarif.errors import ErrorCollector, InvalidInput, NotFound
+from tarif.errors import ErrorCollector, FieldError, InvalidInput, NotFound
 from tarif.ids import new_id
 from tarif.invoicing.models import Invoice
 from tarif.tenancy.rules import Permission
@@ -38,6 +39,7 @@ from tarif.triggers.rules import (
     MAX_DECIMALS,
     MAX_INTEGER_DIGITS,
     checked_trigger,
+    event_metric_problem,
     fits_column,
     stored_trigger,
     usage_line_problem,
@@ -105,6 +107,10 @@ def set_trigger(ctx: Ctx, contract_id: str, line_key: str, data: Mapping[str, An
         trigger = checked_trigger(data, line_problem)
     except InvalidTrigger as exc:
         raise _invalid(exc.problems) from None
+    if trigger.kind is TriggerKind.EVENT and line_problem is None:
+        metric_problem = _event_metric_problem(ctx, contract, line_key)
+        if metric_problem is not None:
+            raise _invalid([metric_problem])
     now = ctx.clock.now()
     if trigger.kind is TriggerKind.EVENT and trigger.cadence is not Cadence.IMMEDIATE:
         from tarif.contracts.service_store import today
@@ -138,6 +144,26 @@ def set_trigger(ctx: Ctx, contract_id: str, line_key: str, data: Mapping[str, An
         ctx.session.flush()
         record(ctx, "update", AUDIT_TYPE, row.id, before, snapshot(row))
     return trigger
+
+
+def _event_metric_problem(ctx: Ctx, contract: Contract, line_key: str) -> FieldError | None:
+    from tarif.contracts.service_catalog import line_charge_on
+    from tarif.usage.models import Metric
+
+    terms = _current_terms(ctx, contract)
+    line = terms.line(line_key)
+    assert line is not None  # checked by usage_line_problem
+    spec = line_charge_on(ctx, terms, line, terms.line_start(line))
+    if spec is None:
+        return None  # billing refuses a line without a charge on its own
+    metric = ctx.session.scalar(
+        select(Metric).where(
+            Metric.organization_id == ctx.organization_id, Metric.code == spec.metric
+        )
+    )
+    if metric is None:
+        return None
+    return event_metric_problem(metric.code, metric.aggregation, metric.recurring)
 
 
 def _is_period_end(data: Mapping[str, Any]) -> bool:

@@ -165,6 +165,9 @@ def value_micros(value: object) -> int:
             raise ValueError("must be a number")
         if not number.is_finite():
             raise ValueError("must be a finite number")
+        # Checked before scaling: an exponent like 1e1000000 would overflow the context.
+        if number and number.adjusted() > 18:
+            raise ValueError("is too large")
         scaled = number.scaleb(6)
         if scaled != scaled.to_integral_value():
             raise ValueError("has more than 6 decimals")

@@ -94,6 +94,29 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class CountedEvent:
+    """One event a usage line counts, as an event trigger values it: its value (None for an
+    event without one) and its group-by values in the metric's order."""
+
+    id: int
+    value_micros: int | None
+    received_at: datetime
+    groups: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class EventOwnership:
+    """Which of a customer's events a contract counts: those naming it and, for the
+    customer's first contract measuring the metric (`first`), those naming no contract or one
+    not among `others` (the customer's other contracts measuring it)."""
+
+    customer_id: str
+    contract_id: str
+    first: bool
+    others: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EventPage:
     events: list[EventRecord]
     has_more: bool
@@ -411,6 +434,43 @@ class SqlEventStore:
             rows.append(BreakdownRow(texts, amount, int(r.event_count)))
         return rows
 
+    def counted_events(
+        self,
+        organization_id: str,
+        metric: MetricDefinition,
+        period: UsagePeriod,
+        ownership: EventOwnership,
+        day: date,
+        ids: tuple[int, int] | None = None,
+    ) -> list[CountedEvent]:
+        """The events of one local day of `period` the contract counts, in id order (only
+        ids in `ids` = (first, last) when given: the events one batch stored)."""
+        ev = UsageEvent.__table__.c
+        conditions = self._conditions(organization_id, metric, period, ALL_EVENTS, in_period=True)
+        conditions += [ev.customer_id == ownership.customer_id, ev.local_date == day]
+        if ids is not None:
+            conditions.append(ev.id.between(*ids))
+        if not ownership.first:
+            conditions.append(ev.contract_id == ownership.contract_id)
+        elif ownership.others:
+            conditions.append(
+                or_(ev.contract_id.is_(None), ev.contract_id.not_in(ownership.others))
+            )
+        names = list(metric.group_by)
+        columns = [ev.id, ev.value_micros, ev.received_at, *(self.props.text(n) for n in names)]
+        stmt = select(*columns).where(*conditions).order_by(ev.id)
+        return [
+            CountedEvent(
+                row[0],
+                row[1],
+                row[2],
+                tuple(
+                    (n, "" if v is None else str(v)) for n, v in zip(names, row[3:], strict=True)
+                ),
+            )
+            for row in self.session.execute(stmt)
+        ]
+
     def _dimension(self, name: str) -> ColumnElement[Any]:
         ev = UsageEvent.__table__.c
         if name == "day":
@@ -454,6 +514,8 @@ class SqlEventStore:
             conditions.append(ev.late.is_(True))
             if selection.received_after is not None:
                 conditions.append(ev.received_at > selection.received_after)
+        if selection.up_to_id is not None:
+            conditions.append(ev.id <= selection.up_to_id)
         conditions.extend(self.props.passes(rule) for rule in metric.filters)
         return conditions
 

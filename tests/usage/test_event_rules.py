@@ -58,6 +58,7 @@ def test_value_micros_is_exact(value: object, micros: int) -> None:
         ("Infinity", "finite"),
         ([1], "must be a number"),
         ("1e30", "too large"),
+        ("1e1000000", "too large"),  # an exponent past the decimal context, not an overflow
         ("9223372036854.775808", "too large"),  # one millionth past the BIGINT
     ],
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 03:41:21.336287
+Create Date: 2026-11-26 04:24:54.705269
 """
 
 from __future__ import annotations
@@ -858,6 +858,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_usage_alert_firings_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_usage_alert_firings_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('usage_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=False),
+    sa.Column('line_key', sa.String(length=40), nullable=False),
+    sa.Column('event_id', sa.BigInteger(), nullable=False),
+    sa.Column('event_day', sa.Date(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('group_key', sa.String(length=400), nullable=False),
+    sa.Column('band', sa.String(length=8), nullable=False),
+    sa.Column('quantity_micros', sa.BigInteger(), nullable=False),
+    sa.Column('period_quantity', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('period_amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('amount', tarif.db.types.ExactDecimal(precision=20, scale=6), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('accepted_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('invoice_id', sa.String(length=40), nullable=True),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_items_contract_id_contracts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_usage_items_invoice_id_invoices'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_items_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_items')),
+    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'event_id', name=op.f('uq_usage_items_organization_id_contract_id_line_key_event_id'))
+    )
+    with op.batch_alter_table('usage_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_usage_items_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_items_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_usage_items_period', ['organization_id', 'contract_id', 'line_key', 'period_start'], unique=False)
+
     op.create_table('contract_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('version_id', sa.String(length=40), nullable=False),
@@ -933,6 +963,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contract_lines_organization_id'))
 
     op.drop_table('contract_lines')
+    with op.batch_alter_table('usage_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_items_period')
+        batch_op.drop_index(batch_op.f('ix_usage_items_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_usage_items_invoice_id'))
+
+    op.drop_table('usage_items')
     with op.batch_alter_table('usage_alert_firings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_usage_alert_firings_organization_id'))
         batch_op.drop_index(batch_op.f('ix_usage_alert_firings_contract_id'))

@@ -1,0 +1,241 @@
+"""Billable items of event triggers: each accepted event valued at once, then invoiced.
+
+The `usage.triggers` job of a batch of stored events calls `value_new_events` for each usage
+line with an event trigger measuring their metric: the line's events of that day not valued
+yet (only the batch's ids when the job knows them) become `usage_items`, valued one after the
+other on top of the period's items so far (`tarif.billing.usage_items`). The trigger's row is
+locked meanwhile (PostgreSQL), so two workers never value the same line at once and the unique
+key keeps one item per event.
+
+- `immediate`: `invoice_each` makes one invoice per item, rating the period with the events
+  stored up to that event's id (`bill_so_far(up_to_id=…)`); an item adding 0.00 (free units)
+  makes none. An event stored by a transaction that committed after a later event was billed
+  is counted by the next event's invoice, or by the period-end invoice.
+- `daily` / `weekly`: the collection invoices the period so far and `link_collected` points
+  the items it covered at that invoice.
+
+The period-end rating bills what the early invoices left (`tarif.invoicing.usage_rating`);
+items of a period already rated at its end are not made (late events follow the usage rules).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from tarif.billing.triggers import UsageTrigger
+from tarif.billing.usage_items import EventUse, GroupSoFar, value_events
+from tarif.billing.usage_lines import FINAL
+from tarif.context import Ctx
+from tarif.contracts.models import Contract
+from tarif.db.repository import get_scoped
+from tarif.invoicing.current_usage import event_scope
+from tarif.invoicing.usage_pricing import SmartCodePricer, prepaid_used_before
+from tarif.invoicing.usage_progressive import SoFar, bill_so_far, period_holding
+from tarif.invoicing.usage_rating import UsageRater
+from tarif.money import RoundingMode
+from tarif.pricing.rating import RatedLine, Usage, rate_groups
+from tarif.pricing.spec import ChargeSpec
+from tarif.tenancy.models import Organization
+from tarif.triggers.items_models import UsageItem
+from tarif.triggers.models import UsageLineTrigger
+from tarif.usage.aggregates import UsagePeriod, quantity_from_micros
+from tarif.usage.metric_rules import Aggregation
+from tarif.usage.store import EventOwnership, SqlEventStore
+
+# Metrics whose every event adds to the quantity: the only ones an event can be valued alone.
+ITEMIZED = (Aggregation.COUNT, Aggregation.SUM)
+MICROS = 1_000_000
+
+
+def value_new_events(
+    ctx: Ctx,
+    contract_id: str,
+    line_key: str,
+    day: date,
+    ids: tuple[int, int] | None = None,
+) -> list[UsageItem]:
+    """The items of the line's events of `day` not valued yet, in event id order."""
+    contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
+    found = period_holding(ctx, contract, line_key, day)
+    if found is None:
+        return []
+    versions, part = found
+    org = ctx.session.get_one(Organization, ctx.organization_id)
+    rounding = RoundingMode(org.rounding_mode)
+    rater = UsageRater(ctx, day, rounding, org.timezone)
+    due = rater._due(contract, versions, part)
+    metric, spec = due.metric, due.spec
+    if metric.aggregation not in ITEMIZED or metric.recurring:
+        return []
+    period = part.period
+    billed = rater._billed(contract.id, line_key, period.start, period.end)
+    if any(b.usage_part.startswith(FINAL) for b in billed):
+        return []  # rated at its end already: late events follow the usage rules
+    _lock_line(ctx, contract.id, line_key)
+    scope = event_scope(ctx, contract, metric.code)
+    ownership = EventOwnership(contract.customer_id, contract.id, scope.first, scope.others)
+    usage_period = UsagePeriod(period.start, period.end, org.timezone)
+    events = SqlEventStore(ctx.session).counted_events(
+        ctx.organization_id, metric, usage_period, ownership, day, ids
+    )
+    if not events:
+        return []
+    done = _valued_ids(ctx, contract.id, line_key, events[0].id, events[-1].id)
+    new = [e for e in events if e.id not in done]
+    if not new:
+        return []
+    count = metric.aggregation is Aggregation.COUNT
+    micros = {e.id: MICROS if count else (e.value_micros or 0) for e in new}
+    uses = [EventUse(e.id, quantity_from_micros(micros[e.id]), e.groups) for e in new]
+    prepaid = Decimal(0)
+    if spec.prepaid_units:
+        prepaid = prepaid_used_before(ctx, contract.id, line_key, period.start)
+    smartcodes = SmartCodePricer(ctx, contract.reference, period)
+
+    def rate(charge: ChargeSpec, usages: Sequence[Usage]) -> list[RatedLine]:
+        return rate_groups(charge, usages, contract.currency, rounding, smartcodes=smartcodes)
+
+    so_far = _so_far(ctx, contract.id, line_key, period.start)
+    valued = value_events(spec, so_far, uses, rate, prepaid)
+    now = ctx.clock.now()
+    accepted = {e.id: e.received_at for e in new}
+    items = [
+        UsageItem(
+            organization_id=ctx.organization_id,
+            contract_id=contract.id,
+            line_key=line_key,
+            event_id=v.event_id,
+            event_day=day,
+            period_start=period.start,
+            period_end=period.end,
+            group_key=json.dumps([list(pair) for pair in v.group]),
+            band=v.band,
+            quantity_micros=micros[v.event_id],
+            period_quantity=v.period_quantity,
+            period_amount=v.period_amount,
+            amount=v.amount,
+            currency=contract.currency,
+            accepted_at=accepted[v.event_id],
+            created_at=now,
+        )
+        for v in valued
+    ]
+    ctx.session.add_all(items)
+    ctx.session.flush()
+    return items
+
+
+def invoice_each(
+    ctx: Ctx, contract_id: str, line_key: str, trigger: UsageTrigger, items: list[UsageItem]
+) -> list[SoFar]:
+    """One invoice per item (an `immediate` trigger), in event order: what each billed."""
+    made = []
+    for item in sorted(items, key=lambda i: i.event_id):
+        if not item.amount:
+            continue  # nothing to bill (free units): no invoice of 0.00
+        so_far = bill_so_far(
+            ctx,
+            contract_id,
+            line_key,
+            item.event_day,
+            trigger,
+            whole_period=True,
+            up_to_id=item.event_id,
+        )
+        if so_far is not None and so_far.invoice_id is not None:
+            item.invoice_id = so_far.invoice_id
+            made.append(so_far)
+    ctx.session.flush()
+    return made
+
+
+def link_collected(
+    ctx: Ctx, contract_id: str, line_key: str, period_start: date, through: date, invoice_id: str
+) -> None:
+    """Points the items a collection invoiced (the period's, through `through`) at it."""
+    ctx.session.execute(
+        update(UsageItem)
+        .where(
+            UsageItem.organization_id == ctx.organization_id,
+            UsageItem.contract_id == contract_id,
+            UsageItem.line_key == line_key,
+            UsageItem.period_start == period_start,
+            UsageItem.event_day <= through,
+            UsageItem.invoice_id.is_(None),
+        )
+        .values(invoice_id=invoice_id)
+    )
+
+
+def _lock_line(ctx: Ctx, contract_id: str, line_key: str) -> None:
+    ctx.session.execute(
+        select(UsageLineTrigger.id)
+        .where(
+            UsageLineTrigger.organization_id == ctx.organization_id,
+            UsageLineTrigger.contract_id == contract_id,
+            UsageLineTrigger.line_key == line_key,
+        )
+        .with_for_update()
+    )
+
+
+def _valued_ids(ctx: Ctx, contract_id: str, line_key: str, first: int, last: int) -> set[int]:
+    stmt = select(UsageItem.event_id).where(
+        UsageItem.organization_id == ctx.organization_id,
+        UsageItem.contract_id == contract_id,
+        UsageItem.line_key == line_key,
+        UsageItem.event_id.between(first, last),
+    )
+    return set(ctx.session.scalars(stmt))
+
+
+def _so_far(
+    ctx: Ctx, contract_id: str, line_key: str, period_start: date
+) -> dict[tuple[tuple[str, str], ...], GroupSoFar]:
+    """The period's items so far, by group: quantity, count and fee bands."""
+    stmt = (
+        select(
+            UsageItem.group_key,
+            UsageItem.band,
+            func.sum(UsageItem.quantity_micros),
+            func.count(),
+        )
+        .where(
+            UsageItem.organization_id == ctx.organization_id,
+            UsageItem.contract_id == contract_id,
+            UsageItem.line_key == line_key,
+            UsageItem.period_start == period_start,
+        )
+        .group_by(UsageItem.group_key, UsageItem.band)
+    )
+    groups: dict[tuple[tuple[str, str], ...], GroupSoFar] = defaultdict(GroupSoFar)
+    for key, band, micros, count in ctx.session.execute(stmt):
+        group = _group(key)
+        current = groups[group]
+        total = quantity_from_micros(int(micros))
+        bands = current.bands
+        if band == "below":
+            bands = replace(bands, below_count=bands.below_count + count)
+        elif band == "above":
+            bands = replace(bands, above_count=bands.above_count + count)
+        elif band == "between":
+            bands = replace(
+                bands,
+                between_count=bands.between_count + count,
+                between_sum=bands.between_sum + total,
+            )
+        groups[group] = GroupSoFar(current.quantity + total, current.event_count + count, bands)
+    return dict(groups)
+
+
+def _group(key: str) -> tuple[tuple[str, str], ...]:
+    pairs: Any = json.loads(key)
+    return tuple((str(name), str(value)) for name, value in pairs)

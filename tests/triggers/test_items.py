@@ -1,0 +1,155 @@
+"""Event triggers: each accepted event valued at once as an item; one invoice per event when
+immediate, the collection's invoice when daily.
+
+The contract (tests.invoicing.test_run_usage.seed_contract) bills its `api-calls` line 2 % of
+the turnover plus 0.25 a transaction (metric `turnover`, the sum of `amount`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tarif.context import Ctx
+from tarif.db.session import session_factory
+from tarif.errors import InvalidInput
+from tarif.invoicing import service as invoicing
+from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.jobs.worker import Worker
+from tarif.triggers import billing, service
+from tarif.triggers.items_models import UsageItem
+from tarif.usage import metric_service
+from tests.contracts.conftest import World
+from tests.invoicing.test_run_usage import seed_contract
+from tests.jobs.conftest import make_worker  # noqa: F401
+from tests.triggers.test_billing import sales
+
+D = Decimal
+IMMEDIATE = {"kind": "event", "cadence": "immediate"}
+
+
+def items_of(engine: Engine, organization_id: str) -> list[UsageItem]:
+    with session_factory(engine)() as session:
+        stmt = select(UsageItem).where(UsageItem.organization_id == organization_id)
+        return list(session.scalars(stmt.order_by(UsageItem.event_id)))
+
+
+def post_sales(api: Any, amounts: list[str], prefix: str = "sale") -> None:
+    events = [
+        {
+            "transaction_id": f"{prefix}-{n}",
+            "contract": "C-2026-001",
+            "metric": "turnover",
+            "timestamp": "2026-01-14T10:00:00Z",
+            "properties": {"amount": amount},
+        }
+        for n, amount in enumerate(amounts)
+    ]
+    answer = api.post("/v1/events/batch", json={"events": events})
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_immediate_trigger_makes_one_invoice_per_event(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    api: Any,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", IMMEDIATE)
+    ctx.session.commit()
+    post_sales(api, ["200.00", "100.00", "50.00"])
+    assert make_worker().run_until_idle() == 1  # one job for the batch
+    items = items_of(engine, ctx.organization_id)
+    # 2 % × 200.00 + 0.25 = 4.25; 2 % × 100.00 + 0.25 = 2.25; 2 % × 50.00 + 0.25 = 1.25
+    assert [(i.quantity, i.amount, i.period_amount) for i in items] == [
+        (D("200"), D("4.25"), D("4.25")),
+        (D("100"), D("2.25"), D("6.50")),
+        (D("50"), D("1.25"), D("7.75")),
+    ]
+    assert len({i.invoice_id for i in items}) == 3
+    with session_factory(engine)() as session:
+        totals = [session.get_one(Invoice, i.invoice_id).net_total for i in items]
+        assert totals == [D("4.25"), D("2.25"), D("1.25")]
+        assert all(session.get_one(Invoice, i.invoice_id).status == "finalized" for i in items)
+    # the same events again: duplicates, no job, no item, no invoice
+    post_sales(api, ["200.00", "100.00", "50.00"])
+    assert make_worker().run_until_idle() == 0
+    assert len(items_of(engine, ctx.organization_id)) == 3
+
+
+def test_the_period_end_bills_nothing_more_than_the_events_invoices(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", IMMEDIATE)
+    sales(world, "2026-01-14", 2, "100.00")
+    made = billing.bill_touched(ctx, world.customer.id, "turnover", date(2026, 1, 14))
+    assert [b.so_far.measured for b in made] == [D("2.25"), D("4.50")]  # each event's rating
+    sales(world, "2026-01-20", 1, "300.00")  # after the last job: the period end bills it
+    outcome = invoicing.run_billing(ctx, date(2026, 2, 1))
+    [february] = [d for d in outcome.invoices if d.key.billing_date == date(2026, 2, 1)]
+    lines = invoicing.invoice_lines(ctx, february.invoice_id or "")
+    usage = [(x.usage_part[:2], x.net_amount) for x in lines if x.source == "usage"]
+    # all three: 2 % × 500.00 = 10.00 + 3 × 0.25 = 0.75; the events' invoices billed 4.00 + 0.50
+    # the period end: 6.00 and 0.25 more
+    # (revision 3: the two events' invoices were p1 and p2)
+    assert usage == [("r3", D("6.00")), ("r3", D("0.25"))]
+
+
+def test_an_immediate_job_run_twice_values_and_bills_each_event_once(
+    ctx: Ctx, world: World
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", IMMEDIATE)
+    sales(world, "2026-01-14", 1, "100.00")
+    day = date(2026, 1, 14)
+    assert len(billing.bill_touched(ctx, world.customer.id, "turnover", day)) == 1
+    assert billing.bill_touched(ctx, world.customer.id, "turnover", day) == []
+    count = select(InvoiceLine.invoice_id).where(
+        InvoiceLine.organization_id == ctx.organization_id, InvoiceLine.source == "usage"
+    )
+    assert len(set(ctx.session.scalars(count))) == 1
+
+
+def test_a_daily_trigger_values_each_event_then_the_collection_invoices_them(
+    ctx: Ctx, world: World
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    sales(world, "2026-01-14", 2, "100.00")
+    assert billing.bill_touched(ctx, world.customer.id, "turnover", date(2026, 1, 14)) == []
+    mine = select(UsageItem).where(UsageItem.organization_id == ctx.organization_id)
+    items = list(ctx.session.scalars(mine.order_by(UsageItem.event_id)))
+    # each sale: 2 % × 100.00 + 0.25 = 2.25, not invoiced yet
+    assert [(i.amount, i.invoice_id) for i in items] == [(D("2.25"), None), (D("2.25"), None)]
+    [billed] = billing.collect(ctx, date(2026, 1, 15))
+    ctx.session.expire_all()
+    # the collection: 4.50 (through 14 Jan), and the items point at its invoice
+    invoice = ctx.session.get_one(Invoice, billed.so_far.invoice_id)
+    assert invoice.net_total == D("4.50")
+    assert {i.invoice_id for i in ctx.session.scalars(mine)} == {invoice.id}
+
+
+def test_an_event_trigger_needs_a_metric_counting_or_summing_its_events(
+    ctx: Ctx, world: World
+) -> None:
+    metric_service.create_metric(
+        ctx, {"code": "seats", "name": "Seats", "aggregation": "max", "field": "seats"}
+    )
+    contract_id = seed_contract(
+        world, charge={"metric": "seats", "model": "per_unit", "unit_price": "5.00"}
+    )
+    with pytest.raises(InvalidInput) as refused:
+        service.set_trigger(ctx, contract_id, "api-calls", IMMEDIATE)
+    [problem] = refused.value.errors
+    assert (problem.field, problem.message) == (
+        "kind",
+        "an event trigger needs a metric that counts or sums its events; 'seats' is a max metric",
+    )
+    # a threshold on the same line is fine: it rates the period so far
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "threshold", "thresholds": ["10"]})
