@@ -9,7 +9,8 @@ smartcodes [--events N]` only SmartCode valuation (see `bench/smartcodes.py`).
 `bench/usage_aggregation.py`). `python -m bench rating [--events N] [--contracts N] [--db …]
 [--ingest] [--profile]` only usage rating in a billing run (see `bench/usage_rating.py`).
 `python -m bench statements [--events N] [--db …]` only the consumption statements' grouping
-(see `bench/statements.py`).
+(see `bench/statements.py`). `python -m bench triggers [--events N] [--customers N] [--workers
+N]` only on-event billing under ingestion load (see `bench/usage_triggers.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bench import (
     usage_aggregation,
     usage_ingestion,
     usage_rating,
+    usage_triggers,
 )
 
 
@@ -68,7 +70,19 @@ def main(argv: list[str]) -> None:
         usage_rating.main(rest)
     if which in ("all", "statements"):
         statements.main(rest)
-    known = ("all", "api", "recurring", "ingest", "smartcodes", "usage", "rating", "statements")
+    if which in ("all", "triggers"):
+        usage_triggers.main(rest)
+    known = (
+        "all",
+        "api",
+        "recurring",
+        "ingest",
+        "smartcodes",
+        "usage",
+        "rating",
+        "statements",
+        "triggers",
+    )
     if which not in known:
         sys.exit(f"unknown benchmark {which!r}: {', '.join(known)}")
 
