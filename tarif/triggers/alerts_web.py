@@ -29,6 +29,7 @@ register("fr", FRENCH)
 router = APIRouter(include_in_schema=False)
 
 HISTORY_PAGE_SIZE = 25
+EDIT_FIELDS = {"line_key", "limit", "levels"}  # what an alert's edit form shows
 BLANK_FORM = {"measure": "amount", "levels": ", ".join(str(x) for x in DEFAULT_LEVELS)}
 
 
@@ -91,7 +92,7 @@ def edit_values(alert: UsageAlert) -> dict[str, str]:
 def from_edit_form(form: dict[str, str]) -> dict[str, Any]:
     """The service's changes from an edit form: every field it shows (no line: every line;
     levels left empty: kept)."""
-    data = {k: v for k, v in from_form(form).items() if k in {"limit", "levels", "line_key"}}
+    data = {k: v for k, v in from_form(form).items() if k in EDIT_FIELDS}
     data.setdefault("line_key", None)
     return data
 
@@ -140,7 +141,12 @@ async def edit_alert(request: Request, alert_id: str, ctx: WebCtx) -> Response:
         ctx.session.commit()
     except InvalidInput as exc:
         ctx.session.rollback()
-        edited = (alert_id, form, _form_errors(exc))
+        errors = _form_errors(exc)
+        # Not a field of the form (the metric no longer measured by the terms): shown above it.
+        others = [f"{name}: {errors.pop(name)}" for name in sorted(set(errors) - EDIT_FIELDS)]
+        if others:
+            errors[""] = "; ".join(others)
+        edited = (alert_id, form, errors)
         return render_page(request, ctx, contract_id, status_code=422, alert_edited=edited)
     return _back(contract_id, "updated")
 

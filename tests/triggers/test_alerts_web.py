@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tarif.context import Actor, Ctx
+from tarif.contracts import service as contracts
 from tarif.db.session import session_factory
 from tarif.tenancy.rules import Role
 from tarif.triggers import alerts_service
 from tests.contracts.conftest import World, build_world
-from tests.invoicing.test_run_usage import seed_contract
+from tests.invoicing.test_run_usage import TURNOVER, seed_contract
 from tests.invoicing.test_web import error_of, post, text
 from tests.triggers.test_billing import sales
 from tests.web.conftest import MakeUser, admin, browser, log_in, make_user
@@ -214,3 +215,25 @@ def test_a_read_only_user_may_not_edit(
     assert page.status_code == 200 and 'class="alert-edit"' not in page.text
     refused = post(browser, f"/usage-alerts/{alert.id}/edit", page.text, limit="5")
     assert refused.status_code == 403
+
+
+def test_an_edit_refused_for_the_metric_shows_the_reason_above_the_form(
+    admin: TestClient, ctx: Ctx, world: World
+) -> None:
+    seed_contract(world)  # the metric turnover
+    lines = [
+        {"product_id": world.hosting.id},
+        {"product_id": world.api_calls.id, "charge": TURNOVER},
+    ]
+    draft = world.contract(reference="C-2026-002", start_date="2026-01-01", lines=lines)
+    alert = alerts_service.create_alert(ctx, draft.id, {"metric_code": "turnover", "limit": "10"})
+    contracts.remove_line(ctx, draft.id, "api-calls")  # no line measures turnover any more
+    ctx.session.commit()
+    page = admin.get(f"/contracts/{draft.id}/triggers")
+    refused = post(admin, f"/usage-alerts/{alert.id}/edit", page.text, limit="20", levels="80")
+    assert refused.status_code == 422
+    form = edit_form(refused.text, alert.id)
+    box = r'<div class="alert error" role="alert">.*?<p data-field="">([^<]*)</p>'
+    above = re.search(box, form, re.S)
+    assert above is not None
+    assert text(above.group(1)) == "metric_code: no usage line of the contract measures 'turnover'"
