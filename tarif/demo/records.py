@@ -27,3 +27,7 @@ DEMO_LOADERS.append(load_demo_invoices)  # last: bills the contracts with the do
 from tarif.invoicing.usage_demo import load_demo_usage_contract  # noqa: E402
 
 DEMO_LOADERS.insert(DEMO_LOADERS.index(load_demo_invoices), load_demo_usage_contract)
+# After the invoices: the seed case's usage trigger and alert, set once its months are billed.
+from tarif.triggers.demo import load_demo_usage_triggers  # noqa: E402
+
+DEMO_LOADERS.append(load_demo_usage_triggers)

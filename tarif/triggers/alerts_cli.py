@@ -1,5 +1,5 @@
-"""`tarif alerts list|create|delete|history`: notify when a contract's usage reaches a share of
-an included quota or a spending limit."""
+"""`tarif alerts list|create|update|delete|history`: notify when a contract's usage reaches a
+share of an included quota or a spending limit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tarif.cli.common import (
     JsonOption,
     OrgOption,
     cli_ctx,
+    fail,
     one_line_errors,
     print_json,
     print_table,
@@ -67,18 +68,21 @@ def create(
     measure: str = typer.Option("amount", "--measure", help="amount (spending) or quantity"),
     limit: str = typer.Option(..., "--limit", help="The spending limit or included quota"),
     level: list[str] = typer.Option(
-        None, "--level", help="A percentage of the limit (repeatable; default 80 and 100)"
+        None,
+        "--level",
+        "--levels",
+        help="A percentage of the limit (repeatable, or 80,100; default 80 and 100)",
     ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Add an alert, e.g. `--metric turnover --measure amount --limit 1000 --level 80
-    --level 100`."""
+    --level 100`. A level the period's usage has passed already fires at once."""
     data: dict[str, Any] = {"metric_code": metric, "measure": measure, "limit": limit}
     if line:
         data["line_key"] = line
     if level:
-        data["levels"] = level
+        data["levels"] = _levels(level)
     with cli_ctx(org) as ctx:
         found = contracts.find_contract(ctx, contract)
         reference = found.reference
@@ -87,10 +91,59 @@ def create(
     if as_json:
         print_json(to_plain(read))
         return
+    say(f"{reference}: alert {_summary(read)}")
+
+
+@app.command("update")
+@one_line_errors
+def update(
+    alert_id: str = typer.Argument(..., help="The alert's id"),
+    limit: str = typer.Option(None, "--limit", help="The new spending limit or included quota"),
+    level: list[str] = typer.Option(
+        None,
+        "--level",
+        "--levels",
+        help="The new percentages of the limit (repeatable, or 80,100)",
+    ),
+    line: str = typer.Option(None, "--line", help="Watch this usage line only"),
+    every_line: bool = typer.Option(
+        False, "--every-line", help="Watch every usage line of the metric"
+    ),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change an alert's limit, levels or line, e.g. `--limit 1200 --levels 50,80,100`; what is
+    not given is kept. Levels fired already this period stay fired; one the new settings put
+    the usage past fires at once."""
+    data: dict[str, Any] = {}
+    if limit is not None:
+        data["limit"] = limit
+    if level:
+        data["levels"] = _levels(level)
+    if line and every_line:
+        fail("--line and --every-line exclude each other")
+    if line:
+        data["line_key"] = line
+    if every_line:
+        data["line_key"] = None
+    with cli_ctx(org) as ctx:
+        read = AlertRead.of(service.update_alert(ctx, alert_id, data))
+        ctx.session.commit()
+    if as_json:
+        print_json(to_plain(read))
+        return
+    say(f"alert {_summary(read)}")
+
+
+def _levels(given: list[str]) -> list[str]:
+    """`--level 80 --level 100` or `--levels 80,100`: the percentages in order."""
+    return [part.strip() for item in given for part in item.split(",") if part.strip()]
+
+
+def _summary(read: AlertRead) -> str:
     levels = ", ".join(f"{lv} %" for lv in read.levels)
-    say(
-        f"{reference}: alert {read.id} on {read.metric_code} {read.measure} {read.limit} ({levels})"
-    )
+    line = f" line {read.line_key}" if read.line_key else ""
+    return f"{read.id} on {read.metric_code}{line} {read.measure} {read.limit} ({levels})"
 
 
 @app.command("delete")

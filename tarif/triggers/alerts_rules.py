@@ -18,6 +18,9 @@ from tarif.triggers.rules import MAX_DECIMALS, MAX_INTEGER_DIGITS, fits_column
 DEFAULT_LEVELS = (80, 100)
 MAX_LEVEL = 1000  # percent: an alert may warn far past its limit (10 ×)
 FIELDS = {"metric_code", "line_key", "measure", "limit", "levels"}
+# What an edit may not change: the alert would watch something else, and the levels it fired
+# (in the metric's unit or in money) would no longer say anything about it.
+FIXED = ("metric_code", "measure")
 
 
 class AlertMeasure(StrEnum):
@@ -60,6 +63,25 @@ def checked_alert(
     if problems or measure is None or limit is None or levels is None:
         return None, problems
     return AlertSpec(str(metric), line_key and str(line_key), measure, limit, levels), []
+
+
+def checked_edit(
+    current: Mapping[str, Any], data: Any, metrics_by_line: Mapping[str, str | None]
+) -> tuple[AlertSpec | None, list[FieldError]]:
+    """The alert once `data` (the fields to change) is applied to `current` (its JSON as
+    stored), checked as a creation is, or every problem: an unknown field, a change of
+    `metric_code` or `measure`, and the problems of the alert the edit would make."""
+    if not isinstance(data, Mapping):
+        return None, [FieldError("alert", "an object")]
+    problems = [FieldError(k, "unknown field") for k in sorted(set(data) - FIELDS)]
+    for name in FIXED:
+        if name in data and data[name] != current.get(name):
+            message = f"fixed when the alert is created (it is '{current.get(name)}'): delete "
+            problems.append(FieldError(name, message + "the alert and create another"))
+    changes = {k: v for k, v in data.items() if k in FIELDS and k not in FIXED}
+    spec, more = checked_alert({**current, **changes}, metrics_by_line)
+    problems += more
+    return (None, problems) if problems else (spec, [])
 
 
 def _measure(raw: Any, problems: list[FieldError]) -> AlertMeasure | None:

@@ -1,4 +1,4 @@
-"""API shapes of usage alerts: the body that creates one, an alert and a firing read."""
+"""API shapes of usage alerts: the bodies that create and edit one, an alert and a firing read."""
 
 from __future__ import annotations
 
@@ -49,6 +49,32 @@ class AlertBody(StrictModel):
         return self.model_dump(exclude_unset=True)
 
 
+class AlertEdit(StrictModel):
+    """The fields of an alert to change; the others keep their value. Each bad field is
+    refused by name, an unknown one too."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {"limit": "1200.00", "levels": [50, 80, 100]},
+                {"line_key": "api-calls"},
+                {"line_key": None},
+            ]
+        },
+    )
+
+    line_key: Any = Field(None, description="one usage line of the metric; null: every line")
+    limit: Any = Field(None, description='a positive decimal string, e.g. "1200.00"')
+    levels: Any = Field(None, description="increasing percentages of the limit, 1 to 1000")
+    metric_code: Any = Field(None, description="fixed: refused when it differs")
+    measure: Any = Field(None, description="fixed: refused when it differs")
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
 class AlertRead(BaseModel):
     id: str
     contract_id: str
@@ -59,6 +85,7 @@ class AlertRead(BaseModel):
     levels: list[int]
     thresholds: list[DecimalString] = Field(description="limit × level / 100, for each level")
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, row: UsageAlert) -> AlertRead:
@@ -73,6 +100,7 @@ class AlertRead(BaseModel):
             levels=levels,
             thresholds=[threshold(Decimal(row.limit), level) for level in levels],
             created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 

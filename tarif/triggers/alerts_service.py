@@ -5,7 +5,9 @@ Every function takes `ctx` first and never commits. Alerts need `write:billing` 
 `read:data` to read; each change leaves an audit event. `check_alerts` measures with
 `tarif.invoicing.current_usage.contract_usage` (the amounts a billing run would invoice for the
 current period so far), records each level reached once per period (a unique key decides, so two
-jobs never both fire it) and announces it with the `usage.alert` webhook.
+jobs never both fire it) and announces it with the `usage.alert` webhook. Creating or editing an
+alert runs that check at once, on today, for the alert's contract and metric: a level the
+period's usage has passed already fires then, not with the next event.
 """
 
 from __future__ import annotations
@@ -25,12 +27,20 @@ from tarif.contracts import service_store as contract_store
 from tarif.contracts.models import Contract
 from tarif.db.repository import MAX_PAGE_SIZE, Page, PageRequest, get_scoped, scoped
 from tarif.db.types import canonical
-from tarif.errors import InvalidInput
+from tarif.errors import InvalidInput, NotFound
 from tarif.ids import new_id
 from tarif.invoicing.current_usage import LineUsage, contract_line_charge, contract_usage
+from tarif.invoicing.service_runs import BILLABLE
 from tarif.tenancy.rules import Permission
 from tarif.triggers.alerts_models import UsageAlert, UsageAlertFiring
-from tarif.triggers.alerts_rules import AlertMeasure, checked_alert, reached, threshold
+from tarif.triggers.alerts_rules import (
+    AlertMeasure,
+    AlertSpec,
+    checked_alert,
+    checked_edit,
+    reached,
+    threshold,
+)
 from tarif.triggers.rules import usage_lines
 
 AUDIT_TYPE = "usage_alert"
@@ -86,12 +96,70 @@ def create_alert(ctx: Ctx, contract_id: str, data: Mapping[str, Any]) -> UsageAl
     ctx.session.add(row)
     ctx.session.flush()
     record(ctx, "create", AUDIT_TYPE, row.id, None, snapshot(row))
+    check_now(ctx, contract, row.metric_code)
     return row
+
+
+def update_alert(ctx: Ctx, alert_id: str, data: Mapping[str, Any]) -> UsageAlert:
+    """Changes the fields `data` names (`line_key`, `limit`, `levels`; null `line_key`: every
+    line of the metric), checked as at creation; `metric_code` and `measure` are fixed (422 on
+    them when they differ). Another organization's alert: 404. The levels fired already in a
+    period stay fired: none fires twice in a period, whatever the new limit and levels; a level
+    the new settings put the usage past fires at once (`check_now`). Nothing changed, nothing
+    written."""
+    ctx.require(Permission.WRITE_BILLING)
+    alert = get_alert(ctx, alert_id)
+    contract = _contract(ctx, alert.contract_id)
+    spec, problems = checked_edit(alert_json(alert), data, metrics_by_line(ctx, contract))
+    if spec is None:
+        summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        raise InvalidInput(f"The alert has invalid fields: {summary}", problems)
+    if _changes(alert, spec):
+        before = snapshot(alert)
+        alert.line_key = spec.line_key
+        alert.limit = canonical(spec.limit)
+        alert.levels = list(spec.levels)
+        alert.updated_at = ctx.clock.now()
+        ctx.session.flush()
+        record(ctx, "update", AUDIT_TYPE, alert.id, before, snapshot(alert))
+    check_now(ctx, contract, alert.metric_code)
+    return alert
+
+
+def alert_json(alert: UsageAlert) -> dict[str, Any]:
+    """The alert's settings as the JSON that would create it."""
+    return {
+        "metric_code": alert.metric_code,
+        "line_key": alert.line_key,
+        "measure": alert.measure,
+        "limit": Decimal(alert.limit),
+        "levels": list(alert.levels),
+    }
+
+
+def _changes(alert: UsageAlert, spec: AlertSpec) -> bool:
+    return (alert.line_key, Decimal(alert.limit), list(alert.levels)) != (
+        spec.line_key,
+        spec.limit,
+        list(spec.levels),
+    )
+
+
+def check_now(ctx: Ctx, contract: Contract, metric_code: str) -> list[Fired]:
+    """The check the `usage.triggers` job runs, at once, for the contract's alerts on the metric,
+    with the usage through today (the organization's day); none for a contract not billed (a
+    draft: the job does not check it either)."""
+    if contract.status not in {status.value for status in BILLABLE}:
+        return []
+    return check_alerts(ctx, [contract.id], contract_store.today(ctx), metric_code)
 
 
 def get_alert(ctx: Ctx, alert_id: str) -> UsageAlert:
     ctx.require(Permission.READ)
-    alert: UsageAlert = get_scoped(ctx.session, UsageAlert, ctx.organization_id, alert_id)
+    try:
+        alert: UsageAlert = get_scoped(ctx.session, UsageAlert, ctx.organization_id, alert_id)
+    except NotFound:
+        raise NotFound(f"usage alert '{alert_id}' not found") from None
     return alert
 
 

@@ -20,10 +20,17 @@ FRENCH = {
     "Levels (% of the limit)": "Paliers (% de la limite)",
     "Add the alert": "Ajouter l'alerte",
     "Remove the alert": "Supprimer l'alerte",
+    "Edit the alert": "Modifier l'alerte",
+    "Save the alert": "Enregistrer l'alerte",
+    "Levels fired this period stay fired; a level the new settings reach fires at once.": (
+        "Les paliers déjà déclenchés sur la période le restent ; un palier atteint avec les "
+        "nouveaux réglages se déclenche aussitôt."
+    ),
     "No usage alert on this contract.": "Aucune alerte de consommation sur ce contrat.",
     "Alert history": "Historique des alertes",
     "No alert fired yet.": "Aucune alerte déclenchée pour l'instant.",
     "Fired on": "Déclenchée le",
     "Alert added.": "Alerte ajoutée.",
+    "Alert updated.": "Alerte modifiée.",
     "Alert removed.": "Alerte supprimée.",
 }

@@ -45,9 +45,11 @@ def _page(
     posted: tuple[str, dict[str, str], dict[str, str]] | None = None,
     alert: str | None = None,
     alert_posted: tuple[dict[str, str], dict[str, str]] | None = None,
+    alert_edited: tuple[str, dict[str, str], dict[str, str]] | None = None,
 ) -> Response:
     """The page; `posted` is (line_key, values, errors) of a refused form, shown as typed;
-    `alert` (added, removed) and `alert_posted` are for the usage alerts section."""
+    `alert` (added, updated, removed), `alert_posted` and `alert_edited` are for the usage
+    alerts section."""
     if not contract_store.searchable(contract_id):
         raise NotFound("contract not found")
     contract = contract_store.load_contract(ctx, contract_id)
@@ -86,11 +88,11 @@ def _page(
         "cadence_labels": CADENCE_LABELS,
         "alert_saved": alert,
     }
-    context |= alerts_context(ctx, contract, alert_posted)
+    context |= alerts_context(ctx, contract, alert_posted, alert_edited)
     return render(request, "triggers/contract.html", context, status_code)
 
 
-render_page = _page  # the usage alerts section re-renders the page with its refused form
+render_page = _page  # the usage alerts section re-renders the page with its refused forms
 
 
 def _threshold_inputs(values: dict[str, str]) -> list[tuple[str, str]]:

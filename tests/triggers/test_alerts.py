@@ -27,7 +27,7 @@ from tarif.triggers.alerts_models import UsageAlertFiring
 from tarif.webhooks import service as webhooks
 from tarif.webhooks.models import WebhookDelivery
 from tests.contracts.conftest import World
-from tests.invoicing.test_run_usage import seed_contract
+from tests.invoicing.test_run_usage import TURNOVER, seed_contract
 from tests.jobs.conftest import make_worker  # noqa: F401
 from tests.triggers.test_billing import sales
 
@@ -204,3 +204,144 @@ def test_ingested_events_fire_an_alert_through_the_worker(
         select(UsageAlertFiring).where(UsageAlertFiring.organization_id == ctx.organization_id)
     )
     assert len(list(count)) == 1
+
+
+# --- the check at creation, and editing ------------------------------------------------------
+
+
+def audit_actions(ctx: Ctx, alert_id: str) -> list[str]:
+    stmt = (
+        select(AuditEvent.action)
+        .where(AuditEvent.organization_id == ctx.organization_id)
+        .where(AuditEvent.object_id == alert_id)
+        .order_by(AuditEvent.id)
+    )
+    return list(ctx.session.scalars(stmt))
+
+
+def levels_fired(ctx: Ctx, contract_id: str) -> list[tuple[int, Decimal]]:
+    page = alerts.firings(ctx, contract_id, PageRequest())
+    return sorted((f.level, f.value) for f in page.items)
+
+
+def test_an_alert_created_past_a_level_fires_it_at_once(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    webhooks.create_endpoint(
+        ctx, {"url": "https://hooks.example/h", "event_types": ["usage.alert"]}
+    )
+    sales(world, "2026-01-08", 100, "400.00")  # 2 % × 40,000.00 + 100 × 0.25 = 825.00
+    alert = alerts.create_alert(ctx, contract_id, SPENDING)
+    # checked on today, 15 Jan: 825.00 ≥ 800 (80 % of 1,000) fires; 1,000 (100 %) is not reached
+    [firing] = alerts.firings(ctx, contract_id, PageRequest()).items
+    assert (firing.alert_id, firing.level, firing.value) == (alert.id, 80, D("825.00"))
+    assert (firing.period_start, firing.period_end) == (date(2026, 1, 1), date(2026, 2, 1))
+    [delivery] = ctx.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.organization_id == ctx.organization_id)
+    )
+    assert json.loads(delivery.body)["data"]["level"] == 80
+    # once per period: the job's check on the same usage fires nothing more
+    assert alerts.check_alerts(ctx, [contract_id], date(2026, 1, 15)) == []
+
+
+def test_a_quota_created_past_two_levels_fires_both_at_once(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    sales(world, "2026-01-08", 100, "400.00")  # quantity 40,000.00
+    data = {"metric_code": "turnover", "line_key": "api-calls", "measure": "quantity"}
+    alerts.create_alert(ctx, contract_id, data | {"limit": "50000", "levels": [50, 80, 100]})
+    # 50 % = 25,000 and 80 % = 40,000 are reached; 100 % = 50,000 is not
+    assert levels_fired(ctx, contract_id) == [(50, D("40000.00")), (80, D("40000.00"))]
+
+
+def test_an_alert_on_a_draft_contract_is_not_checked(ctx: Ctx, world: World) -> None:
+    seed_contract(world)  # the metric and a running contract of the customer
+    lines = [{"product_id": world.api_calls.id, "charge": TURNOVER}]
+    draft = world.contract(reference="C-2026-002", start_date="2026-01-01", lines=lines)
+    sales(world, "2026-01-08", 100, "400.00")
+    alerts.create_alert(ctx, draft.id, SPENDING)
+    # the usage.triggers job checks billable contracts only; the check at creation too
+    assert alerts.firings(ctx, draft.id, PageRequest()).items == []
+
+
+def test_editing_keeps_fired_levels_and_fires_new_ones_at_once(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    alert = alerts.create_alert(ctx, contract_id, SPENDING)  # no usage yet: nothing fires
+    sales(world, "2026-01-08", 100, "400.00")  # 825.00
+    assert fired(alerts.check_alerts(ctx, [contract_id], date(2026, 1, 8))) == [
+        (80, D("825.00"), date(2026, 1, 1), date(2026, 2, 1))
+    ]
+    # a limit of 2,000: 80 % is 1,600, not reached; the 80 % fired stays fired
+    edited = alerts.update_alert(ctx, alert.id, {"limit": "2000"})
+    assert (str(edited.limit), edited.levels) == ("2000", [80, 100])
+    assert levels_fired(ctx, contract_id) == [(80, D("825.00"))]
+    # back to 800: 80 % (640) is reached but fired already this period, 100 % (800) fires now
+    alerts.update_alert(ctx, alert.id, {"limit": "800.00"})
+    assert levels_fired(ctx, contract_id) == [(80, D("825.00")), (100, D("825.00"))]
+    # a new level of 50 % (400) fires at once; 80 and 100 do not fire again
+    alerts.update_alert(ctx, alert.id, {"levels": [50, 80, 100]})
+    assert levels_fired(ctx, contract_id) == [
+        (50, D("825.00")),
+        (80, D("825.00")),
+        (100, D("825.00")),
+    ]
+    # the same settings again: nothing written, nothing fired
+    alerts.update_alert(ctx, alert.id, {"limit": "800", "levels": ["50", 80, 100]})
+    assert len(levels_fired(ctx, contract_id)) == 3
+    assert audit_actions(ctx, alert.id) == ["create", "update", "update", "update"]
+    [last] = ctx.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.organization_id == ctx.organization_id)
+        .where(AuditEvent.object_id == alert.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    assert (last.before, last.after) == ({"levels": [80, 100]}, {"levels": [50, 80, 100]})
+
+
+def test_editing_the_line_watched(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    alert = alerts.create_alert(ctx, contract_id, SPENDING)
+    assert alerts.update_alert(ctx, alert.id, {"line_key": "api-calls"}).line_key == "api-calls"
+    assert alerts.update_alert(ctx, alert.id, {"line_key": None}).line_key is None
+
+
+def test_edit_refusals_name_their_fields(ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    alert = alerts.create_alert(ctx, contract_id, SPENDING)
+    bad = {
+        "color": "red",
+        "metric_code": "api_calls",
+        "measure": "quantity",
+        "limit": "-1",
+        "levels": [100, 80],
+    }
+    with pytest.raises(InvalidInput) as exc:
+        alerts.update_alert(ctx, alert.id, bad)
+    assert [(e.field, e.message) for e in exc.value.errors] == [
+        ("color", "unknown field"),
+        (
+            "metric_code",
+            "fixed when the alert is created (it is 'turnover'): delete the alert and create "
+            "another",
+        ),
+        (
+            "measure",
+            "fixed when the alert is created (it is 'amount'): delete the alert and create another",
+        ),
+        ("limit", 'a positive decimal string, e.g. "1000.00"'),
+        ("levels.1", "levels must increase"),
+    ]
+    with pytest.raises(InvalidInput) as exc:
+        alerts.update_alert(ctx, alert.id, {"line_key": "hosting"})
+    assert fields_of(exc.value) == ["line_key"]
+    # the fixed fields may be sent unchanged
+    same = alerts.update_alert(ctx, alert.id, {"metric_code": "turnover", "measure": "amount"})
+    assert (same.metric_code, same.measure, str(same.limit)) == ("turnover", "amount", "1000")
+    assert audit_actions(ctx, alert.id) == ["create"]
+
+
+def test_another_organization_may_not_edit(other_ctx: Ctx, ctx: Ctx, world: World) -> None:
+    contract_id = seed_contract(world)
+    alert = alerts.create_alert(ctx, contract_id, SPENDING)
+    with pytest.raises(NotFound):
+        alerts.update_alert(other_ctx, alert.id, {"limit": "5"})
+    assert str(alerts.get_alert(ctx, alert.id).limit) == "1000"

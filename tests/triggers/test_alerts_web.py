@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tarif.context import Actor, Ctx
+from tarif.contracts import service as contracts
 from tarif.db.session import session_factory
 from tarif.tenancy.rules import Role
 from tarif.triggers import alerts_service
 from tests.contracts.conftest import World, build_world
-from tests.invoicing.test_run_usage import seed_contract
+from tests.invoicing.test_run_usage import TURNOVER, seed_contract
 from tests.invoicing.test_web import error_of, post, text
 from tests.triggers.test_billing import sales
 from tests.web.conftest import MakeUser, admin, browser, log_in, make_user
@@ -128,5 +129,111 @@ def test_another_organizations_alert_is_not_found(
         session.commit()
     page = admin.get("/contracts")
     assert post(admin, f"/usage-alerts/{alert.id}/delete", page.text).status_code == 404
+    edit = post(admin, f"/usage-alerts/{alert.id}/edit", page.text, limit="5", levels="50")
+    assert edit.status_code == 404
     refused = post(admin, f"/contracts/{theirs}/usage-alerts", page.text, metric_code="turnover")
     assert refused.status_code == 404
+
+
+def alert_cells(page: str, alert_id: str) -> list[str]:
+    row = re.search(rf'<tr data-alert-id="{alert_id}">(.*?)</tr>', page, re.S)
+    assert row is not None
+    return [
+        re.sub(r"<[^>]+>", "", text(cell)).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    ][:5]
+
+
+def edit_form(page: str, alert_id: str) -> str:
+    match = re.search(rf'<details class="alert-edit" id="edit-{alert_id}".*?</details>', page, re.S)
+    assert match, "no edit form"
+    return match.group(0)
+
+
+def test_edit_an_alert_refused_inline_then_saved_and_checked_at_once(
+    admin: TestClient, ctx: Ctx, world: World, contract_id: str
+) -> None:
+    alert = alerts_service.create_alert(
+        ctx, contract_id, {"metric_code": "turnover", "limit": "1000"}
+    )
+    sales(world, "2026-01-08", 100, "400.00")  # 2 % × 40,000.00 + 100 × 0.25 = 825.00
+    ctx.session.commit()
+    url = f"/contracts/{contract_id}/triggers"
+    page = admin.get(url)
+    form = edit_form(page.text, alert.id)
+    assert "Modifier l'alerte" in text(form) and " open" not in form.split(">")[0]
+    assert f'id="edit-{alert.id}-limit" name="limit"' in form and 'value="1000"' in form
+    assert 'name="levels" type="text" inputmode="decimal" value="80, 100"' in form
+    action = f"/usage-alerts/{alert.id}/edit"
+    refused = post(admin, action, page.text, line_key="", limit="0", levels="100, 80")
+    assert refused.status_code == 422
+    form = edit_form(refused.text, alert.id)
+    assert form.startswith(f'<details class="alert-edit" id="edit-{alert.id}" open>')
+    assert error_of(form, "limit") == 'a positive decimal string, e.g. "1000.00"'
+    assert error_of(form, "levels") == "levels.1: levels must increase"
+    assert 'value="100, 80"' in form
+    assert alert_cells(refused.text, alert.id)[3:] == ["1 000,00 €", "80 %, 100 %"]
+    saved = post(admin, action, page.text, line_key="api-calls", limit="800", levels="50, 100")
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{url}?alert=updated#usage-alerts"
+    after = admin.get(saved.headers["location"])
+    assert "Alerte modifiée." in text(alerts_section(after.text))
+    assert alert_cells(after.text, alert.id) == [
+        "turnover",
+        "api-calls",
+        "Plafond de dépense (montant à ce jour)",
+        "800,00 €",
+        "50 %, 100 %",
+    ]
+    # checked at once: 825.00 reaches 400 (50 % of 800) and 800 (100 %)
+    fired = re.findall(
+        rf'<tr data-firing-id="[^"]+" data-alert-id="{alert.id}">(.*?)</tr>', after.text, re.S
+    )
+    levels = sorted(int(x) for x in re.findall(r'<td class="num">(\d+) %</td>', "".join(fired)))
+    assert levels == [50, 100]
+    # every line again, levels kept when left empty
+    again = post(admin, action, after.text, line_key="", limit="800", levels="")
+    assert again.status_code == 303
+    final = admin.get(again.headers["location"]).text
+    assert alert_cells(final, alert.id)[1:] == [
+        "Toutes les lignes de la métrique",
+        "Plafond de dépense (montant à ce jour)",
+        "800,00 €",
+        "50 %, 100 %",
+    ]
+
+
+def test_a_read_only_user_may_not_edit(
+    browser: TestClient, make_user: MakeUser, ctx: Ctx, contract_id: str
+) -> None:
+    alert = alerts_service.create_alert(
+        ctx, contract_id, {"metric_code": "turnover", "limit": "1000"}
+    )
+    ctx.session.commit()
+    log_in(browser, make_user(Role.READ_ONLY))
+    page = browser.get(f"/contracts/{contract_id}/triggers")
+    assert page.status_code == 200 and 'class="alert-edit"' not in page.text
+    refused = post(browser, f"/usage-alerts/{alert.id}/edit", page.text, limit="5")
+    assert refused.status_code == 403
+
+
+def test_an_edit_refused_for_the_metric_shows_the_reason_above_the_form(
+    admin: TestClient, ctx: Ctx, world: World
+) -> None:
+    seed_contract(world)  # the metric turnover
+    lines = [
+        {"product_id": world.hosting.id},
+        {"product_id": world.api_calls.id, "charge": TURNOVER},
+    ]
+    draft = world.contract(reference="C-2026-002", start_date="2026-01-01", lines=lines)
+    alert = alerts_service.create_alert(ctx, draft.id, {"metric_code": "turnover", "limit": "10"})
+    contracts.remove_line(ctx, draft.id, "api-calls")  # no line measures turnover any more
+    ctx.session.commit()
+    page = admin.get(f"/contracts/{draft.id}/triggers")
+    refused = post(admin, f"/usage-alerts/{alert.id}/edit", page.text, limit="20", levels="80")
+    assert refused.status_code == 422
+    form = edit_form(refused.text, alert.id)
+    box = r'<div class="alert error" role="alert">.*?<p data-field="">([^<]*)</p>'
+    above = re.search(box, form, re.S)
+    assert above is not None
+    assert text(above.group(1)) == "metric_code: no usage line of the contract measures 'turnover'"
