@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -28,6 +29,11 @@ from tarif.db.models import metadata
 from tarif.db.session import make_engine, session_factory
 from tarif.tenancy.models import Organization
 from tarif.tenancy.service import create_organization
+
+# Properties, not timings: a busy CI machine must not fail an example for being slow (speed is
+# measured by the benchmarks under bench/).
+settings.register_profile("tarif", deadline=None)
+settings.load_profile("tarif")
 
 BACKEND = os.environ.get("TARIF_TEST_DB", "sqlite")
 PG_URL = os.environ.get("TARIF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
