@@ -18,11 +18,9 @@ events collected by a daily or weekly trigger.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
@@ -35,6 +33,7 @@ from tarif.invoicing.service_runs import BILLABLE
 from tarif.invoicing.usage_progressive import SoFar, bill_so_far
 from tarif.jobs.models import Job
 from tarif.jobs.registry import handler
+from tarif.jobs.rules import JobStatus
 from tarif.jobs.service import enqueue
 from tarif.tenancy.models import Organization
 from tarif.triggers import alerts_service as alerts
@@ -66,25 +65,39 @@ def has_triggers(ctx: Ctx) -> bool:
     return bool(ctx.session.scalar(stmt)) or bool(ctx.session.scalar(alerts))
 
 
-def queue_after_events(
-    ctx: Ctx,
-    touched: Mapping[tuple[str, str, date], tuple[int, int] | None] | AbstractSet[Touched],
-) -> None:
+def queue_after_events(ctx: Ctx, touched: AbstractSet[Touched]) -> None:
     """One `usage.triggers` job per (customer, metric, day) of a batch of stored events, in
-    the ingestion's transaction (nothing when no line has a trigger). With the (first, last)
-    ids the batch stored for it, the job values those events only (else the day's)."""
+    the ingestion's transaction (nothing when no line has a trigger), unless one is still
+    queued for it: that job will see these events too, since it reads the day's events when it
+    runs. The queued job is locked until the ingestion commits (PostgreSQL; workers skip it
+    meanwhile), so it cannot start before these events are visible."""
     if not touched or not has_triggers(ctx):
         return
-    batches = touched if isinstance(touched, Mapping) else dict.fromkeys(touched)
-    for (customer_id, metric_code, day), ids in sorted(batches.items()):
-        payload: dict[str, Any] = {
-            "customer_id": customer_id,
-            "metric": metric_code,
-            "day": day.isoformat(),
-        }
-        if ids is not None:
-            payload["first_id"], payload["last_id"] = ids
+    waiting = _queued(ctx, touched)
+    for customer_id, metric_code, day in sorted(touched - waiting):
+        payload = {"customer_id": customer_id, "metric": metric_code, "day": day.isoformat()}
         enqueue(ctx, TRIGGER_JOB, payload)
+
+
+def _queued(ctx: Ctx, touched: AbstractSet[Touched]) -> set[Touched]:
+    """The touched (customer, metric, day) a queued job already covers, their jobs locked."""
+    customer = Job.payload["customer_id"].as_string()
+    stmt = (
+        select(Job.payload)
+        .where(
+            Job.organization_id == ctx.organization_id,
+            Job.kind == TRIGGER_JOB,
+            Job.status == JobStatus.QUEUED.value,
+            customer.in_(sorted({c for c, _, _ in touched})),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    covered = set()
+    for payload in ctx.session.scalars(stmt):
+        key = (payload["customer_id"], payload["metric"], date.fromisoformat(payload["day"]))
+        if key in touched:
+            covered.add(key)
+    return covered
 
 
 def _contract_ids(ctx: Ctx, customer_id: str | None) -> list[str]:
@@ -97,15 +110,9 @@ def _contract_ids(ctx: Ctx, customer_id: str | None) -> list[str]:
     return list(ctx.session.scalars(stmt.order_by(Contract.id)))
 
 
-def bill_touched(
-    ctx: Ctx,
-    customer_id: str,
-    metric_code: str,
-    day: date,
-    event_ids: tuple[int, int] | None = None,
-) -> list[Billed]:
+def bill_touched(ctx: Ctx, customer_id: str, metric_code: str, day: date) -> list[Billed]:
     """Values and bills what events of `metric_code` stored for the customer make due (see
-    the module); `event_ids`: the (first, last) ids of the batch, when known."""
+    the module)."""
     ids = _contract_ids(ctx, customer_id)
     triggers = service.triggers_for(ctx, ids)
     if not triggers:
@@ -117,7 +124,7 @@ def bill_touched(
         if charge is None or charge.metric != metric_code:
             continue
         if trigger.kind is TriggerKind.EVENT:
-            valued = items.value_new_events(ctx, contract_id, line_key, day, event_ids)
+            valued = items.value_new_events(ctx, contract_id, line_key, day)
             if trigger.cadence is Cadence.IMMEDIATE:
                 for each in items.invoice_each(ctx, contract_id, line_key, trigger, valued):
                     made.append(Billed(contract_id, line_key, trigger, each))
@@ -212,8 +219,7 @@ def _midnight(ctx: Ctx, day: date) -> datetime:
 def _run_triggers(ctx: Ctx, job: Job) -> None:
     data = job.payload
     day = date.fromisoformat(data["day"])
-    event_ids = (data["first_id"], data["last_id"]) if "first_id" in data else None
-    bill_touched(ctx, data["customer_id"], data["metric"], day, event_ids)
+    bill_touched(ctx, data["customer_id"], data["metric"], day)
     alerts.check_alerts(ctx, _contract_ids(ctx, data["customer_id"]), day, data["metric"])
 
 

@@ -1,8 +1,8 @@
 """Billable items of event triggers: each accepted event valued at once, then invoiced.
 
-The `usage.triggers` job of a batch of stored events calls `value_new_events` for each usage
-line with an event trigger measuring their metric: the line's events of that day not valued
-yet (only the batch's ids when the job knows them) become `usage_items`, valued one after the
+The `usage.triggers` job of stored events calls `value_new_events` for each usage line with an
+event trigger measuring their metric: the line's events of that day not valued yet become
+`usage_items`, valued one after the
 other on top of the period's items so far (`tarif.billing.usage_items`). The trigger's row is
 locked meanwhile (PostgreSQL), so two workers never value the same line at once and the unique
 key keeps one item per event.
@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from tarif.billing.triggers import UsageTrigger
 from tarif.billing.usage_items import EventUse, GroupSoFar, value_events
@@ -48,6 +48,7 @@ from tarif.triggers.items_models import UsageItem
 from tarif.triggers.models import UsageLineTrigger
 from tarif.usage.aggregates import UsagePeriod, quantity_from_micros
 from tarif.usage.metric_rules import Aggregation
+from tarif.usage.models import UsageEvent
 from tarif.usage.store import EventOwnership, SqlEventStore
 
 # Metrics whose every event adds to the quantity: the only ones an event can be valued alone.
@@ -60,7 +61,6 @@ def value_new_events(
     contract_id: str,
     line_key: str,
     day: date,
-    ids: tuple[int, int] | None = None,
 ) -> list[UsageItem]:
     """The items of the line's events of `day` not valued yet, in event id order."""
     contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
@@ -83,13 +83,15 @@ def value_new_events(
     scope = event_scope(ctx, contract, metric.code)
     ownership = EventOwnership(contract.customer_id, contract.id, scope.first, scope.others)
     usage_period = UsagePeriod(period.start, period.end, org.timezone)
-    events = SqlEventStore(ctx.session).counted_events(
-        ctx.organization_id, metric, usage_period, ownership, day, ids
+    valued_already = exists().where(
+        UsageItem.organization_id == ctx.organization_id,
+        UsageItem.contract_id == contract.id,
+        UsageItem.line_key == line_key,
+        UsageItem.event_id == UsageEvent.__table__.c.id,
     )
-    if not events:
-        return []
-    done = _valued_ids(ctx, contract.id, line_key, events[0].id, events[-1].id)
-    new = [e for e in events if e.id not in done]
+    new = SqlEventStore(ctx.session).counted_events(
+        ctx.organization_id, metric, usage_period, ownership, day, ~valued_already
+    )
     if not new:
         return []
     count = metric.aggregation is Aggregation.COUNT
@@ -185,16 +187,6 @@ def _lock_line(ctx: Ctx, contract_id: str, line_key: str) -> None:
         )
         .with_for_update()
     )
-
-
-def _valued_ids(ctx: Ctx, contract_id: str, line_key: str, first: int, last: int) -> set[int]:
-    stmt = select(UsageItem.event_id).where(
-        UsageItem.organization_id == ctx.organization_id,
-        UsageItem.contract_id == contract_id,
-        UsageItem.line_key == line_key,
-        UsageItem.event_id.between(first, last),
-    )
-    return set(ctx.session.scalars(stmt))
 
 
 def _so_far(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -263,11 +263,7 @@ def ingest(
     outcomes.sort(key=lambda o: o.index)
     from tarif.triggers.billing import queue_after_events  # triggers import usage
 
-    batches: dict[tuple[str, str, date], tuple[int, int] | None] = {}
-    for r in firsts:
-        if r.key in inserted:
-            key, stored = (r.customer_id, r.metric_code, r.local_date), inserted[r.key]
-            first, last = batches.get(key) or (stored, stored)
-            batches[key] = (min(first, stored), max(last, stored))
-    queue_after_events(ctx, batches)
+    queue_after_events(
+        ctx, {(r.customer_id, r.metric_code, r.local_date) for r in firsts if r.key in inserted}
+    )
     return BatchResult(outcomes)

@@ -441,15 +441,16 @@ class SqlEventStore:
         period: UsagePeriod,
         ownership: EventOwnership,
         day: date,
-        ids: tuple[int, int] | None = None,
+        unvalued: ColumnElement[bool] | None = None,
     ) -> list[CountedEvent]:
-        """The events of one local day of `period` the contract counts, in id order (only
-        ids in `ids` = (first, last) when given: the events one batch stored)."""
+        """The events of one local day of `period` the contract counts, in id order; with
+        `unvalued` (a condition on `usage_events.id`, e.g. NOT EXISTS in the caller's table),
+        only those it keeps."""
         ev = UsageEvent.__table__.c
         conditions = self._conditions(organization_id, metric, period, ALL_EVENTS, in_period=True)
         conditions += [ev.customer_id == ownership.customer_id, ev.local_date == day]
-        if ids is not None:
-            conditions.append(ev.id.between(*ids))
+        if unvalued is not None:
+            conditions.append(unvalued)
         if not ownership.first:
             conditions.append(ev.contract_id == ownership.contract_id)
         elif ownership.others:

@@ -153,3 +153,25 @@ def test_an_event_trigger_needs_a_metric_counting_or_summing_its_events(
     )
     # a threshold on the same line is fine: it rates the period so far
     service.set_trigger(ctx, contract_id, "api-calls", {"kind": "threshold", "thresholds": ["10"]})
+
+
+def test_batches_arriving_while_a_job_waits_join_it(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    api: Any,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    ctx.session.commit()
+    post_sales(api, ["200.00"], prefix="first")
+    post_sales(api, ["100.00"], prefix="second")  # the first batch's job is still queued
+    assert make_worker().run_until_idle() == 1  # one job values both batches' events
+    # 2 % × 200.00 + 0.25 = 4.25; 2 % × 100.00 + 0.25 = 2.25 (daily: not invoiced yet)
+    items = items_of(engine, ctx.organization_id)
+    assert [(i.amount, i.invoice_id) for i in items] == [(D("4.25"), None), (D("2.25"), None)]
+    post_sales(api, ["50.00"], prefix="third")  # no job waiting any more: a new one
+    assert make_worker().run_until_idle() == 1
+    # 2 % × 50.00 + 0.25 = 1.25
+    assert [i.amount for i in items_of(engine, ctx.organization_id)][-1] == D("1.25")
