@@ -118,11 +118,16 @@ def bill_so_far(
 
 
 def period_holding(
-    ctx: Ctx, contract: Contract, line_key: str, day: date
+    ctx: Ctx,
+    contract: Contract,
+    line_key: str,
+    day: date,
+    versions: list[ContractVersion] | None = None,
 ) -> tuple[list[ContractVersion], UsageDue] | None:
-    """The contract's versions and the usage period (part) of `line_key` holding `day`; None
-    when the line has none (not started, ended)."""
-    versions = contract_store.versions_of(ctx, contract)
+    """The contract's versions (read unless given) and the usage period (part) of `line_key`
+    holding `day`; None when the line has none (not started, ended)."""
+    if versions is None:
+        versions = contract_store.versions_of(ctx, contract)
     known = [v for v in versions if v.effective_from <= day]
     if not known:
         return None

@@ -27,8 +27,10 @@ from sqlalchemy import exists, select
 
 from tarif.billing.triggers import Cadence, TriggerKind, UsageTrigger
 from tarif.context import Ctx
-from tarif.contracts import service as contracts
+from tarif.contracts import service_store as contract_store
+from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.models import Contract
+from tarif.contracts.service_catalog import line_charge_on
 from tarif.invoicing.service_runs import BILLABLE
 from tarif.invoicing.usage_progressive import SoFar, bill_so_far
 from tarif.jobs.models import Job
@@ -119,12 +121,20 @@ def bill_touched(ctx: Ctx, customer_id: str, metric_code: str, day: date) -> lis
         return []
     levels = service.invoiced_levels(ctx, sorted({c for c, _ in triggers}))
     made: list[Billed] = []
+    heads = {c.id: c for c in ctx.session.scalars(select(Contract).where(Contract.id.in_(ids)))}
+    versions_by: dict[str, list[ContractVersion]] = {}
     for (contract_id, line_key), trigger in sorted(triggers.items()):
-        charge = contracts.line_charge(ctx, contract_id, line_key, on=day)
+        contract = heads[contract_id]
+        if contract_id not in versions_by:
+            versions_by[contract_id] = contract_store.versions_of(ctx, contract)
+        versions = versions_by[contract_id]
+        terms = contract_store.version_on(versions, day).terms
+        line = terms.line(line_key)
+        charge = None if line is None else line_charge_on(ctx, terms, line, day)
         if charge is None or charge.metric != metric_code:
             continue
         if trigger.kind is TriggerKind.EVENT:
-            valued = items.value_new_events(ctx, contract_id, line_key, day)
+            valued = items.value_new_events(ctx, contract, line_key, day, versions)
             if trigger.cadence is Cadence.IMMEDIATE:
                 for each in items.invoice_each(ctx, contract_id, line_key, trigger, valued):
                     made.append(Billed(contract_id, line_key, trigger, each))
