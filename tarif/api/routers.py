@@ -39,6 +39,7 @@ def include_routers(app: FastAPI) -> None:
     from tarif.triggers.alerts_api import router as alerts_api
     from tarif.triggers.alerts_web import router as alerts_web
     from tarif.triggers.api import router as triggers_api
+    from tarif.triggers.items_api import router as usage_items_api
     from tarif.triggers.web import router as triggers_web
     from tarif.usage.event_api import router as events_api
     from tarif.usage.event_web import router as events_web
@@ -68,6 +69,7 @@ def include_routers(app: FastAPI) -> None:
         webhooks_api,
         statements_api,
         triggers_api,
+        usage_items_api,
         alerts_api,
     ):
         app.include_router(router, prefix="/v1")

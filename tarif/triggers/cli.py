@@ -1,4 +1,5 @@
-"""`tarif triggers show|set|clear|history`: when a contract's usage lines are invoiced."""
+"""`tarif triggers show|set|clear|history|items`: when a contract's usage lines are invoiced,
+and what was billed early."""
 
 from __future__ import annotations
 
@@ -19,13 +20,17 @@ from tarif.cli.common import (
 from tarif.contracts import service as contracts
 from tarif.db.repository import PageRequest
 from tarif.triggers import service
-from tarif.triggers.schemas import CrossingRead, TriggerRead
+from tarif.triggers.items_service import list_items
+from tarif.triggers.schemas import CrossingRead, TriggerRead, UsageItemRead
 
 app = typer.Typer(no_args_is_help=True)
 
 TRIGGER_COLUMNS = ["line_key", "description", "kind", "summary", "updated_at"]
 # The table fits a terminal; `--json` has every field (ids, instants).
 CROSSING_COLUMNS = ["line_key", "period_start", "period_end", "measure", "level", "value"]
+ITEM_COLUMNS = ["event_id", "line_key", "event_day", "quantity", "amount", "delay_ms", "invoice_id"]
+# Two ids would not fit beside the others: the invoices are in one contract's table, or --json.
+ALL_ITEM_COLUMNS = ["contract_id", "event_id", "event_day", "amount", "delay_ms"]
 
 
 @app.command("show")
@@ -142,5 +147,40 @@ def history(
         CROSSING_COLUMNS if found else ["contract_id", *CROSSING_COLUMNS[:2], *CROSSING_COLUMNS[4:]]
     )
     print_table(rows, columns, title=title)
+    if next_cursor:
+        say(f"more: --starting-after {next_cursor}")
+
+
+@app.command("items")
+@one_line_errors
+def items(
+    contract: str = typer.Argument(None, help="Contract id or reference (default: every one)"),
+    line_key: str = typer.Option(None, "--line", help="Only this usage line's items"),
+    invoiced: bool = typer.Option(
+        None, "--invoiced/--not-invoiced", help="Only items billed by an invoice, or not yet"
+    ),
+    limit: int = typer.Option(50, min=1, max=100, help="Page size"),
+    starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The billable items of event triggers, newest event first: what each accepted event
+    added, and the invoice that billed it; of one contract, or of all."""
+    with cli_ctx(org) as ctx:
+        found = contracts.find_contract(ctx, contract) if contract else None
+        title = f"billable items of {found.reference}" if found else "billable items"
+        page = list_items(
+            ctx,
+            found.id if found else None,
+            PageRequest(limit=limit, starting_after=starting_after),
+            line_key=line_key,
+            invoiced=invoiced,
+        )
+        rows = [to_plain(UsageItemRead.of(row)) for row in page.items]
+        next_cursor = page.next_cursor
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ITEM_COLUMNS if found else ALL_ITEM_COLUMNS, title=title)
     if next_cursor:
         say(f"more: --starting-after {next_cursor}")

@@ -1,17 +1,22 @@
-"""API shapes of usage triggers: the body that sets one, the settings and the history read."""
+"""API shapes of usage triggers: the body that sets one, the settings, the history and the
+billable items read."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tarif.api.schemas import DecimalString, StrictModel
 from tarif.billing.triggers import UsageTrigger
+from tarif.triggers.items_models import UsageItem
+from tarif.triggers.items_service import public_item_id
 from tarif.triggers.models import ThresholdCrossing
 from tarif.triggers.rules import summary
 from tarif.triggers.service import LineTrigger
+from tarif.usage.event_schemas import public_id
 
 
 class TriggerBody(StrictModel):
@@ -102,3 +107,53 @@ class CrossingRead(BaseModel):
     @classmethod
     def of(cls, row: ThresholdCrossing) -> CrossingRead:
         return cls.model_validate(row)
+
+
+class UsageItemRead(BaseModel):
+    """One accepted event as its usage line valued it, and the invoice that billed it."""
+
+    id: str = Field(examples=["uit_42"])
+    object: str = "usage_item"
+    contract_id: str
+    line_key: str
+    event_id: str = Field(examples=["evt_1042"], description="the event, as /v1/events shows it")
+    event_day: date = Field(description="the event's local day")
+    period_start: date
+    period_end: date = Field(description="exclusive: the first day after the period")
+    group: dict[str, str] = Field(description="the event's group-by values ({} without)")
+    band: str | None = Field(None, description="its fee band (below, between, above), if any")
+    quantity: DecimalString = Field(description="what the event adds to the metric's quantity")
+    period_quantity: DecimalString = Field(description="the group's quantity with it")
+    period_amount: DecimalString = Field(description="the period's rated amount with it")
+    amount: DecimalString = Field(description="what it adds, net of tax")
+    currency: str
+    accepted_at: datetime = Field(description="when the event was accepted")
+    created_at: datetime = Field(description="when the item was valued")
+    delay_ms: int = Field(description="created_at − accepted_at, in milliseconds")
+    invoice_id: str | None = Field(description="the invoice that billed it (null: not yet)")
+    invoice_url: str | None = None
+
+    @classmethod
+    def of(cls, row: UsageItem) -> UsageItemRead:
+        pairs: list[list[str]] = json.loads(row.group_key)
+        return cls(
+            id=public_item_id(row.id),
+            contract_id=row.contract_id,
+            line_key=row.line_key,
+            event_id=public_id(row.event_id),
+            event_day=row.event_day,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            group={str(name): str(value) for name, value in pairs},
+            band=row.band or None,
+            quantity=row.quantity,
+            period_quantity=row.period_quantity,
+            period_amount=row.period_amount,
+            amount=row.amount,
+            currency=row.currency,
+            accepted_at=row.accepted_at,
+            created_at=row.created_at,
+            delay_ms=(row.created_at - row.accepted_at) // timedelta(milliseconds=1),
+            invoice_id=row.invoice_id,
+            invoice_url=f"/v1/invoices/{row.invoice_id}" if row.invoice_id else None,
+        )

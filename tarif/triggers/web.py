@@ -1,5 +1,5 @@
 """Back-office page of a contract's usage triggers (`/contracts/{id}/triggers`): one form per
-usage line, and the threshold history below."""
+usage line, the threshold history and the billable items of event triggers below."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tarif.errors import InvalidInput, NotFound
 from tarif.tenancy.rules import Permission
 from tarif.triggers import service
 from tarif.triggers.alerts_web import alerts_context
+from tarif.triggers.items_service import list_items
 from tarif.triggers.rules import first_levels, form_values, from_form
 from tarif.triggers.web_text import CADENCE_LABELS, FRENCH, KIND_LABELS, MEASURE_LABELS
 from tarif.web.auth import WebCtx
@@ -32,6 +33,7 @@ register("fr", FRENCH)
 router = APIRouter(include_in_schema=False)
 
 HISTORY_PAGE_SIZE = 25
+ITEMS_SHOWN = 50  # the latest; the API and `tarif triggers items` page through the rest
 
 
 def _page(
@@ -79,6 +81,7 @@ def _page(
         "contract": contract,
         "lines": lines,
         "history": history,
+        "usage_items": list_items(ctx, contract.id, PageRequest(limit=ITEMS_SHOWN)),
         "saved": saved,
         "problem": problem,
         "first_levels": first_levels,

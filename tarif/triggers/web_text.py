@@ -41,4 +41,18 @@ FRENCH = {
     "Kept for a line no longer in the terms": "Conservé pour une ligne qui n'est plus au contrat",
     "Save the trigger": "Enregistrer le déclencheur",
     "Older crossings": "Franchissements plus anciens",
+    "Billable items": "Éléments facturables",
+    "Each event an event trigger values, and the invoice that billed it.": (
+        "Chaque événement valorisé par un déclencheur à l'événement, et la facture qui l'a facturé."
+    ),
+    "No billable item yet.": "Aucun élément facturable pour l'instant.",
+    "Event": "Événement",
+    "Event day": "Jour de l'événement",
+    "Amount added": "Montant ajouté",
+    "Period total": "Total de la période",
+    "Valued on": "Valorisé le",
+    "Not invoiced yet": "Pas encore facturé",
+    "The latest 50 items; the API and the command line list them all.": (
+        "Les 50 derniers éléments ; l'API et la ligne de commande les listent tous."
+    ),
 }
