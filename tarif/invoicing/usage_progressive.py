@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 
 from tarif.billing.periods import Period, schedule_of
@@ -38,7 +39,6 @@ from tarif.invoicing.usage_rating import UsageCharge, UsageRater
 from tarif.money import RoundingMode
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
-from tarif.usage.aggregates import EventSelection
 
 
 class _Head(NamedTuple):
@@ -71,7 +71,7 @@ def bill_so_far(
     invoiced_level: Decimal | None = None,
     levels: Mapping[date, Decimal] | None = None,
     whole_period: bool = False,
-    up_to_id: int | None = None,
+    only: ColumnElement[bool] | None = None,
 ) -> SoFar | None:
     """Bills the usage of `line_key`'s period holding `through`, counting its days up to
     `through` included; None when the line has no such period or it was billed at its end.
@@ -79,7 +79,8 @@ def bill_so_far(
     not know the period (`invoiced_level` names it directly). With `whole_period`, every event
     stored for the period so far counts, whatever its day: what a job reacting to events uses,
     so that ratings only ever grow, in whatever order several workers run their jobs.
-    `up_to_id` counts the events stored up to that id only: one event's invoice at a time."""
+    `only` (a condition on `usage_events`) counts the events it keeps only: an event trigger
+    rates the events it valued up to one item, to invoice that item alone."""
     ctx.require(Permission.WRITE_BILLING)
     contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
     found = period_holding(ctx, contract, line_key, through)
@@ -95,8 +96,7 @@ def bill_so_far(
     owners = rater._owners([head], {contract.id: versions})
     cut = part.period.end if whole_period else min(through + timedelta(days=1), part.period.end)
     so_far = replace(item, due=replace(part, period=Period(part.period.start, cut)))
-    selection = EventSelection(up_to_id=up_to_id)
-    measured_rows = rater._measure(so_far, [head], owners, selection)
+    measured_rows = rater._measure(so_far, [head], owners, only)
     rows = measured_rows.get(owners.key(item.metric.code, head), [])
     billed = rater._billed(contract.id, line_key, part.period.start, part.period.end)
     if any(b.usage_part.startswith(FINAL) for b in billed):

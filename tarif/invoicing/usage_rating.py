@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -70,7 +70,7 @@ from tarif.invoicing.usage_pricing import (
 from tarif.money import RoundingMode
 from tarif.pricing.rating import RatedLine, rate_groups
 from tarif.pricing.spec import ChargeSpec
-from tarif.usage.aggregates import ALL_EVENTS, AggregateRow, EventSelection, UsagePeriod
+from tarif.usage.aggregates import AggregateRow, UsagePeriod
 from tarif.usage.metric_rules import MetricDefinition
 from tarif.usage.metric_service import definition_of
 from tarif.usage.models import Metric, UsageEvent, UsageWatermark
@@ -342,7 +342,7 @@ class UsageRater:
         first: _Due,
         heads: Sequence[Any],
         owners: EventOwners,
-        selection: EventSelection = ALL_EVENTS,
+        only: ColumnElement[bool] | None = None,
     ) -> dict[str, list[AggregateRow]]:
         period = UsagePeriod(first.due.period.start, first.due.period.end, self.timezone)
         thresholds = charge_thresholds(first.spec)
@@ -354,7 +354,7 @@ class UsageRater:
             customers,
             own_contracts=owners.own(first.metric.code, customers),
             thresholds=thresholds,
-            selection=selection,
+            only=only,
         )
 
     def _lines(

@@ -8,9 +8,8 @@ locked meanwhile (PostgreSQL), so two workers never value the same line at once 
 key keeps one item per event.
 
 - `immediate`: `invoice_each` makes one invoice per item, rating the period with the events
-  stored up to that event's id (`bill_so_far(up_to_id=…)`); an item adding 0.00 (free units)
-  makes none. An event stored by a transaction that committed after a later event was billed
-  is counted by the next event's invoice, or by the period-end invoice.
+  valued up to that item (`bill_so_far(only=…)`): what that adds to the earlier invoices is
+  the event's own; an item adding 0.00 (free units) makes none.
 - `daily` / `weekly`: the collection invoices the period so far and `link_collected` points
   the items it covered at that invoice.
 
@@ -58,10 +57,13 @@ MICROS = 1_000_000
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item just made: its event, the event's day, and the amount it adds."""
+    """An item just made: its id, its event, the event's day, its period's start, and the
+    amount it adds."""
 
+    id: int
     event_id: int
     event_day: date
+    period_start: date
     amount: Decimal
 
 
@@ -140,9 +142,14 @@ def value_new_events(
         }
         for v in valued
     ]
-    # One multi-row INSERT: a job values thousands of events under load.
-    ctx.session.execute(insert(UsageItem), rows)
-    return [NewItem(v.event_id, day, v.amount) for v in valued]
+    # One multi-row INSERT: a job values thousands of events under load. Item ids grow in the
+    # order events were valued (the line is locked): what `invoice_each` rates up to.
+    stmt = insert(UsageItem).returning(UsageItem.id, sort_by_parameter_order=True)
+    ids = ctx.session.scalars(stmt, rows).all()
+    return [
+        NewItem(item_id, v.event_id, day, period.start, v.amount)
+        for item_id, v in zip(ids, valued, strict=True)
+    ]
 
 
 def invoice_each(
@@ -150,9 +157,22 @@ def invoice_each(
 ) -> list[SoFar]:
     """One invoice per item (an `immediate` trigger), in event order: what each billed."""
     made = []
-    for item in sorted(items, key=lambda i: i.event_id):
+    for item in sorted(items, key=lambda i: i.id):
         if not item.amount:
             continue  # nothing to bill (free units): no invoice of 0.00
+        # The events valued up to this item, in the order they were valued: what that rating
+        # adds to the earlier invoices is this event's (whatever the events' ids or days).
+        valued_through = (
+            select(UsageItem.event_id)
+            .where(
+                UsageItem.organization_id == ctx.organization_id,
+                UsageItem.contract_id == contract_id,
+                UsageItem.line_key == line_key,
+                UsageItem.period_start == item.period_start,
+                UsageItem.id <= item.id,
+            )
+            .scalar_subquery()
+        )
         so_far = bill_so_far(
             ctx,
             contract_id,
@@ -160,7 +180,7 @@ def invoice_each(
             item.event_day,
             trigger,
             whole_period=True,
-            up_to_id=item.event_id,
+            only=UsageEvent.__table__.c.id.in_(valued_through),
         )
         if so_far is not None and so_far.invoice_id is not None:
             ctx.session.execute(

@@ -63,8 +63,6 @@ class EventSelection:
 
     late: LateMode = LateMode.INCLUDE
     received_after: datetime | None = None
-    # Events stored up to this id only: what an event trigger billing each event at once rates.
-    up_to_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.received_after is not None and self.late != LateMode.ONLY:

@@ -299,6 +299,7 @@ class SqlEventStore:
         selection: EventSelection = ALL_EVENTS,
         own_contracts: Sequence[str] = (),
         thresholds: FeeThresholds | None = None,
+        only: ColumnElement[bool] | None = None,
     ) -> dict[str, list[AggregateRow]]:
         ev = UsageEvent.__table__.c
         if customer_ids is None:
@@ -315,7 +316,7 @@ class SqlEventStore:
                 organization_id,
                 metric,
                 period,
-                scope,
+                scope if only is None else [*scope, only],
                 selection,
                 True,
                 own_contracts=sorted(set(own_contracts)),
@@ -515,8 +516,6 @@ class SqlEventStore:
             conditions.append(ev.late.is_(True))
             if selection.received_after is not None:
                 conditions.append(ev.received_at > selection.received_after)
-        if selection.up_to_id is not None:
-            conditions.append(ev.id <= selection.up_to_id)
         conditions.extend(self.props.passes(rule) for rule in metric.filters)
         return conditions
 

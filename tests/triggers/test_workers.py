@@ -104,3 +104,42 @@ def test_three_workers_bill_each_threshold_once(
         if x.source == "usage"
     ]
     assert sum(usage, D(0)) == D("2.25")
+
+
+def test_three_workers_make_one_item_and_one_invoice_per_event(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    clock: FixedClock,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    from tarif.triggers.items_models import UsageItem
+
+    clock.advance(clock.now().date().replace(day=31) - clock.now().date())  # 31 Jan 2026
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "immediate"})
+    ctx.session.commit()
+    workers = [make_worker(f"w{i}") for i in range(3)]
+    # three waves of 4 sales of 100.00, each spread over three days: three jobs race per wave
+    for wave in range(3):
+        send(engine, ctx, clock, wave, 4, "100.00")
+        threads = [threading.Thread(target=w.run_until_idle) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    with session_factory(engine)() as session:
+        items = session.scalars(
+            select(UsageItem).where(UsageItem.organization_id == ctx.organization_id)
+        ).all()
+        # 12 sales, one item each, each 2 % × 100.00 + 0.25 = 2.25, each on its own invoice
+        assert len(items) == len({i.event_id for i in items}) == 12
+        assert {i.amount for i in items} == {D("2.25")}
+        assert len({i.invoice_id for i in items}) == 12
+        totals = select(Invoice.net_total).where(
+            Invoice.organization_id == ctx.organization_id,
+            Invoice.id.in_(select(InvoiceLine.invoice_id).where(InvoiceLine.source == "usage")),
+        )
+        assert sorted(session.scalars(totals)) == [D("2.25")] * 12
+        # the period so far after the last item: 12 × 2.25 = 27.00
+        assert max(i.period_amount for i in items) == D("27.00")
