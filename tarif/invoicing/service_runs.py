@@ -34,6 +34,7 @@ from tarif.audit.service import record
 from tarif.billing.charges import Charge, ChargeKind, charges_as_of
 from tarif.billing.periods import Period
 from tarif.billing.totals import TaxedLine, invoice_totals, vat_rate
+from tarif.billing.usage_lines import FINAL
 from tarif.billing.usage_periods import usage_due
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
@@ -684,8 +685,26 @@ def _write_chunk(
     insert_rows(ctx.session, cast(Table, Invoice.__table__), invoices)
     insert_rows(ctx.session, cast(Table, InvoiceLine.__table__), lines)
     invoices_created(ctx, invoices)
+    _link_items(ctx, lines)
     if sealer is not None:
         sealer.after_insert(ctx)
+
+
+def _link_items(ctx: Ctx, lines: Sequence[dict[str, Any]]) -> None:
+    """Points the billable items of event triggers not invoiced yet (the last events before
+    a collection, free events) at the invoice rating their period at its end."""
+    # Triggers build on invoicing: imported here.
+    from tarif.triggers.items import link_period_end
+
+    finals = [
+        (line["contract_id"], line["line_key"], line["period_start"], line["invoice_id"])
+        for line in lines
+        if line["source"] == USAGE_SOURCE
+        and not line["adjustment"]
+        and str(line["usage_part"] or "").startswith(FINAL)
+    ]
+    if finals:
+        link_period_end(ctx, finals)
 
 
 def _line_values(

@@ -12,6 +12,8 @@ key keeps one item per event.
   the event's own; an item adding 0.00 (free units) makes none.
 - `daily` / `weekly`: the collection invoices the period so far and `link_collected` points
   the items it covered at that invoice.
+- The billing run's period-end rating points the items still without an invoice (events after
+  the last collection, events adding 0.00) at its invoice (`link_period_end`).
 
 The period-end rating bills what the early invoices left (`tarif.invoicing.usage_rating`);
 items of a period already rated at its end are not made (late events follow the usage rules).
@@ -213,6 +215,31 @@ def link_collected(
         )
         .values(invoice_id=invoice_id)
     )
+
+
+def link_period_end(ctx: Ctx, finals: Sequence[tuple[str, str, date, str]]) -> None:
+    """Points the items still without an invoice at the invoice of their period's end rating:
+    `finals` are (contract, line, period start, invoice) of a billing run's period-end usage
+    lines. One query when no item waits (most organizations)."""
+    waiting = select(UsageItem.contract_id, UsageItem.line_key, UsageItem.period_start).where(
+        UsageItem.organization_id == ctx.organization_id, UsageItem.invoice_id.is_(None)
+    )
+    pending = {tuple(row) for row in ctx.session.execute(waiting.distinct())}
+    for contract_id, line_key, period_start, invoice_id in finals:
+        if (contract_id, line_key, period_start) not in pending:
+            continue
+        ctx.session.execute(
+            update(UsageItem)
+            .where(
+                UsageItem.organization_id == ctx.organization_id,
+                UsageItem.contract_id == contract_id,
+                UsageItem.line_key == line_key,
+                UsageItem.period_start == period_start,
+                UsageItem.invoice_id.is_(None),
+            )
+            .values(invoice_id=invoice_id)
+        )
+        pending.discard((contract_id, line_key, period_start))
 
 
 def _lock_line(ctx: Ctx, contract_id: str, line_key: str) -> None:

@@ -133,6 +133,18 @@ def test_a_daily_trigger_values_each_event_then_the_collection_invoices_them(
     invoice = ctx.session.get_one(Invoice, billed.so_far.invoice_id)
     assert invoice.net_total == D("4.50")
     assert {i.invoice_id for i in ctx.session.scalars(mine)} == {invoice.id}
+    # a sale after the last collection: its item waits for the period's end
+    sales(world, "2026-01-20", 1, "50.00")
+    billing.bill_touched(ctx, world.customer.id, "turnover", date(2026, 1, 20))
+    outcome = invoicing.run_billing(ctx, date(2026, 2, 1))
+    [february] = [d for d in outcome.invoices if d.key.billing_date == date(2026, 2, 1)]
+    ctx.session.expire_all()
+    last = ctx.session.scalars(mine.order_by(UsageItem.event_id.desc())).first()
+    assert last is not None
+    # 2 % × 50.00 + 0.25 = 1.25, billed and pointed at by the February invoice
+    assert (last.amount, last.invoice_id) == (D("1.25"), february.invoice_id)
+    lines = invoicing.invoice_lines(ctx, february.invoice_id or "")
+    assert sum((x.net_amount for x in lines if x.source == "usage"), D(0)) == D("1.25")
 
 
 def test_an_event_trigger_needs_a_metric_counting_or_summing_its_events(
