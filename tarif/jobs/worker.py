@@ -21,6 +21,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -34,6 +35,7 @@ from tarif.jobs.registry import HANDLERS, RetryLater, load_handlers
 from tarif.jobs.rules import JobStatus
 
 log = logging.getLogger("tarif.worker")
+STALE_CHECK_EVERY = timedelta(minutes=1)
 
 
 def worker_name(index: int = 0) -> str:
@@ -50,6 +52,9 @@ class Worker:
     name: str = field(default_factory=worker_name)
     organization_id: str | None = None
     kinds: tuple[str, ...] | None = None
+    # When this worker last looked for abandoned jobs: once a minute is plenty for a 15-minute
+    # lock, and saves a query per job under load.
+    _stale_checked: datetime | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         load_handlers()
@@ -106,7 +111,10 @@ class Worker:
 
     def run_one(self) -> bool:
         """Claims and runs one job; False when none was due."""
-        self.requeue_stale()
+        now = self.clock.now()
+        if self._stale_checked is None or now - self._stale_checked >= STALE_CHECK_EVERY:
+            self._stale_checked = now
+            self.requeue_stale()
         job_id = self.claim()
         if job_id is None:
             return False

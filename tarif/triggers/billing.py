@@ -112,14 +112,21 @@ def _contract_ids(ctx: Ctx, customer_id: str | None) -> list[str]:
     return list(ctx.session.scalars(stmt.order_by(Contract.id)))
 
 
-def bill_touched(ctx: Ctx, customer_id: str, metric_code: str, day: date) -> list[Billed]:
+def bill_touched(
+    ctx: Ctx,
+    customer_id: str,
+    metric_code: str,
+    day: date,
+    contract_ids: list[str] | None = None,
+) -> list[Billed]:
     """Values and bills what events of `metric_code` stored for the customer make due (see
-    the module)."""
-    ids = _contract_ids(ctx, customer_id)
+    the module); `contract_ids`: the customer's billable contracts, when the caller has them."""
+    ids = _contract_ids(ctx, customer_id) if contract_ids is None else contract_ids
     triggers = service.triggers_for(ctx, ids)
     if not triggers:
         return []
-    levels = service.invoiced_levels(ctx, sorted({c for c, _ in triggers}))
+    thresholds = sorted({c for (c, _), t in triggers.items() if t.kind is TriggerKind.THRESHOLD})
+    levels = service.invoiced_levels(ctx, thresholds) if thresholds else {}
     made: list[Billed] = []
     heads = {c.id: c for c in ctx.session.scalars(select(Contract).where(Contract.id.in_(ids)))}
     versions_by: dict[str, list[ContractVersion]] = {}
@@ -229,8 +236,9 @@ def _midnight(ctx: Ctx, day: date) -> datetime:
 def _run_triggers(ctx: Ctx, job: Job) -> None:
     data = job.payload
     day = date.fromisoformat(data["day"])
-    bill_touched(ctx, data["customer_id"], data["metric"], day)
-    alerts.check_alerts(ctx, _contract_ids(ctx, data["customer_id"]), day, data["metric"])
+    ids = _contract_ids(ctx, data["customer_id"])
+    bill_touched(ctx, data["customer_id"], data["metric"], day, ids)
+    alerts.check_alerts(ctx, ids, day, data["metric"])
 
 
 @handler(COLLECT_JOB)
