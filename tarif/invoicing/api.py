@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
 from tarif.context import Ctx
 from tarif.errors import NotFound
-from tarif.invoicing import service
+from tarif.invoicing import run_jobs, service
 from tarif.invoicing.models import Invoice
 from tarif.invoicing.schemas import (
     BillingRunCreate,
+    BillingRunJobCreate,
     BillingRunRead,
     BillingRunResult,
     ExplanationRead,
@@ -24,6 +25,7 @@ from tarif.invoicing.schemas import (
     PaymentRead,
     RunFinalizedRead,
 )
+from tarif.jobs.schemas import JobRead
 
 router = APIRouter(tags=["invoicing"])
 
@@ -47,6 +49,16 @@ def create_billing_run(body: BillingRunCreate, ctx: CtxDep) -> BillingRunResult:
         invoices=[InvoicePreview.of(d) for d in outcome.invoices],
         finalized=outcome.finalized,
     )
+
+
+@router.post("/billing-runs/jobs", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
+def queue_billing_run(body: BillingRunJobCreate, ctx: CtxDep, response: Response) -> JobRead:
+    """Queues a run as of `as_of` for a worker: 202 with the job, whose payload gets the run's
+    id once done (`GET /v1/jobs/{id}`)."""
+    job = run_jobs.queue_run(ctx, body.as_of, finalize=body.finalize)
+    ctx.session.commit()
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobRead.of(job)
 
 
 @router.get("/billing-runs", response_model=ListResponse[BillingRunRead])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -20,9 +22,10 @@ from tarif.cli.common import (
     to_plain,
 )
 from tarif.db.repository import PageRequest
-from tarif.invoicing import service
+from tarif.invoicing import run_jobs, service
 from tarif.invoicing.cli_drafts import add_draft_commands
 from tarif.invoicing.schemas import BillingRunRead, InvoicePreview, InvoiceRead, PaymentRead
+from tarif.jobs.schemas import JobRead
 
 bill_app = typer.Typer(no_args_is_help=True)
 invoices_app = typer.Typer(no_args_is_help=True)
@@ -40,11 +43,17 @@ def run(
     finalize: bool = typer.Option(
         False, "--finalize", help="Finalize the drafts written, numbered in billing order"
     ),
+    background: bool = typer.Option(
+        False, "--background", help="Queue the run for a worker (tarif worker) and return"
+    ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Make the draft invoices of everything due up to a day (once: a rerun adds nothing)."""
     day = parse_day(as_of, "--as-of")
+    if background:
+        _queue(day, dry_run, finalize, org, as_json)
+        return
     with cli_ctx(org) as ctx:
         with Progress(
             TextColumn("contracts"),
@@ -78,6 +87,20 @@ def run(
     say(f"{len(previews)} invoice(s) {'would be made' if dry_run else 'made'}")
     if outcome.finalized:
         say(f"{outcome.finalized} invoice(s) finalized")
+
+
+def _queue(day: date, dry_run: bool, finalize: bool, org: str, as_json: bool) -> None:
+    if dry_run:
+        raise typer.BadParameter("a dry run is shown at once: drop --background")
+    with cli_ctx(org) as ctx:
+        job = run_jobs.queue_run(ctx, day, finalize=finalize)
+        ctx.session.commit()
+        read = to_plain(JobRead.of(job))
+    if as_json:
+        print_json(read)
+        return
+    say(f"billing run as of {day.isoformat()} queued: job {read['id']}")
+    say(f"a worker runs it (tarif worker); follow it with: tarif jobs show {read['id']}")
 
 
 @invoices_app.command("list")

@@ -32,6 +32,15 @@ class BillingRunCreate(StrictModel):
     )
 
 
+class BillingRunJobCreate(StrictModel):
+    """A run queued for a worker (no dry run: a preview is answered at once)."""
+
+    as_of: date
+    finalize: bool = Field(
+        False, description="Finalize the drafts written at once, numbered in billing order"
+    )
+
+
 class RunFinalizedRead(BaseModel):
     """What finalizing a run's drafts did."""
 

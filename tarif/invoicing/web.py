@@ -17,7 +17,7 @@ from tarif.context import Ctx
 from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
 from tarif.errors import Conflict, InvalidInput, NotFound
-from tarif.invoicing import service, service_invoices
+from tarif.invoicing import run_jobs, service, service_invoices
 from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.invoicing.run_progress import TRACKER
 from tarif.invoicing.schemas import last_day
@@ -228,10 +228,17 @@ async def run_billing(request: Request, ctx: WebCtx) -> Response:
     ctx.require(Permission.WRITE_BILLING)
     form = await form_data(request)
     dry_run = form.get("dry_run") == "on"
+    background = form.get("background") == "on"
     try:
         as_of = _parse_date(form, "as_of")
         if as_of is None:
             raise InvalidInput.on("as_of", "a date is required")
+        if background:
+            if dry_run:
+                raise InvalidInput.on("background", "a dry run is shown at once, not queued")
+            job = run_jobs.queue_run(ctx, as_of)
+            ctx.session.commit()
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
         if dry_run:
             outcome = service.run_billing(ctx, as_of, dry_run=True)
         else:

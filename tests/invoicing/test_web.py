@@ -287,3 +287,20 @@ def test_another_organizations_run_progress_is_not_found(
     )
     assert progress.state == "completed"
     assert admin.get(f"/billing-runs/progress/{progress.token}").status_code == 404
+
+
+def test_a_run_queued_from_the_page_goes_to_its_job(
+    admin: TestClient, contract_id: str, engine: Engine, clock: FixedClock, tenant: Tenant
+) -> None:
+    from tarif.jobs.worker import Worker
+
+    queued = bill(admin, background="on")
+    assert queued.status_code == 303
+    job_page = admin.get(queued.headers["location"])
+    assert job_page.status_code == 200 and "billing.run" in job_page.text
+    worker = Worker(session_factory(engine), clock=clock, organization_id=tenant.id)
+    assert worker.run_until_idle() == 1
+    assert "218,81" in text(admin.get("/invoices").text)  # 399 × 17/31, the draft the job made
+    refused = bill(admin, background="on", dry_run="on")
+    assert refused.status_code == 422
+    assert error_of(refused.text, "background") == "a dry run is shown at once, not queued"
