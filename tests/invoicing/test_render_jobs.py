@@ -1,0 +1,78 @@
+"""Issued documents rendered by a worker (today: 15 Jan 2026; hosting 399.00 a month)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from tarif.context import Ctx
+from tarif.invoicing import issued, service
+from tarif.invoicing.models import IssuedFile
+from tarif.invoicing.render_jobs import PER_JOB, queue_render
+from tarif.jobs.models import Job
+from tarif.jobs.worker import Worker
+from tests.contracts.conftest import World
+from tests.invoicing.test_invoice_api import shop  # noqa: F401
+from tests.invoicing.test_issued import complete_seller
+from tests.jobs.conftest import make_worker  # noqa: F401
+
+
+def stored(ctx: Ctx) -> int:
+    stmt = select(func.count()).select_from(IssuedFile)
+    return int(
+        ctx.session.scalar(stmt.where(IssuedFile.organization_id == ctx.organization_id)) or 0
+    )
+
+
+def test_a_worker_renders_the_issued_pdf_the_download_then_serves(
+    ctx: Ctx,
+    shop: World,  # noqa: F811
+    api: TestClient,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    complete_seller(ctx)  # the mandatory mentions a Factur-X invoice needs
+    [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
+    invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
+    before = stored(ctx)
+    queue_render(ctx, [invoice.id])
+    ctx.session.commit()
+    assert make_worker().run_until_idle() >= 1
+    ctx.session.expire_all()
+    assert stored(ctx) == before + 1  # rendered and stored by the job
+    kept = issued.stored_file(ctx, invoice.id)
+    assert kept is not None and kept.content.startswith(b"%PDF")
+    ctx.session.commit()  # ends this session's read: the request is another connection
+    download = api.get(f"/v1/invoices/{invoice.id}/pdf")
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == kept.sha256  # the one rendered
+    queue_render(ctx, [invoice.id])  # again: served from what is stored, nothing new
+    ctx.session.commit()
+    make_worker().run_until_idle()
+    ctx.session.expire_all()
+    assert stored(ctx) == before + 1
+
+
+def test_a_document_the_organization_cannot_issue_yet_is_skipped_not_retried(
+    ctx: Ctx,
+    shop: World,  # noqa: F811
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices  # no address, SIREN…
+    invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
+    queue_render(ctx, [invoice.id])
+    ctx.session.commit()
+    assert make_worker().run_until_idle() == 1
+    ctx.session.expire_all()
+    [job] = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
+    assert (job.status, stored(ctx)) == ("done", 0)
+
+
+def test_documents_are_queued_fifty_a_job(ctx: Ctx) -> None:
+    queue_render(ctx, [f"inv_{n}" for n in range(2 * PER_JOB + 1)])
+    jobs = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
+    # 101 documents: 50 + 50 + 1
+    assert [len(j.payload["invoice_ids"]) for j in jobs] == [50, 50, 1]
