@@ -2,30 +2,72 @@
 note is made in the background once it is issued, so the first download (or e-mail) does not
 wait for WeasyPrint.
 
-`queue_render` queues `document.render` jobs of at most `PER_JOB` documents each (a run that
-finalizes 100,000 invoices queues 2,000 jobs, which several workers share). The handler calls
-`issued.issued_pdf`, which renders and stores the document once (a download that came first
-already stored it: nothing is rendered twice, and what is served stays byte-identical).
+Finalization calls `render_later` for each document it issues; the ids wait in the session
+and become `document.render` jobs of at most `PER_JOB` documents each when the transaction
+commits (a run that finalizes 100,000 invoices queues 2,000 jobs, which several workers share;
+a rolled-back transaction queues nothing). `queue_render` queues given documents at once.
+The handler calls `issued.issued_pdf`, which renders and stores the document once (a download
+that came first already stored it: nothing is rendered twice, and what is served stays
+byte-identical).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from tarif.context import Ctx
 from tarif.errors import Conflict
+from tarif.ids import new_id
 from tarif.invoicing import issued
 from tarif.invoicing.models import Invoice
 from tarif.jobs.models import Job
 from tarif.jobs.registry import handler
+from tarif.jobs.rules import DEFAULT_MAX_ATTEMPTS, JobStatus
 from tarif.jobs.service import enqueue
 
 log = logging.getLogger("tarif.worker")
 RENDER_JOB = "document.render"
 PER_JOB = 50
+
+
+PENDING = "tarif.render_later"  # session.info key: {organization id: (when, [invoice ids])}
+
+
+def render_later(ctx: Ctx, invoice_id: str) -> None:
+    """The document is rendered by a worker once this transaction commits."""
+    pending = ctx.session.info.setdefault(PENDING, {})
+    pending.setdefault(ctx.organization_id, (ctx.clock.now(), []))[1].append(invoice_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _queue_pending(session: Session) -> None:
+    pending: dict[str, tuple[datetime, list[str]]] = session.info.pop(PENDING, {})
+    for organization_id, (now, ids) in pending.items():
+        for start in range(0, len(ids), PER_JOB):
+            session.add(
+                Job(
+                    id=new_id("job"),
+                    organization_id=organization_id,
+                    kind=RENDER_JOB,
+                    payload={"invoice_ids": ids[start : start + PER_JOB]},
+                    status=JobStatus.QUEUED.value,
+                    attempts=0,
+                    max_attempts=DEFAULT_MAX_ATTEMPTS,
+                    run_after=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 def queue_render(ctx: Ctx, invoice_ids: Sequence[str]) -> None:

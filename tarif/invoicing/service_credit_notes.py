@@ -41,6 +41,7 @@ from tarif.invoicing.credit_rules import net_for_gross, prorated_net, split_gros
 from tarif.invoicing.issued import seal_document
 from tarif.invoicing.models import Invoice, InvoiceLine, Refund
 from tarif.invoicing.numbering import invoice_number
+from tarif.invoicing.render_jobs import render_later
 from tarif.invoicing.service_invoices import (
     InvoiceStatus,
     amount_due,
@@ -479,6 +480,7 @@ def _issue(
         | {"credit_note_id": note.id, "credit_note_number": note.number},
     )
     credit_note_issued(ctx, note)
+    render_later(ctx, note.id)
     return note
 
 

@@ -29,6 +29,7 @@ from tarif.invoicing import balance
 from tarif.invoicing.issued import seal_document
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
+from tarif.invoicing.render_jobs import render_later
 from tarif.money import currency, parse_decimal, round_to_minor_unit
 from tarif.statements.explain import usage_explanation
 from tarif.tenancy.models import Organization
@@ -315,6 +316,7 @@ def seal_invoice(
 
         seal_credit_note_draft(ctx, invoice)
     invoice_sealed(ctx, invoice)  # `invoice.finalized` / `credit_note.created` to endpoints
+    render_later(ctx, invoice.id)  # its PDF, by a worker once this commits
 
 
 def record_payment(

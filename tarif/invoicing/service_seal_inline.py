@@ -38,6 +38,7 @@ from tarif.db.bulk import insert_rows
 from tarif.db.types import canonical
 from tarif.invoicing import balance
 from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
+from tarif.invoicing.render_jobs import render_later
 from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
 from tarif.tenancy.models import Organization
 from tarif.webhooks.events import invoice_sealed
@@ -164,6 +165,7 @@ class InlineSealer:
             content_hash=content_hash(invoice, stored_lines),  # type: ignore[arg-type]
         )
         invoice_sealed(ctx, invoice)  # as `seal_invoice` does: one event per invoice
+        render_later(ctx, invoice.id)
 
     def _count(self, number: str) -> None:
         self.finalized += 1

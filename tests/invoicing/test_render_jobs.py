@@ -38,9 +38,8 @@ def test_a_worker_renders_the_issued_pdf_the_download_then_serves(
     [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
     invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
     before = stored(ctx)
-    queue_render(ctx, [invoice.id])
-    ctx.session.commit()
-    assert make_worker().run_until_idle() >= 1
+    ctx.session.commit()  # its render is queued
+    assert make_worker().run_until_idle() == 1
     ctx.session.expire_all()
     assert stored(ctx) == before + 1  # rendered and stored by the job
     kept = issued.stored_file(ctx, invoice.id)
@@ -62,8 +61,7 @@ def test_a_document_the_organization_cannot_issue_yet_is_skipped_not_retried(
     make_worker: Callable[..., Worker],  # noqa: F811
 ) -> None:
     [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices  # no address, SIREN…
-    invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
-    queue_render(ctx, [invoice.id])
+    service.finalize_invoice(ctx, draft.invoice_id or "")  # its render is queued
     ctx.session.commit()
     assert make_worker().run_until_idle() == 1
     ctx.session.expire_all()
@@ -76,3 +74,31 @@ def test_documents_are_queued_fifty_a_job(ctx: Ctx) -> None:
     jobs = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
     # 101 documents: 50 + 50 + 1
     assert [len(j.payload["invoice_ids"]) for j in jobs] == [50, 50, 1]
+
+
+def test_finalizing_queues_the_render_when_it_commits(
+    ctx: Ctx,
+    shop: World,  # noqa: F811
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    complete_seller(ctx)
+    [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
+    invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
+    mine = select(Job).where(Job.organization_id == ctx.organization_id)
+    assert ctx.session.scalars(mine).all() == []  # nothing before the commit
+    ctx.session.commit()
+    [job] = ctx.session.scalars(mine)
+    assert (job.kind, job.payload) == ("document.render", {"invoice_ids": [invoice.id]})
+    ctx.session.commit()  # ends this session's read before the worker writes
+    assert make_worker().run_until_idle() == 1
+    assert stored(ctx) == 1
+
+
+def test_a_rolled_back_finalization_queues_nothing(ctx: Ctx, shop: World) -> None:  # noqa: F811
+    [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
+    ctx.session.commit()
+    service.finalize_invoice(ctx, draft.invoice_id or "")
+    ctx.session.rollback()
+    ctx.session.commit()
+    jobs = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
+    assert jobs.all() == []

@@ -20,6 +20,8 @@ from tests.invoicing.test_invoice_api import ok, problem, shop  # noqa: F401
 from tests.invoicing.test_invoice_cli import run  # noqa: F401
 from tests.jobs.conftest import make_worker  # noqa: F401
 
+RUNS = ("billing.run",)  # the run alone: its finalized invoices queue their rendering
+
 
 def invoices(engine: Engine, organization_id: str) -> list[tuple[str, Decimal]]:
     with session_factory(engine)() as session:
@@ -45,7 +47,7 @@ def test_a_run_queued_over_http_is_made_by_the_worker(
         "2026-01-15",
     )
     assert invoices(engine, ctx.organization_id) == []  # nothing made in the request
-    assert make_worker().run_until_idle() == 1
+    assert make_worker(kinds=RUNS).run_until_idle() == 1
     done = ok(api.get(f"/v1/jobs/{job['id']}"))
     assert (done["status"], done["payload"]["invoices"], done["payload"]["finalized"]) == (
         "done",
@@ -70,7 +72,7 @@ def test_a_queued_run_checks_its_fields_and_its_date(
     ok(api.post("/v1/billing-runs", json={"as_of": "2026-01-20"}), 201)
     earlier = problem(api.post("/v1/billing-runs/jobs", json={"as_of": "2026-01-15"}), 409)
     assert "2026-01-20" in earlier["detail"]  # not before the last run, as a run now
-    assert make_worker().run_until_idle() == 0
+    assert make_worker(kinds=RUNS).run_until_idle() == 0
 
 
 def test_tarif_bill_run_background_queues_the_run(
@@ -84,7 +86,7 @@ def test_tarif_bill_run_background_queues_the_run(
     assert queued.exit_code == 0, queued.output
     job = json.loads(queued.stdout)
     assert (job["kind"], job["payload"]["finalize"]) == ("billing.run", False)
-    assert make_worker().run_until_idle() == 1
+    assert make_worker(kinds=RUNS).run_until_idle() == 1
     # the draft of 262.57 (399 × 17/31 + 20 % VAT), not finalized
     assert invoices(engine, ctx.organization_id) == [("draft", Decimal("262.57"))]
     refused = run("bill", "run", "--as-of", "2026-01-15", "--background", "--dry-run")

@@ -42,7 +42,7 @@ assert "test.count" in HANDLERS
 
 @pytest.fixture
 def make_worker(engine: Engine, clock: FixedClock, tenant: Tenant) -> Callable[..., Worker]:
-    def make(name: str = "test-worker") -> Worker:
+    def make(name: str = "test-worker", kinds: tuple[str, ...] | None = None) -> Worker:
         # fraction 0.5: every retry waits exactly its nominal delay
         return Worker(
             session_factory(engine),
@@ -50,6 +50,7 @@ def make_worker(engine: Engine, clock: FixedClock, tenant: Tenant) -> Callable[.
             random=lambda: 0.5,
             name=name,
             organization_id=tenant.id,
+            kinds=kinds,
         )
 
     return make

@@ -23,6 +23,8 @@ from tests.jobs.conftest import make_worker  # noqa: F401
 from tests.usage.factories import add_event
 
 D = Decimal
+# The trigger jobs alone: the invoices they finalize queue their PDFs' rendering too.
+TRIGGERS = ("usage.triggers", "usage.collect")
 LADDER = {"kind": "threshold", "thresholds": ["500", "1000"], "every": "1000"}
 
 
@@ -63,7 +65,7 @@ def test_a_threshold_crossed_by_ingested_events_is_invoiced_by_the_worker(
     sales(world, "2026-01-08", 120, "200.00")  # 24,000.00 in 120 transactions
     billing.queue_after_events(ctx, {(world.customer.id, "turnover", date(2026, 1, 8))})
     ctx.session.commit()
-    assert make_worker().run_until_idle() == 1
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
     # 2 % × 24,000.00 = 480.00 + 120 × 0.25 = 30.00 → 510.00: the 500 level, invoiced
     assert usage_invoices(engine, ctx.organization_id) == [(date(2026, 1, 8), D("510.00"))]
     ctx.session.expire_all()
@@ -79,7 +81,7 @@ def test_a_threshold_crossed_by_ingested_events_is_invoiced_by_the_worker(
     sales(world, "2026-01-09", 10, "100.00")  # + 20.00 + 2.50 → 532.50
     billing.queue_after_events(ctx, {(world.customer.id, "turnover", date(2026, 1, 9))})
     ctx.session.commit()
-    assert make_worker().run_until_idle() == 1
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
     assert len(usage_invoices(engine, ctx.organization_id)) == 1
 
 
@@ -109,7 +111,9 @@ def test_daily_collection_bills_the_day_before_and_queues_the_next_day(
     billing.queue_collection(ctx, date(2026, 1, 17))
     billing.queue_collection(ctx, date(2026, 1, 17))  # once per day
     jobs = ctx.session.scalars(
-        select(Job).where(Job.organization_id == ctx.organization_id).order_by(Job.run_after)
+        select(Job)
+        .where(Job.organization_id == ctx.organization_id, Job.kind == "usage.collect")
+        .order_by(Job.run_after)
     ).all()
     # the one setting the trigger queued (16 Jan), then the 17th's
     assert [(j.kind, j.payload["day"]) for j in jobs] == [
@@ -146,7 +150,7 @@ def test_events_sent_over_http_queue_the_trigger_job_and_the_worker_invoices(
     with session_factory(engine)() as session:
         [job] = session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
         assert (job.kind, job.payload["day"]) == ("usage.triggers", "2026-01-14")
-    assert make_worker().run_until_idle() == 1
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
     # 2 % × 24,000.00 + 120 × 0.25 = 510.00: the 500 level
     assert usage_invoices(engine, ctx.organization_id) == [(date(2026, 1, 14), D("510.00"))]
 

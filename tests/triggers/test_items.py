@@ -30,6 +30,8 @@ from tests.jobs.conftest import make_worker  # noqa: F401
 from tests.triggers.test_billing import sales
 
 D = Decimal
+# The trigger jobs alone: the invoices they finalize queue their PDFs' rendering too.
+TRIGGERS = ("usage.triggers", "usage.collect")
 IMMEDIATE = {"kind": "event", "cadence": "immediate"}
 
 
@@ -65,7 +67,7 @@ def test_an_immediate_trigger_makes_one_invoice_per_event(
     service.set_trigger(ctx, contract_id, "api-calls", IMMEDIATE)
     ctx.session.commit()
     post_sales(api, ["200.00", "100.00", "50.00"])
-    assert make_worker().run_until_idle() == 1  # one job for the batch
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1  # one job for the batch
     items = items_of(engine, ctx.organization_id)
     # 2 % × 200.00 + 0.25 = 4.25; 2 % × 100.00 + 0.25 = 2.25; 2 % × 50.00 + 0.25 = 1.25
     assert [(i.quantity, i.amount, i.period_amount) for i in items] == [
@@ -80,7 +82,7 @@ def test_an_immediate_trigger_makes_one_invoice_per_event(
         assert all(session.get_one(Invoice, i.invoice_id).status == "finalized" for i in items)
     # the same events again: duplicates, no job, no item, no invoice
     post_sales(api, ["200.00", "100.00", "50.00"])
-    assert make_worker().run_until_idle() == 0
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 0
     assert len(items_of(engine, ctx.organization_id)) == 3
 
 
@@ -179,11 +181,11 @@ def test_batches_arriving_while_a_job_waits_join_it(
     ctx.session.commit()
     post_sales(api, ["200.00"], prefix="first")
     post_sales(api, ["100.00"], prefix="second")  # the first batch's job is still queued
-    assert make_worker().run_until_idle() == 1  # one job values both batches' events
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1  # one job values both batches' events
     # 2 % × 200.00 + 0.25 = 4.25; 2 % × 100.00 + 0.25 = 2.25 (daily: not invoiced yet)
     items = items_of(engine, ctx.organization_id)
     assert [(i.amount, i.invoice_id) for i in items] == [(D("4.25"), None), (D("2.25"), None)]
     post_sales(api, ["50.00"], prefix="third")  # no job waiting any more: a new one
-    assert make_worker().run_until_idle() == 1
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
     # 2 % × 50.00 + 0.25 = 1.25
     assert [i.amount for i in items_of(engine, ctx.organization_id)][-1] == D("1.25")
