@@ -27,6 +27,7 @@ from tarif.errors import Conflict, InvalidInput, NotFound
 from tarif.ids import new_id
 from tarif.invoicing import balance
 from tarif.invoicing.issued import seal_document
+from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.money import currency, parse_decimal, round_to_minor_unit
@@ -315,6 +316,7 @@ def seal_invoice(
 
         seal_credit_note_draft(ctx, invoice)
     invoice_sealed(ctx, invoice)  # `invoice.finalized` / `credit_note.created` to endpoints
+    queue_email(ctx, invoice.id, customer.invoice_emails)  # the PDF to the customer, by e-mail
 
 
 def record_payment(

@@ -33,5 +33,6 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def load_handlers() -> None:
     """Imports the modules that register handlers (a worker needs them all)."""
+    import tarif.invoicing.mailing
     import tarif.triggers.billing
     import tarif.webhooks.delivery  # noqa: F401
