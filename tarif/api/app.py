@@ -16,7 +16,7 @@ from tarif.api.hygiene import RefuseNulMiddleware
 from tarif.api.idempotency import IdempotencyMiddleware
 from tarif.api.problems import PROBLEM_TYPES, install_problem_handlers
 from tarif.clock import Clock, SystemClock
-from tarif.config import Settings
+from tarif.config import Settings, mail_settings
 from tarif.db.session import engine_for, session_factory
 
 API_DESCRIPTION = """
@@ -33,6 +33,7 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> FastAPI:
     settings = settings or Settings.from_env()
+    mail_settings()  # a bad TARIF_SMTP_URL stops the start, not a finalization later
     engine = engine or engine_for(settings.database_url)
 
     @asynccontextmanager

@@ -39,6 +39,7 @@ from tarif.errors import Conflict, ErrorCollector, InvalidInput, NotFound
 from tarif.ids import new_id
 from tarif.invoicing.credit_rules import net_for_gross, prorated_net, split_gross
 from tarif.invoicing.issued import seal_document
+from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.models import Invoice, InvoiceLine, Refund
 from tarif.invoicing.numbering import invoice_number
 from tarif.invoicing.render_jobs import render_later
@@ -481,6 +482,7 @@ def _issue(
     )
     credit_note_issued(ctx, note)
     render_later(ctx, note.id)
+    queue_email(ctx, note.id, customer.invoice_emails)
     return note
 
 

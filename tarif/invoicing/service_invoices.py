@@ -27,6 +27,7 @@ from tarif.errors import Conflict, InvalidInput, NotFound
 from tarif.ids import new_id
 from tarif.invoicing import balance
 from tarif.invoicing.issued import seal_document
+from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.invoicing.render_jobs import render_later
@@ -317,6 +318,7 @@ def seal_invoice(
         seal_credit_note_draft(ctx, invoice)
     invoice_sealed(ctx, invoice)  # `invoice.finalized` / `credit_note.created` to endpoints
     render_later(ctx, invoice.id)  # its PDF, by a worker once this commits
+    queue_email(ctx, invoice.id, customer.invoice_emails)  # the PDF to the customer, by e-mail
 
 
 def record_payment(

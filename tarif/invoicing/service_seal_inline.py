@@ -38,6 +38,7 @@ from tarif.db.bulk import insert_rows
 from tarif.db.types import canonical
 from tarif.invoicing import balance
 from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
+from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.render_jobs import render_later
 from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
 from tarif.tenancy.models import Organization
@@ -58,6 +59,7 @@ _CUSTOMER_COLUMNS = (
     Customer.siren,
     Customer.vat_number,
     Customer.language,
+    Customer.invoice_emails,
     Customer.payment_terms_days,
     Customer.payment_terms_end_of_month,
 )
@@ -166,6 +168,7 @@ class InlineSealer:
         )
         invoice_sealed(ctx, invoice)  # as `seal_invoice` does: one event per invoice
         render_later(ctx, invoice.id)
+        queue_email(ctx, invoice.id, customer.invoice_emails)  # and one e-mail job
 
     def _count(self, number: str) -> None:
         self.finalized += 1

@@ -39,8 +39,10 @@ def worker(
 ) -> None:
     """Run background jobs (webhooks…). Several `tarif worker` processes may run at once on
     PostgreSQL: each job is claimed by one of them (FOR UPDATE SKIP LOCKED)."""
+    from tarif.config import mail_settings
     from tarif.jobs.worker import Worker, run_forever, worker_name
 
+    mail_settings()  # a bad TARIF_SMTP_URL stops the start
     session_factory = factory()
     kinds = tuple(kind) if kind else None
     workers = [
