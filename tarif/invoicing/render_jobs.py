@@ -2,8 +2,9 @@
 note is made in the background once it is issued, so the first download (or e-mail) does not
 wait for WeasyPrint.
 
-Finalization calls `render_later` for each document it issues; the ids wait in the session
-and become `document.render` jobs of at most `PER_JOB` documents each when the transaction
+Finalization calls `render_later` for each document it issues (PostgreSQL; on the embedded
+SQLite a document is rendered at its first request, see `render_later`); the ids wait in the
+session and become `document.render` jobs of at most `PER_JOB` documents each when the transaction
 commits (a run that finalizes 100,000 invoices queues 2,000 jobs, which several workers share;
 a rolled-back transaction queues nothing). `queue_render` queues given documents at once.
 The handler calls `issued.issued_pdf`, which renders and stores the document once (a download
@@ -39,7 +40,11 @@ PENDING = "tarif.render_later"  # session.info key: {organization id: (when, [in
 
 
 def render_later(ctx: Ctx, invoice_id: str) -> None:
-    """The document is rendered by a worker once this transaction commits."""
+    """The document is rendered by a worker once this transaction commits (PostgreSQL). On
+    SQLite it is rendered at its first request instead: a job holds the single writer's lock
+    while it runs, and renders would make the requests of the embedded app wait."""
+    if ctx.session.get_bind().dialect.name == "sqlite":
+        return
     pending = ctx.session.info.setdefault(PENDING, {})
     pending.setdefault(ctx.organization_id, (ctx.clock.now(), []))[1].append(invoice_id)
 

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from tarif.invoicing.models import IssuedFile
 from tarif.invoicing.render_jobs import PER_JOB, queue_render
 from tarif.jobs.models import Job
 from tarif.jobs.worker import Worker
+from tests.conftest import BACKEND
 from tests.contracts.conftest import World
 from tests.invoicing.test_invoice_api import shop  # noqa: F401
 from tests.invoicing.test_issued import complete_seller
@@ -28,6 +30,12 @@ def stored(ctx: Ctx) -> int:
     )
 
 
+on_postgresql = pytest.mark.skipif(
+    BACKEND != "postgresql", reason="on SQLite documents are rendered at their first request"
+)
+
+
+@on_postgresql
 def test_a_worker_renders_the_issued_pdf_the_download_then_serves(
     ctx: Ctx,
     shop: World,  # noqa: F811
@@ -55,6 +63,7 @@ def test_a_worker_renders_the_issued_pdf_the_download_then_serves(
     assert stored(ctx) == before + 1
 
 
+@on_postgresql
 def test_a_document_the_organization_cannot_issue_yet_is_skipped_not_retried(
     ctx: Ctx,
     shop: World,  # noqa: F811
@@ -76,6 +85,7 @@ def test_documents_are_queued_fifty_a_job(ctx: Ctx) -> None:
     assert [len(j.payload["invoice_ids"]) for j in jobs] == [50, 50, 1]
 
 
+@on_postgresql
 def test_finalizing_queues_the_render_when_it_commits(
     ctx: Ctx,
     shop: World,  # noqa: F811
@@ -94,6 +104,7 @@ def test_finalizing_queues_the_render_when_it_commits(
     assert stored(ctx) == 1
 
 
+@on_postgresql
 def test_a_rolled_back_finalization_queues_nothing(ctx: Ctx, shop: World) -> None:  # noqa: F811
     [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
     ctx.session.commit()
@@ -102,3 +113,21 @@ def test_a_rolled_back_finalization_queues_nothing(ctx: Ctx, shop: World) -> Non
     ctx.session.commit()
     jobs = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
     assert jobs.all() == []
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the embedded database's rule")
+def test_on_sqlite_finalizing_queues_no_render_and_a_queued_one_still_works(
+    ctx: Ctx,
+    shop: World,  # noqa: F811
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    complete_seller(ctx)
+    [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
+    invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
+    ctx.session.commit()
+    jobs = select(Job).where(Job.organization_id == ctx.organization_id)
+    assert ctx.session.scalars(jobs).all() == []  # rendered at its first request instead
+    queue_render(ctx, [invoice.id])  # asked for explicitly, a worker renders it
+    ctx.session.commit()
+    assert make_worker().run_until_idle() == 1
+    assert stored(ctx) == 1
