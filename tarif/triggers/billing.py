@@ -2,12 +2,15 @@
 events collected by a daily or weekly trigger.
 
 - After ingestion stores events of a customer's metric, a job `usage.triggers` runs
-  `bill_touched`: each usage line of the customer's billable contracts that measures the metric
-  and has a threshold trigger (or an event trigger billing at once) is rated with every event
-  stored for the period holding the day so far (`tarif.invoicing.usage_progressive.bill_so_far`,
-  `whole_period`: ratings only grow, whatever order the jobs run in); a threshold reached
-  above the highest one invoiced in the period makes an invoice, recorded in the threshold
-  history and announced by the `usage.threshold_crossed` webhook.
+  `bill_touched` (a batch joins the job still queued for the same customer, metric and day).
+  Each usage line of the customer's billable contracts that measures the metric and has:
+  - a threshold trigger is rated with every event stored for the period holding the day so far
+    (`tarif.invoicing.usage_progressive.bill_so_far`, `whole_period`: ratings only grow,
+    whatever order the jobs run in); a threshold reached above the highest one invoiced in the
+    period makes an invoice, recorded in the threshold history and announced by the
+    `usage.threshold_crossed` webhook;
+  - an event trigger has the day's events not valued yet made into billable items
+    (`tarif.triggers.items`), each invoiced at once when the trigger is `immediate`.
 - The same job then checks the usage alerts of the customer's contracts on the metric
   (`tarif.triggers.alerts_service.check_alerts`): a level of a quota or spending limit reached
   in the period fires once, announced by the `usage.alert` webhook.
