@@ -13,7 +13,7 @@ from typing import Any
 
 from tarif.context import Ctx
 from tarif.money import currency, round_to_minor_unit
-from tarif.webhooks.service import emit
+from tarif.webhooks.service import emit, subscribed
 
 
 def _text(value: Any) -> str | None:
@@ -55,18 +55,22 @@ def invoices_created(ctx: Ctx, rows: list[dict[str, Any]]) -> None:
     column values; a draft has no number yet."""
     from types import SimpleNamespace
 
+    if not subscribed(ctx, "invoice.created"):
+        return
     for row in rows:
         invoice_created(ctx, SimpleNamespace(**row))
 
 
 def invoice_created(ctx: Ctx, invoice: Any) -> None:
-    emit(ctx, "invoice.created", invoice_data(invoice))
+    if subscribed(ctx, "invoice.created"):
+        emit(ctx, "invoice.created", invoice_data(invoice))
 
 
 def invoice_sealed(ctx: Ctx, invoice: Any) -> None:
     """An invoice finalized, or a credit note a run drafted now issued."""
     kind = "credit_note.created" if invoice.kind == "credit_note" else "invoice.finalized"
-    emit(ctx, kind, invoice_data(invoice))
+    if subscribed(ctx, kind):
+        emit(ctx, kind, invoice_data(invoice))
 
 
 def credit_note_issued(ctx: Ctx, note: Any) -> None:
