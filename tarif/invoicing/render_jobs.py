@@ -23,13 +23,11 @@ from sqlalchemy.orm import Session
 
 from tarif.context import Ctx
 from tarif.errors import Conflict
-from tarif.ids import new_id
 from tarif.invoicing import issued
 from tarif.invoicing.models import Invoice
 from tarif.jobs.models import Job
 from tarif.jobs.registry import handler
-from tarif.jobs.rules import DEFAULT_MAX_ATTEMPTS, JobStatus
-from tarif.jobs.service import enqueue
+from tarif.jobs.service import enqueue, queued_job
 
 log = logging.getLogger("tarif.worker")
 RENDER_JOB = "document.render"
@@ -54,20 +52,8 @@ def _queue_pending(session: Session) -> None:
     pending: dict[str, tuple[datetime, list[str]]] = session.info.pop(PENDING, {})
     for organization_id, (now, ids) in pending.items():
         for start in range(0, len(ids), PER_JOB):
-            session.add(
-                Job(
-                    id=new_id("job"),
-                    organization_id=organization_id,
-                    kind=RENDER_JOB,
-                    payload={"invoice_ids": ids[start : start + PER_JOB]},
-                    status=JobStatus.QUEUED.value,
-                    attempts=0,
-                    max_attempts=DEFAULT_MAX_ATTEMPTS,
-                    run_after=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            payload = {"invoice_ids": ids[start : start + PER_JOB]}
+            session.add(queued_job(organization_id, RENDER_JOB, payload, now))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -6,6 +6,7 @@ change that asked for it commits. Reads need `read:data`; retrying needs `manage
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,21 +40,35 @@ def enqueue(
         if existing is not None:
             return existing
     now = ctx.clock.now()
-    job = Job(
+    job = queued_job(ctx.organization_id, kind, payload, now, max_attempts=max_attempts)
+    job.run_after = now + timedelta(seconds=delay_seconds)
+    job.dedupe_key = dedupe_key
+    ctx.session.add(job)
+    return job
+
+
+def queued_job(
+    organization_id: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Job:
+    """A new job row, queued and due at `now` (not added to any session)."""
+    return Job(
         id=new_id("job"),
-        organization_id=ctx.organization_id,
+        organization_id=organization_id,
         kind=kind,
         payload=payload,
         status=JobStatus.QUEUED.value,
         attempts=0,
         max_attempts=max_attempts,
-        run_after=now + timedelta(seconds=delay_seconds),
-        dedupe_key=dedupe_key,
+        run_after=now,
+        dedupe_key=None,
         created_at=now,
         updated_at=now,
     )
-    ctx.session.add(job)
-    return job
 
 
 def get_job(ctx: Ctx, job_id: str) -> Job:

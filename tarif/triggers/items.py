@@ -167,10 +167,7 @@ def invoice_each(
         valued_through = (
             select(UsageItem.event_id)
             .where(
-                UsageItem.organization_id == ctx.organization_id,
-                UsageItem.contract_id == contract_id,
-                UsageItem.line_key == line_key,
-                UsageItem.period_start == item.period_start,
+                *_period_items(ctx, contract_id, line_key, item.period_start),
                 UsageItem.id <= item.id,
             )
             .scalar_subquery()
@@ -206,10 +203,7 @@ def link_collected(
     ctx.session.execute(
         update(UsageItem)
         .where(
-            UsageItem.organization_id == ctx.organization_id,
-            UsageItem.contract_id == contract_id,
-            UsageItem.line_key == line_key,
-            UsageItem.period_start == period_start,
+            *_period_items(ctx, contract_id, line_key, period_start),
             UsageItem.event_day <= through,
             UsageItem.invoice_id.is_(None),
         )
@@ -231,15 +225,22 @@ def link_period_end(ctx: Ctx, finals: Sequence[tuple[str, str, date, str]]) -> N
         ctx.session.execute(
             update(UsageItem)
             .where(
-                UsageItem.organization_id == ctx.organization_id,
-                UsageItem.contract_id == contract_id,
-                UsageItem.line_key == line_key,
-                UsageItem.period_start == period_start,
+                *_period_items(ctx, contract_id, line_key, period_start),
                 UsageItem.invoice_id.is_(None),
             )
             .values(invoice_id=invoice_id)
         )
         pending.discard((contract_id, line_key, period_start))
+
+
+def _period_items(ctx: Ctx, contract_id: str, line_key: str, period_start: date) -> list[Any]:
+    """The conditions selecting a line's items of one period."""
+    return [
+        UsageItem.organization_id == ctx.organization_id,
+        UsageItem.contract_id == contract_id,
+        UsageItem.line_key == line_key,
+        UsageItem.period_start == period_start,
+    ]
 
 
 def _lock_line(ctx: Ctx, contract_id: str, line_key: str) -> None:
@@ -265,12 +266,7 @@ def _so_far(
             func.sum(UsageItem.quantity_micros),
             func.count(),
         )
-        .where(
-            UsageItem.organization_id == ctx.organization_id,
-            UsageItem.contract_id == contract_id,
-            UsageItem.line_key == line_key,
-            UsageItem.period_start == period_start,
-        )
+        .where(*_period_items(ctx, contract_id, line_key, period_start))
         .group_by(UsageItem.group_key, UsageItem.band)
     )
     groups: dict[tuple[tuple[str, str], ...], GroupSoFar] = defaultdict(GroupSoFar)
