@@ -172,12 +172,13 @@ def measuring_contracts(ctx: Ctx, contract: Contract, metric_code: str) -> list[
     versions_by = store.versions_by_contract(ctx, others) if others else {}
     ids = {contract.id}
     for other_id, versions in versions_by.items():
-        if _measures(ctx, versions, metric_code):
+        if measures(ctx, versions, metric_code):
             ids.add(other_id)
     return sorted(ids)
 
 
-def _measures(ctx: Ctx, versions: Sequence[ContractVersion], metric_code: str) -> bool:
+def measures(ctx: Ctx, versions: Sequence[ContractVersion], metric_code: str) -> bool:
+    """Whether a usage line of any of the versions measures the metric."""
     for version in versions:
         for line in version.terms.lines:
             if line.unit_price is not None:

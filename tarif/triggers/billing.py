@@ -21,9 +21,12 @@ events collected by a daily or weekly trigger.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
@@ -34,6 +37,7 @@ from tarif.contracts import service_store as contract_store
 from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.models import Contract
 from tarif.contracts.service_catalog import line_charge_on
+from tarif.invoicing.current_usage import measures
 from tarif.invoicing.service_runs import BILLABLE
 from tarif.invoicing.usage_progressive import SoFar, bill_so_far
 from tarif.jobs.models import Job
@@ -49,6 +53,8 @@ from tarif.triggers.models import UsageLineTrigger
 TRIGGER_JOB = "usage.triggers"
 Touched = tuple[str, str, date]  # (customer id, metric code, local day)
 COLLECT_JOB = "usage.collect"
+# A busy metric's job takes the customers of the batches stored while it waits, up to this.
+CUSTOMERS_PER_JOB = 500
 
 
 @dataclass(frozen=True)
@@ -71,84 +77,121 @@ def has_triggers(ctx: Ctx) -> bool:
 
 
 def queue_after_events(ctx: Ctx, touched: AbstractSet[Touched]) -> None:
-    """One `usage.triggers` job per (customer, metric, day) of a batch of stored events, in
-    the ingestion's transaction (nothing when no line has a trigger), unless one is still
-    queued for it: that job will see these events too, since it reads the day's events when it
-    runs. The queued job is locked until the ingestion commits (PostgreSQL; workers skip it
-    meanwhile), so it cannot start before these events are visible."""
+    """The `usage.triggers` jobs of a batch of stored events, in the ingestion's transaction
+    (nothing when no line has a trigger): one per metric and day, naming the customers
+    touched. A job still queued for the same metric and day takes the batch's customers
+    instead (it reads the day's events when it runs, so it sees these too); it is locked until
+    the ingestion commits (PostgreSQL; workers skip it meanwhile), so it cannot start before
+    these events are visible."""
     if not touched or not has_triggers(ctx):
         return
-    waiting = _queued(ctx, touched)
-    for customer_id, metric_code, day in sorted(touched - waiting):
-        payload = {"customer_id": customer_id, "metric": metric_code, "day": day.isoformat()}
-        enqueue(ctx, TRIGGER_JOB, payload)
+    wanted: dict[tuple[str, date], set[str]] = defaultdict(set)
+    for customer_id, metric_code, day in touched:
+        wanted[(metric_code, day)].add(customer_id)
+    waiting = _queued(ctx, set(wanted))
+    for (metric_code, day), customers in sorted(wanted.items()):
+        job = waiting.get((metric_code, day))
+        if job is not None:
+            have = job_customers(job.payload)
+            merged = sorted(set(have) | customers)
+            if len(merged) <= CUSTOMERS_PER_JOB:
+                if merged != have:
+                    job.payload = _payload(metric_code, day, merged)
+                continue
+        ordered = sorted(customers)
+        for first in range(0, len(ordered), CUSTOMERS_PER_JOB):
+            chunk = ordered[first : first + CUSTOMERS_PER_JOB]
+            enqueue(ctx, TRIGGER_JOB, _payload(metric_code, day, chunk))
 
 
-def _queued(ctx: Ctx, touched: AbstractSet[Touched]) -> set[Touched]:
-    """The touched (customer, metric, day) a queued job already covers, their jobs locked."""
-    customer = Job.payload["customer_id"].as_string()
+def job_customers(payload: dict[str, Any]) -> list[str]:
+    """The customers a `usage.triggers` job covers (`customer_id`: a job queued by an earlier
+    version, one customer a job)."""
+    if "customers" in payload:
+        return list(payload["customers"])
+    return [payload["customer_id"]]
+
+
+def _payload(metric_code: str, day: date, customers: list[str]) -> dict[str, Any]:
+    return {"metric": metric_code, "day": day.isoformat(), "customers": customers}
+
+
+def _queued(ctx: Ctx, keys: AbstractSet[tuple[str, date]]) -> dict[tuple[str, date], Job]:
+    """A queued job for each (metric, day) that has one not locked by another ingestion, now
+    locked by this one (the one with the fewest customers when several are)."""
+    metric = Job.payload["metric"].as_string()
     stmt = (
-        select(Job.payload)
+        select(Job)
         .where(
             Job.organization_id == ctx.organization_id,
             Job.kind == TRIGGER_JOB,
             Job.status == JobStatus.QUEUED.value,
-            customer.in_(sorted({c for c, _, _ in touched})),
+            metric.in_(sorted({m for m, _ in keys})),
         )
+        .order_by(Job.id)
         .with_for_update(skip_locked=True)
     )
-    covered = set()
-    for payload in ctx.session.scalars(stmt):
-        key = (payload["customer_id"], payload["metric"], date.fromisoformat(payload["day"]))
-        if key in touched:
-            covered.add(key)
-    return covered
+    found: dict[tuple[str, date], Job] = {}
+    for job in ctx.session.scalars(stmt):
+        key = (job.payload["metric"], date.fromisoformat(job.payload["day"]))
+        if key not in keys:
+            continue
+        known = found.get(key)
+        if known is None or len(job_customers(job.payload)) < len(job_customers(known.payload)):
+            found[key] = job
+    return found
 
 
-def _contract_ids(ctx: Ctx, customer_id: str | None) -> list[str]:
+def _contract_ids(ctx: Ctx, customer_ids: Sequence[str] | None) -> list[str]:
     stmt = select(Contract.id).where(
         Contract.organization_id == ctx.organization_id,
         Contract.status.in_([s.value for s in BILLABLE]),
     )
-    if customer_id is not None:
-        stmt = stmt.where(Contract.customer_id == customer_id)
+    if customer_ids is not None:
+        stmt = stmt.where(Contract.customer_id.in_(sorted(set(customer_ids))))
     return list(ctx.session.scalars(stmt.order_by(Contract.id)))
 
 
 def bill_touched(
     ctx: Ctx,
-    customer_id: str,
+    customers: str | Sequence[str],
     metric_code: str,
     day: date,
     contract_ids: list[str] | None = None,
 ) -> list[Billed]:
-    """Values and bills what events of `metric_code` stored for the customer make due (see
-    the module); `contract_ids`: the customer's billable contracts, when the caller has them."""
-    ids = _contract_ids(ctx, customer_id) if contract_ids is None else contract_ids
+    """Values and bills what events of `metric_code` stored for the customers make due (see
+    the module); `contract_ids`: the customers' billable contracts, when the caller has them.
+    The event triggers' lines are valued together, in a few queries whatever their number."""
+    customer_ids = [customers] if isinstance(customers, str) else list(customers)
+    ids = _contract_ids(ctx, customer_ids) if contract_ids is None else contract_ids
     triggers = service.triggers_for(ctx, ids)
     if not triggers:
         return []
-    thresholds = sorted({c for (c, _), t in triggers.items() if t.kind is TriggerKind.THRESHOLD})
-    levels = service.invoiced_levels(ctx, thresholds) if thresholds else {}
-    made: list[Billed] = []
-    heads = {c.id: c for c in ctx.session.scalars(select(Contract).where(Contract.id.in_(ids)))}
-    versions_by: dict[str, list[ContractVersion]] = {}
+    heads = {
+        c.id: c
+        for c in ctx.session.scalars(
+            select(Contract).where(
+                Contract.organization_id == ctx.organization_id, Contract.id.in_(ids)
+            )
+        )
+    }
+    versions_by = contract_store.versions_by_contract(ctx, sorted({c for c, _ in triggers}))
+    event_lines: list[tuple[str, str, UsageTrigger]] = []
+    other_lines: list[tuple[str, str, UsageTrigger]] = []
     for (contract_id, line_key), trigger in sorted(triggers.items()):
-        contract = heads[contract_id]
-        if contract_id not in versions_by:
-            versions_by[contract_id] = contract_store.versions_of(ctx, contract)
-        versions = versions_by[contract_id]
-        terms = contract_store.version_on(versions, day).terms
+        terms = contract_store.version_on(versions_by[contract_id], day).terms
         line = terms.line(line_key)
         charge = None if line is None else line_charge_on(ctx, terms, line, day)
         if charge is None or charge.metric != metric_code:
             continue
-        if trigger.kind is TriggerKind.EVENT:
-            valued = items.value_new_events(ctx, contract, line_key, day, versions)
-            if trigger.cadence is Cadence.IMMEDIATE:
-                for each in items.invoice_each(ctx, contract_id, line_key, trigger, valued):
-                    made.append(Billed(contract_id, line_key, trigger, each))
-            continue
+        kind = event_lines if trigger.kind is TriggerKind.EVENT else other_lines
+        kind.append((contract_id, line_key, trigger))
+    made: list[Billed] = []
+    if event_lines:
+        made += _bill_events(ctx, event_lines, heads, versions_by, metric_code, day)
+    thresholds = sorted({c for c, _, t in other_lines if t.kind is TriggerKind.THRESHOLD})
+    levels = service.invoiced_levels(ctx, thresholds) if thresholds else {}
+    for contract_id, line_key, trigger in other_lines:
         by_period = {
             start: level
             for (c, k, start), level in levels.items()
@@ -174,6 +217,60 @@ def bill_touched(
             _announce(ctx, contract_id, line_key, trigger, so_far)
         made.append(Billed(contract_id, line_key, trigger, so_far))
     return made
+
+
+def _bill_events(
+    ctx: Ctx,
+    lines: list[tuple[str, str, UsageTrigger]],
+    heads: dict[str, Contract],
+    versions_by: dict[str, list[ContractVersion]],
+    metric_code: str,
+    day: date,
+) -> list[Billed]:
+    """Values the event triggers' lines' new events, then invoices each item of the
+    `immediate` ones."""
+    measuring = _measuring(ctx, heads, versions_by, metric_code, {c for c, _, _ in lines})
+    valued = items.value_new_events(
+        ctx,
+        [
+            items.EventLine(heads[c], k, versions_by[c], measuring[heads[c].customer_id])
+            for c, k, _ in lines
+        ],
+        day,
+    )
+    by_line: dict[tuple[str, str], list[items.NewItem]] = defaultdict(list)
+    for item in valued:
+        by_line[(item.contract_id, item.line_key)].append(item)
+    made = []
+    for contract_id, line_key, trigger in lines:
+        if trigger.cadence is not Cadence.IMMEDIATE or not by_line[(contract_id, line_key)]:
+            continue
+        for each in items.invoice_each(
+            ctx, contract_id, line_key, trigger, by_line[(contract_id, line_key)]
+        ):
+            made.append(Billed(contract_id, line_key, trigger, each))
+    return made
+
+
+def _measuring(
+    ctx: Ctx,
+    heads: dict[str, Contract],
+    versions_by: dict[str, list[ContractVersion]],
+    metric_code: str,
+    valued: AbstractSet[str],
+) -> dict[str, list[str]]:
+    """For each customer of the `valued` contracts, its billable contracts measuring the metric
+    (id order; the valued ones do). `versions_by` gains the versions it had to read."""
+    customers = {heads[c].customer_id for c in valued}
+    others = [c for c, head in heads.items() if head.customer_id in customers]
+    missing = [c for c in others if c not in versions_by]
+    if missing:
+        versions_by.update(contract_store.versions_by_contract(ctx, missing))
+    found: dict[str, list[str]] = {customer: [] for customer in customers}
+    for contract_id in sorted(others):
+        if contract_id in valued or measures(ctx, versions_by[contract_id], metric_code):
+            found[heads[contract_id].customer_id].append(contract_id)
+    return found
 
 
 def _announce(
@@ -239,8 +336,9 @@ def _midnight(ctx: Ctx, day: date) -> datetime:
 def _run_triggers(ctx: Ctx, job: Job) -> None:
     data = job.payload
     day = date.fromisoformat(data["day"])
-    ids = _contract_ids(ctx, data["customer_id"])
-    bill_touched(ctx, data["customer_id"], data["metric"], day, ids)
+    customers = job_customers(data)
+    ids = _contract_ids(ctx, customers)
+    bill_touched(ctx, customers, data["metric"], day, ids)
     alerts.check_alerts(ctx, ids, day, data["metric"])
 
 

@@ -29,16 +29,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import exists, func, insert, select, tuple_, update
 
+from tarif.billing.periods import Period
 from tarif.billing.triggers import UsageTrigger
-from tarif.billing.usage_items import EventUse, GroupSoFar, value_events
+from tarif.billing.usage_items import EventUse, GroupSoFar, ValuedEvent, value_events
 from tarif.billing.usage_lines import FINAL
 from tarif.context import Ctx
 from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.models import Contract
-from tarif.invoicing.current_usage import event_scope
-from tarif.invoicing.usage_pricing import SmartCodePricer, prepaid_used_before
+from tarif.invoicing.current_usage import EventScope
+from tarif.invoicing.models import InvoiceLine
+from tarif.invoicing.usage_pricing import (
+    USAGE_SOURCE,
+    EventOwners,
+    SmartCodePricer,
+    prepaid_used_before,
+)
 from tarif.invoicing.usage_progressive import SoFar, bill_so_far, period_holding
 from tarif.invoicing.usage_rating import UsageRater
 from tarif.money import RoundingMode
@@ -48,9 +55,9 @@ from tarif.tenancy.models import Organization
 from tarif.triggers.items_models import UsageItem
 from tarif.triggers.models import UsageLineTrigger
 from tarif.usage.aggregates import UsagePeriod, quantity_from_micros
-from tarif.usage.metric_rules import Aggregation
+from tarif.usage.metric_rules import Aggregation, MetricDefinition
 from tarif.usage.models import UsageEvent
-from tarif.usage.store import EventOwnership, SqlEventStore
+from tarif.usage.store import CountedEvent, CountedRequest, EventOwnership, SqlEventStore
 
 # Metrics whose every event adds to the quantity: the only ones an event can be valued alone.
 ITEMIZED = (Aggregation.COUNT, Aggregation.SUM)
@@ -59,99 +66,208 @@ MICROS = 1_000_000
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item just made: its id, its event, the event's day, its period's start, and the
-    amount it adds."""
+    """An item just made: its id, its line, its event, the event's day, its period's start,
+    and the amount it adds."""
 
     id: int
+    contract_id: str
+    line_key: str
     event_id: int
     event_day: date
     period_start: date
     amount: Decimal
 
 
-def value_new_events(
-    ctx: Ctx,
-    contract: Contract,
-    line_key: str,
-    day: date,
-    versions: list[ContractVersion] | None = None,
-) -> list[NewItem]:
-    """The items of the line's events of `day` not valued yet, in event id order
-    (`versions`: the contract's, when the caller has them)."""
-    found = period_holding(ctx, contract, line_key, day, versions)
-    if found is None:
+@dataclass(frozen=True)
+class EventLine:
+    """A usage line with an event trigger: its contract, the contract's versions, and the
+    customer's billable contracts measuring the line's metric (id order; which of the
+    customer's events the contract counts follows from them)."""
+
+    contract: Contract
+    line_key: str
+    versions: list[ContractVersion]
+    measuring: list[str]
+
+
+@dataclass(frozen=True)
+class _Valuing:
+    """A line whose events of the day are to be valued, in the period holding the day."""
+
+    line: EventLine
+    period: Period
+    spec: ChargeSpec
+    metric: MetricDefinition
+
+    @property
+    def key(self) -> tuple[str, str, date]:
+        return (self.line.contract.id, self.line.line_key, self.period.start)
+
+
+def value_new_events(ctx: Ctx, lines: Sequence[EventLine], day: date) -> list[NewItem]:
+    """The items of the lines' events of `day` not valued yet, in event id order per line.
+
+    Set-based, whatever the number of lines: one query each for the periods already rated at
+    their end, the lines' locks, the new events, the items so far, and one insert."""
+    if not lines:
         return []
-    versions, part = found
     org = ctx.session.get_one(Organization, ctx.organization_id)
     rounding = RoundingMode(org.rounding_mode)
-    rater = UsageRater(ctx, day, rounding, org.timezone)
-    due = rater._due(contract, versions, part)
-    metric, spec = due.metric, due.spec
-    if metric.aggregation not in ITEMIZED or metric.recurring:
+    valuing = _valuing(ctx, lines, day, rounding, org.timezone)
+    valuing = _not_rated_at_end(ctx, valuing)
+    if not valuing:
         return []
-    period = part.period
-    billed = rater._billed(contract.id, line_key, period.start, period.end)
-    if any(b.usage_part.startswith(FINAL) for b in billed):
-        return []  # rated at its end already: late events follow the usage rules
-    _lock_line(ctx, contract.id, line_key)
-    scope = event_scope(ctx, contract, metric.code)
-    ownership = EventOwnership(contract.customer_id, contract.id, scope.first, scope.others)
-    usage_period = UsagePeriod(period.start, period.end, org.timezone)
-    valued_already = exists().where(
-        UsageItem.organization_id == ctx.organization_id,
-        UsageItem.contract_id == contract.id,
-        UsageItem.line_key == line_key,
-        UsageItem.event_id == UsageEvent.__table__.c.id,
-    )
-    new = SqlEventStore(ctx.session).counted_events(
-        ctx.organization_id, metric, usage_period, ownership, day, ~valued_already
-    )
-    if not new:
+    _lock_lines(ctx, valuing)
+    new_events = _new_events(ctx, valuing, day, org.timezone)
+    todo = [(v, events) for v, events in zip(valuing, new_events, strict=True) if events]
+    if not todo:
         return []
-    count = metric.aggregation is Aggregation.COUNT
-    micros = {e.id: MICROS if count else (e.value_micros or 0) for e in new}
-    uses = [EventUse(e.id, quantity_from_micros(micros[e.id]), e.groups) for e in new]
-    prepaid = Decimal(0)
-    if spec.prepaid_units:
-        prepaid = prepaid_used_before(ctx, contract.id, line_key, period.start)
-    smartcodes = SmartCodePricer(ctx, contract.reference, period)
-
-    def rate(charge: ChargeSpec, usages: Sequence[Usage]) -> list[RatedLine]:
-        return rate_groups(charge, usages, contract.currency, rounding, smartcodes=smartcodes)
-
-    so_far = _so_far(ctx, contract.id, line_key, period.start)
-    valued = value_events(spec, so_far, uses, rate, prepaid)
+    so_far = _so_far(ctx, [v for v, _ in todo])
     now = ctx.clock.now()
-    accepted = {e.id: e.received_at for e in new}
-    rows = [
-        {
-            "organization_id": ctx.organization_id,
-            "contract_id": contract.id,
-            "line_key": line_key,
-            "event_id": v.event_id,
-            "event_day": day,
-            "period_start": period.start,
-            "period_end": period.end,
-            "group_key": json.dumps([list(pair) for pair in v.group]),
-            "band": v.band,
-            "quantity_micros": micros[v.event_id],
-            "period_quantity": v.period_quantity,
-            "period_amount": v.period_amount,
-            "amount": v.amount,
-            "currency": contract.currency,
-            "accepted_at": accepted[v.event_id],
-            "created_at": now,
-        }
-        for v in valued
-    ]
+    rows: list[dict[str, Any]] = []
+    made: list[tuple[_Valuing, ValuedEvent]] = []
+    for each, events in todo:
+        contract, spec, period = each.line.contract, each.spec, each.period
+        count = each.metric.aggregation is Aggregation.COUNT
+        micros = {e.id: MICROS if count else (e.value_micros or 0) for e in events}
+        uses = [EventUse(e.id, quantity_from_micros(micros[e.id]), e.groups) for e in events]
+        prepaid = Decimal(0)
+        if spec.prepaid_units:
+            prepaid = prepaid_used_before(ctx, contract.id, each.line.line_key, period.start)
+        smartcodes = SmartCodePricer(ctx, contract.reference, period)
+
+        def rate(
+            charge: ChargeSpec,
+            usages: Sequence[Usage],
+            currency: str = contract.currency,
+            smartcodes: SmartCodePricer = smartcodes,
+        ) -> list[RatedLine]:
+            return rate_groups(charge, usages, currency, rounding, smartcodes=smartcodes)
+
+        valued = value_events(spec, so_far.get(each.key, {}), uses, rate, prepaid)
+        accepted = {e.id: e.received_at for e in events}
+        for v in valued:
+            rows.append(
+                {
+                    "organization_id": ctx.organization_id,
+                    "contract_id": contract.id,
+                    "line_key": each.line.line_key,
+                    "event_id": v.event_id,
+                    "event_day": day,
+                    "period_start": period.start,
+                    "period_end": period.end,
+                    "group_key": json.dumps([list(pair) for pair in v.group]),
+                    "band": v.band,
+                    "quantity_micros": micros[v.event_id],
+                    "period_quantity": v.period_quantity,
+                    "period_amount": v.period_amount,
+                    "amount": v.amount,
+                    "currency": contract.currency,
+                    "accepted_at": accepted[v.event_id],
+                    "created_at": now,
+                }
+            )
+            made.append((each, v))
     # One multi-row INSERT: a job values thousands of events under load. Item ids grow in the
-    # order events were valued (the line is locked): what `invoice_each` rates up to.
+    # order events were valued (the lines are locked): what `invoice_each` rates up to.
     stmt = insert(UsageItem).returning(UsageItem.id, sort_by_parameter_order=True)
     ids = ctx.session.scalars(stmt, rows).all()
     return [
-        NewItem(item_id, v.event_id, day, period.start, v.amount)
-        for item_id, v in zip(ids, valued, strict=True)
+        NewItem(
+            item_id,
+            each.line.contract.id,
+            each.line.line_key,
+            v.event_id,
+            day,
+            each.period.start,
+            v.amount,
+        )
+        for item_id, (each, v) in zip(ids, made, strict=True)
     ]
+
+
+def _valuing(
+    ctx: Ctx, lines: Sequence[EventLine], day: date, rounding: RoundingMode, timezone: str
+) -> list[_Valuing]:
+    """The lines with a usage period holding `day` whose metric an event can be valued alone
+    (its charge and metric read once for all the lines)."""
+    rater = UsageRater(ctx, day, rounding, timezone)
+    found = []
+    for line in lines:
+        holding = period_holding(ctx, line.contract, line.line_key, day, line.versions)
+        if holding is None:
+            continue
+        versions, part = holding
+        due = rater._due(line.contract, versions, part)
+        if due.metric.aggregation not in ITEMIZED or due.metric.recurring:
+            continue
+        found.append(_Valuing(line, part.period, due.spec, due.metric))
+    return found
+
+
+def _not_rated_at_end(ctx: Ctx, valuing: list[_Valuing]) -> list[_Valuing]:
+    """The lines whose period is not rated at its end yet: late events of a rated period
+    follow the usage rules, not the trigger."""
+    if not valuing:
+        return []
+    stmt = select(
+        InvoiceLine.contract_id,
+        InvoiceLine.line_key,
+        InvoiceLine.period_start,
+        InvoiceLine.period_end,
+    ).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        InvoiceLine.contract_id.in_(sorted({v.line.contract.id for v in valuing})),
+        InvoiceLine.source == USAGE_SOURCE,
+        InvoiceLine.period_start.in_(sorted({v.period.start for v in valuing})),
+        InvoiceLine.usage_part.startswith(FINAL),
+    )
+    rated = {tuple(row) for row in ctx.session.execute(stmt.distinct())}
+    return [
+        v
+        for v in valuing
+        if (v.line.contract.id, v.line.line_key, v.period.start, v.period.end) not in rated
+    ]
+
+
+def _new_events(
+    ctx: Ctx, valuing: list[_Valuing], day: date, timezone: str
+) -> list[list[CountedEvent]]:
+    """Each line's events of `day` without an item of the line yet, in id order."""
+    owners = EventOwners(
+        {(v.line.contract.customer_id, v.metric.code): v.line.measuring for v in valuing}
+    )
+    requests = []
+    for v in valuing:
+        contract = v.line.contract
+        scope = EventScope(contract.customer_id, contract.id, v.metric.code, owners)
+        valued_already = exists().where(
+            UsageItem.organization_id == ctx.organization_id,
+            UsageItem.contract_id == contract.id,
+            UsageItem.line_key == v.line.line_key,
+            UsageItem.event_id == UsageEvent.__table__.c.id,
+        )
+        requests.append(
+            CountedRequest(
+                UsagePeriod(v.period.start, v.period.end, timezone),
+                EventOwnership(contract.customer_id, contract.id, scope.first, scope.others),
+                ~valued_already,
+            )
+        )
+    # The lines of a job measure one metric (the job's).
+    found: list[list[CountedEvent]] = [[] for _ in valuing]
+    by_metric: dict[str, list[int]] = defaultdict(list)
+    for index, v in enumerate(valuing):
+        by_metric[v.metric.code].append(index)
+    store = SqlEventStore(ctx.session)
+    for indexes in by_metric.values():
+        metric = valuing[indexes[0]].metric
+        answers = store.counted_events(
+            ctx.organization_id, metric, day, [requests[i] for i in indexes]
+        )
+        for index, events in zip(indexes, answers, strict=True):
+            found[index] = events
+    return found
 
 
 def invoice_each(
@@ -243,36 +359,58 @@ def _period_items(ctx: Ctx, contract_id: str, line_key: str, period_start: date)
     ]
 
 
-def _lock_line(ctx: Ctx, contract_id: str, line_key: str) -> None:
+def _lock_lines(ctx: Ctx, valuing: list[_Valuing]) -> None:
+    """Locks the lines' trigger rows (PostgreSQL), in id order: a second worker valuing the
+    same lines waits, then sees the items made meanwhile."""
+    pairs = sorted({(v.line.contract.id, v.line.line_key) for v in valuing})
     ctx.session.execute(
         select(UsageLineTrigger.id)
         .where(
             UsageLineTrigger.organization_id == ctx.organization_id,
-            UsageLineTrigger.contract_id == contract_id,
-            UsageLineTrigger.line_key == line_key,
+            tuple_(UsageLineTrigger.contract_id, UsageLineTrigger.line_key).in_(pairs),
         )
+        .order_by(UsageLineTrigger.id)
         .with_for_update()
     )
 
 
-def _so_far(
-    ctx: Ctx, contract_id: str, line_key: str, period_start: date
-) -> dict[tuple[tuple[str, str], ...], GroupSoFar]:
-    """The period's items so far, by group: quantity, count and fee bands."""
+SoFarByGroup = dict[tuple[tuple[str, str], ...], GroupSoFar]
+
+
+def _so_far(ctx: Ctx, valuing: list[_Valuing]) -> dict[tuple[str, str, date], SoFarByGroup]:
+    """Each line's items so far in its period, by group: quantity, count and fee bands (one
+    GROUP BY for all the lines)."""
+    keys = {v.key for v in valuing}
     stmt = (
         select(
+            UsageItem.contract_id,
+            UsageItem.line_key,
+            UsageItem.period_start,
             UsageItem.group_key,
             UsageItem.band,
             func.sum(UsageItem.quantity_micros),
             func.count(),
         )
-        .where(*_period_items(ctx, contract_id, line_key, period_start))
-        .group_by(UsageItem.group_key, UsageItem.band)
+        .where(
+            UsageItem.organization_id == ctx.organization_id,
+            UsageItem.contract_id.in_(sorted({k[0] for k in keys})),
+            UsageItem.period_start.in_(sorted({k[2] for k in keys})),
+        )
+        .group_by(
+            UsageItem.contract_id,
+            UsageItem.line_key,
+            UsageItem.period_start,
+            UsageItem.group_key,
+            UsageItem.band,
+        )
     )
-    groups: dict[tuple[tuple[str, str], ...], GroupSoFar] = defaultdict(GroupSoFar)
-    for key, band, micros, count in ctx.session.execute(stmt):
+    found: dict[tuple[str, str, date], SoFarByGroup] = defaultdict(dict)
+    for contract_id, line_key, period_start, key, band, micros, count in ctx.session.execute(stmt):
+        if (contract_id, line_key, period_start) not in keys:
+            continue
+        groups = found[(contract_id, line_key, period_start)]
         group = _group(key)
-        current = groups[group]
+        current = groups.get(group, GroupSoFar())
         total = quantity_from_micros(int(micros))
         bands = current.bands
         if band == "below":
@@ -286,7 +424,7 @@ def _so_far(
                 between_sum=bands.between_sum + total,
             )
         groups[group] = GroupSoFar(current.quantity + total, current.event_count + count, bands)
-    return dict(groups)
+    return dict(found)
 
 
 def _group(key: str) -> tuple[tuple[str, str], ...]:

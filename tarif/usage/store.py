@@ -46,6 +46,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -114,6 +115,20 @@ class EventOwnership:
     contract_id: str
     first: bool
     others: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CountedRequest:
+    """What `counted_events` reads for one usage line: its period, whose events the contract
+    counts, and which of them it keeps (a condition on `usage_events.id`, or None for all)."""
+
+    period: UsagePeriod
+    ownership: EventOwnership
+    unvalued: ColumnElement[bool] | None = None
+
+
+# SQLite refuses a compound SELECT of more than 500 terms.
+COUNTED_PER_STATEMENT = 200
 
 
 @dataclass(frozen=True)
@@ -439,39 +454,62 @@ class SqlEventStore:
         self,
         organization_id: str,
         metric: MetricDefinition,
-        period: UsagePeriod,
-        ownership: EventOwnership,
         day: date,
-        unvalued: ColumnElement[bool] | None = None,
-    ) -> list[CountedEvent]:
-        """The events of one local day of `period` the contract counts, in id order; with
-        `unvalued` (a condition on `usage_events.id`, e.g. NOT EXISTS in the caller's table),
-        only those it keeps."""
+        requests: Sequence[CountedRequest],
+    ) -> list[list[CountedEvent]]:
+        """For each request, the events of the local `day` of its period that its contract
+        counts, in id order; with its `unvalued` condition (on `usage_events.id`, e.g. NOT
+        EXISTS in the caller's table), only those it keeps. One statement (a UNION ALL of one
+        SELECT per request) for up to `COUNTED_PER_STATEMENT` requests."""
+        found: list[list[CountedEvent]] = [[] for _ in requests]
+        for first in range(0, len(requests), COUNTED_PER_STATEMENT):
+            chunk = requests[first : first + COUNTED_PER_STATEMENT]
+            selects = [
+                self._counted_select(organization_id, metric, day, first + n, request)
+                for n, request in enumerate(chunk)
+            ]
+            union = selects[0] if len(selects) == 1 else union_all(*selects)
+            rows = self.session.execute(union.order_by("request", "id"))
+            for row in rows:
+                found[row[0]].append(
+                    CountedEvent(
+                        row[1],
+                        row[2],
+                        row[3],
+                        tuple(
+                            (n, "" if v is None else str(v))
+                            for n, v in zip(metric.group_by, row[4:], strict=True)
+                        ),
+                    )
+                )
+        return found
+
+    def _counted_select(
+        self,
+        organization_id: str,
+        metric: MetricDefinition,
+        day: date,
+        index: int,
+        request: CountedRequest,
+    ) -> Select[Any]:
         ev = UsageEvent.__table__.c
-        conditions = self._conditions(organization_id, metric, period, ALL_EVENTS, in_period=True)
+        ownership = request.ownership
+        conditions = self._conditions(
+            organization_id, metric, request.period, ALL_EVENTS, in_period=True
+        )
         conditions += [ev.customer_id == ownership.customer_id, ev.local_date == day]
-        if unvalued is not None:
-            conditions.append(unvalued)
+        if request.unvalued is not None:
+            conditions.append(request.unvalued)
         if not ownership.first:
             conditions.append(ev.contract_id == ownership.contract_id)
         elif ownership.others:
             conditions.append(
                 or_(ev.contract_id.is_(None), ev.contract_id.not_in(ownership.others))
             )
-        names = list(metric.group_by)
-        columns = [ev.id, ev.value_micros, ev.received_at, *(self.props.text(n) for n in names)]
-        stmt = select(*columns).where(*conditions).order_by(ev.id)
-        return [
-            CountedEvent(
-                row[0],
-                row[1],
-                row[2],
-                tuple(
-                    (n, "" if v is None else str(v)) for n, v in zip(names, row[3:], strict=True)
-                ),
-            )
-            for row in self.session.execute(stmt)
-        ]
+        groups = [self.props.text(n).label(f"g{i}") for i, n in enumerate(metric.group_by)]
+        request_column = literal(index, Integer).label("request")
+        columns = [request_column, ev.id, ev.value_micros, ev.received_at, *groups]
+        return select(*columns).where(*conditions)
 
     def _dimension(self, name: str) -> ColumnElement[Any]:
         ev = UsageEvent.__table__.c

@@ -16,18 +16,22 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tarif.context import Ctx
+from tarif.customers import service as customers
 from tarif.db.session import session_factory
 from tarif.errors import InvalidInput
 from tarif.invoicing import service as invoicing
 from tarif.invoicing.models import Invoice, InvoiceLine
+from tarif.jobs.models import Job
+from tarif.jobs.service import enqueue
 from tarif.jobs.worker import Worker
 from tarif.triggers import billing, service
 from tarif.triggers.items_models import UsageItem
-from tarif.usage import metric_service
+from tarif.usage import metric_service, store
 from tests.contracts.conftest import World
-from tests.invoicing.test_run_usage import seed_contract
+from tests.invoicing.test_run_usage import TURNOVER, seed_contract
 from tests.jobs.conftest import make_worker  # noqa: F401
 from tests.triggers.test_billing import sales
+from tests.usage.factories import add_event
 
 D = Decimal
 # The trigger jobs alone: the invoices they finalize queue their PDFs' rendering too.
@@ -189,3 +193,137 @@ def test_batches_arriving_while_a_job_waits_join_it(
     assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
     # 2 % × 50.00 + 0.25 = 1.25
     assert [i.amount for i in items_of(engine, ctx.organization_id)][-1] == D("1.25")
+
+
+def second_customer_contract(world: World) -> tuple[str, str]:
+    """Beta SARL's contract C-2026-002, billing `api-calls` like the first: (customer, contract)."""
+    other = customers.create_customer(
+        world.ctx, {"legal_name": "Beta SARL", "country": "FR", "external_id": "BETA"}
+    )
+    lines = [
+        {"product_id": world.hosting.id},
+        {"product_id": world.api_calls.id, "charge": TURNOVER},
+    ]
+    contract = world.running(
+        customer_id=other.id,
+        reference="C-2026-002",
+        start_date="2026-01-01",
+        billing_alignment="calendar",
+        lines=lines,
+    )
+    return other.id, contract.id
+
+
+def trigger_jobs(ctx: Ctx) -> Any:
+    return select(Job).where(
+        Job.organization_id == ctx.organization_id, Job.kind == billing.TRIGGER_JOB
+    )
+
+
+def sale(contract: str, transaction: str, amount: str) -> dict[str, Any]:
+    return {
+        "transaction_id": transaction,
+        "contract": contract,
+        "metric": "turnover",
+        "timestamp": "2026-01-14T10:00:00Z",
+        "properties": {"amount": amount},
+    }
+
+
+def test_one_job_values_the_events_of_every_customer_a_batch_touched(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    api: Any,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    first = seed_contract(world)
+    other, second = second_customer_contract(world)
+    for contract_id in (first, second):
+        service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    ctx.session.commit()
+    events = [
+        sale("C-2026-001", "a-1", "200.00"),
+        sale("C-2026-002", "b-1", "100.00"),
+        sale("C-2026-002", "b-2", "50.00"),
+    ]
+    assert api.post("/v1/events/batch", json={"events": events}).status_code == 200
+    with session_factory(engine)() as session:
+        [job] = session.scalars(trigger_jobs(ctx))
+        assert job.payload == {
+            "metric": "turnover",
+            "day": "2026-01-14",
+            "customers": sorted([world.customer.id, other]),
+        }
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
+    # 2 % × 200.00 + 0.25 = 4.25; 2 % × 100.00 + 0.25 = 2.25; 2 % × 50.00 + 0.25 = 1.25
+    found = [(i.contract_id, i.amount) for i in items_of(engine, ctx.organization_id)]
+    assert found == [(first, D("4.25")), (second, D("2.25")), (second, D("1.25"))]
+
+
+def test_a_waiting_job_takes_the_customers_of_later_batches(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    api: Any,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    first = seed_contract(world)
+    other, second = second_customer_contract(world)
+    for contract_id in (first, second):
+        service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    ctx.session.commit()
+    batch = {"events": [sale("C-2026-001", "a-1", "200.00")]}
+    assert api.post("/v1/events/batch", json=batch).status_code == 200
+    batch = {"events": [sale("C-2026-002", "b-1", "100.00")]}
+    assert api.post("/v1/events/batch", json=batch).status_code == 200
+    with session_factory(engine)() as session:
+        [job] = session.scalars(trigger_jobs(ctx))
+        assert job.payload["customers"] == sorted([world.customer.id, other])
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
+    # 2 % × 200.00 + 0.25 = 4.25; 2 % × 100.00 + 0.25 = 2.25
+    found = [(i.contract_id, i.amount) for i in items_of(engine, ctx.organization_id)]
+    assert found == [(first, D("4.25")), (second, D("2.25"))]
+
+
+def test_a_job_queued_for_one_customer_by_an_earlier_version_still_runs(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    sales(world, "2026-01-14", 1, "300.00")
+    payload = {"customer_id": world.customer.id, "metric": "turnover", "day": "2026-01-14"}
+    enqueue(ctx, billing.TRIGGER_JOB, payload)
+    ctx.session.commit()
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
+    # 2 % × 300.00 + 0.25 = 6.25
+    assert [i.amount for i in items_of(engine, ctx.organization_id)] == [D("6.25")]
+
+
+def test_lines_read_in_several_statements_are_valued_alike(
+    ctx: Ctx, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one line per statement: the two contracts' events are read by two SELECTs
+    monkeypatch.setattr(store, "COUNTED_PER_STATEMENT", 1)
+    first = seed_contract(world)
+    other, second = second_customer_contract(world)
+    for contract_id in (first, second):
+        service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    sales(world, "2026-01-14", 1, "200.00")
+    add_event(
+        ctx.session,
+        ctx.organization_id,
+        "turnover",
+        other,
+        "2026-01-14 10:00",
+        "80.00",
+        properties={"amount": "80.00"},
+    )
+    billing.bill_touched(ctx, [world.customer.id, other], "turnover", date(2026, 1, 14))
+    ctx.session.commit()
+    # 2 % × 200.00 + 0.25 = 4.25; 2 % × 80.00 + 0.25 = 1.85
+    found = [(i.contract_id, i.amount) for i in items_of(engine, ctx.organization_id)]
+    assert found == [(first, D("4.25")), (second, D("1.85"))]
