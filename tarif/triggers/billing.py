@@ -67,6 +67,19 @@ class Billed:
     so_far: SoFar
 
 
+def itemizes(ctx: Ctx) -> bool:
+    """Whether some usage line of the organization bills each event (an event trigger): its
+    ingestion then queues every stored event for valuation."""
+    kind = UsageLineTrigger.trigger["kind"].as_string()
+    stmt = select(
+        exists().where(
+            UsageLineTrigger.organization_id == ctx.organization_id,
+            kind == TriggerKind.EVENT.value,
+        )
+    )
+    return bool(ctx.session.scalar(stmt))
+
+
 def has_triggers(ctx: Ctx) -> bool:
     """Whether any usage line of the organization bills before its period's end, or any
     usage alert watches its usage."""
@@ -166,6 +179,7 @@ def bill_touched(
     ids = _contract_ids(ctx, customer_ids) if contract_ids is None else contract_ids
     triggers = service.triggers_for(ctx, ids)
     if not triggers:
+        items.value_new_events(ctx, [], metric_code, day, customer_ids)  # takes them off
         return []
     heads = {
         c.id: c
@@ -186,9 +200,7 @@ def bill_touched(
             continue
         kind = event_lines if trigger.kind is TriggerKind.EVENT else other_lines
         kind.append((contract_id, line_key, trigger))
-    made: list[Billed] = []
-    if event_lines:
-        made += _bill_events(ctx, event_lines, heads, versions_by, metric_code, day)
+    made = _bill_events(ctx, event_lines, heads, versions_by, metric_code, day, customer_ids)
     thresholds = sorted({c for c, _, t in other_lines if t.kind is TriggerKind.THRESHOLD})
     levels = service.invoiced_levels(ctx, thresholds) if thresholds else {}
     for contract_id, line_key, trigger in other_lines:
@@ -226,18 +238,17 @@ def _bill_events(
     versions_by: dict[str, list[ContractVersion]],
     metric_code: str,
     day: date,
+    customer_ids: list[str],
 ) -> list[Billed]:
-    """Values the event triggers' lines' new events, then invoices each item of the
-    `immediate` ones."""
+    """Values the customers' new events for the event triggers' lines (the events are taken
+    off the queue even when no line counts them), then invoices each item of the `immediate`
+    ones."""
     measuring = _measuring(ctx, heads, versions_by, metric_code, {c for c, _, _ in lines})
-    valued = items.value_new_events(
-        ctx,
-        [
-            items.EventLine(heads[c], k, versions_by[c], measuring[heads[c].customer_id])
-            for c, k, _ in lines
-        ],
-        day,
-    )
+    event_lines = [
+        items.EventLine(heads[c], k, versions_by[c], measuring[heads[c].customer_id])
+        for c, k, _ in lines
+    ]
+    valued = items.value_new_events(ctx, event_lines, metric_code, day, customer_ids)
     by_line: dict[tuple[str, str], list[items.NewItem]] = defaultdict(list)
     for item in valued:
         by_line[(item.contract_id, item.line_key)].append(item)

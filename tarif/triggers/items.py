@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 
 from tarif.billing.periods import Period
 from tarif.billing.triggers import UsageTrigger
@@ -38,7 +38,7 @@ from tarif.billing.usage_lines import FINAL
 from tarif.context import Ctx
 from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.models import Contract
-from tarif.invoicing.current_usage import EventScope
+from tarif.db.bulk import insert_rows
 from tarif.invoicing.models import InvoiceLine
 from tarif.invoicing.usage_pricing import (
     USAGE_SOURCE,
@@ -54,10 +54,10 @@ from tarif.pricing.spec import ChargeSpec
 from tarif.tenancy.models import Organization
 from tarif.triggers.items_models import UsageItem
 from tarif.triggers.models import UsageLineTrigger
-from tarif.usage.aggregates import UsagePeriod, quantity_from_micros
+from tarif.usage.aggregates import quantity_from_micros
 from tarif.usage.metric_rules import Aggregation, MetricDefinition
-from tarif.usage.models import UsageEvent
-from tarif.usage.store import CountedEvent, CountedRequest, EventOwnership, SqlEventStore
+from tarif.usage.models import UnvaluedEvent, UsageEvent
+from tarif.usage.store import CountedEvent, SqlEventStore
 
 # Metrics whose every event adds to the quantity: the only ones an event can be valued alone.
 ITEMIZED = (Aggregation.COUNT, Aggregation.SUM)
@@ -104,21 +104,30 @@ class _Valuing:
         return (self.line.contract.id, self.line.line_key, self.period.start)
 
 
-def value_new_events(ctx: Ctx, lines: Sequence[EventLine], day: date) -> list[NewItem]:
-    """The items of the lines' events of `day` not valued yet, in event id order per line.
+def value_new_events(
+    ctx: Ctx,
+    lines: Sequence[EventLine],
+    metric_code: str,
+    day: date,
+    customers: Sequence[str],
+) -> list[NewItem]:
+    """The items of the lines' new events of `metric_code` and `day`, in event id order per
+    line: the events the customers' ingestion queued as unvalued (`UnvaluedEvent`), taken
+    here whether a line counts them or not.
 
     Set-based, whatever the number of lines: one query each for the periods already rated at
-    their end, the lines' locks, the new events, the items so far, and one insert."""
-    if not lines:
-        return []
+    their end, the lines' locks, the queued events, the events themselves, the items so far,
+    and one insert."""
     org = ctx.session.get_one(Organization, ctx.organization_id)
     rounding = RoundingMode(org.rounding_mode)
     valuing = _valuing(ctx, lines, day, rounding, org.timezone)
     valuing = _not_rated_at_end(ctx, valuing)
-    if not valuing:
+    if valuing:
+        _lock_lines(ctx, valuing)
+    taken = _take_unvalued(ctx, metric_code, day, customers)
+    if not valuing or not taken:
         return []
-    _lock_lines(ctx, valuing)
-    new_events = _new_events(ctx, valuing, day, org.timezone)
+    new_events = _new_events(ctx, valuing, taken)
     todo = [(v, events) for v, events in zip(valuing, new_events, strict=True) if events]
     if not todo:
         return []
@@ -168,10 +177,7 @@ def value_new_events(ctx: Ctx, lines: Sequence[EventLine], day: date) -> list[Ne
                 }
             )
             made.append((each, v))
-    # One multi-row INSERT: a job values thousands of events under load. Item ids grow in the
-    # order events were valued (the lines are locked): what `invoice_each` rates up to.
-    stmt = insert(UsageItem).returning(UsageItem.id, sort_by_parameter_order=True)
-    ids = ctx.session.scalars(stmt, rows).all()
+    ids = _insert_items(ctx, rows)
     return [
         NewItem(
             item_id,
@@ -184,6 +190,28 @@ def value_new_events(ctx: Ctx, lines: Sequence[EventLine], day: date) -> list[Ne
         )
         for item_id, (each, v) in zip(ids, made, strict=True)
     ]
+
+
+def _insert_items(ctx: Ctx, rows: list[dict[str, Any]]) -> list[int]:
+    """Writes the items, ids growing in the rows' order (the order events were valued, the
+    lines locked: what `invoice_each` rates up to); returns their ids. A job values thousands
+    of events under load: on PostgreSQL the ids are drawn from the sequence in one query and
+    the rows copied (COPY); elsewhere one multi-row INSERT … RETURNING."""
+    if ctx.session.get_bind().dialect.name != "postgresql":
+        stmt = insert(UsageItem).returning(UsageItem.id, sort_by_parameter_order=True)
+        return list(ctx.session.scalars(stmt, rows).all())
+    drawn = ctx.session.scalars(
+        select(func.nextval(func.pg_get_serial_sequence("usage_items", "id"))).select_from(
+            func.generate_series(1, len(rows))
+        )
+    )
+    ids = sorted(int(i) for i in drawn)
+    insert_rows(
+        ctx.session,
+        UsageItem.__table__,  # type: ignore[arg-type]
+        [row | {"id": item_id} for row, item_id in zip(rows, ids, strict=True)],
+    )
+    return ids
 
 
 def _valuing(
@@ -230,43 +258,42 @@ def _not_rated_at_end(ctx: Ctx, valuing: list[_Valuing]) -> list[_Valuing]:
     ]
 
 
-def _new_events(
-    ctx: Ctx, valuing: list[_Valuing], day: date, timezone: str
-) -> list[list[CountedEvent]]:
-    """Each line's events of `day` without an item of the line yet, in id order."""
+def _take_unvalued(ctx: Ctx, metric_code: str, day: date, customers: Sequence[str]) -> list[int]:
+    """The events of the metric and day the customers' ingestion queued for valuation, taken
+    off the queue (a concurrent job waits for this transaction, then finds them gone)."""
+    queued = UnvaluedEvent.__table__.c
+    stmt = (
+        delete(UnvaluedEvent)
+        .where(
+            queued.organization_id == ctx.organization_id,
+            queued.metric_code == metric_code,
+            queued.local_date == day,
+            queued.customer_id.in_(sorted(set(customers))),
+        )
+        .returning(queued.event_id)
+    )
+    return list(ctx.session.scalars(stmt.execution_options(synchronize_session=False)))
+
+
+def _new_events(ctx: Ctx, valuing: list[_Valuing], taken: list[int]) -> list[list[CountedEvent]]:
+    """The taken events each line counts (those passing the metric's filters, owned by the
+    line's contract per the customer's contracts measuring the metric), in id order."""
     owners = EventOwners(
         {(v.line.contract.customer_id, v.metric.code): v.line.measuring for v in valuing}
     )
-    requests = []
-    for v in valuing:
-        contract = v.line.contract
-        scope = EventScope(contract.customer_id, contract.id, v.metric.code, owners)
-        valued_already = exists().where(
-            UsageItem.organization_id == ctx.organization_id,
-            UsageItem.contract_id == contract.id,
-            UsageItem.line_key == v.line.line_key,
-            UsageItem.event_id == UsageEvent.__table__.c.id,
-        )
-        requests.append(
-            CountedRequest(
-                UsagePeriod(v.period.start, v.period.end, timezone),
-                EventOwnership(contract.customer_id, contract.id, scope.first, scope.others),
-                ~valued_already,
-            )
-        )
-    # The lines of a job measure one metric (the job's).
-    found: list[list[CountedEvent]] = [[] for _ in valuing]
-    by_metric: dict[str, list[int]] = defaultdict(list)
+    by_contract: dict[str, list[int]] = defaultdict(list)
     for index, v in enumerate(valuing):
-        by_metric[v.metric.code].append(index)
-    store = SqlEventStore(ctx.session)
-    for indexes in by_metric.values():
-        metric = valuing[indexes[0]].metric
-        answers = store.counted_events(
-            ctx.organization_id, metric, day, [requests[i] for i in indexes]
-        )
-        for index, events in zip(indexes, answers, strict=True):
-            found[index] = events
+        by_contract[v.line.contract.id].append(index)
+    found: list[list[CountedEvent]] = [[] for _ in valuing]
+    # The lines of a job measure one metric (the job's).
+    metric = valuing[0].metric
+    for event in SqlEventStore(ctx.session).events_by_id(ctx.organization_id, metric, taken):
+        owner = owners.owner_of(metric.code, event.customer_id, event.contract_id)
+        if owner == event.customer_id:  # the customer's first contract measuring the metric
+            measuring = owners.measuring.get((event.customer_id, metric.code), [])
+            owner = measuring[0] if measuring else ""
+        for index in by_contract.get(owner, []):
+            found[index].append(event)
     return found
 
 

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from tarif.context import Ctx
 from tarif.errors import InvalidInput
 from tarif.tenancy.rules import Permission
-from tarif.triggers.billing import has_triggers, queue_after_events
+from tarif.triggers.billing import has_triggers, itemizes, queue_after_events
 from tarif.usage import event_columns
 from tarif.usage.event_rules import Candidate, Directory, Rejection, parse_event
 from tarif.usage.ingest import check_candidates, dumps, load_directory_for, loads, policy_of
@@ -218,6 +218,7 @@ class _Importer:
         self.rejected.writerow(["line", "field", "reason", "row"])
         self.writer = writer_for(ctx.session)
         self.writer.prepare()
+        self.writer.unvalued = itemizes(ctx)
         self.policy = policy_of(ctx)
         self._triggers = has_triggers(ctx)
 

@@ -237,6 +237,9 @@ def ingest(
     ctx.require(Permission.WRITE_BILLING)
     writer = writer or writer_for(ctx.session)
     writer.prepare()
+    from tarif.triggers.billing import itemizes  # triggers import usage
+
+    writer.unvalued = itemizes(ctx)
     policy = policy or policy_of(ctx)
     candidates = [p for p in parsed if isinstance(p, Candidate)]
     rejections = [p for p in parsed if isinstance(p, Rejection)]

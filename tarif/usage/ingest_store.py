@@ -6,6 +6,10 @@ concurrent one — is skipped by the unique constraint (`ON CONFLICT DO NOTHING`
 says which rows went in, so a repeat is a duplicate without a prior read. Rows are written in
 key order, so two batches sharing keys take their locks in the same order and cannot deadlock.
 
+When `unvalued` is set (the organization bills some usage line on each event), every stored
+event also gets a row in `usage_events_unvalued`, in the same statement or transaction: what
+the `usage.triggers` job values (`tarif.triggers.items`).
+
 A ClickHouse writer would implement the same protocol (with its own deduplication).
 """
 
@@ -41,9 +45,14 @@ COLUMNS = (
 )
 _COLUMN_LIST = ", ".join(COLUMNS)
 _CONFLICT = "ON CONFLICT (organization_id, source, transaction_id) DO NOTHING"
+UNVALUED = "usage_events_unvalued"
+_UNVALUED_COLUMNS = "event_id, organization_id, metric_code, customer_id, local_date"
+_UNVALUED_SOURCE = "id, organization_id, metric_code, customer_id, local_date"
 
 
 class EventWriter(Protocol):
+    unvalued: bool  # also queue each stored event for its billable items
+
     def prepare(self) -> None:
         """Called first in the transaction, before the batch's reads."""
         ...
@@ -87,6 +96,7 @@ class SQLiteEventWriter:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.unvalued = False
 
     def prepare(self) -> None:
         # SQLite in WAL mode refuses at once (SQLITE_BUSY, no waiting) a transaction that read
@@ -104,6 +114,7 @@ class SQLiteEventWriter:
         assert driver is not None
         # SQLAlchemy's SQLite format for naive UTC instants, so ORM reads see the same values.
         received = _sqlite_instant(received_at)
+        last = self._last_id(driver)
         inserted: dict[tuple[str, str], int] = {}
         row_marks = "(" + ", ".join("?" * len(COLUMNS)) + ")"
         for chunk in _chunks(_in_key_order(rows), self.CHUNK):
@@ -133,7 +144,24 @@ class SQLiteEventWriter:
             cursor = driver.execute(sql, params)
             for event_id, source, transaction_id in cursor.fetchall():
                 inserted[(source, transaction_id)] = event_id
+        self._queue_unvalued(driver, organization_id, last)
         return inserted
+
+    def _last_id(self, driver: Any) -> int | None:
+        """The highest event id before this batch (when queueing unvalued events): the single
+        writer's lock is held since `prepare`, so the ids above are this batch's."""
+        if not self.unvalued:
+            return None
+        return int(driver.execute(f"SELECT coalesce(max(id), 0) FROM {TABLE}").fetchone()[0])
+
+    def _queue_unvalued(self, driver: Any, organization_id: str, last: int | None) -> None:
+        if last is None:
+            return
+        driver.execute(
+            f"INSERT INTO {UNVALUED} ({_UNVALUED_COLUMNS}) SELECT {_UNVALUED_SOURCE} "
+            f"FROM {TABLE} WHERE id > ? AND organization_id = ?",
+            (last, organization_id),
+        )
 
     def insert_table(self, organization_id: str, rows: pa.Table, received_at: datetime) -> int:
         """Bulk import: prepared rows (`event_columns.SCHEMA`, distinct keys) in one
@@ -156,13 +184,16 @@ class SQLiteEventWriter:
             rows.column("late").cast(pa.int8()).to_pylist(),
             rows.column("smartcode_version_id").to_pylist(),
         ]
+        last = self._last_id(driver)
         before = driver.total_changes
         driver.executemany(
             f"INSERT INTO {TABLE} ({_COLUMN_LIST}) VALUES ({', '.join('?' * len(COLUMNS))}) "
             f"{_CONFLICT}",
             zip(*columns, strict=True),
         )
-        return int(driver.total_changes - before)
+        stored = int(driver.total_changes - before)
+        self._queue_unvalued(driver, organization_id, last)
+        return stored
 
 
 def _sqlite_instant(instant: datetime) -> str:
@@ -188,6 +219,7 @@ class PostgresEventWriter:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.unvalued = False
 
     def prepare(self) -> None:
         pass  # row locks of the unique index order concurrent writers
@@ -234,13 +266,29 @@ class PostgresEventWriter:
             return {}
         cursor = self._stage(organization_id, rows, received_at)
         try:
-            cursor.execute(
-                f"INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGING} "
-                f"ORDER BY source, transaction_id {_CONFLICT} RETURNING id, source, transaction_id"
-            )
+            if self.unvalued:
+                cursor.execute(self._store_sql("SELECT id, source, transaction_id FROM stored"))
+            else:
+                cursor.execute(
+                    f"INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGING} "
+                    f"ORDER BY source, transaction_id {_CONFLICT} "
+                    "RETURNING id, source, transaction_id"
+                )
             return {(s, t): i for i, s, t in cursor.fetchall()}
         finally:
             cursor.close()
+
+    @staticmethod
+    def _store_sql(answer: str) -> str:
+        """The staged rows stored (`stored`: those whose key is new) and queued as unvalued
+        in the same statement, then `answer` (a SELECT over `stored`)."""
+        return (
+            f"WITH stored AS (INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
+            f"FROM {STAGING} ORDER BY source, transaction_id {_CONFLICT} "
+            f"RETURNING {_UNVALUED_SOURCE}, source, transaction_id), "
+            f"queued AS (INSERT INTO {UNVALUED} ({_UNVALUED_COLUMNS}) "
+            f"SELECT {_UNVALUED_SOURCE} FROM stored) {answer}"
+        )
 
     def insert_table(self, organization_id: str, rows: pa.Table, received_at: datetime) -> int:
         """Bulk import: prepared rows (`event_columns.SCHEMA`, distinct keys) copied as one
@@ -252,11 +300,14 @@ class PostgresEventWriter:
         try:
             with cursor.copy(f"COPY {STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
                 copy.write(copy_text(organization_id, rows, received_at))
-            cursor.execute(
-                f"INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGING} "
-                f"ORDER BY source, transaction_id {_CONFLICT}"
-            )
-            return int(cursor.rowcount)
+            if not self.unvalued:
+                cursor.execute(
+                    f"INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGING} "
+                    f"ORDER BY source, transaction_id {_CONFLICT}"
+                )
+                return int(cursor.rowcount)
+            cursor.execute(self._store_sql("SELECT count(*) FROM stored"))
+            return int(cursor.fetchone()[0])
         finally:
             cursor.close()
 

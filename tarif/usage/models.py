@@ -126,3 +126,27 @@ class UsageWatermark(TenantScoped, Base):
     metric_code: Mapped[str] = mapped_column(String(60))
     billed_until: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class UnvaluedEvent(TenantScoped, Base):
+    """An event stored while its organization bills some usage line on each event, waiting for
+    the `usage.triggers` job to make its billable items. The ingestion writes the row in the
+    event's own statement; the job takes (deletes) the rows of its metric, day and customers:
+    exactly the events not valued yet, whatever the order their batches committed in, without
+    reading the day's other events again."""
+
+    __tablename__ = "usage_events_unvalued"
+    __table_args__ = (
+        Index(
+            "ix_usage_events_unvalued_job",
+            "organization_id",
+            "metric_code",
+            "local_date",
+            "customer_id",
+        ),
+    )
+
+    event_id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=False)
+    metric_code: Mapped[str] = mapped_column(String(60))
+    customer_id: Mapped[str] = mapped_column(String(40))
+    local_date: Mapped[date] = mapped_column(Date)

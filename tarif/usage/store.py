@@ -46,7 +46,6 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -96,10 +95,13 @@ class EventRecord:
 
 @dataclass(frozen=True)
 class CountedEvent:
-    """One event a usage line counts, as an event trigger values it: its value (None for an
-    event without one) and its group-by values in the metric's order."""
+    """One event a usage line counts, as an event trigger values it: its customer, the contract
+    it names (if any), its value (None for an event without one) and its group-by values in
+    the metric's order."""
 
     id: int
+    customer_id: str
+    contract_id: str | None
     value_micros: int | None
     received_at: datetime
     groups: tuple[tuple[str, str], ...]
@@ -117,18 +119,8 @@ class EventOwnership:
     others: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class CountedRequest:
-    """What `counted_events` reads for one usage line: its period, whose events the contract
-    counts, and which of them it keeps (a condition on `usage_events.id`, or None for all)."""
-
-    period: UsagePeriod
-    ownership: EventOwnership
-    unvalued: ColumnElement[bool] | None = None
-
-
-# SQLite refuses a compound SELECT of more than 500 terms.
-COUNTED_PER_STATEMENT = 200
+# Ids a statement reads at once (SQLite's bound parameters are limited).
+IDS_PER_STATEMENT = 10_000
 
 
 @dataclass(frozen=True)
@@ -450,66 +442,50 @@ class SqlEventStore:
             rows.append(BreakdownRow(texts, amount, int(r.event_count)))
         return rows
 
-    def counted_events(
-        self,
-        organization_id: str,
-        metric: MetricDefinition,
-        day: date,
-        requests: Sequence[CountedRequest],
-    ) -> list[list[CountedEvent]]:
-        """For each request, the events of the local `day` of its period that its contract
-        counts, in id order; with its `unvalued` condition (on `usage_events.id`, e.g. NOT
-        EXISTS in the caller's table), only those it keeps. One statement (a UNION ALL of one
-        SELECT per request) for up to `COUNTED_PER_STATEMENT` requests."""
-        found: list[list[CountedEvent]] = [[] for _ in requests]
-        for first in range(0, len(requests), COUNTED_PER_STATEMENT):
-            chunk = requests[first : first + COUNTED_PER_STATEMENT]
-            selects = [
-                self._counted_select(organization_id, metric, day, first + n, request)
-                for n, request in enumerate(chunk)
-            ]
-            union = selects[0] if len(selects) == 1 else union_all(*selects)
-            rows = self.session.execute(union.order_by("request", "id"))
-            for row in rows:
-                found[row[0]].append(
-                    CountedEvent(
-                        row[1],
-                        row[2],
-                        row[3],
-                        tuple(
-                            (n, "" if v is None else str(v))
-                            for n, v in zip(metric.group_by, row[4:], strict=True)
-                        ),
-                    )
-                )
-        return found
-
-    def _counted_select(
-        self,
-        organization_id: str,
-        metric: MetricDefinition,
-        day: date,
-        index: int,
-        request: CountedRequest,
-    ) -> Select[Any]:
+    def events_by_id(
+        self, organization_id: str, metric: MetricDefinition, ids: Sequence[int]
+    ) -> list[CountedEvent]:
+        """The events among `ids` that are the metric's and pass its filters, in id order (an
+        event trigger's events to value; which contract counts each is the caller's rule)."""
         ev = UsageEvent.__table__.c
-        ownership = request.ownership
-        conditions = self._conditions(
-            organization_id, metric, request.period, ALL_EVENTS, in_period=True
-        )
-        conditions += [ev.customer_id == ownership.customer_id, ev.local_date == day]
-        if request.unvalued is not None:
-            conditions.append(request.unvalued)
-        if not ownership.first:
-            conditions.append(ev.contract_id == ownership.contract_id)
-        elif ownership.others:
-            conditions.append(
-                or_(ev.contract_id.is_(None), ev.contract_id.not_in(ownership.others))
-            )
-        groups = [self.props.text(n).label(f"g{i}") for i, n in enumerate(metric.group_by)]
-        request_column = literal(index, Integer).label("request")
-        columns = [request_column, ev.id, ev.value_micros, ev.received_at, *groups]
-        return select(*columns).where(*conditions)
+        names = list(metric.group_by)
+        columns = [
+            ev.id,
+            ev.customer_id,
+            ev.contract_id,
+            ev.value_micros,
+            ev.received_at,
+            *(self.props.text(n) for n in names),
+        ]
+        conditions = [
+            ev.organization_id == organization_id,
+            ev.metric_code == metric.code,
+            *(self.props.passes(rule) for rule in metric.filters),
+        ]
+        found: list[CountedEvent] = []
+        ordered = sorted(ids)
+        for first in range(0, len(ordered), IDS_PER_STATEMENT):
+            chunk = ordered[first : first + IDS_PER_STATEMENT]
+            if self.props.dialect == "postgresql":
+                among = ev.id == any_(cast(literal(chunk, ARRAY(BigInteger)), ARRAY(BigInteger)))
+            else:
+                among = ev.id.in_(chunk)
+            stmt = select(*columns).where(*conditions, among).order_by(ev.id)
+            found += [
+                CountedEvent(
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    tuple(
+                        (n, "" if v is None else str(v))
+                        for n, v in zip(names, row[5:], strict=True)
+                    ),
+                )
+                for row in self.session.execute(stmt)
+            ]
+        return found
 
     def _dimension(self, name: str) -> ColumnElement[Any]:
         ev = UsageEvent.__table__.c

@@ -29,6 +29,8 @@ LADDER = {"kind": "threshold", "thresholds": ["500", "1000"], "every": "1000"}
 
 
 def sales(world: World, day: str, count: int, amount: str) -> None:
+    """`count` sales of `amount` on `day`, queued for valuation as the ingestion queues them
+    when a line has an event trigger."""
     for _ in range(count):
         add_event(
             world.ctx.session,
@@ -38,6 +40,7 @@ def sales(world: World, day: str, count: int, amount: str) -> None:
             f"{day} 12:00",
             amount,
             properties={"amount": amount},
+            unvalued=True,
         )
 
 

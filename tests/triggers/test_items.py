@@ -303,11 +303,11 @@ def test_a_job_queued_for_one_customer_by_an_earlier_version_still_runs(
     assert [i.amount for i in items_of(engine, ctx.organization_id)] == [D("6.25")]
 
 
-def test_lines_read_in_several_statements_are_valued_alike(
+def test_events_read_in_several_statements_are_valued_alike(
     ctx: Ctx, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # one line per statement: the two contracts' events are read by two SELECTs
-    monkeypatch.setattr(store, "COUNTED_PER_STATEMENT", 1)
+    # one event per statement: the two events are read by two SELECTs
+    monkeypatch.setattr(store, "IDS_PER_STATEMENT", 1)
     first = seed_contract(world)
     other, second = second_customer_contract(world)
     for contract_id in (first, second):
@@ -321,6 +321,7 @@ def test_lines_read_in_several_statements_are_valued_alike(
         "2026-01-14 10:00",
         "80.00",
         properties={"amount": "80.00"},
+        unvalued=True,
     )
     billing.bill_touched(ctx, [world.customer.id, other], "turnover", date(2026, 1, 14))
     ctx.session.commit()

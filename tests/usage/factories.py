@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tarif.usage.models import MICROS, UsageEvent
+from tarif.usage.models import MICROS, UnvaluedEvent, UsageEvent
 
 _numbers = itertools.count(1)
 
@@ -34,8 +34,11 @@ def add_event(
     contract_id: str | None = None,
     late: bool = False,
     received_at: datetime | None = None,
+    unvalued: bool = False,
 ) -> UsageEvent:
-    """One stored event; `local_date` defaults to the UTC day of `occurred_at`."""
+    """One stored event; `local_date` defaults to the UTC day of `occurred_at`. `unvalued`:
+    queued for its billable items too, as the ingestion of an organization with event
+    triggers queues it."""
     instant = at(occurred_at) if isinstance(occurred_at, str) else occurred_at
     micros = None if value is None else int(Decimal(str(value)) * MICROS)
     event = UsageEvent(
@@ -55,4 +58,15 @@ def add_event(
     )
     session.add(event)
     session.flush()
+    if unvalued:
+        session.add(
+            UnvaluedEvent(
+                event_id=event.id,
+                organization_id=organization_id,
+                metric_code=metric_code,
+                customer_id=customer_id,
+                local_date=event.local_date,
+            )
+        )
+        session.flush()
     return event

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:24:54.705269
+Create Date: 2026-11-26 07:49:50.350015
 """
 
 from __future__ import annotations
@@ -314,6 +314,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_usage_events_late', ['organization_id', 'metric_code', 'received_at'], unique=False, postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
         batch_op.create_index(batch_op.f('ix_usage_events_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index('ix_usage_events_rating', ['organization_id', 'metric_code', 'customer_id', 'local_date'], unique=False)
+
+    op.create_table('usage_events_unvalued',
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('metric_code', sa.String(length=60), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_events_unvalued_organization_id_organizations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_usage_events_unvalued'))
+    )
+    with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
+        batch_op.create_index('ix_usage_events_unvalued_job', ['organization_id', 'metric_code', 'local_date', 'customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_usage_events_unvalued_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -1103,6 +1116,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
     op.drop_table('users')
+    with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_usage_events_unvalued_organization_id'))
+        batch_op.drop_index('ix_usage_events_unvalued_job')
+
+    op.drop_table('usage_events_unvalued')
     with op.batch_alter_table('usage_events', schema=None) as batch_op:
         batch_op.drop_index('ix_usage_events_rating')
         batch_op.drop_index(batch_op.f('ix_usage_events_organization_id'))
