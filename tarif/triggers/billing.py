@@ -1,17 +1,19 @@
 """Triggers at work: what the worker bills after events are stored, and each day for the
 events collected by a daily or weekly trigger.
 
-- After ingestion stores events of a customer's metric, a job `usage.triggers` runs
-  `bill_touched` (a batch joins the job still queued for the same customer, metric and day).
-  Each usage line of the customer's billable contracts that measures the metric and has:
+- After ingestion stores events of a metric, a job `usage.triggers` for the metric and the
+  events' day runs `bill_touched` for the customers they belong to (a batch adds its customers
+  to the job still queued for the same metric and day). Each usage line of the customers'
+  billable contracts that measures the metric and has:
   - a threshold trigger is rated with every event stored for the period holding the day so far
     (`tarif.invoicing.usage_progressive.bill_so_far`, `whole_period`: ratings only grow,
     whatever order the jobs run in); a threshold reached above the highest one invoiced in the
     period makes an invoice, recorded in the threshold history and announced by the
     `usage.threshold_crossed` webhook;
-  - an event trigger has the day's events not valued yet made into billable items
-    (`tarif.triggers.items`), each invoiced at once when the trigger is `immediate`.
-- The same job then checks the usage alerts of the customer's contracts on the metric
+  - an event trigger has the events its ingestion queued made into billable items
+    (`tarif.triggers.items`, all such lines together), each invoiced at once when the trigger
+    is `immediate`.
+- The same job then checks the usage alerts of the customers' contracts on the metric
   (`tarif.triggers.alerts_service.check_alerts`): a level of a quota or spending limit reached
   in the period fires once, announced by the `usage.alert` webhook.
 - A job `usage.collect` for a day bills the event triggers that collect daily (every day) or

@@ -1,11 +1,13 @@
 """Billable items of event triggers: each accepted event valued at once, then invoiced.
 
-The `usage.triggers` job of stored events calls `value_new_events` for each usage line with an
-event trigger measuring their metric: the line's events of that day not valued yet become
-`usage_items`, valued one after the
-other on top of the period's items so far (`tarif.billing.usage_items`). The trigger's row is
-locked meanwhile (PostgreSQL), so two workers never value the same line at once and the unique
-key keeps one item per event.
+When an organization has an event trigger, its ingestion queues each stored event in
+`usage_events_unvalued` (in the event's own statement). The `usage.triggers` job of a metric,
+day and customers calls `value_new_events` with the usage lines with an event trigger measuring
+the metric: it takes the customers' queued events off the queue, and those a line counts become
+`usage_items`, valued one after the other on top of the period's items so far
+(`tarif.billing.usage_items`). All the job's lines together, in a few set-based queries. The
+lines' trigger rows are locked meanwhile (PostgreSQL), so two workers never value the same line
+at once, and the unique key keeps one item per event.
 
 - `immediate`: `invoice_each` makes one invoice per item, rating the period with the events
   valued up to that item (`bill_so_far(only=…)`): what that adds to the earlier invoices is
@@ -38,7 +40,6 @@ from tarif.billing.usage_lines import FINAL
 from tarif.context import Ctx
 from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.models import Contract
-from tarif.db.bulk import insert_rows
 from tarif.invoicing.models import InvoiceLine
 from tarif.invoicing.usage_pricing import (
     USAGE_SOURCE,
@@ -133,8 +134,9 @@ def value_new_events(
         return []
     so_far = _so_far(ctx, [v for v, _ in todo])
     now = ctx.clock.now()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     made: list[tuple[_Valuing, ValuedEvent]] = []
+    group_keys: dict[tuple[tuple[str, str], ...], str] = {}
     for each, events in todo:
         contract, spec, period = each.line.contract, each.spec, each.period
         count = each.metric.aggregation is Aggregation.COUNT
@@ -155,26 +157,27 @@ def value_new_events(
 
         valued = value_events(spec, so_far.get(each.key, {}), uses, rate, prepaid)
         accepted = {e.id: e.received_at for e in events}
+        line = (ctx.organization_id, contract.id, each.line.line_key)
         for v in valued:
+            if v.group not in group_keys:
+                group_keys[v.group] = json.dumps([list(pair) for pair in v.group])
             rows.append(
-                {
-                    "organization_id": ctx.organization_id,
-                    "contract_id": contract.id,
-                    "line_key": each.line.line_key,
-                    "event_id": v.event_id,
-                    "event_day": day,
-                    "period_start": period.start,
-                    "period_end": period.end,
-                    "group_key": json.dumps([list(pair) for pair in v.group]),
-                    "band": v.band,
-                    "quantity_micros": micros[v.event_id],
-                    "period_quantity": v.period_quantity,
-                    "period_amount": v.period_amount,
-                    "amount": v.amount,
-                    "currency": contract.currency,
-                    "accepted_at": accepted[v.event_id],
-                    "created_at": now,
-                }
+                (
+                    *line,
+                    v.event_id,
+                    day,
+                    period.start,
+                    period.end,
+                    group_keys[v.group],
+                    v.band,
+                    micros[v.event_id],
+                    v.period_quantity,
+                    v.period_amount,
+                    v.amount,
+                    contract.currency,
+                    accepted[v.event_id],
+                    now,
+                )
             )
             made.append((each, v))
     ids = _insert_items(ctx, rows)
@@ -192,25 +195,50 @@ def value_new_events(
     ]
 
 
-def _insert_items(ctx: Ctx, rows: list[dict[str, Any]]) -> list[int]:
-    """Writes the items, ids growing in the rows' order (the order events were valued, the
-    lines locked: what `invoice_each` rates up to); returns their ids. A job values thousands
-    of events under load: on PostgreSQL the ids are drawn from the sequence in one query and
-    the rows copied (COPY); elsewhere one multi-row INSERT … RETURNING."""
+# The columns of an item row, in the order `value_new_events` builds them.
+ITEM_COLUMNS = (
+    "organization_id",
+    "contract_id",
+    "line_key",
+    "event_id",
+    "event_day",
+    "period_start",
+    "period_end",
+    "group_key",
+    "band",
+    "quantity_micros",
+    "period_quantity",
+    "period_amount",
+    "amount",
+    "currency",
+    "accepted_at",
+    "created_at",
+)
+
+
+def _insert_items(ctx: Ctx, rows: list[tuple[Any, ...]]) -> list[int]:
+    """Writes the items (`ITEM_COLUMNS` rows), ids growing in the rows' order (the order
+    events were valued, the lines locked: what `invoice_each` rates up to); returns their ids.
+    A job values thousands of events under load: on PostgreSQL the ids are drawn from the
+    sequence in one query and the rows copied as they are (COPY; the amounts are rounded money
+    and the quantities millionths, which the columns hold exactly); elsewhere one multi-row
+    INSERT … RETURNING through the column types."""
     if ctx.session.get_bind().dialect.name != "postgresql":
         stmt = insert(UsageItem).returning(UsageItem.id, sort_by_parameter_order=True)
-        return list(ctx.session.scalars(stmt, rows).all())
+        values = [dict(zip(ITEM_COLUMNS, row, strict=True)) for row in rows]
+        return list(ctx.session.scalars(stmt, values).all())
     drawn = ctx.session.scalars(
         select(func.nextval(func.pg_get_serial_sequence("usage_items", "id"))).select_from(
             func.generate_series(1, len(rows))
         )
     )
     ids = sorted(int(i) for i in drawn)
-    insert_rows(
-        ctx.session,
-        UsageItem.__table__,  # type: ignore[arg-type]
-        [row | {"id": item_id} for row, item_id in zip(rows, ids, strict=True)],
-    )
+    raw = ctx.session.connection().connection.driver_connection
+    assert raw is not None
+    names = ", ".join(("id", *ITEM_COLUMNS))
+    with raw.cursor() as cursor, cursor.copy(f"COPY usage_items ({names}) FROM STDIN") as copy:
+        for item_id, row in zip(ids, rows, strict=True):
+            copy.write_row((item_id, *row))
     return ids
 
 
