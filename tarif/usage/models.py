@@ -147,6 +147,10 @@ class UnvaluedEvent(TenantScoped, Base):
     )
 
     event_id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=False)
+    # The job's index starts with it already: written with every event, one index less.
+    organization_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("organizations.id", ondelete="CASCADE")
+    )
     metric_code: Mapped[str] = mapped_column(String(60))
     customer_id: Mapped[str] = mapped_column(String(40))
     local_date: Mapped[date] = mapped_column(Date)

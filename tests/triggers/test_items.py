@@ -8,7 +8,7 @@ the turnover plus 0.25 a transaction (metric `turnover`, the sum of `amount`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.jobs.models import Job
 from tarif.jobs.service import enqueue
 from tarif.jobs.worker import Worker
-from tarif.triggers import billing, service
+from tarif.triggers import billing, items, service
 from tarif.triggers.items_models import UsageItem
 from tarif.usage import metric_service, store
 from tests.contracts.conftest import World
@@ -328,3 +328,42 @@ def test_events_read_in_several_statements_are_valued_alike(
     # 2 % × 200.00 + 0.25 = 4.25; 2 % × 80.00 + 0.25 = 1.85
     found = [(i.contract_id, i.amount) for i in items_of(engine, ctx.organization_id)]
     assert found == [(first, D("4.25")), (second, D("1.85"))]
+
+
+def test_items_are_stored_exactly_whatever_their_text_holds(
+    ctx: Ctx, world: World, engine: Engine
+) -> None:
+    # On PostgreSQL items are written by COPY: tabs, new lines and backslashes in a group's
+    # value must come back as they were, amounts and instants exactly.
+    contract_id = seed_contract(world)
+    group_key = '[["region", "eu\\tnorth\\\\1\\nb"]]'
+    accepted = datetime(2026, 1, 14, 10, 0, 0, 123456, tzinfo=UTC)
+    row = (
+        ctx.organization_id,
+        contract_id,
+        "api-calls",
+        987654321,
+        date(2026, 1, 14),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        group_key,
+        "",
+        2_500_000,
+        D("1234.5"),
+        D("1E+3"),
+        D("0.25"),
+        "EUR",
+        accepted,
+        accepted,
+    )
+    [item_id] = items._insert_items(ctx, [row])
+    ctx.session.commit()
+    [item] = items_of(engine, ctx.organization_id)
+    assert item.id == item_id
+    assert item.group_key == group_key
+    assert (item.period_quantity, item.period_amount, item.amount) == (
+        D("1234.5"),
+        D("1000"),
+        D("0.25"),
+    )
+    assert (item.quantity, item.accepted_at) == (D("2.5"), accepted)

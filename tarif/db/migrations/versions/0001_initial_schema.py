@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 07:49:50.350015
+Create Date: 2026-11-26 07:58:13.246159
 """
 
 from __future__ import annotations
@@ -317,16 +317,15 @@ def upgrade() -> None:
 
     op.create_table('usage_events_unvalued',
     sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('metric_code', sa.String(length=60), nullable=False),
     sa.Column('customer_id', sa.String(length=40), nullable=False),
     sa.Column('local_date', sa.Date(), nullable=False),
-    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_events_unvalued_organization_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_usage_events_unvalued'))
     )
     with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
         batch_op.create_index('ix_usage_events_unvalued_job', ['organization_id', 'metric_code', 'local_date', 'customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_usage_events_unvalued_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -873,6 +872,7 @@ def upgrade() -> None:
 
     op.create_table('usage_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('contract_id', sa.String(length=40), nullable=False),
     sa.Column('line_key', sa.String(length=40), nullable=False),
     sa.Column('event_id', sa.BigInteger(), nullable=False),
@@ -889,17 +889,14 @@ def upgrade() -> None:
     sa.Column('accepted_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('invoice_id', sa.String(length=40), nullable=True),
-    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_items_contract_id_contracts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_usage_items_invoice_id_invoices'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_items_organization_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_items')),
-    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'event_id', name=op.f('uq_usage_items_organization_id_contract_id_line_key_event_id'))
+    sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'period_start', 'event_id', name='uq_usage_items_one_per_event')
     )
     with op.batch_alter_table('usage_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_usage_items_invoice_id'), ['invoice_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_usage_items_organization_id'), ['organization_id'], unique=False)
-        batch_op.create_index('ix_usage_items_period', ['organization_id', 'contract_id', 'line_key', 'period_start'], unique=False)
 
     op.create_table('contract_lines',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -977,8 +974,6 @@ def downgrade() -> None:
 
     op.drop_table('contract_lines')
     with op.batch_alter_table('usage_items', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_items_period')
-        batch_op.drop_index(batch_op.f('ix_usage_items_organization_id'))
         batch_op.drop_index(batch_op.f('ix_usage_items_invoice_id'))
 
     op.drop_table('usage_items')
@@ -1117,7 +1112,6 @@ def downgrade() -> None:
 
     op.drop_table('users')
     with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_usage_events_unvalued_organization_id'))
         batch_op.drop_index('ix_usage_events_unvalued_job')
 
     op.drop_table('usage_events_unvalued')
