@@ -95,9 +95,9 @@ def queue_after_events(ctx: Ctx, touched: AbstractSet[Touched]) -> None:
     """The `usage.triggers` jobs of a batch of stored events, in the ingestion's transaction
     (nothing when no line has a trigger): one per metric and day, naming the customers
     touched. A job still queued for the same metric and day takes the batch's customers
-    instead (it reads the day's events when it runs, so it sees these too); it is locked until
-    the ingestion commits (PostgreSQL; workers skip it meanwhile), so it cannot start before
-    these events are visible."""
+    instead (it takes their queued events when it runs, these too); it is locked until the
+    ingestion commits (PostgreSQL; workers skip it meanwhile), so it cannot start before these
+    events are visible."""
     if not touched or not has_triggers(ctx):
         return
     wanted: dict[tuple[str, date], set[str]] = defaultdict(set)
