@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from tarif.context import Ctx
 from tarif.customers import service as customers
@@ -27,6 +27,7 @@ from tarif.jobs.worker import Worker
 from tarif.triggers import billing, items, service
 from tarif.triggers.items_models import UsageItem
 from tarif.usage import metric_service, store
+from tarif.usage.models import UnvaluedEvent
 from tests.contracts.conftest import World
 from tests.invoicing.test_run_usage import TURNOVER, seed_contract
 from tests.jobs.conftest import make_worker  # noqa: F401
@@ -214,6 +215,13 @@ def second_customer_contract(world: World) -> tuple[str, str]:
     return other.id, contract.id
 
 
+def queued_rows(engine: Engine, organization_id: str) -> int:
+    """How many events wait in the queue of unvalued events."""
+    with session_factory(engine)() as session:
+        stmt = select(func.count()).where(UnvaluedEvent.organization_id == organization_id)
+        return int(session.scalar(stmt) or 0)
+
+
 def trigger_jobs(ctx: Ctx) -> Any:
     return select(Job).where(
         Job.organization_id == ctx.organization_id, Job.kind == billing.TRIGGER_JOB
@@ -367,3 +375,36 @@ def test_items_are_stored_exactly_whatever_their_text_holds(
         D("0.25"),
     )
     assert (item.quantity, item.accepted_at) == (D("2.5"), accepted)
+
+
+def test_a_late_event_gets_no_item_and_is_billed_once_as_an_adjustment(
+    ctx: Ctx,
+    world: World,
+    engine: Engine,
+    api: Any,
+    make_worker: Callable[..., Worker],  # noqa: F811
+) -> None:
+    contract_id = seed_contract(world)
+    service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    ctx.session.commit()
+    post_sales(api, ["200.00"], prefix="on-time")
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
+    invoicing.run_billing(ctx, date(2026, 2, 1))  # January rated at its end
+    ctx.session.commit()
+    post_sales(api, ["100.00"], prefix="late")  # a January sale arriving after that
+    assert make_worker(kinds=TRIGGERS).run_until_idle() == 1
+    # the job took it off the queue but made no item: the usage rules bill it
+    assert [i.amount for i in items_of(engine, ctx.organization_id)] == [D("4.25")]
+    assert queued_rows(engine, ctx.organization_id) == 0
+    outcome = invoicing.run_billing(ctx, date(2026, 3, 1))
+    [march] = [d for d in outcome.invoices if d.key.billing_date == date(2026, 3, 1)]
+    lines = invoicing.invoice_lines(ctx, march.invoice_id or "")
+    usage = [(x.usage_part[:2], x.period_start, x.net_amount) for x in lines if x.source == "usage"]
+    # January again, revision 2: 2 % × 100.00 = 2.00 and 0.25 for the late sale, once; then
+    # February's own usage (no sale): 0.00 and 0.00
+    assert usage == [
+        ("r2", date(2026, 1, 1), D("2.00")),
+        ("r2", date(2026, 1, 1), D("0.25")),
+        ("r1", date(2026, 2, 1), D("0.00")),
+        ("r1", date(2026, 2, 1), D("0.00")),
+    ]
