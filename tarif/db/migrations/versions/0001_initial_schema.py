@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 07:58:13.246159
+Create Date: 2026-11-26 08:08:56.205677
 """
 
 from __future__ import annotations
@@ -51,6 +51,40 @@ def upgrade() -> None:
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations'))
     )
+    op.create_table('usage_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('transaction_id', sa.String(length=200), nullable=False),
+    sa.Column('metric_code', sa.String(length=60), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('contract_id', sa.String(length=40), nullable=True),
+    sa.Column('occurred_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('value_micros', sa.BigInteger(), nullable=True),
+    sa.Column('unique_key', sa.String(length=200), nullable=True),
+    sa.Column('properties', sa.JSON(), nullable=False),
+    sa.Column('received_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('smartcode_version_id', sa.String(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_events')),
+    sa.UniqueConstraint('organization_id', 'source', 'transaction_id', name=op.f('uq_usage_events_organization_id_source_transaction_id'))
+    )
+    with op.batch_alter_table('usage_events', schema=None) as batch_op:
+        batch_op.create_index('ix_usage_events_late', ['organization_id', 'metric_code', 'received_at'], unique=False, postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
+        batch_op.create_index('ix_usage_events_rating', ['organization_id', 'metric_code', 'customer_id', 'local_date'], unique=False)
+
+    op.create_table('usage_events_unvalued',
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
+    sa.Column('metric_code', sa.String(length=60), nullable=False),
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_usage_events_unvalued'))
+    )
+    with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
+        batch_op.create_index('ix_usage_events_unvalued_job', ['organization_id', 'metric_code', 'local_date', 'customer_id'], unique=False)
+
     op.create_table('api_keys',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -289,43 +323,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('smartcodes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_smartcodes_organization_id'), ['organization_id'], unique=False)
-
-    op.create_table('usage_events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('source', sa.String(length=200), nullable=False),
-    sa.Column('transaction_id', sa.String(length=200), nullable=False),
-    sa.Column('metric_code', sa.String(length=60), nullable=False),
-    sa.Column('customer_id', sa.String(length=40), nullable=False),
-    sa.Column('contract_id', sa.String(length=40), nullable=True),
-    sa.Column('occurred_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('local_date', sa.Date(), nullable=False),
-    sa.Column('value_micros', sa.BigInteger(), nullable=True),
-    sa.Column('unique_key', sa.String(length=200), nullable=True),
-    sa.Column('properties', sa.JSON(), nullable=False),
-    sa.Column('received_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('late', sa.Boolean(), nullable=False),
-    sa.Column('smartcode_version_id', sa.String(length=40), nullable=True),
-    sa.Column('organization_id', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_events_organization_id_organizations'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_events')),
-    sa.UniqueConstraint('organization_id', 'source', 'transaction_id', name=op.f('uq_usage_events_organization_id_source_transaction_id'))
-    )
-    with op.batch_alter_table('usage_events', schema=None) as batch_op:
-        batch_op.create_index('ix_usage_events_late', ['organization_id', 'metric_code', 'received_at'], unique=False, postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
-        batch_op.create_index(batch_op.f('ix_usage_events_organization_id'), ['organization_id'], unique=False)
-        batch_op.create_index('ix_usage_events_rating', ['organization_id', 'metric_code', 'customer_id', 'local_date'], unique=False)
-
-    op.create_table('usage_events_unvalued',
-    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
-    sa.Column('organization_id', sa.String(length=40), nullable=False),
-    sa.Column('metric_code', sa.String(length=60), nullable=False),
-    sa.Column('customer_id', sa.String(length=40), nullable=False),
-    sa.Column('local_date', sa.Date(), nullable=False),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_events_unvalued_organization_id_organizations'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_usage_events_unvalued'))
-    )
-    with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
-        batch_op.create_index('ix_usage_events_unvalued_job', ['organization_id', 'metric_code', 'local_date', 'customer_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -1111,16 +1108,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_organization_id'))
 
     op.drop_table('users')
-    with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_events_unvalued_job')
-
-    op.drop_table('usage_events_unvalued')
-    with op.batch_alter_table('usage_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_events_rating')
-        batch_op.drop_index(batch_op.f('ix_usage_events_organization_id'))
-        batch_op.drop_index('ix_usage_events_late', postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
-
-    op.drop_table('usage_events')
     with op.batch_alter_table('smartcodes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_smartcodes_organization_id'))
 
@@ -1178,5 +1165,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_organization_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('usage_events_unvalued', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_events_unvalued_job')
+
+    op.drop_table('usage_events_unvalued')
+    with op.batch_alter_table('usage_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_events_rating')
+        batch_op.drop_index('ix_usage_events_late', postgresql_where=sa.text('late'), sqlite_where=sa.text('late'))
+
+    op.drop_table('usage_events')
     op.drop_table('organizations')
     # ### end Alembic commands ###
