@@ -38,6 +38,7 @@ D = Decimal
 # The trigger jobs alone: the invoices they finalize queue their PDFs' rendering too.
 TRIGGERS = ("usage.triggers", "usage.collect")
 IMMEDIATE = {"kind": "event", "cadence": "immediate"}
+DAILY = {"kind": "event", "cadence": "daily"}
 
 
 def items_of(engine: Engine, organization_id: str) -> list[UsageItem]:
@@ -222,6 +223,17 @@ def queued_rows(engine: Engine, organization_id: str) -> int:
         return int(session.scalar(stmt) or 0)
 
 
+def two_daily_contracts(world: World) -> tuple[str, str, str]:
+    """C-2026-001 (the world's customer) and C-2026-002 (Beta SARL), each `api-calls` line
+    valued on event and collected daily, committed: (first contract, Beta's id, second)."""
+    first = seed_contract(world)
+    other, second = second_customer_contract(world)
+    for contract_id in (first, second):
+        service.set_trigger(world.ctx, contract_id, "api-calls", DAILY)
+    world.ctx.session.commit()
+    return first, other, second
+
+
 def trigger_jobs(ctx: Ctx) -> Any:
     return select(Job).where(
         Job.organization_id == ctx.organization_id, Job.kind == billing.TRIGGER_JOB
@@ -245,11 +257,7 @@ def test_one_job_values_the_events_of_every_customer_a_batch_touched(
     api: Any,
     make_worker: Callable[..., Worker],  # noqa: F811
 ) -> None:
-    first = seed_contract(world)
-    other, second = second_customer_contract(world)
-    for contract_id in (first, second):
-        service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
-    ctx.session.commit()
+    first, other, second = two_daily_contracts(world)
     events = [
         sale("C-2026-001", "a-1", "200.00"),
         sale("C-2026-002", "b-1", "100.00"),
@@ -276,11 +284,7 @@ def test_a_waiting_job_takes_the_customers_of_later_batches(
     api: Any,
     make_worker: Callable[..., Worker],  # noqa: F811
 ) -> None:
-    first = seed_contract(world)
-    other, second = second_customer_contract(world)
-    for contract_id in (first, second):
-        service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
-    ctx.session.commit()
+    first, other, second = two_daily_contracts(world)
     batch = {"events": [sale("C-2026-001", "a-1", "200.00")]}
     assert api.post("/v1/events/batch", json=batch).status_code == 200
     batch = {"events": [sale("C-2026-002", "b-1", "100.00")]}
@@ -316,10 +320,7 @@ def test_events_read_in_several_statements_are_valued_alike(
 ) -> None:
     # one event per statement: the two events are read by two SELECTs
     monkeypatch.setattr(store, "IDS_PER_STATEMENT", 1)
-    first = seed_contract(world)
-    other, second = second_customer_contract(world)
-    for contract_id in (first, second):
-        service.set_trigger(ctx, contract_id, "api-calls", {"kind": "event", "cadence": "daily"})
+    first, other, second = two_daily_contracts(world)
     sales(world, "2026-01-14", 1, "200.00")
     add_event(
         ctx.session,
