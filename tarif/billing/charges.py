@@ -129,9 +129,11 @@ def charges_as_of(
             no_longer = subtract(have, wanted)
             if not credit_on_termination and ended_on is not None:
                 no_longer = subtract(no_longer, [Period(ended_on, date.max)])
-            # Billed days past the line's (new) end are still sliced on the line's grid.
-            for piece in _slices(replace(segment.schedule, end=None), no_longer):
-                result.append(_charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True))
+            if no_longer:  # rare: most runs credit nothing
+                # Billed days past the line's (new) end are still sliced on the line's grid.
+                for piece in _slices(replace(segment.schedule, end=None), no_longer):
+                    credit = _charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True)
+                    result.append(credit)
             horizon = segment.schedule.full_period(as_of).end
             candidates = _slices(segment.schedule, subtract(wanted, [Period(horizon, date.max)]))
             due = [s.part for s in candidates if _due_on(segment.schedule, s, segment) <= as_of]
@@ -235,10 +237,25 @@ def _coverage(charges: Iterable[Charge]) -> Ranges:
     covered: Ranges = ()
     for charge in charges:
         if charge.kind is ChargeKind.CHARGE:
-            covered = normalized([*covered, charge.period])
+            covered = _covered_with(covered, charge.period)
         else:
             covered = subtract(covered, [charge.period])
     return covered
+
+
+def _covered_with(covered: Ranges, period: Period) -> Ranges:
+    """`normalized([*covered, period])`, without sorting in the usual case: charges are issued
+    in order, so a charge mostly bills days from the start of the last range on."""
+    if not covered:
+        return (period,)
+    last = covered[-1]
+    if period.start > last.end:  # after every range, not even adjacent: it goes last
+        return (*covered, period)
+    if period.start >= last.start:  # within or adjacent to the last range: it extends it
+        if period.end <= last.end:
+            return covered
+        return (*covered[:-1], Period(last.start, period.end))
+    return normalized([*covered, period])
 
 
 def _overlaps(ranges: Ranges, period: Period) -> bool:

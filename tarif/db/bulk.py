@@ -66,9 +66,16 @@ def _converter(column: Column[Any], dialect: Dialect) -> Converter:
     alike = _ALIKE + tuple(getattr(column.type, "bind_alike", ()))
     seen: dict[type, dict[Any, Any]] = {cls: {} for cls in alike}
 
+    empty: dict[type, Any] = {}  # a JSON column's [] and {}: most lines have no discounts
+
     def convert(value: Any) -> Any:
-        done = seen.get(value.__class__)
+        cls = value.__class__
+        done = seen.get(cls)
         if done is None:
+            if (cls is list or cls is dict) and not value:
+                if cls not in empty:
+                    empty[cls] = process(value)
+                return empty[cls]
             return process(value)
         try:
             return done[value]
