@@ -135,7 +135,10 @@ def charges_as_of(
                     credit = _charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True)
                     result.append(credit)
             horizon = segment.schedule.full_period(as_of).end
-            candidates = _slices(segment.schedule, subtract(wanted, [Period(horizon, date.max)]))
+            reached = _not_billed_whole(
+                segment.schedule, subtract(wanted, [Period(horizon, date.max)]), have
+            )
+            candidates = _slices(segment.schedule, reached)
             due = [s.part for s in candidates if _due_on(segment.schedule, s, segment) <= as_of]
             for piece in _slices(segment.schedule, subtract(due, have)):
                 adjustment = _overlaps(billed_anywhere, piece.full)
@@ -146,6 +149,22 @@ def charges_as_of(
     # A credit comes before the charge that replaces it.
     result.sort(key=lambda c: (c.due_on, c.line_key, c.period.start, c.kind is ChargeKind.CHARGE))
     return result
+
+
+def _not_billed_whole(schedule: Schedule, wanted: Ranges, have: Ranges) -> Ranges:
+    """The wanted days from the grid period of the first day not billed yet on: the periods
+    before it are billed whole, so slicing them again finds nothing due (a line's history grows
+    with its age; only its end changes). Their pieces from there are the same, as the grid's
+    boundaries cut them. Nothing when every wanted day is billed."""
+    missing = subtract(wanted, have)
+    if not missing:
+        return ()
+    if schedule.periodicity.is_one_off:
+        return wanted
+    first = schedule.full_period(missing[0].start).start
+    if not wanted or first <= wanted[0].start:
+        return wanted
+    return subtract(wanted, [Period(date.min, first)])
 
 
 def _billing_terms(version: ContractVersion, line: ContractLine) -> tuple[object, ...]:
@@ -309,6 +328,8 @@ def minimum_charges(
     The commitment in force on a commitment period's last day applies to the whole period; what
     the line billed is read from `billed` and `issued` (this run's charges and credits).
     """
+    if all(line.minimum_commitment is None for v in known for line in v.terms.lines):
+        return []  # most contracts commit to nothing
     latest: dict[str, tuple[ContractVersion, ContractLine]] = {}
     for version in known:
         for line in version.terms.lines:
