@@ -5,6 +5,7 @@ No business rule lives here: the core decides, this module reads and writes what
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,8 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Text, delete, select
+from sqlalchemy import cast as cast_as
 
 from tarif.audit.service import snapshot
 from tarif.context import Ctx
@@ -166,7 +168,8 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
                 ContractVersion.contract_id,
                 ContractVersion.number,
                 ContractVersion.effective_from,
-                ContractVersion.terms,
+                # As text: terms kept from the block's first read are not parsed again.
+                cast_as(ContractVersion.terms, Text).label("terms"),
                 ContractVersion.amendment_id,
             )
             .where(
@@ -190,12 +193,12 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
     decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
     for row in rows:
         if decoded is None:
-            terms = decode_terms(row.terms)
+            terms = decode_terms(json.loads(row.terms))
         else:  # the first read in the block decodes and keeps, the second takes it out
             key = (row.contract_id, row.number)
             kept = decoded.pop(key, None)
             if kept is None:
-                terms = decoded[key] = decode_terms(row.terms)
+                terms = decoded[key] = decode_terms(json.loads(row.terms))
             else:
                 terms = kept
         result.setdefault(row.contract_id, []).append(

@@ -482,7 +482,7 @@ def _contract_heads(ctx: Ctx, customer_id: str | None) -> list[Any]:
 
 
 _BILLED_COLUMNS = (
-    InvoiceLine.contract_id,
+    InvoiceLine.contract_id,  # first: the other columns are what the charge says
     InvoiceLine.line_key,
     InvoiceLine.contract_version,
     InvoiceLine.amendment_id,
@@ -515,8 +515,15 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
     )
     result: dict[str, list[Charge]] = defaultdict(list)
     periods: dict[tuple[date, date], Period] = {}  # most lines share a few periods
+    # Contracts of the same product, price and period bill the same charge: one (immutable)
+    # Charge stands for all of them, built once.
+    shared: dict[tuple[Any, ...], Charge] = {}
     for row in ctx.session.execute(stmt):
-        result[row.contract_id].append(_as_charge(cast(InvoiceLine, row), periods))
+        billed = row[1:]  # all but contract_id: what the charge says
+        charge = shared.get(billed)
+        if charge is None:
+            charge = shared[billed] = _as_charge(cast(InvoiceLine, row), periods)
+        result[row.contract_id].append(charge)
     return result
 
 
