@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
+
 from tarif.audit.service import record, snapshot
 from tarif.context import Ctx
 from tarif.contracts import service_store as store
@@ -25,7 +27,6 @@ from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.service_amendments import apply_due_amendments
 from tarif.contracts.service_lifecycle import activate_when_due, apply_step
 from tarif.contracts.term import renewal_dates
-from tarif.db.repository import scoped
 from tarif.tenancy.rules import Permission
 
 RUNNING = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
@@ -96,7 +97,10 @@ def _due_amendment_rows(
     ]
     if not ids:
         return {}
-    stmt = scoped(ContractAmendment, ctx.organization_id).where(ContractAmendment.id.in_(ids))
+    stmt = select(ContractAmendment).where(
+        store.of_tenant(ContractAmendment.organization_id, ctx.organization_id),
+        ContractAmendment.id.in_(ids),
+    )
     return {row.id: row for row in ctx.session.scalars(stmt)}
 
 

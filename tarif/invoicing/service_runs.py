@@ -50,6 +50,7 @@ from tarif.contracts.models import (
     Contract,
     ContractTransition,
 )
+from tarif.contracts.service_store import of_tenant
 from tarif.customers.models import Customer
 from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
@@ -554,7 +555,7 @@ def _load_treatments(
         return
     stmt = select(
         Customer.id, Customer.country, Customer.kind, Customer.vat_number, Customer.tax_status
-    ).where(Customer.organization_id == ctx.organization_id, Customer.id.in_(missing))
+    ).where(of_tenant(Customer.organization_id, ctx.organization_id), Customer.id.in_(missing))
     for row in ctx.session.execute(stmt):
         known[row.id] = treatment_of(cast(Customer, row), seller_country)
 
@@ -564,7 +565,7 @@ def _load_categories(ctx: Ctx, product_ids: set[str], known: dict[str, str]) -> 
     if not missing:
         return
     stmt = select(Product.id, Product.vat_category).where(
-        Product.organization_id == ctx.organization_id, Product.id.in_(missing)
+        of_tenant(Product.organization_id, ctx.organization_id), Product.id.in_(missing)
     )
     for row in ctx.session.execute(stmt):
         known[row.id] = row.vat_category

@@ -32,7 +32,7 @@ from sqlalchemy import Table, select
 from tarif.audit.models import AuditEvent
 from tarif.audit.service import event_values
 from tarif.context import Ctx
-from tarif.contracts.service_store import today
+from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
 from tarif.db.bulk import insert_rows
 from tarif.db.types import canonical
@@ -189,7 +189,7 @@ def _as_read_back(values: dict[str, Any], decimals: Sequence[str], **extra: Any)
 def _customers(ctx: Ctx, ids: set[str]) -> dict[str, Any]:
     """What the snapshot and the payment terms read of each customer, in one query."""
     stmt = select(*_CUSTOMER_COLUMNS).where(
-        Customer.organization_id == ctx.organization_id, Customer.id.in_(ids)
+        of_tenant(Customer.organization_id, ctx.organization_id), Customer.id.in_(ids)
     )
     with ctx.session.no_autoflush:
         return {row.id: row for row in ctx.session.execute(stmt)}
