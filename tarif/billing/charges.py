@@ -122,7 +122,8 @@ def charges_as_of(
     for line_key, segments in _segments(known).items():
         line_billed = [c for c in billed if c.line_key == line_key and c.kind in DAY_KINDS]
         billed_anywhere = _coverage(line_billed)
-        ended_on = _termination_day(known[-1], line_key)
+        # Only asked for when the days billed after the end stay billed.
+        ended_on = None if credit_on_termination else _termination_day(known[-1], line_key)
         for segment in segments:
             have = _coverage(c for c in line_billed if c.version == segment.version.number)
             wanted = _wanted(segment, paused)
@@ -233,7 +234,7 @@ def _termination_day(latest: ContractVersion, line_key: str) -> date | None:
 def _wanted(segment: _Segment, paused: Ranges) -> Ranges:
     if segment.in_force is None:
         return ()
-    if segment.schedule.periodicity.is_one_off:
+    if not paused or segment.schedule.periodicity.is_one_off:
         return (segment.in_force,)
     return subtract([segment.in_force], paused)
 

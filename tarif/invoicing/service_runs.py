@@ -369,7 +369,8 @@ def build_drafts(
         billed_by = _billed_by_contract(ctx, ids)
         suspensions_by = _suspensions_by_contract(ctx, ids)
         _load_treatments(ctx, {h.customer_id for h in chunk}, seller_country, treatments)
-        chunk_charges: list[tuple[Any, list[CoreVersion], list[Charge]]] = []
+        # Each contract's charges with the product each bills.
+        chunk_charges: list[tuple[Any, list[CoreVersion], list[tuple[Charge, str]]]] = []
         for head in chunk:
             versions = versions_by.get(head.id, [])
             if keep_terms:
@@ -380,16 +381,17 @@ def build_drafts(
                 already_billed=billed_by.get(head.id, ()),
                 suspensions=suspensions_by.get(head.id, ()),
             )
-            chunk_charges.append((head, versions, charges))
+            billing = [(charge, _product_of(versions, charge)) for charge in charges]
+            chunk_charges.append((head, versions, billing))
         rater.plan(chunk, versions_by)  # usage is measured once for the run, below
-        products = {_product_of(v, c) for _, v, cs in chunk_charges for c in cs}
+        products = {product_id for _, _, billing in chunk_charges for _, product_id in billing}
         _load_categories(ctx, products, categories)
-        for head, versions, charges in chunk_charges:
+        for head, versions, billing in chunk_charges:
             treatment = treatments[head.customer_id]
             per_contract = versions[-1].terms.invoice_grouping is InvoiceGrouping.CONTRACT
             to_notes = versions[-1].terms.corrections is Corrections.CREDIT_NOTE
             finalized: list[credit_notes.BilledCharge] | None = None
-            for charge in charges:
+            for charge, product_id in billing:
                 corrects = None
                 if to_notes and charge.kind is ChargeKind.CREDIT and charge.adjustment:
                     if finalized is None:
@@ -411,7 +413,6 @@ def build_drafts(
                 draft = groups.get(key)
                 if draft is None:
                     draft = groups[key] = DraftInvoice(key, treatment.value)
-                product_id = _product_of(versions, charge)
                 category = categories[product_id]
                 draft.lines.append(
                     DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
