@@ -530,16 +530,21 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
 
 
 def _suspensions_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Period]]:
+    """The suspended days of the contracts ever suspended (the steps of the others, submitted
+    and activated, suspend nothing: they are not read)."""
+    tenant = contract_store.of_tenant(ContractTransition.organization_id, ctx.organization_id)
+    suspended = select(ContractTransition.contract_id).where(
+        tenant,
+        ContractTransition.contract_id.in_(ids),
+        ContractTransition.action == Action.SUSPEND.value,
+    )
     stmt = (
         select(
             ContractTransition.contract_id,
             ContractTransition.action,
             ContractTransition.effective_date,
         )
-        .where(
-            contract_store.of_tenant(ContractTransition.organization_id, ctx.organization_id),
-            ContractTransition.contract_id.in_(ids),
-        )
+        .where(tenant, ContractTransition.contract_id.in_(suspended))
         .order_by(ContractTransition.id)
     )
     steps: dict[str, list[tuple[Action, date]]] = defaultdict(list)
