@@ -28,3 +28,15 @@ def test_a_nested_block_restores_the_paused_thresholds() -> None:
             pass
         assert gc.get_threshold()[2] == 2**30
     assert gc.get_threshold() == before
+
+
+def test_blocks_ending_out_of_order_end_the_pause_with_the_last() -> None:
+    # two runs in two threads: the first to start is the first to end
+    before = gc.get_threshold()
+    first, second = full_collections_paused(), full_collections_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[2] == 2**30  # the second run is still going
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
