@@ -371,15 +371,17 @@ def build_drafts(
         _load_treatments(ctx, {h.customer_id for h in chunk}, seller_country, treatments)
         # Each contract's charges with the product each bills.
         chunk_charges: list[tuple[Any, list[CoreVersion], list[tuple[Charge, str]]]] = []
+        computed: dict[tuple[Any, ...], tuple[list[Charge], Any, Any]] = {}
         for head in chunk:
             versions = versions_by.get(head.id, [])
             if keep_terms:
                 remember_contract_terms(ctx, head.id, versions, issue_day)
-            charges = charges_as_of(
+            charges = _charges_of(
                 versions,
                 as_of,
-                already_billed=billed_by.get(head.id, ()),
-                suspensions=suspensions_by.get(head.id, ()),
+                billed_by.get(head.id, ()),
+                suspensions_by.get(head.id, ()),
+                computed,
             )
             billing = [(charge, _product_of(versions, charge)) for charge in charges]
             chunk_charges.append((head, versions, billing))
@@ -430,6 +432,62 @@ def build_drafts(
     for draft in drafts:
         _total(draft, mode)
     return drafts
+
+
+def _charges_of(
+    versions: list[CoreVersion],
+    as_of: date,
+    billed: Sequence[Charge],
+    suspensions: Sequence[Period],
+    computed: dict[tuple[Any, ...], tuple[list[Charge], Any, Any]],
+) -> list[Charge]:
+    """`charges_as_of`, computed once for the contracts of a chunk whose billing inputs are the
+    same objects: contracts of one plan, started the same day, with the same history, share
+    their decoded lines (`versions_by_contract`) and their billed charges
+    (`_billed_by_contract`), and owe the same (immutable) charges. The list is not to be
+    changed by the caller."""
+    key = _billing_inputs(versions, as_of, billed, suspensions)
+    if key is None:
+        return charges_as_of(versions, as_of, already_billed=billed, suspensions=suspensions)
+    found = computed.get(key)
+    if found is not None:
+        return found[0]
+    charges = charges_as_of(versions, as_of, already_billed=billed, suspensions=suspensions)
+    # The key names objects by identity: they are kept alive with it, so no other object
+    # takes their ids while the chunk runs.
+    computed[key] = (charges, versions, billed)
+    return charges
+
+
+def _billing_inputs(
+    versions: list[CoreVersion],
+    as_of: date,
+    billed: Sequence[Charge],
+    suspensions: Sequence[Period],
+) -> tuple[Any, ...] | None:
+    """All that `charges_as_of` reads, lines, amendments and billed charges by identity (equal
+    decimals may be written differently: only the same object is the same input); None when
+    it reads more (a line's minimum commitment reads the contract's terms)."""
+    parts = []
+    for version in versions:
+        terms = version.terms
+        lines = terms.lines
+        if any(line.minimum_commitment is not None for line in lines):
+            return None
+        amendment = version.amendment
+        parts.append(
+            (
+                version.number,
+                version.effective_from,
+                None if amendment is None else id(amendment),  # its id is on the charges
+                terms.start_date,
+                terms.end_date,
+                terms.billing_alignment,
+                terms.currency,
+                tuple([id(line) for line in lines]),
+            )
+        )
+    return (as_of, tuple(parts), tuple([id(charge) for charge in billed]), tuple(suspensions))
 
 
 def _add_usage(
