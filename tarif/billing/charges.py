@@ -122,18 +122,24 @@ def charges_as_of(
     for line_key, segments in _segments(known).items():
         line_billed = [c for c in billed if c.line_key == line_key and c.kind in DAY_KINDS]
         billed_anywhere = _coverage(line_billed)
-        ended_on = _termination_day(known[-1], line_key)
+        # Only asked for when the days billed after the end stay billed.
+        ended_on = None if credit_on_termination else _termination_day(known[-1], line_key)
         for segment in segments:
             have = _coverage(c for c in line_billed if c.version == segment.version.number)
             wanted = _wanted(segment, paused)
             no_longer = subtract(have, wanted)
             if not credit_on_termination and ended_on is not None:
                 no_longer = subtract(no_longer, [Period(ended_on, date.max)])
-            # Billed days past the line's (new) end are still sliced on the line's grid.
-            for piece in _slices(replace(segment.schedule, end=None), no_longer):
-                result.append(_charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True))
+            if no_longer:  # rare: most runs credit nothing
+                # Billed days past the line's (new) end are still sliced on the line's grid.
+                for piece in _slices(replace(segment.schedule, end=None), no_longer):
+                    credit = _charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True)
+                    result.append(credit)
             horizon = segment.schedule.full_period(as_of).end
-            candidates = _slices(segment.schedule, subtract(wanted, [Period(horizon, date.max)]))
+            reached = _not_billed_whole(
+                segment.schedule, subtract(wanted, [Period(horizon, date.max)]), have
+            )
+            candidates = _slices(segment.schedule, reached)
             due = [s.part for s in candidates if _due_on(segment.schedule, s, segment) <= as_of]
             for piece in _slices(segment.schedule, subtract(due, have)):
                 adjustment = _overlaps(billed_anywhere, piece.full)
@@ -144,6 +150,22 @@ def charges_as_of(
     # A credit comes before the charge that replaces it.
     result.sort(key=lambda c: (c.due_on, c.line_key, c.period.start, c.kind is ChargeKind.CHARGE))
     return result
+
+
+def _not_billed_whole(schedule: Schedule, wanted: Ranges, have: Ranges) -> Ranges:
+    """The wanted days from the grid period of the first day not billed yet on: the periods
+    before it are billed whole, so slicing them again finds nothing due (a line's history grows
+    with its age; only its end changes). Their pieces from there are the same, as the grid's
+    boundaries cut them. Nothing when every wanted day is billed."""
+    missing = subtract(wanted, have)
+    if not missing:
+        return ()
+    if schedule.periodicity.is_one_off:
+        return wanted
+    first = schedule.full_period(missing[0].start).start
+    if not wanted or first <= wanted[0].start:
+        return wanted
+    return subtract(wanted, [Period(date.min, first)])
 
 
 def _billing_terms(version: ContractVersion, line: ContractLine) -> tuple[object, ...]:
@@ -212,7 +234,7 @@ def _termination_day(latest: ContractVersion, line_key: str) -> date | None:
 def _wanted(segment: _Segment, paused: Ranges) -> Ranges:
     if segment.in_force is None:
         return ()
-    if segment.schedule.periodicity.is_one_off:
+    if not paused or segment.schedule.periodicity.is_one_off:
         return (segment.in_force,)
     return subtract([segment.in_force], paused)
 
@@ -235,10 +257,25 @@ def _coverage(charges: Iterable[Charge]) -> Ranges:
     covered: Ranges = ()
     for charge in charges:
         if charge.kind is ChargeKind.CHARGE:
-            covered = normalized([*covered, charge.period])
+            covered = _covered_with(covered, charge.period)
         else:
             covered = subtract(covered, [charge.period])
     return covered
+
+
+def _covered_with(covered: Ranges, period: Period) -> Ranges:
+    """`normalized([*covered, period])`, without sorting in the usual case: charges are issued
+    in order, so a charge mostly bills days from the start of the last range on."""
+    if not covered:
+        return (period,)
+    last = covered[-1]
+    if period.start > last.end:  # after every range, not even adjacent: it goes last
+        return (*covered, period)
+    if period.start >= last.start:  # within or adjacent to the last range: it extends it
+        if period.end <= last.end:
+            return covered
+        return (*covered[:-1], Period(last.start, period.end))
+    return normalized([*covered, period])
 
 
 def _overlaps(ranges: Ranges, period: Period) -> bool:
@@ -292,6 +329,8 @@ def minimum_charges(
     The commitment in force on a commitment period's last day applies to the whole period; what
     the line billed is read from `billed` and `issued` (this run's charges and credits).
     """
+    if all(line.minimum_commitment is None for v in known for line in v.terms.lines):
+        return []  # most contracts commit to nothing
     latest: dict[str, tuple[ContractVersion, ContractLine]] = {}
     for version in known:
         for line in version.terms.lines:

@@ -152,6 +152,8 @@ def _bounds(period: Period) -> tuple[date, date]:
 
 def normalized(periods: Iterable[Period]) -> Ranges:
     # Billing runs call this tens of times per contract, mostly with zero or one period.
+    if isinstance(periods, tuple) and len(periods) < 2:
+        return periods
     items = periods if isinstance(periods, tuple | list) else tuple(periods)
     if len(items) < 2:
         return tuple(items)
@@ -169,9 +171,10 @@ def subtract(ranges: Iterable[Period], removed: Iterable[Period]) -> Ranges:
     """The days of `ranges` that are not in `removed`."""
     result: list[Period] = []
     cuts = normalized(removed)
-    if not cuts:
-        return normalized(ranges)
-    for period in normalized(ranges):
+    days = normalized(ranges)
+    if not cuts or not days:
+        return days
+    for period in days:
         pieces = [period]
         for cut in cuts:
             kept = []

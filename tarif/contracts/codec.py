@@ -245,8 +245,16 @@ def encode_terms(terms: ContractTerms) -> JSON:
     }
 
 
-def decode_terms(data: JSON) -> ContractTerms:
+def decode_terms(data: JSON, lines_seen: dict[Any, ContractLine] | None = None) -> ContractTerms:
+    """The terms stored as `data`. `lines_seen` (kept by a caller decoding many contracts)
+    gives the line already decoded from the same JSON: contracts of a plan share their lines
+    (one immutable `ContractLine` for all of them), decoded once."""
     template = data.get("template")
+    line_data = data.get("lines", [])
+    if lines_seen is None:
+        lines = tuple(decode_line(line) for line in line_data)
+    else:
+        lines = tuple(_decode_line_once(line, lines_seen) for line in line_data)
     return ContractTerms(
         customer_id=data["customer_id"],
         reference=data["reference"],
@@ -265,13 +273,32 @@ def decode_terms(data: JSON) -> ContractTerms:
         corrections=Corrections(data.get("corrections", Corrections.ADJUSTMENT.value)),
         payment_terms_days=data.get("payment_terms_days"),
         metadata=tuple((str(k), str(v)) for k, v in data.get("metadata", [])),
-        lines=tuple(decode_line(line) for line in data.get("lines", [])),
+        lines=lines,
         minimum_commitment=_maybe(data.get("minimum_commitment"), decode_commitment),
         early_termination_fee=_maybe(data.get("early_termination_fee"), decode_fee),
         template=(
             None if template is None else TemplateRef(template["template_id"], template["version"])
         ),
     )
+
+
+def _decode_line_once(data: JSON, seen: dict[Any, ContractLine]) -> ContractLine:
+    key = _frozen(data)
+    line = seen.get(key)
+    if line is None:
+        line = seen[key] = decode_line(data)
+    return line
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of parsed JSON, equal only for the same JSON: each scalar keeps its
+    class (1, 1.0 and true are equal in Python, not in JSON)."""
+    cls = value.__class__
+    if cls is dict:
+        return (dict, tuple([(key, _frozen(item)) for key, item in value.items()]))
+    if cls is list:
+        return (list, tuple([_frozen(item) for item in value]))
+    return (cls, value)
 
 
 # --- changes -----------------------------------------------------------------------------------

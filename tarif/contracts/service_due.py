@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import select
 
 from tarif.audit.service import record, snapshot
 from tarif.context import Ctx
@@ -25,7 +28,6 @@ from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.service_amendments import apply_due_amendments
 from tarif.contracts.service_lifecycle import activate_when_due, apply_step
 from tarif.contracts.term import renewal_dates
-from tarif.db.repository import scoped
 from tarif.tenancy.rules import Permission
 
 RUNNING = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
@@ -54,17 +56,22 @@ def apply_due(
     """Brings every running contract up to `as_of`; `progress(done, total)` after each one."""
     ctx.require(Permission.WRITE_BILLING)
     summary = DueSummary(as_of)
-    contracts = store.contracts_in(ctx, RUNNING)
+    heads = _running(ctx)
     done = 0
-    for start in range(0, len(contracts), CHUNK):
-        chunk = contracts[start : start + CHUNK]
+    for start in range(0, len(heads), CHUNK):
+        chunk = heads[start : start + CHUNK]
         # Versions read per chunk tell which contracts the date changes anything for; only
-        # those are brought up to it (most of a month's run has nothing to do).
+        # those are loaded (as ORM objects) and brought up to it (most of a month's run has
+        # nothing to do).
         versions = store.versions_by_contract(ctx, [c.id for c in chunk])
         rows = _due_amendment_rows(ctx, versions, as_of)
-        for contract in chunk:
-            contract_versions = versions.get(contract.id, [])
-            if not _may_change(contract, contract_versions, as_of):
+        changing = _loaded(
+            ctx, [h.id for h in chunk if _may_change(h, versions.get(h.id, []), as_of)]
+        )
+        for head in chunk:
+            contract_versions = versions.get(head.id, [])
+            contract = changing.get(head.id)
+            if contract is None:
                 pass  # nothing reached: most contracts on most days
             elif _amendments_only(contract, contract_versions, as_of):
                 # What `_bring_up_to` would do, from what the chunk already read.
@@ -77,9 +84,35 @@ def apply_due(
                 _bring_up_to(ctx, contract, as_of, summary)
             done += 1
             if progress is not None:
-                progress(done, len(contracts))
+                progress(done, len(heads))
         ctx.session.flush()  # the chunk's applied amendments, batched
     return summary
+
+
+class _State(Protocol):
+    """What tells whether the date changes anything for a contract (a row or the contract)."""
+
+    id: str
+    status: str
+    last_renewed_on: date | None
+
+
+def _running(ctx: Ctx) -> list[Any]:
+    """The running contracts' ids and states, in id order (plain rows: most are not touched)."""
+    stmt = select(Contract.id, Contract.status, Contract.last_renewed_on).where(
+        Contract.organization_id == ctx.organization_id,
+        Contract.status.in_([s.value for s in RUNNING]),
+    )
+    return list(ctx.session.execute(stmt.order_by(Contract.id)))
+
+
+def _loaded(ctx: Ctx, ids: list[str]) -> dict[str, Contract]:
+    if not ids:
+        return {}
+    stmt = select(Contract).where(
+        store.of_tenant(Contract.organization_id, ctx.organization_id), Contract.id.in_(ids)
+    )
+    return {contract.id: contract for contract in ctx.session.scalars(stmt)}
 
 
 def _due_amendment_rows(
@@ -96,7 +129,10 @@ def _due_amendment_rows(
     ]
     if not ids:
         return {}
-    stmt = scoped(ContractAmendment, ctx.organization_id).where(ContractAmendment.id.in_(ids))
+    stmt = select(ContractAmendment).where(
+        store.of_tenant(ContractAmendment.organization_id, ctx.organization_id),
+        ContractAmendment.id.in_(ids),
+    )
     return {row.id: row for row in ctx.session.scalars(stmt)}
 
 
@@ -113,7 +149,7 @@ def _amendments_only(contract: Contract, versions: list[CoreVersion], as_of: dat
     return end is None or end > as_of
 
 
-def _may_change(contract: Contract, versions: list[CoreVersion], as_of: date) -> bool:
+def _may_change(contract: _State, versions: list[CoreVersion], as_of: date) -> bool:
     """False only when `_bring_up_to` would change nothing: no scheduled amendment reached, not
     pending, no renewal reached and no end reached."""
     if not versions or contract.status == ContractStatus.PENDING.value:

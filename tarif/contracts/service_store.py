@@ -5,6 +5,7 @@ No business rule lives here: the core decides, this module reads and writes what
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,7 +13,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Text, delete, select
+from sqlalchemy import cast as cast_as
+from sqlalchemy.orm import InstrumentedAttribute
 
 from tarif.audit.service import snapshot
 from tarif.context import Ctx
@@ -20,7 +23,7 @@ from tarif.contracts.amendments import Amendment, AmendmentStatus, as_of
 from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.codec import decode_changes, decode_terms, encode_discount, encode_terms
 from tarif.contracts.lifecycle import Action, Lifecycle, Transition
-from tarif.contracts.model import ContractStatus, ContractTerms
+from tarif.contracts.model import ContractLine, ContractStatus, ContractTerms
 from tarif.contracts.models import (
     Contract,
     ContractAmendment,
@@ -127,7 +130,9 @@ def versions_of(ctx: Ctx, contract: Contract) -> list[CoreVersion]:
     ]
 
 
-def of_tenant(column: ColumnElement[str], organization_id: str) -> ColumnElement[bool]:
+def of_tenant(
+    column: ColumnElement[str] | InstrumentedAttribute[str], organization_id: str
+) -> ColumnElement[bool]:
     """The tenant filter for a query that also selects by an `IN` list of ids on another
     indexed column. Written `organization_id || '' = :org`: without statistics, SQLite would
     otherwise pick the `organization_id` index and scan every row of the tenant for each
@@ -166,7 +171,8 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
                 ContractVersion.contract_id,
                 ContractVersion.number,
                 ContractVersion.effective_from,
-                ContractVersion.terms,
+                # As text: terms kept from the block's first read are not parsed again.
+                cast_as(ContractVersion.terms, Text).label("terms"),
                 ContractVersion.amendment_id,
             )
             .where(
@@ -181,21 +187,22 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
     if amendment_ids:
         columns = ContractAmendment.__table__.c
         stmt = select(*columns).where(
-            columns.organization_id == ctx.organization_id, columns.id.in_(amendment_ids)
+            of_tenant(columns.organization_id, ctx.organization_id), columns.id.in_(amendment_ids)
         )
         amendments = {
             row.id: to_amendment(cast(ContractAmendment, row)) for row in ctx.session.execute(stmt)
         }
     result: dict[str, list[CoreVersion]] = {}
     decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
+    lines_seen: dict[Any, ContractLine] = {}  # contracts of a plan share their lines
     for row in rows:
         if decoded is None:
-            terms = decode_terms(row.terms)
+            terms = decode_terms(json.loads(row.terms), lines_seen)
         else:  # the first read in the block decodes and keeps, the second takes it out
             key = (row.contract_id, row.number)
             kept = decoded.pop(key, None)
             if kept is None:
-                terms = decoded[key] = decode_terms(row.terms)
+                terms = decoded[key] = decode_terms(json.loads(row.terms), lines_seen)
             else:
                 terms = kept
         result.setdefault(row.contract_id, []).append(

@@ -11,13 +11,15 @@ key violation is raised as SQLAlchemy's `IntegrityError`, as `session.execute` w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-Processor = Callable[[Any], Any] | None
+Converter = Callable[[Any], Any] | None
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -28,20 +30,16 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     dialect = connection.dialect
     given = rows[0].keys()
     defaults = _scalar_defaults(table, given)
-    columns = [column for column in table.columns if column.key in given or column.key in defaults]
-    processors: list[Processor] = [
-        column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
-    ]
-    plan = list(zip([column.key for column in columns], processors, strict=True))
+    columns = [column for column in table.columns if column.key in given]
+    left_out = [column for column in table.columns if column.key in defaults]
+    plan = [(column.key, _converter(column, dialect)) for column in columns]
+    # A left-out column takes the same value in every row: converted once.
+    fixed = tuple(_convert_once(column, dialect, defaults[column.key]) for column in left_out)
     values = [
-        tuple(
-            (row[key] if key in row else defaults[key])
-            if process is None
-            else process(row[key] if key in row else defaults[key])
-            for key, process in plan
-        )
+        tuple([row[key] if convert is None else convert(row[key]) for key, convert in plan]) + fixed
         for row in rows
     ]
+    columns += left_out
     names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
     if dialect.name == "postgresql":
         _copy(connection, table, names, values)
@@ -49,6 +47,50 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     marks = ", ".join("?" for _ in columns)
     target = dialect.identifier_preparer.format_table(table)
     connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", values)
+
+
+# Classes whose equal values are the same value to every column type: a column's bind processor
+# gives them the same result. Not Decimal (Decimal("1.0") == Decimal("1") may be written
+# differently), nor datetime (equal instants in other time zones), nor float (0.0 == -0.0): a
+# column type that canonicalizes them lists them in `bind_alike` (`tarif.db.types`).
+_ALIKE = (type(None), str, int, bool, date)
+
+
+def _converter(column: Column[Any], dialect: Dialect) -> Converter:
+    """The column's bind processor, or None when it has none; each value of a class whose equal
+    values bind alike is processed once per call of `insert_rows` (a run's rows repeat a few
+    dates, prices and rates thousands of times)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    alike = _ALIKE + tuple(getattr(column.type, "bind_alike", ()))
+    seen: dict[type, dict[Any, Any]] = {cls: {} for cls in alike}
+
+    empty: dict[type, Any] = {}  # a JSON column's [] and {}: most lines have no discounts
+
+    def convert(value: Any) -> Any:
+        cls = value.__class__
+        done = seen.get(cls)
+        if done is None:
+            if (cls is list or cls is dict) and not value:
+                if cls not in empty:
+                    empty[cls] = process(value)
+                return empty[cls]
+            return process(value)
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = process(value)
+            return result
+        except TypeError:  # not hashable (a signalling NaN): the processor says what is wrong
+            return process(value)
+
+    return convert
+
+
+def _convert_once(column: Column[Any], dialect: Dialect, value: Any) -> Any:
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return value if process is None else process(value)
 
 
 def _scalar_defaults(table: Table, given: Any) -> dict[str, Any]:

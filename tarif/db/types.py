@@ -25,6 +25,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     impl = Numeric(PRECISION, SCALE)
     cache_ok = True
+    # Equal decimals are written alike (one canonical form): `tarif.db.bulk` converts each once.
+    bind_alike = (Decimal,)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -80,6 +82,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+    # Equal instants are written alike (in UTC): `tarif.db.bulk` converts each once.
+    bind_alike = (datetime,)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:

@@ -156,7 +156,9 @@ def seal_drafts(
     invoices = {
         invoice.id: invoice
         for invoice in session.scalars(
-            scoped(Invoice, ctx.organization_id).where(Invoice.id.in_(ids))
+            select(Invoice).where(
+                of_tenant(Invoice.organization_id, ctx.organization_id), Invoice.id.in_(ids)
+            )
         )
     }
     # The lines as plain rows (what sealing reads of them), not ORM objects: they are not written.
@@ -174,7 +176,12 @@ def seal_drafts(
     # then finds each customer in the session without a query.
     customer_ids = {invoice.customer_id for invoice in invoices.values()}
     held = list(
-        session.scalars(scoped(Customer, ctx.organization_id).where(Customer.id.in_(customer_ids)))
+        session.scalars(
+            select(Customer).where(
+                of_tenant(Customer.organization_id, ctx.organization_id),
+                Customer.id.in_(customer_ids),
+            )
+        )
     )
     # The contracts' payment terms for the due dates, in one query (see `issued.py`).
     prefetch_contract_terms(

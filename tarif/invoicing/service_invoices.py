@@ -192,6 +192,11 @@ def _iso(day: date | None, *, last_day: bool = False) -> str | None:
     return (day - timedelta(days=1) if last_day else day).isoformat()
 
 
+# The canonical JSON the content hash is taken of: sorted keys, no spaces. One encoder for every
+# invoice (json.dumps with these options builds a new one per call).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces) of what the invoice says."""
     content = {
@@ -224,7 +229,7 @@ def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
             for line in lines
         ],
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _CANONICAL_JSON.encode(content)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -38,6 +38,7 @@ from tarif.billing.usage_lines import FINAL
 from tarif.billing.usage_periods import usage_due
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
+from tarif.collector import full_collections_paused
 from tarif.context import Ctx
 from tarif.contracts import service as contracts
 from tarif.contracts import service_store as contract_store
@@ -49,6 +50,7 @@ from tarif.contracts.models import (
     Contract,
     ContractTransition,
 )
+from tarif.contracts.service_store import of_tenant
 from tarif.customers.models import Customer
 from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
@@ -171,6 +173,28 @@ def run_billing(
     With `finalize` (or when the organization finalizes drafts 0 hours after they are made),
     the drafts written are finalized at once in billing order (`service_finalize.finalize_run`),
     in the same transaction."""
+    # The run keeps every contract's charges and drafts until it ends: full collections,
+    # which would walk them all again and again, wait for the end (tarif.collector).
+    with full_collections_paused():
+        return _run_billing(
+            ctx,
+            as_of,
+            dry_run=dry_run,
+            progress=progress,
+            customer_id=customer_id,
+            finalize=finalize,
+        )
+
+
+def _run_billing(
+    ctx: Ctx,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    customer_id: str | None = None,
+    finalize: bool = False,
+) -> RunOutcome:
     ctx.require(Permission.WRITE_BILLING)
     if not dry_run:
         check_run_date(ctx, as_of)
@@ -345,27 +369,31 @@ def build_drafts(
         billed_by = _billed_by_contract(ctx, ids)
         suspensions_by = _suspensions_by_contract(ctx, ids)
         _load_treatments(ctx, {h.customer_id for h in chunk}, seller_country, treatments)
-        chunk_charges: list[tuple[Any, list[CoreVersion], list[Charge]]] = []
+        # Each contract's charges with the product each bills.
+        chunk_charges: list[tuple[Any, list[CoreVersion], list[tuple[Charge, str]]]] = []
+        computed: dict[tuple[Any, ...], tuple[list[Charge], Any, Any]] = {}
         for head in chunk:
             versions = versions_by.get(head.id, [])
             if keep_terms:
                 remember_contract_terms(ctx, head.id, versions, issue_day)
-            charges = charges_as_of(
+            charges = _charges_of(
                 versions,
                 as_of,
-                already_billed=billed_by.get(head.id, ()),
-                suspensions=suspensions_by.get(head.id, ()),
+                billed_by.get(head.id, ()),
+                suspensions_by.get(head.id, ()),
+                computed,
             )
-            chunk_charges.append((head, versions, charges))
+            billing = [(charge, _product_of(versions, charge)) for charge in charges]
+            chunk_charges.append((head, versions, billing))
         rater.plan(chunk, versions_by)  # usage is measured once for the run, below
-        products = {_product_of(v, c) for _, v, cs in chunk_charges for c in cs}
+        products = {product_id for _, _, billing in chunk_charges for _, product_id in billing}
         _load_categories(ctx, products, categories)
-        for head, versions, charges in chunk_charges:
+        for head, versions, billing in chunk_charges:
             treatment = treatments[head.customer_id]
             per_contract = versions[-1].terms.invoice_grouping is InvoiceGrouping.CONTRACT
             to_notes = versions[-1].terms.corrections is Corrections.CREDIT_NOTE
             finalized: list[credit_notes.BilledCharge] | None = None
-            for charge in charges:
+            for charge, product_id in billing:
                 corrects = None
                 if to_notes and charge.kind is ChargeKind.CREDIT and charge.adjustment:
                     if finalized is None:
@@ -387,7 +415,6 @@ def build_drafts(
                 draft = groups.get(key)
                 if draft is None:
                     draft = groups[key] = DraftInvoice(key, treatment.value)
-                product_id = _product_of(versions, charge)
                 category = categories[product_id]
                 draft.lines.append(
                     DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
@@ -405,6 +432,62 @@ def build_drafts(
     for draft in drafts:
         _total(draft, mode)
     return drafts
+
+
+def _charges_of(
+    versions: list[CoreVersion],
+    as_of: date,
+    billed: Sequence[Charge],
+    suspensions: Sequence[Period],
+    computed: dict[tuple[Any, ...], tuple[list[Charge], Any, Any]],
+) -> list[Charge]:
+    """`charges_as_of`, computed once for the contracts of a chunk whose billing inputs are the
+    same objects: contracts of one plan, started the same day, with the same history, share
+    their decoded lines (`versions_by_contract`) and their billed charges
+    (`_billed_by_contract`), and owe the same (immutable) charges. The list is not to be
+    changed by the caller."""
+    key = _billing_inputs(versions, as_of, billed, suspensions)
+    if key is None:
+        return charges_as_of(versions, as_of, already_billed=billed, suspensions=suspensions)
+    found = computed.get(key)
+    if found is not None:
+        return found[0]
+    charges = charges_as_of(versions, as_of, already_billed=billed, suspensions=suspensions)
+    # The key names objects by identity: they are kept alive with it, so no other object
+    # takes their ids while the chunk runs.
+    computed[key] = (charges, versions, billed)
+    return charges
+
+
+def _billing_inputs(
+    versions: list[CoreVersion],
+    as_of: date,
+    billed: Sequence[Charge],
+    suspensions: Sequence[Period],
+) -> tuple[Any, ...] | None:
+    """All that `charges_as_of` reads, lines, amendments and billed charges by identity (equal
+    decimals may be written differently: only the same object is the same input); None when
+    it reads more (a line's minimum commitment reads the contract's terms)."""
+    parts = []
+    for version in versions:
+        terms = version.terms
+        lines = terms.lines
+        if any(line.minimum_commitment is not None for line in lines):
+            return None
+        amendment = version.amendment
+        parts.append(
+            (
+                version.number,
+                version.effective_from,
+                None if amendment is None else id(amendment),  # its id is on the charges
+                terms.start_date,
+                terms.end_date,
+                terms.billing_alignment,
+                terms.currency,
+                tuple([id(line) for line in lines]),
+            )
+        )
+    return (as_of, tuple(parts), tuple([id(charge) for charge in billed]), tuple(suspensions))
 
 
 def _add_usage(
@@ -459,7 +542,7 @@ def _contract_heads(ctx: Ctx, customer_id: str | None) -> list[Any]:
 
 
 _BILLED_COLUMNS = (
-    InvoiceLine.contract_id,
+    InvoiceLine.contract_id,  # first: the other columns are what the charge says
     InvoiceLine.line_key,
     InvoiceLine.contract_version,
     InvoiceLine.amendment_id,
@@ -492,22 +575,34 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
     )
     result: dict[str, list[Charge]] = defaultdict(list)
     periods: dict[tuple[date, date], Period] = {}  # most lines share a few periods
+    # Contracts of the same product, price and period bill the same charge: one (immutable)
+    # Charge stands for all of them, built once.
+    shared: dict[tuple[Any, ...], Charge] = {}
     for row in ctx.session.execute(stmt):
-        result[row.contract_id].append(_as_charge(cast(InvoiceLine, row), periods))
+        billed = row[1:]  # all but contract_id: what the charge says
+        charge = shared.get(billed)
+        if charge is None:
+            charge = shared[billed] = _as_charge(cast(InvoiceLine, row), periods)
+        result[row.contract_id].append(charge)
     return result
 
 
 def _suspensions_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Period]]:
+    """The suspended days of the contracts ever suspended (the steps of the others, submitted
+    and activated, suspend nothing: they are not read)."""
+    tenant = contract_store.of_tenant(ContractTransition.organization_id, ctx.organization_id)
+    suspended = select(ContractTransition.contract_id).where(
+        tenant,
+        ContractTransition.contract_id.in_(ids),
+        ContractTransition.action == Action.SUSPEND.value,
+    )
     stmt = (
         select(
             ContractTransition.contract_id,
             ContractTransition.action,
             ContractTransition.effective_date,
         )
-        .where(
-            contract_store.of_tenant(ContractTransition.organization_id, ctx.organization_id),
-            ContractTransition.contract_id.in_(ids),
-        )
+        .where(tenant, ContractTransition.contract_id.in_(suspended))
         .order_by(ContractTransition.id)
     )
     steps: dict[str, list[tuple[Action, date]]] = defaultdict(list)
@@ -524,7 +619,7 @@ def _load_treatments(
         return
     stmt = select(
         Customer.id, Customer.country, Customer.kind, Customer.vat_number, Customer.tax_status
-    ).where(Customer.organization_id == ctx.organization_id, Customer.id.in_(missing))
+    ).where(of_tenant(Customer.organization_id, ctx.organization_id), Customer.id.in_(missing))
     for row in ctx.session.execute(stmt):
         known[row.id] = treatment_of(cast(Customer, row), seller_country)
 
@@ -534,7 +629,7 @@ def _load_categories(ctx: Ctx, product_ids: set[str], known: dict[str, str]) -> 
     if not missing:
         return
     stmt = select(Product.id, Product.vat_category).where(
-        Product.organization_id == ctx.organization_id, Product.id.in_(missing)
+        of_tenant(Product.organization_id, ctx.organization_id), Product.id.in_(missing)
     )
     for row in ctx.session.execute(stmt):
         known[row.id] = row.vat_category

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -32,7 +33,7 @@ from sqlalchemy import Table, select
 from tarif.audit.models import AuditEvent
 from tarif.audit.service import event_values
 from tarif.context import Ctx
-from tarif.contracts.service_store import today
+from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
 from tarif.db.bulk import insert_rows
 from tarif.db.types import canonical
@@ -180,16 +181,31 @@ def _as_read_back(values: dict[str, Any], decimals: Sequence[str], **extra: Any)
     """The values as attributes, decimals in the form the database gives them back."""
     read = dict(values)
     for name in decimals:
-        if read.get(name) is not None:
-            read[name] = canonical(Decimal(read[name]))
+        value = read.get(name)
+        if value is not None:
+            read[name] = _read_back(value)
     read.update(extra)
     return SimpleNamespace(**read)
+
+
+@lru_cache(maxsize=4096)
+def _canonical(value: Decimal) -> Decimal:
+    return canonical(value)
+
+
+def _read_back(value: Any) -> Decimal:
+    """`canonical(Decimal(value))`. A run's lines repeat a few prices, rates and quantities;
+    the canonical form depends on the number alone (1.0 and 1 both give 1), so it is worked
+    out once for each."""
+    if value.__class__ is Decimal and value.is_finite():
+        return _canonical(value)
+    return canonical(Decimal(value))
 
 
 def _customers(ctx: Ctx, ids: set[str]) -> dict[str, Any]:
     """What the snapshot and the payment terms read of each customer, in one query."""
     stmt = select(*_CUSTOMER_COLUMNS).where(
-        Customer.organization_id == ctx.organization_id, Customer.id.in_(ids)
+        of_tenant(Customer.organization_id, ctx.organization_id), Customer.id.in_(ids)
     )
     with ctx.session.no_autoflush:
         return {row.id: row for row in ctx.session.execute(stmt)}

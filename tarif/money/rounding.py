@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, getcontext
 from enum import StrEnum
+from functools import lru_cache
 
 from tarif.money.currency import Currency
 
@@ -27,10 +28,19 @@ def round_to_minor_unit(
     """
     if not amount.is_finite():
         raise ValueError(f"cannot round {amount}")
-    quantum = Decimal(1).scaleb(-currency.minor_unit)
-    with localcontext() as context:
-        # Quantizing needs every integer digit plus the minor unit; the default 28 digits could
-        # refuse large amounts.
-        context.prec = max(context.prec, amount.adjusted() + currency.minor_unit + 2)
-        rounded = amount.quantize(quantum, rounding=mode.decimal_rounding)
+    quantum = _quantum(currency.minor_unit)
+    # Quantizing needs every integer digit plus the minor unit; the default 28 digits could
+    # refuse large amounts: only then is the work done in a copy of the context with more.
+    # (A billing run rounds a few amounts per line: no `localcontext` for the others.)
+    context = getcontext()
+    needed = amount.adjusted() + currency.minor_unit + 2
+    if needed > context.prec:
+        context = context.copy()
+        context.prec = needed
+    rounded = amount.quantize(quantum, rounding=mode.decimal_rounding, context=context)
     return rounded.copy_abs() if rounded.is_zero() else rounded
+
+
+@lru_cache(maxsize=8)
+def _quantum(minor_unit: int) -> Decimal:
+    return Decimal(1).scaleb(-minor_unit)

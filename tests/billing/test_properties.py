@@ -143,3 +143,18 @@ def test_splitting_a_range_at_any_day_keeps_the_total(
         (Decimal(rounded(prorate(amount, s.part, s.full))) for s in split), Decimal(0)
     )
     assert abs(rounded_whole - rounded_split) <= CENT * (len(whole) + len(split))
+
+
+periods = st.builds(
+    lambda start, length: Period(start, start + timedelta(days=length)), days, st.integers(1, 400)
+)
+
+
+@given(st.lists(periods, max_size=6), periods)
+def test_coverage_adds_a_charge_as_normalizing_does(ranges: list[Period], added: Period) -> None:
+    # `_covered_with` skips the sort when the charge extends or follows the last range
+    from tarif.billing.charges import _covered_with
+    from tarif.billing.periods import normalized
+
+    covered = normalized(ranges)
+    assert _covered_with(covered, added) == normalized([*covered, added])

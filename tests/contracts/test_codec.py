@@ -82,6 +82,32 @@ def test_any_contract_and_its_changes_round_trip(
         assert decode_changes(encoded) == amendment.changes  # type: ignore[arg-type]
 
 
+@settings(max_examples=30, deadline=None)
+@given(amended_contracts())
+def test_terms_decoded_with_shared_lines_are_the_same_terms(
+    case: tuple[ContractTerms, list[Amendment]],
+) -> None:
+    original, _ = case
+    seen: dict[object, object] = {}
+    first = decode_terms(through_json(encode_terms(original)), seen)  # type: ignore[arg-type]
+    again = decode_terms(through_json(encode_terms(original)), seen)  # type: ignore[arg-type]
+    assert first == again == original
+    assert all(a is b for a, b in zip(first.lines, again.lines, strict=True))
+
+
+def test_lines_written_differently_are_not_shared() -> None:
+    encoded = encode_terms(contract(lines=(hosting(quantity=Decimal("2")),)))
+    other = through_json(encoded)
+    other["lines"][0]["quantity"] = "2.0"  # type: ignore[index]
+    seen: dict[object, object] = {}
+    plain = decode_terms(through_json(encoded), seen)  # type: ignore[arg-type]
+    written_otherwise = decode_terms(other, seen)  # type: ignore[arg-type]
+    # 2 == 2.0, but each keeps the quantity as written
+    assert str(plain.lines[0].quantity) == "2"
+    assert str(written_otherwise.lines[0].quantity) == "2.0"
+    assert len(seen) == 2
+
+
 def test_term_changes_and_termination_with_a_fee_round_trip() -> None:
     changes = (
         ChangeTerm(end_date=date(2027, 7, 1), renewal=RenewalPolicy(), notice=NoticePeriod(2)),

@@ -87,3 +87,41 @@ def test_exact_decimal_checks_still_apply(ctx: Ctx, customer_id: str) -> None:
     values = invoice_values(ctx, "inv_bulk_4", customer_id) | {"net_total": D("0.0000001")}
     with pytest.raises(ValueError, match="more than 6 decimals"):
         insert_rows(ctx.session, cast(Table, Invoice.__table__), [values])
+
+
+def test_equal_values_are_converted_once_and_read_back_alike(ctx: Ctx, customer_id: str) -> None:
+    from datetime import timedelta, timezone
+
+    paris_winter = timezone(timedelta(hours=1))
+    rows = [
+        invoice_values(ctx, "inv_bulk_5", customer_id),
+        # the same amounts and instant, written otherwise: 2.1881E+2 = 218.81, and
+        # 10:30 at UTC+1 = 9:30 UTC
+        invoice_values(ctx, "inv_bulk_6", customer_id)
+        | {"net_total": D("2.1881E+2"), "created_at": AT.astimezone(paris_winter)},
+        invoice_values(ctx, "inv_bulk_7", customer_id) | {"net_total": D("218.81")},
+    ]
+    insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
+    stored = ctx.session.execute(
+        select(Invoice.id, Invoice.net_total, Invoice.created_at)
+        .where(Invoice.customer_id == customer_id)
+        .order_by(Invoice.id)
+    ).all()
+    assert [(i, str(n), c) for i, n, c in stored] == [
+        ("inv_bulk_5", "218.81", AT),
+        ("inv_bulk_6", "218.81", AT),
+        ("inv_bulk_7", "218.81", AT),
+    ]
+
+
+def test_a_refused_value_equal_to_an_accepted_one_is_still_refused(
+    ctx: Ctx, customer_id: str
+) -> None:
+    # True == 1 == Decimal(1), but booleans are refused for exact decimal columns
+    rows = [
+        invoice_values(ctx, "inv_bulk_8", customer_id) | {"net_total": D(1)},
+        invoice_values(ctx, "inv_bulk_9", customer_id) | {"net_total": 1},
+        invoice_values(ctx, "inv_bulk_10", customer_id) | {"net_total": True},
+    ]
+    with pytest.raises(TypeError, match="bools are refused"):
+        insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
