@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 08:08:56.205677
+Create Date: 2026-11-26 08:35:50.561899
 """
 
 from __future__ import annotations
@@ -886,9 +886,7 @@ def upgrade() -> None:
     sa.Column('accepted_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('invoice_id', sa.String(length=40), nullable=True),
-    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_usage_items_contract_id_contracts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_usage_items_invoice_id_invoices'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_usage_items_organization_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_items')),
     sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'period_start', 'event_id', name='uq_usage_items_one_per_event')
     )
