@@ -1218,3 +1218,466 @@ def test_paid_invoice_credited_goes_to_the_balance_and_the_next_invoice(shop: Sh
         "120.00",
         "358.80",
     )
+
+
+def test_half_even_on_a_recurring_tie(shop: Shop) -> None:
+    ok(shop.api.patch("/v1/organization", json={"rounding_mode": "HALF_EVEN"}))
+    product = hosting(shop, "0.125")
+    shop.contract(shop.customer(), "C-1", "2026-02-01", [{"product_id": product, "quantity": "9"}])
+    [invoice] = shop.run("2026-02-01")
+    # 9 × 0.125 = 1.125, an exact tie: HALF_EVEN → 1.12 (HALF_UP would give 1.13);
+    # VAT 1.12 × 20 % = 0.224 → 0.22
+    assert totals(invoice) == ("1.12", "0.22", "1.34")
+
+
+def test_leap_year_annual_calendar(shop: Shop) -> None:
+    licence = shop.product(
+        "licence", unit_price="3660.00", periodicity="annual", timing="in_advance"
+    )
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2028-03-01",
+        [{"product_id": licence}],
+        billing_alignment="calendar",
+    )
+    [first] = shop.run("2028-03-01")
+    # 2028 has 366 days; [1 Mar 2028, 1 Jan 2029) uses 306: 3660 × 306/366 = 3060.00
+    assert nets(first) == ["3060.00"]
+    assert first["lines"][0]["period_last_day"] == "2028-12-31"
+
+
+def test_biennial_calendar(shop: Shop) -> None:
+    product = shop.product(
+        "support", unit_price="2400.00", periodicity="biennial", timing="in_advance"
+    )
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2027-07-01",
+        [{"product_id": product}],
+        billing_alignment="calendar",
+    )
+    [first] = shop.run("2027-07-01")
+    # [1 Jan 2027, 1 Jan 2029) has 365 + 366 = 731 days; from 1 Jul 2027: 184 + 366 = 550 used:
+    # 2400 × 550/731 = 1805.745… → 1805.75
+    assert nets(first) == ["1805.75"]
+
+
+def test_weekly_calendar_starts_on_monday(shop: Shop) -> None:
+    product = shop.product("desk", unit_price="70.00", periodicity="weekly", timing="in_advance")
+    # Wednesday 14 Jan 2026; the calendar week runs from Monday 12 Jan
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-14",
+        [{"product_id": product}],
+        billing_alignment="calendar",
+    )
+    [first] = shop.run("2026-01-15")
+    # [14 Jan, 19 Jan) = 5 of 7 days: 70 × 5/7 = 50.00
+    assert nets(first) == ["50.00"]
+    assert first["lines"][0]["period_last_day"] == "2026-01-18"
+    [second] = shop.run("2026-01-19")
+    assert nets(second) == ["70.00"]
+
+
+def test_quantity_change_mid_period(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-03-01",
+        [{"product_id": hosting(shop), "unit_price": "31.00", "quantity": "3"}],
+        billing_alignment="calendar",
+    )
+    [march] = shop.run("2026-03-01")
+    assert nets(march) == ["93.00"]  # 3 × 31.00
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/amendments",
+            json={
+                "effective_date": "2026-03-11",
+                "reason": "two more seats",
+                "schedule": True,
+                "changes": [{"type": "change_quantity", "line_key": "hosting", "quantity": "5"}],
+            },
+        ),
+        201,
+    )
+    [change] = shop.run("2026-03-11")
+    # [11 Mar, 1 Apr) = 21 of 31 days: credit −93 × 21/31 = −63.00, charge 155 × 21/31 = 105.00
+    assert sorted(nets(change)) == ["-63.00", "105.00"]
+    assert totals(change) == ("42.00", "8.40", "50.40")
+
+
+def test_credits_as_a_credit_note_correcting_the_finalized_invoice(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-15",
+        [{"product_id": hosting(shop)}],
+        billing_alignment="calendar",
+        corrections="credit_note",
+    )
+    [january] = shop.run("2026-01-15", finalize=True)
+    assert (january["number"], totals(january)) == ("F-2026-000001", ("218.81", "43.76", "262.57"))
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/amendments",
+            json={
+                "effective_date": "2026-01-20",
+                "reason": "three servers",
+                "schedule": True,
+                "changes": [{"type": "change_quantity", "line_key": "hosting", "quantity": "3"}],
+            },
+        ),
+        201,
+    )
+    shop.today("2026-01-20")
+    made = shop.run("2026-01-20")
+    notes = [i for i in made if i["kind"] == "credit_note"]
+    invoices = [i for i in made if i["kind"] == "invoice"]
+    # [20 Jan, 1 Feb) = 12 of 31 days: credit −399 × 12/31 = −154.45, VAT −30.89, −185.34,
+    # correcting January; the new charge alone 3 × 399 × 12/31 = 463.35, VAT 92.67, 556.02
+    assert [(n["corrects_invoice_id"], totals(n)) for n in notes] == [
+        (january["id"], ("-154.45", "-30.89", "-185.34"))
+    ]
+    assert [totals(i) for i in invoices] == [("463.35", "92.67", "556.02")]
+    issued = ok(shop.api.post(f"/v1/invoices/{notes[0]['id']}/finalize"))
+    assert issued["number"] == "AV-2026-000001"
+    # 262.57 − 185.34 = 77.23 left due on January
+    assert ok(shop.api.get(f"/v1/invoices/{january['id']}"))["amount_due"] == "77.23"
+
+
+def test_a_usage_event_is_counted_once(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics", json={"code": "calls", "name": "Calls", "aggregation": "count"}
+        ),
+        201,
+    )
+    calls = shop.product(
+        "api-calls",
+        "usage",
+        unit_price="2.00",
+        charge={"metric": "calls", "model": "per_unit", "unit_price": "2.00"},
+    )
+    shop.contract(
+        shop.customer(), "C-1", "2026-01-01", [{"product_id": calls}], billing_alignment="calendar"
+    )
+    event = {
+        "transaction_id": "same",
+        "contract": "C-1",
+        "metric": "calls",
+        "timestamp": "2026-01-05T10:00:00Z",
+    }
+    ok(shop.api.post("/v1/events/batch", json={"events": [event]}))
+    ok(shop.api.post("/v1/events/batch", json={"events": [event]}))  # a retry
+    shop.today("2026-02-02")
+    [january] = shop.run("2026-02-01")
+    # the same transaction id is one event: 1 × 2.00
+    assert (january["lines"][0]["quantity"], january["net_total"]) == ("1", "2.00")
+
+
+def test_amounts_finer_than_the_currency_are_refused(shop: Shop) -> None:
+    shop.contract(shop.customer(), "C-1", "2026-02-01", [{"product_id": hosting(shop)}])
+    shop.today("2026-02-01")
+    [invoice] = shop.run("2026-02-01", finalize=True)
+    note = shop.api.post(
+        "/v1/credit-notes",
+        json={"invoice_id": invoice["id"], "reason": "x", "amount": "10.005"},
+    )
+    assert note.status_code == 422, note.text
+    assert "amount" in note.text
+    payment = shop.api.post(f"/v1/invoices/{invoice['id']}/payments", json={"amount": "1.001"})
+    assert payment.status_code == 422, payment.text
+    assert "amount" in payment.text
+    # nothing was recorded: 478.80 still due
+    assert ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))["amount_due"] == "478.80"
+
+
+def test_the_same_run_from_the_command_line(
+    shop: Shop, tenant: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tarif.cli.main import app
+    from tests.conftest import START
+
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-15",
+        [{"product_id": hosting(shop)}],
+        billing_alignment="calendar",
+    )
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    runner = CliRunner()
+
+    def tarif(*args: str) -> Any:
+        result = runner.invoke(app, [*args, "--org", tenant.id])
+        assert result.exit_code == 0, result.output
+        return result
+
+    import json
+
+    made = json.loads(tarif("bill", "run", "--as-of", "2026-01-15", "--json").stdout)
+    # 399 × 17/31 = 218.81 + VAT 43.76 = 262.57
+    assert [i["gross_total"] for i in made["invoices"]] == ["262.57"]
+    [invoice] = made["invoices"]
+    assert "F-2026-000001" in tarif("invoices", "finalize", invoice["id"]).stdout
+    # the API reads what the command line did
+    read = ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))
+    assert (read["number"], totals(read)) == ("F-2026-000001", ("218.81", "43.76", "262.57"))
+
+
+def test_upgrade_inside_a_discounted_period_keeps_the_discount(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-15",
+        [
+            {
+                "product_id": hosting(shop),
+                "discounts": [{"kind": "percentage", "value": "20", "periods": 2}],
+            }
+        ],
+        billing_alignment="calendar",
+    )
+    shop.run("2026-01-15")
+    shop.run("2026-02-01")
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/amendments",
+            json={
+                "effective_date": "2026-02-10",
+                "reason": "three servers",
+                "schedule": True,
+                "changes": [{"type": "change_quantity", "line_key": "hosting", "quantity": "3"}],
+            },
+        ),
+        201,
+    )
+    [change] = shop.run("2026-02-10")
+    # February is the 2nd (last) discounted period; [10 Feb, 1 Mar) = 19 of 28 days:
+    # credit −399 × 19/28 × 0.8 = −216.60, charge 3 × 399 × 19/28 × 0.8 = 649.80
+    assert sorted(nets(change)) == ["-216.60", "649.80"]
+    [march] = shop.run("2026-03-01")
+    assert nets(march) == ["1197.00"]  # 3 × 399.00, no discount any more
+
+
+def test_usage_up_to_a_termination(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics", json={"code": "calls", "name": "Calls", "aggregation": "count"}
+        ),
+        201,
+    )
+    calls = shop.product(
+        "api-calls",
+        "usage",
+        unit_price="1.00",
+        charge={"metric": "calls", "model": "per_unit", "unit_price": "1.00"},
+    )
+    contract = shop.contract(
+        shop.customer(), "C-1", "2026-03-01", [{"product_id": calls}], billing_alignment="calendar"
+    )
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/transitions",
+            json={"action": "terminate", "date": "2026-03-21", "reason": "closing"},
+        ),
+        201,
+    )
+    shop.today("2026-03-25")
+    events = [
+        {
+            "transaction_id": f"c{day}",
+            "contract": "C-1",
+            "metric": "calls",
+            "timestamp": f"2026-03-{day:02d}T10:00:00Z",
+        }
+        for day in (2, 10, 20, 22)
+    ]
+    ok(shop.api.post("/v1/events/batch", json={"events": events}))
+    [march] = shop.run("2026-03-21")
+    # usage in arrears is due on the line's end: [1 Mar, 21 Mar) holds the calls of 2, 10 and
+    # 20 Mar: 3 × 1.00 = 3.00 (the call of 22 Mar is after the end)
+    assert (march["billing_date"], march["net_total"]) == ("2026-03-21", "3.00")
+    assert shop.run("2026-04-01") == []
+
+
+def test_usage_minimum_spend_top_up(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics", json={"code": "calls", "name": "Calls", "aggregation": "count"}
+        ),
+        201,
+    )
+    charge = {
+        "metric": "calls",
+        "model": "per_unit",
+        "unit_price": "1.00",
+        "minimum_spend": "50.00",
+    }
+    calls = shop.product("api-calls", "usage", unit_price="1.00", charge=charge)
+    shop.contract(
+        shop.customer(), "C-1", "2026-01-01", [{"product_id": calls}], billing_alignment="calendar"
+    )
+    events = [
+        {
+            "transaction_id": f"c{n}",
+            "contract": "C-1",
+            "metric": "calls",
+            "timestamp": "2026-01-05T10:00:00Z",
+        }
+        for n in range(10)
+    ]
+    ok(shop.api.post("/v1/events/batch", json={"events": events}))
+    shop.today("2026-02-02")
+    [january] = shop.run("2026-02-01")
+    # 10 × 1.00 = 10.00, topped up to the 50.00 minimum by a separate line of 40.00
+    assert nets(january) == ["10.00", "40.00"]
+    assert "minimum" in january["lines"][1]["description"]
+    assert totals(january) == ("50.00", "10.00", "60.00")
+
+
+def test_early_termination_fee_mid_month(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": hosting(shop)}],
+        billing_alignment="calendar",
+        initial_term_months=12,
+        early_termination_fee={"kind": "remaining"},
+    )
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/transitions",
+            json={"action": "terminate", "date": "2026-06-15", "reason": "closing"},
+        ),
+        201,
+    )
+    for day in ("2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01"):
+        shop.run(day)
+    [june] = shop.run("2026-06-01")
+    # June is billed in advance (the termination's version is not known yet on 1 Jun): 399.00
+    assert nets(june) == ["399.00"]
+    [end] = shop.run("2026-06-15")
+    # ends 15 Jun: credit −399 × 16/30 = −212.80 for [15 Jun, 1 Jul);
+    # fee: 399 × 16/30 = 212.80 + 6 × 399.00 (July…December) = 2,606.80
+    assert sorted(nets(end)) == ["-212.80", "2606.80"]
+
+
+def test_void_after_a_partial_credit(shop: Shop) -> None:
+    shop.contract(shop.customer(), "C-1", "2026-02-01", [{"product_id": hosting(shop)}])
+    shop.today("2026-02-01")
+    [invoice] = shop.run("2026-02-01", finalize=True)
+    ok(
+        shop.api.post(
+            "/v1/credit-notes",
+            json={"invoice_id": invoice["id"], "reason": "goodwill", "amount": "100.00"},
+        ),
+        201,
+    )
+    ok(shop.api.post(f"/v1/invoices/{invoice['id']}/void", json={"reason": "cancelled"}), 201)
+    notes = ok(shop.api.get("/v1/credit-notes"))["data"]
+    void = next(n for n in notes if n["number"] == "AV-2026-000002")
+    # what is left: 478.80 − 100.00 = 378.80 → net 378.80 / 1.2 = 315.666… → 315.67,
+    # VAT 63.13
+    assert (void["net_total"], void["vat_total"], void["gross_total"]) == (
+        "-315.67",
+        "-63.13",
+        "-378.80",
+    )
+    after = ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))
+    assert (after["status"], after["amount_due"]) == ("voided", "0.00")
+
+
+def test_tax_treatments_by_customer(shop: Shop) -> None:
+    product = hosting(shop)
+    cases = {
+        "greek": ("GR", "company", "EL094259216", "reverse_charge"),
+        "german-no-vat": ("DE", "company", None, "standard"),
+        "german-consumer": ("DE", "person", None, "standard"),
+        "american": ("US", "company", None, "export"),
+    }
+    ids = {}
+    for name, (country, kind, vat, treatment) in cases.items():
+        ids[name] = shop.customer(name, country=country, kind=kind, vat_number=vat)
+        read = ok(shop.api.get(f"/v1/customers/{ids[name]}"))
+        assert read["tax_treatment"] == treatment, name
+        shop.contract(ids[name], f"C-{name}", "2026-02-01", [{"product_id": product}])
+    shop.today("2026-02-01")
+    by_customer = {i["customer_id"]: i for i in shop.run("2026-02-01", finalize=True)}
+    vat = {name: by_customer[cid]["vat_total"] for name, cid in ids.items()}
+    # EU business with a VAT number and export: 0 %; an EU business without a VAT number and
+    # an EU consumer pay French VAT: 399.00 × 20 % = 79.80
+    assert vat == {
+        "greek": "0.00",
+        "german-no-vat": "79.80",
+        "german-consumer": "79.80",
+        "american": "0.00",
+    }
+    xml = shop.api.get(
+        f"/v1/invoices/{by_customer[ids['american']]['id']}/pdf", params={"format": "xml"}
+    )
+    assert xml.status_code == 200, xml.text
+    assert "259" in xml.text  # "article 259-1 du CGI"
+
+
+def test_payment_terms_end_of_month(shop: Shop) -> None:
+    customer = shop.customer(payment_terms_days=30, payment_terms_end_of_month=True)
+    shop.contract(
+        customer, "C-1", "2026-01-15", [{"product_id": hosting(shop)}], billing_alignment="calendar"
+    )
+    [invoice] = shop.run("2026-01-15", finalize=True)
+    # issued 15 Jan + 30 days = 14 Feb, then the end of that month: 28 Feb 2026
+    assert (invoice["issue_date"], invoice["due_date"]) == ("2026-01-15", "2026-02-28")
+
+
+def test_graduated_tier_flat_fees(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics",
+            json={"code": "units", "name": "Units", "aggregation": "sum", "field": "qty"},
+        ),
+        201,
+    )
+    tiers = [
+        {"up_to": "100", "unit_price": "1.00", "flat_fee": "10.00"},
+        {"up_to": "500", "unit_price": "0.80", "flat_fee": "20.00"},
+        {"up_to": None, "unit_price": "0.50", "flat_fee": "30.00"},
+    ]
+    product = shop.product(
+        "storage",
+        "usage",
+        unit_price="0",
+        charge={"metric": "units", "model": "graduated", "tiers": tiers},
+    )
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": product}],
+        billing_alignment="calendar",
+    )
+    events = [
+        {
+            "transaction_id": "u",
+            "contract": "C-1",
+            "metric": "units",
+            "timestamp": "2026-01-05T10:00:00Z",
+            "properties": {"qty": "300"},
+        }
+    ]
+    ok(shop.api.post("/v1/events/batch", json={"events": events}))
+    shop.today("2026-02-02")
+    [january] = shop.run("2026-02-01")
+    # 300 units reach tiers 1 and 2 only: 100 × 1.00 + 10.00 + 200 × 0.80 + 20.00
+    # = 100.00 + 10.00 + 160.00 + 20.00 = 290.00 (tier 3 not reached: no fee)
+    assert sorted(nets(january)) == ["10.00", "100.00", "160.00", "20.00"]
+    assert january["net_total"] == "290.00"
