@@ -1681,3 +1681,110 @@ def test_graduated_tier_flat_fees(shop: Shop) -> None:
     # = 100.00 + 10.00 + 160.00 + 20.00 = 290.00 (tier 3 not reached: no fee)
     assert sorted(nets(january)) == ["10.00", "100.00", "160.00", "20.00"]
     assert january["net_total"] == "290.00"
+
+
+def test_a_retried_credit_note_is_issued_once(shop: Shop) -> None:
+    shop.contract(shop.customer(), "C-1", "2026-02-01", [{"product_id": hosting(shop)}])
+    shop.today("2026-02-01")
+    [invoice] = shop.run("2026-02-01", finalize=True)
+    body = {"invoice_id": invoice["id"], "reason": "goodwill", "amount": "100.00"}
+    key = {"Idempotency-Key": "cn-2026-02-goodwill"}
+    first = ok(shop.api.post("/v1/credit-notes", json=body, headers=key), 201)
+    again = ok(shop.api.post("/v1/credit-notes", json=body, headers=key), 201)
+    assert (again["id"], again["number"]) == (first["id"], "AV-2026-000001")
+    # 478.80 − 100.00 once = 378.80 due
+    assert ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))["amount_due"] == "378.80"
+
+
+def test_dry_run_and_upcoming_invoice_write_nothing(shop: Shop) -> None:
+    customer = shop.customer()
+    shop.contract(
+        customer, "C-1", "2026-01-15", [{"product_id": hosting(shop)}], billing_alignment="calendar"
+    )
+    upcoming = ok(shop.api.get(f"/v1/customers/{customer}/upcoming-invoice"))
+    dry = ok(shop.api.post("/v1/billing-runs", json={"as_of": "2026-01-15", "dry_run": True}), 201)
+    # both show 218.81 + 43.76 = 262.57 for [15 Jan, 1 Feb), with no id
+    assert (upcoming["id"], upcoming["gross_total"]) == (None, "262.57")
+    assert [(i["id"], i["gross_total"]) for i in dry["invoices"]] == [(None, "262.57")]
+    assert ok(shop.api.get("/v1/invoices"))["data"] == []
+    [real] = shop.run("2026-01-15", finalize=True)
+    # the dry run drew no number
+    assert (real["number"], real["gross_total"]) == ("F-2026-000001", "262.57")
+
+
+def test_a_run_before_the_latest_run_is_refused(shop: Shop) -> None:
+    shop.contract(shop.customer(), "C-1", "2026-02-01", [{"product_id": hosting(shop)}])
+    shop.run("2026-03-01")
+    late = shop.api.post("/v1/billing-runs", json={"as_of": "2026-02-15"})
+    assert late.status_code == 409, late.text
+    assert late.headers["content-type"].startswith("application/problem+json")
+
+
+def test_kuwaiti_dinar_has_three_decimals(shop: Shop) -> None:
+    kwd = ok(
+        shop.api.post(
+            "/v1/pricelists",
+            json={
+                "name": "Kuwait",
+                "currency": "KWD",
+                "valid_from": "2026-01-01",
+                "is_default": True,
+            },
+        ),
+        201,
+    )["id"]
+    product = ok(
+        shop.api.post(
+            "/v1/products", json={"code": "hosting", "name_en": "Hosting", "kind": "recurring"}
+        ),
+        201,
+    )["id"]
+    entry = {
+        "product_id": product,
+        "unit_price": "10.000",
+        "periodicity": "monthly",
+        "timing": "in_advance",
+    }
+    ok(shop.api.post(f"/v1/pricelists/{kwd}/entries", json=entry), 201)
+    customer = shop.customer("Kuwait Co", currency="KWD", country="KW")
+    shop.contract(
+        customer, "C-KW", "2026-01-15", [{"product_id": product}], billing_alignment="calendar"
+    )
+    [january] = shop.run("2026-01-15")
+    # 10 × 17/31 = 5.48387… → 5.484; export outside the EU: no French VAT
+    assert totals(january) == ("5.484", "0.000", "5.484")
+
+
+def test_add_and_remove_lines_mid_period(shop: Shop) -> None:
+    support = shop.product(
+        "support", unit_price="62.00", periodicity="monthly", timing="in_advance"
+    )
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-03-01",
+        [{"product_id": hosting(shop), "unit_price": "310.00"}],
+        billing_alignment="calendar",
+    )
+    shop.run("2026-03-01")
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/amendments",
+            json={
+                "effective_date": "2026-03-15",
+                "reason": "swap hosting for support",
+                "schedule": True,
+                "changes": [
+                    {"type": "remove_line", "line_key": "hosting"},
+                    {"type": "add_line", "line": {"product_id": support}},
+                ],
+            },
+        ),
+        201,
+    )
+    [change] = shop.run("2026-03-15")
+    # [15 Mar, 1 Apr) = 17 of 31 days: hosting credited −310 × 17/31 = −170.00;
+    # support charged 62 × 17/31 = 34.00
+    assert sorted(nets(change)) == ["-170.00", "34.00"]
+    [april] = shop.run("2026-04-01")
+    assert nets(april) == ["62.00"]
