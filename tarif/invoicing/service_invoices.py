@@ -337,7 +337,8 @@ def record_payment(
         raise Conflict(f"invoice '{invoice.id}' is {invoice.status}: it cannot take a payment")
     outstanding = amount_due(invoice)
     if value > outstanding:
-        raise InvalidInput.on("amount", f"more than the {outstanding} still due")
+        shown = round_to_minor_unit(outstanding, money)  # 378.80, not the stored 378.8
+        raise InvalidInput.on("amount", f"more than the {shown} still due")
     payment = InvoicePayment(
         id=new_id("pay"),
         organization_id=ctx.organization_id,

@@ -1613,10 +1613,10 @@ def test_tax_treatments_by_customer(shop: Shop) -> None:
         shop.contract(ids[name], f"C-{name}", "2026-02-01", [{"product_id": product}])
     shop.today("2026-02-01")
     by_customer = {i["customer_id"]: i for i in shop.run("2026-02-01", finalize=True)}
-    vat = {name: by_customer[cid]["vat_total"] for name, cid in ids.items()}
+    vat_totals = {name: by_customer[cid]["vat_total"] for name, cid in ids.items()}
     # EU business with a VAT number and export: 0 %; an EU business without a VAT number and
     # an EU consumer pay French VAT: 399.00 × 20 % = 79.80
-    assert vat == {
+    assert vat_totals == {
         "greek": "0.00",
         "german-no-vat": "79.80",
         "german-consumer": "79.80",
@@ -1788,3 +1788,25 @@ def test_add_and_remove_lines_mid_period(shop: Shop) -> None:
     assert sorted(nets(change)) == ["-170.00", "34.00"]
     [april] = shop.run("2026-04-01")
     assert nets(april) == ["62.00"]
+
+
+def test_a_payment_above_the_amount_due_is_refused_in_the_currency(shop: Shop) -> None:
+    shop.contract(shop.customer(), "C-1", "2026-02-01", [{"product_id": hosting(shop)}])
+    shop.today("2026-02-01")
+    [invoice] = shop.run("2026-02-01", finalize=True)
+    ok(
+        shop.api.post(
+            "/v1/credit-notes",
+            json={"invoice_id": invoice["id"], "reason": "goodwill", "amount": "100.00"},
+        ),
+        201,
+    )
+    refused = shop.api.post(f"/v1/invoices/{invoice['id']}/payments", json={"amount": "378.81"})
+    assert refused.status_code == 422, refused.text
+    # 478.80 − 100.00 = 378.80 due, said with the currency's two decimals
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["detail"]) == ("amount", "more than the 378.80 still due")
+    paid = ok(
+        shop.api.post(f"/v1/invoices/{invoice['id']}/payments", json={"amount": "378.80"}), 201
+    )
+    assert paid["invoice_status"] == "paid"
