@@ -1810,3 +1810,101 @@ def test_a_payment_above_the_amount_due_is_refused_in_the_currency(shop: Shop) -
         shop.api.post(f"/v1/invoices/{invoice['id']}/payments", json={"amount": "378.80"}), 201
     )
     assert paid["invoice_status"] == "paid"
+
+
+def test_a_late_first_run_catches_up_period_by_period(shop: Shop) -> None:
+    setup = shop.product("setup", "one_off", unit_price="500.00")
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": hosting(shop)}, {"product_id": setup}],
+        billing_alignment="calendar",
+    )
+    made = [(i["billing_date"], nets(i)) for i in shop.run("2026-04-01")]
+    # one invoice per due day: January with the one-off setup (500.00, billed once), then
+    # February, March and April at 399.00
+    assert made == [
+        ("2026-01-01", ["399.00", "500.00"]),
+        ("2026-02-01", ["399.00"]),
+        ("2026-03-01", ["399.00"]),
+        ("2026-04-01", ["399.00"]),
+    ]
+    assert shop.run("2026-05-01")[0]["net_total"] == "399.00"  # the setup never again
+
+
+def test_grouping_per_customer_or_per_contract(shop: Shop) -> None:
+    customer, product = shop.customer(), hosting(shop)
+    shop.contract(customer, "C-1", "2026-02-01", [{"product_id": product}])
+    shop.contract(customer, "C-2", "2026-02-01", [{"product_id": product, "quantity": "2.5"}])
+    shop.contract(
+        customer, "C-3", "2026-02-01", [{"product_id": product}], invoice_grouping="contract"
+    )
+    made = sorted((i["contract_id"] is not None, totals(i)) for i in shop.run("2026-02-01"))
+    # C-1 and C-2 on one invoice: 399.00 + 2.5 × 399.00 = 997.50 → 1,396.50, VAT 279.30;
+    # C-3 groups its own invoices: 399.00, VAT 79.80
+    assert made == [
+        (False, ("1396.50", "279.30", "1675.80")),
+        (True, ("399.00", "79.80", "478.80")),
+    ]
+
+
+def test_crediting_one_seat_of_three(shop: Shop) -> None:
+    shop.contract(
+        shop.customer(), "C-1", "2026-02-01", [{"product_id": hosting(shop), "quantity": "3"}]
+    )
+    shop.today("2026-02-01")
+    [invoice] = shop.run("2026-02-01", finalize=True)
+    assert totals(invoice) == ("1197.00", "239.40", "1436.40")  # 3 × 399.00
+    note = ok(
+        shop.api.post(
+            "/v1/credit-notes",
+            json={
+                "invoice_id": invoice["id"],
+                "reason": "one seat less",
+                "lines": [{"position": 1, "quantity": "1"}],
+            },
+        ),
+        201,
+    )
+    # 1 of 3 seats: 1197.00 × 1/3 = 399.00, VAT 79.80
+    assert totals(note) == ("-399.00", "-79.80", "-478.80")
+    assert ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))["amount_due"] == "957.60"
+
+
+def test_anniversary_usage_with_prepaid_units(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics", json={"code": "calls", "name": "Calls", "aggregation": "count"}
+        ),
+        201,
+    )
+    charge = {"metric": "calls", "model": "per_unit", "unit_price": "1.00", "prepaid_units": "3"}
+    calls = shop.product("api-calls", "usage", unit_price="1.00", charge=charge)
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-15",
+        [{"product_id": calls}],
+        billing_alignment="anniversary",
+    )
+    shop.today("2026-03-20")
+    days = ("01-14", "01-15", "02-01", "02-14", "02-15", "02-16", "03-01")
+    events = [
+        {
+            "transaction_id": f"c{d}",
+            "contract": "C-1",
+            "metric": "calls",
+            "timestamp": f"2026-{d}T10:00:00Z",
+        }
+        for d in days
+    ]
+    ok(shop.api.post("/v1/events/batch", json={"events": events}))
+    [first] = shop.run("2026-02-15")
+    # [15 Jan, 15 Feb): 15 Jan, 1 Feb, 14 Feb = 3 calls (14 Jan is before the start), all
+    # taken from the 3 prepaid: 0 billed
+    assert first["net_total"] == "0.00"
+    assert first["lines"][0]["period_last_day"] == "2026-02-14"
+    [second] = shop.run("2026-03-15")
+    # [15 Feb, 15 Mar): 15 Feb, 16 Feb, 1 Mar = 3 calls, the prepaid block is used up: 3.00
+    assert (second["lines"][0]["quantity"], second["net_total"]) == ("3", "3.00")
