@@ -1908,3 +1908,53 @@ def test_anniversary_usage_with_prepaid_units(shop: Shop) -> None:
     [second] = shop.run("2026-03-15")
     # [15 Feb, 15 Mar): 15 Feb, 16 Feb, 1 Mar = 3 calls, the prepaid block is used up: 3.00
     assert (second["lines"][0]["quantity"], second["net_total"]) == ("3", "3.00")
+
+
+def test_explain_keeps_each_lines_origin_in_the_currency(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics",
+            json={"code": "units", "name": "Units", "aggregation": "sum", "field": "qty"},
+        ),
+        201,
+    )
+    tiers = [{"up_to": "100", "unit_price": "1.00"}, {"up_to": None, "unit_price": "0.50"}]
+    storage = shop.product("storage", "usage", unit_price="0")
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [
+            {
+                "product_id": storage,
+                "charge": {"metric": "units", "model": "graduated", "tiers": tiers},
+            },
+            {"product_id": hosting(shop), "discounts": [{"kind": "percentage", "value": "10"}]},
+        ],
+        billing_alignment="calendar",
+    )
+    events = [
+        {
+            "transaction_id": f"u{n}",
+            "contract": "C-1",
+            "metric": "units",
+            "timestamp": "2026-01-05T10:00:00Z",
+            "properties": {"qty": "75"},
+        }
+        for n in range(2)
+    ]
+    ok(shop.api.post("/v1/events/batch", json={"events": events}))
+    shop.today("2026-02-02")
+    february = next(i for i in shop.run("2026-02-01") if i["billing_date"] == "2026-02-01")
+    explained = ok(shop.api.get(f"/v1/invoices/{february['id']}/explain"))["lines"]
+    by_key = {(x["line_key"], x["description"]): x for x in explained}
+    hosting_line = by_key[("hosting", "hosting")]
+    # February 399 × 0.9 = 359.10, 39.90 off: money reads with its two decimals, as on the
+    # invoice; the exact figure stays in exact_net
+    assert (hosting_line["net_amount"], hosting_line["discount_amount"]) == ("359.10", "39.90")
+    assert (hosting_line["price_source"], hosting_line["period_end"]) == ("pricelist", "2026-02-28")
+    # January's usage: 75 + 75 = 150 units in 2 events: 100 × 1.00 + 50 × 0.50 = 100.00 + 25.00
+    tier_1 = next(x for x in explained if x["line_key"] == "storage" and x["quantity"] == "100")
+    assert tier_1["net_amount"] == "100.00"
+    assert (tier_1["usage"]["event_count"], tier_1["usage"]["units"]) == (2, "150")
+    assert [t["amount"] for t in tier_1["usage"]["tiers"]] == ["100.00", "25.00"]
