@@ -1958,3 +1958,45 @@ def test_explain_keeps_each_lines_origin_in_the_currency(shop: Shop) -> None:
     assert tier_1["net_amount"] == "100.00"
     assert (tier_1["usage"]["event_count"], tier_1["usage"]["units"]) == (2, "150")
     assert [t["amount"] for t in tier_1["usage"]["tiers"]] == ["100.00", "25.00"]
+
+
+def test_a_drafted_credit_note_above_what_is_left_is_held_back(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-15",
+        [{"product_id": hosting(shop)}],
+        billing_alignment="calendar",
+        corrections="credit_note",
+    )
+    [january] = shop.run("2026-01-15", finalize=True)
+    # 250.07 credited by hand (net 250.07 / 1.2 = 208.391… → 208.39, VAT 41.678 → 41.68,
+    # gross 250.07 exactly): 262.57 − 250.07 = 12.50 left to credit
+    ok(
+        shop.api.post(
+            "/v1/credit-notes",
+            json={"invoice_id": january["id"], "reason": "outage", "amount": "250.07"},
+        ),
+        201,
+    )
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/amendments",
+            json={
+                "effective_date": "2026-01-20",
+                "reason": "three servers",
+                "schedule": True,
+                "changes": [{"type": "change_quantity", "line_key": "hosting", "quantity": "3"}],
+            },
+        ),
+        201,
+    )
+    shop.today("2026-01-20")
+    [note] = [i for i in shop.run("2026-01-20") if i["kind"] == "credit_note"]
+    # −399 × 12/31 = −154.45, VAT −30.89: 185.34 to credit, more than the 12.50 left
+    refused = shop.api.post(f"/v1/invoices/{note['id']}/finalize")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].endswith(
+        "the credit note credits 185.34 but invoice F-2026-000001 has only 12.50 left "
+        "to credit: edit or delete the draft"
+    )
