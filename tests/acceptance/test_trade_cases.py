@@ -2000,3 +2000,118 @@ def test_a_drafted_credit_note_above_what_is_left_is_held_back(shop: Shop) -> No
         "the credit note credits 185.34 but invoice F-2026-000001 has only 12.50 left "
         "to credit: edit or delete the draft"
     )
+
+
+def test_coupon_repeating_three_months(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/coupons",
+            json={
+                "code": "welcome20",
+                "kind": "percentage",
+                "value": "20",
+                "duration": "repeating",
+                "duration_months": 3,
+            },
+        ),
+        201,
+    )
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-15",
+        [{"product_id": hosting(shop)}],
+        billing_alignment="calendar",
+    )
+    redemption = ok(
+        shop.api.post(f"/v1/contracts/{contract}/coupons", json={"code": "WELCOME20"}), 201
+    )
+    # redeemed today, 15 Jan 2026: invoices billed before 15 Apr (15 Jan + 3 months)
+    assert (redemption["redeemed_on"], redemption["ends_on"]) == ("2026-01-15", "2026-04-15")
+    figures = []
+    for day in ("2026-01-15", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01"):
+        [invoice] = shop.run(day)
+        figures.append((nets(invoice), invoice["gross_total"]))
+    # January 218.81, coupon −43.76 (218.81 × 0.20 = 43.762): net 175.05, VAT 35.01, 210.06;
+    # February to April 399.00 − 79.80 = 319.20, VAT 63.84, 383.04; May (after 15 Apr) 478.80
+    assert figures == [
+        (["218.81", "-43.76"], "210.06"),
+        (["399.00", "-79.80"], "383.04"),
+        (["399.00", "-79.80"], "383.04"),
+        (["399.00", "-79.80"], "383.04"),
+        (["399.00"], "478.80"),
+    ]
+
+
+def test_fixed_invoice_discount_split_over_vat_rates(shop: Shop) -> None:
+    books = ok(
+        shop.api.post(
+            "/v1/products",
+            json={
+                "code": "ebooks",
+                "name_en": "E-books",
+                "kind": "recurring",
+                "vat_category": "reduced",
+            },
+        ),
+        201,
+    )["id"]
+    entry = {
+        "product_id": books,
+        "unit_price": "100.00",
+        "periodicity": "monthly",
+        "timing": "in_advance",
+    }
+    ok(shop.api.post(f"/v1/pricelists/{shop.pricelist_id}/entries", json=entry), 201)
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-02-01",
+        [{"product_id": hosting(shop, "300.00")}, {"product_id": books}],
+    )
+    [draft] = shop.run("2026-02-01")
+    discounted = ok(
+        shop.api.post(
+            f"/v1/invoices/{draft['id']}/discounts", json={"kind": "fixed", "value": "50.00"}
+        ),
+        201,
+    )
+    # 50.00 over 300.00 at 20 % and 100.00 at 5.5 %: 50 × 300/400 = 37.50, 50 × 100/400 = 12.50;
+    # net 350.00; VAT (300 − 37.50) × 20 % = 52.50 and (100 − 12.50) × 5.5 % = 4.8125 → 4.81
+    discount_lines = sorted(
+        (x["vat_rate"], x["net_amount"]) for x in discounted["lines"] if x["source"] == "discount"
+    )
+    assert discount_lines == [("20", "-37.50"), ("5.5", "-12.50")]
+    assert totals(discounted) == ("350.00", "57.31", "407.31")
+
+
+def test_quarterly_in_advance_terminated_mid_quarter(shop: Shop) -> None:
+    support = shop.product(
+        "support", unit_price="1200.00", periodicity="quarterly", timing="in_advance"
+    )
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": support}],
+        billing_alignment="calendar",
+    )
+    [q1] = shop.run("2026-01-01")
+    assert nets(q1) == ["1200.00"]
+    shop.today("2026-02-01")
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/transitions",
+            json={
+                "action": "terminate",
+                "date": "2026-02-15",
+                "with_credit": True,
+                "reason": "closing",
+            },
+        ),
+        201,
+    )
+    [credit] = shop.run("2026-02-15")
+    # Q1 has 90 days; [15 Feb, 1 Apr) = 14 + 31 = 45 unused: −1200 × 45/90 = −600.00
+    assert totals(credit) == ("-600.00", "-120.00", "-720.00")
+    assert shop.run("2026-04-01") == []
