@@ -2115,3 +2115,61 @@ def test_quarterly_in_advance_terminated_mid_quarter(shop: Shop) -> None:
     # Q1 has 90 days; [15 Feb, 1 Apr) = 14 + 31 = 45 unused: −1200 × 45/90 = −600.00
     assert totals(credit) == ("-600.00", "-120.00", "-720.00")
     assert shop.run("2026-04-01") == []
+
+
+@pytest.mark.parametrize(
+    ("model", "january", "late_lines"),
+    [
+        # graduated: 90 × 1.00 = 90.00; with 20 late units 110: 100 × 1.00 + 10 × 0.80 = 108.00,
+        # so the late lines add 108.00 − 90.00 = 18.00 (tier 1 +10.00, tier 2 +8.00)
+        ("graduated", ["90.00"], ["10.00", "8.00"]),
+        # volume: 90 × 1.00 = 90.00; 110 units all at 0.80 = 88.00: the one part's difference,
+        # 88.00 − 90.00 = −2.00
+        ("volume", ["90.00"], ["-2.00"]),
+    ],
+)
+def test_late_usage_is_rated_again_across_a_tier(
+    shop: Shop, model: str, january: list[str], late_lines: list[str]
+) -> None:
+    ok(
+        shop.api.post(
+            "/v1/metrics",
+            json={"code": "units", "name": "Units", "aggregation": "sum", "field": "qty"},
+        ),
+        201,
+    )
+    tiers = [{"up_to": "100", "unit_price": "1.00"}, {"up_to": None, "unit_price": "0.80"}]
+    storage = shop.product(
+        "storage",
+        "usage",
+        unit_price="0",
+        charge={"metric": "units", "model": model, "tiers": tiers},
+    )
+    shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": storage}],
+        billing_alignment="calendar",
+    )
+
+    def send(name: str, qty: str) -> None:
+        event = {
+            "transaction_id": name,
+            "contract": "C-1",
+            "metric": "units",
+            "timestamp": "2026-01-20T10:00:00Z",
+            "properties": {"qty": qty},
+        }
+        ok(shop.api.post("/v1/events/batch", json={"events": [event]}))
+
+    shop.today("2026-01-21")  # an event may not be dated in the future
+    send("on-time", "90")
+    shop.today("2026-02-02")
+    [first] = shop.run("2026-02-01", finalize=True)
+    assert nets(first) == january
+    send("late", "20")  # January's, received in February
+    shop.today("2026-03-02")
+    [march] = shop.run("2026-03-01")
+    late = sorted(x["net_amount"] for x in march["lines"] if x["adjustment"])
+    assert late == sorted(late_lines)
