@@ -2173,3 +2173,27 @@ def test_late_usage_is_rated_again_across_a_tier(
     [march] = shop.run("2026-03-01")
     late = sorted(x["net_amount"] for x in march["lines"] if x["adjustment"])
     assert late == sorted(late_lines)
+
+
+def test_number_formats_are_configurable_per_series(shop: Shop) -> None:
+    ok(
+        shop.api.patch(
+            "/v1/organization",
+            json={
+                "invoice_number_format": "INV{year}-{seq:04d}",
+                "credit_note_number_format": "CN{year}-{seq:04d}",
+            },
+        )
+    )
+    shop.contract(shop.customer(), "C-1", "2026-01-15", [{"product_id": hosting(shop)}])
+    [invoice] = shop.run("2026-01-15", finalize=True)
+    note = ok(
+        shop.api.post(
+            "/v1/credit-notes",
+            json={"invoice_id": invoice["id"], "reason": "x", "amount": "12.00"},
+        ),
+        201,
+    )
+    # 12.00 at 20 %: net 10.00, VAT 2.00
+    assert (invoice["number"], note["number"]) == ("INV2026-0001", "CN2026-0001")
+    assert totals(note) == ("-10.00", "-2.00", "-12.00")
