@@ -225,7 +225,9 @@ def explain_credit_note(ctx: Ctx, credit_note_id: str) -> list[dict[str, Any]]:
                 "period_start": entry["period_start"],
                 "period_end": entry["period_end"],
                 "quantity": str(target.quantity),
-                "net_amount": str(target.net_amount),
+                "net_amount": str(
+                    round_to_minor_unit(target.net_amount, currency(corrected.currency))
+                ),
             }
         out.append(
             entry

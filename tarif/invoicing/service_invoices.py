@@ -147,6 +147,11 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
     for usage lines, what was measured and how it was priced (`usage`)."""
     invoice = get_invoice(ctx, invoice_id)
     lines = invoice_lines(ctx, invoice.id)
+    code = currency(invoice.currency)
+
+    def amount(value: Decimal) -> str:  # as the invoice reads it: 359.10, not the stored 359.1
+        return str(round_to_minor_unit(value, code))
+
     external_id = None
     if any(line.usage for line in lines):
         customer = ctx.session.get(Customer, invoice.customer_id)
@@ -170,9 +175,9 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
             "unit_price": str(line.unit_price),
             "price_source": line.price_source,
             "discounts": line.discounts,
-            "discount_amount": str(line.discount_amount),
+            "discount_amount": amount(line.discount_amount),
             "exact_net": line.exact_net,
-            "net_amount": str(line.net_amount),
+            "net_amount": amount(line.net_amount),
             "vat_category": line.vat_category,
             "vat_rate": str(line.vat_rate),
             "tax_treatment": invoice.tax_treatment,
@@ -342,7 +347,8 @@ def record_payment(
         raise Conflict(f"invoice '{invoice.id}' is {invoice.status}: it cannot take a payment")
     outstanding = amount_due(invoice)
     if value > outstanding:
-        raise InvalidInput.on("amount", f"more than the {outstanding} still due")
+        shown = round_to_minor_unit(outstanding, money)  # 378.80, not the stored 378.8
+        raise InvalidInput.on("amount", f"more than the {shown} still due")
     payment = InvoicePayment(
         id=new_id("pay"),
         organization_id=ctx.organization_id,
