@@ -177,6 +177,11 @@ def create_contract(
         "--corrections",
         help="Credits for finalized invoices: adjustment (next invoice, default) or credit_note",
     ),
+    termination_credit: bool = typer.Option(
+        None,
+        "--termination-credit/--no-termination-credit",
+        help="Ended mid-period, credit the unused days billed in advance (default) or not",
+    ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -207,6 +212,7 @@ def create_contract(
                 "notice_months": notice_months,
                 "notice_days": notice_days,
                 "corrections": corrections,
+                "credit_on_termination": termination_credit,
             }
             data |= {k: v for k, v in options.items() if v is not None}
             if activation is not None:

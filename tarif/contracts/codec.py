@@ -234,6 +234,7 @@ def encode_terms(terms: ContractTerms) -> JSON:
             if terms.corrections is not Corrections.ADJUSTMENT
             else {}
         ),
+        **({} if terms.credit_on_termination else {"credit_on_termination": False}),
         "payment_terms_days": terms.payment_terms_days,
         "metadata": [[key, value] for key, value in terms.metadata],
         "lines": [encode_line(line) for line in terms.lines],
@@ -271,6 +272,7 @@ def decode_terms(data: JSON, lines_seen: dict[Any, ContractLine] | None = None) 
         activation=_parse_activation(data["activation"]),
         purchase_order=data.get("purchase_order"),
         corrections=Corrections(data.get("corrections", Corrections.ADJUSTMENT.value)),
+        credit_on_termination=bool(data.get("credit_on_termination", True)),
         payment_terms_days=data.get("payment_terms_days"),
         metadata=tuple((str(k), str(v)) for k, v in data.get("metadata", [])),
         lines=lines,
@@ -475,6 +477,7 @@ def encode_template_terms(terms: TemplateTerms) -> JSON:
         "minimum_commitment": _maybe(terms.minimum_commitment, encode_commitment),
         "metadata": [[key, value] for key, value in terms.metadata],
         "corrections": terms.corrections.value,
+        "credit_on_termination": terms.credit_on_termination,
         "early_termination_fee": _maybe(terms.early_termination_fee, encode_fee),
     }
 
@@ -495,6 +498,7 @@ def decode_template_terms(data: JSON) -> TemplateTerms:
         metadata=tuple((str(k), str(v)) for k, v in data.get("metadata", [])),
         # Versions stored before these existed read as the defaults.
         corrections=Corrections(data.get("corrections", Corrections.ADJUSTMENT.value)),
+        credit_on_termination=bool(data.get("credit_on_termination", True)),
         early_termination_fee=_maybe(data.get("early_termination_fee"), decode_fee),
     )
 

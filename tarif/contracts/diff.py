@@ -55,6 +55,7 @@ _CONTRACT_FIELDS: list[tuple[str, Callable[[ContractTerms], str]]] = [
     ("billing alignment", lambda t: t.billing_alignment.value),
     ("invoice grouping", lambda t: t.invoice_grouping.value),
     ("corrections", lambda t: t.corrections.value),
+    ("credit on termination", lambda t: "yes" if t.credit_on_termination else "no"),
     ("activation", lambda t: str(t.activation)),
     ("purchase order", lambda t: _text(t.purchase_order)),
     ("payment terms", lambda t: _text(t.payment_terms_days and f"{t.payment_terms_days} days")),

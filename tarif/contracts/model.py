@@ -233,6 +233,8 @@ class ContractTerms:
     activation: Activation = Activation()
     purchase_order: str | None = None
     corrections: Corrections = Corrections.ADJUSTMENT
+    # Ended mid-period, lines billed in advance credit their unused days (False: they stay billed).
+    credit_on_termination: bool = True
     payment_terms_days: int | None = None  # overrides the customer's payment terms
     metadata: tuple[tuple[str, str], ...] = ()
     lines: tuple[ContractLine, ...] = ()

@@ -155,6 +155,11 @@ class ContractFields(StrictModel):
         description="Credits for periods a finalized invoice billed: on the next invoice "
         "(adjustment) or on a credit note correcting that invoice (credit_note)",
     )
+    credit_on_termination: bool = Field(
+        True,
+        description="Ended mid-period, lines billed in advance credit their unused days; "
+        "false: the days billed in advance stay billed",
+    )
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     metadata: dict[Annotated[str, Field(max_length=60)], Annotated[str, Field(max_length=500)]] = (
         Field(default_factory=dict, max_length=50)
@@ -192,6 +197,7 @@ class ContractUpdate(StrictModel):
     activation: ActivationInput | None = None
     purchase_order: str | None = Field(None, max_length=200)
     corrections: Corrections | None = None
+    credit_on_termination: bool | None = None
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] | None = None
     metadata: (
         dict[Annotated[str, Field(max_length=60)], Annotated[str, Field(max_length=500)]] | None
@@ -346,6 +352,9 @@ class TemplateTermsInput(StrictModel):
         Corrections.ADJUSTMENT,
         description="Credits for finalized periods: on the next invoice, or a credit note",
     )
+    credit_on_termination: bool = Field(
+        True, description="Credit the unused days billed in advance when a contract ends early"
+    )
     early_termination_fee: FeeInput | None = None
 
 
@@ -468,6 +477,7 @@ class TermsRead(BaseModel):
     activation_on: dt.date | None
     purchase_order: str | None
     corrections: Corrections
+    credit_on_termination: bool
     payment_terms_days: int | None
     metadata: dict[str, str]
     minimum_commitment: CommitmentRead | None
@@ -657,6 +667,7 @@ def terms_read(terms: ContractTerms) -> TermsRead:
         activation_on=terms.activation.on,
         purchase_order=terms.purchase_order,
         corrections=terms.corrections,
+        credit_on_termination=terms.credit_on_termination,
         payment_terms_days=terms.payment_terms_days,
         metadata=dict(terms.metadata),
         minimum_commitment=_commitment_read(terms.minimum_commitment),

@@ -339,6 +339,7 @@ def update_contract(ctx: Ctx, contract_id: str, *, data: ContractUpdate) -> Cont
         "billing_alignment",
         "invoice_grouping",
         "corrections",
+        "credit_on_termination",
     ):
         if name in given:
             changes[name] = getattr(data, name)
@@ -372,6 +373,7 @@ def update_contract(ctx: Ctx, contract_id: str, *, data: ContractUpdate) -> Cont
         "billing_alignment",
         "invoice_grouping",
         "corrections",
+        "credit_on_termination",
     ):
         if required in changes and changes[required] is None:
             problems.add(required, "cannot be empty")

@@ -260,6 +260,7 @@ def terms_of(
         activation=activation_of(data.activation),
         purchase_order=data.purchase_order or None,
         corrections=data.corrections,
+        credit_on_termination=data.credit_on_termination,
         payment_terms_days=data.payment_terms_days,
         metadata=metadata_of(data.metadata),
         lines=lines,

@@ -160,6 +160,7 @@ def _terms(data: TemplateTermsInput, problems: Problems) -> TemplateTerms:
         ),
         metadata=metadata_of(data.metadata),
         corrections=data.corrections,
+        credit_on_termination=data.credit_on_termination,
         early_termination_fee=fee_of(data.early_termination_fee),
     )
 

@@ -85,6 +85,7 @@ class TemplateTerms:
     minimum_commitment: MinimumCommitment | None = None
     metadata: tuple[tuple[str, str], ...] = ()
     corrections: Corrections = Corrections.ADJUSTMENT
+    credit_on_termination: bool = True
     early_termination_fee: EarlyTerminationFee | None = None
 
 
@@ -222,6 +223,7 @@ def instantiate(
         metadata=defaults.metadata,
         minimum_commitment=defaults.minimum_commitment,
         corrections=defaults.corrections,
+        credit_on_termination=defaults.credit_on_termination,
         early_termination_fee=defaults.early_termination_fee,
         template=TemplateRef(template.template_id, template.version),
     )

@@ -170,6 +170,7 @@ def new_contract_page(
         "start_date": service.today(ctx).isoformat(),
         "billing_alignment": "anniversary",
         "invoice_grouping": "customer",
+        "credit_on_termination": "true",
         "activation.condition": "manual",
         "notice_months": "0",
         "notice_days": "0",

@@ -46,6 +46,7 @@ HEADER_FIELDS = (
     "billing_alignment",
     "invoice_grouping",
     "corrections",
+    "credit_on_termination",
     "activation.condition",
     "activation.on",
     "purchase_order",

@@ -105,6 +105,10 @@ FRENCH = {
     "Notice (days)": "Préavis (jours)",
     "Billing alignment": "Alignement de facturation",
     "Invoice grouping": "Regroupement des factures",
+    # The contract setting `credit_on_termination` (contract form and page).
+    "Ended mid-period": "Résiliation en cours de période",
+    "Credit the unused days": "Créditer les jours non utilisés",
+    "No credit for the unused days": "Pas de crédit des jours non utilisés",
     "Activation": "Activation",
     "Activation date": "Date d'activation",
     "Purchase order": "Bon de commande",

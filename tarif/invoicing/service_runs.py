@@ -286,7 +286,11 @@ def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> DraftIn
         versions = contract_store.versions_of(ctx, contract)
         stored = [_as_charge(row) for row in billed_lines(ctx, contract.id)]
         ahead = charges_as_of(
-            versions, horizon, already_billed=stored, suspensions=_suspensions(ctx, contract)
+            versions,
+            horizon,
+            already_billed=stored,
+            suspensions=_suspensions(ctx, contract),
+            credit_on_termination=_credits_on_termination(versions),
         )
         due_days = [c.due_on for c in ahead]
         due_days += [u.due_on for u in usage_due(versions, horizon, rated=_rated(ctx, contract))]
@@ -446,17 +450,29 @@ def _charges_of(
     their decoded lines (`versions_by_contract`) and their billed charges
     (`_billed_by_contract`), and owe the same (immutable) charges. The list is not to be
     changed by the caller."""
+    credit = _credits_on_termination(versions)
     key = _billing_inputs(versions, as_of, billed, suspensions)
-    if key is None:
-        return charges_as_of(versions, as_of, already_billed=billed, suspensions=suspensions)
-    found = computed.get(key)
-    if found is not None:
+    if key is not None and (found := computed.get(key)) is not None:
         return found[0]
-    charges = charges_as_of(versions, as_of, already_billed=billed, suspensions=suspensions)
+    charges = charges_as_of(
+        versions,
+        as_of,
+        already_billed=billed,
+        suspensions=suspensions,
+        credit_on_termination=credit,
+    )
+    if key is None:
+        return charges
     # The key names objects by identity: they are kept alive with it, so no other object
     # takes their ids while the chunk runs.
     computed[key] = (charges, versions, billed)
     return charges
+
+
+def _credits_on_termination(versions: Sequence[CoreVersion]) -> bool:
+    """The contract's `credit_on_termination`, as its latest version says (the one a
+    termination writes): credit the unused days billed in advance, or leave them billed."""
+    return not versions or versions[-1].terms.credit_on_termination
 
 
 def _billing_inputs(
@@ -484,6 +500,7 @@ def _billing_inputs(
                 terms.end_date,
                 terms.billing_alignment,
                 terms.currency,
+                terms.credit_on_termination,  # the last version's is passed on
                 tuple([id(line) for line in lines]),
             )
         )

@@ -264,6 +264,55 @@ def test_termination_mid_period_credits_the_unused_days(shop: Shop) -> None:
     assert shop.run("2026-04-01") == []
 
 
+def _january_then_terminated_on_the_21st(shop: Shop, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """310.00 a month in advance from 1 Jan 2026 (calendar), January invoiced, then ended on
+    21 Jan (the first day no longer covered)."""
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": hosting(shop), "unit_price": "310.00"}],
+        billing_alignment="calendar",
+        **fields,
+    )
+    [january] = shop.run("2026-01-01")
+    # January in advance: 310.00, VAT 62.00, gross 372.00
+    assert totals(january) == ("310.00", "62.00", "372.00")
+    shop.today("2026-01-21")
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/transitions",
+            json={
+                "action": "terminate",
+                "date": "2026-01-21",
+                "with_credit": True,  # the API asks it of any end before an invoiced day
+                "reason": "moving out",
+            },
+        ),
+        201,
+    )
+    return contract, ok(shop.api.get(f"/v1/contracts/{contract}"))
+
+
+def test_termination_credits_the_unused_days_by_default(shop: Shop) -> None:
+    _, read = _january_then_terminated_on_the_21st(shop)
+    assert read["terms"]["credit_on_termination"] is True
+    [credit] = shop.run("2026-01-21")
+    # [21 Jan, 1 Feb) = 11 of January's 31 unused days: −310 × 11/31 = −110.00,
+    # VAT −22.00, gross −132.00
+    assert nets(credit) == ["-110.00"]
+    assert totals(credit) == ("-110.00", "-22.00", "-132.00")
+    assert shop.run("2026-02-01") == []
+
+
+def test_termination_without_credit_leaves_the_billed_days_billed(shop: Shop) -> None:
+    _, read = _january_then_terminated_on_the_21st(shop, credit_on_termination=False)
+    assert read["terms"]["credit_on_termination"] is False
+    # January stays billed in full (310.00): no credit, and nothing more after the end
+    assert shop.run("2026-01-21") == []
+    assert shop.run("2026-02-01") == []
+
+
 def test_suspension_credits_the_suspended_days(shop: Shop) -> None:
     contract = shop.contract(
         shop.customer(),

@@ -145,6 +145,30 @@ def test_draft_lines_are_edited_in_place(api: TestClient, shop: World) -> None:
     assert api.get(url).status_code == 404
 
 
+def test_credit_on_termination_is_set_on_creation_and_changed_on_a_draft(
+    api: TestClient, shop: World
+) -> None:
+    plain = ok(api.post("/v1/contracts", json=body(shop)), 201)
+    assert plain["terms"]["credit_on_termination"] is True  # the default: credit
+    kept = ok(
+        api.post(
+            "/v1/contracts",
+            json=body(shop, reference="C-NC", credit_on_termination=False),
+        ),
+        201,
+    )
+    assert kept["terms"]["credit_on_termination"] is False
+    empty = api.post(
+        "/v1/contracts", json=body(shop, reference="C-NULL", credit_on_termination=None)
+    )
+    assert "/credit_on_termination" in pointers(empty)  # true or false, never empty
+    url = f"/v1/contracts/{plain['id']}"
+    changed = ok(api.patch(url, json={"credit_on_termination": False}))
+    assert changed["terms"]["credit_on_termination"] is False
+    assert api.patch(url, json={"credit_on_termination": None}).status_code == 422
+    assert ok(api.get(url))["terms"]["credit_on_termination"] is False
+
+
 def test_lifecycle_transitions_signature_and_first_payment(api: TestClient, shop: World) -> None:
     contract = ok(
         api.post(

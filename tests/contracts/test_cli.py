@@ -225,3 +225,23 @@ def test_templates(run: Any, shop: World, tmp_path: Path) -> None:
         )
     )  # fmt: skip
     assert line == "error: --param: expected NAME=VALUE, got 'start_date'"
+
+
+def test_create_takes_the_termination_credit_setting(run: Any, shop: World) -> None:
+    kept = create(run, shop, "--no-termination-credit")
+    assert kept["terms"]["credit_on_termination"] is False
+    credited = as_json(
+        run(
+            "contracts", "create", "--customer", shop.customer.external_id,
+            "--reference", "C-CLI-2", "--start", "2026-01-01", "--termination-credit", "--json",
+        )
+    )  # fmt: skip
+    plain = as_json(
+        run(
+            "contracts", "create", "--customer", shop.customer.external_id,
+            "--reference", "C-CLI-3", "--start", "2026-01-01", "--json",
+        )
+    )  # fmt: skip
+    assert [c["terms"]["credit_on_termination"] for c in (credited, plain)] == [True, True]
+    shown = as_json(run("contracts", "show", "C-CLI-1", "--json"))
+    assert shown["terms"]["credit_on_termination"] is False

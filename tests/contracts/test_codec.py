@@ -178,3 +178,23 @@ def test_template_versions_round_trip_with_parameters_in_place() -> None:
     assert encoded["lines"][1]["quantity"] == {"param": "seats"}
     assert encoded["parameters"][2]["default"] == "12.50"
     assert decode_template(through_json(encoded)) == version  # type: ignore[arg-type]
+
+
+def test_credit_on_termination_round_trips_and_is_written_only_when_off() -> None:
+    kept = contract(credit_on_termination=False, lines=(hosting(),))
+    encoded = encode_terms(kept)
+    assert encoded["credit_on_termination"] is False
+    assert decode_terms(through_json(encoded)) == kept  # type: ignore[arg-type]
+    credited = contract(lines=(hosting(),))
+    plain = encode_terms(credited)
+    # the default is left out, so terms stored before the setting read the same: credit
+    assert "credit_on_termination" not in plain
+    assert decode_terms(through_json(plain)).credit_on_termination is True  # type: ignore[arg-type]
+    no_credit = TemplateTerms(credit_on_termination=False)
+    template = TemplateVersion("tpl_1", 1, "No credit", terms=no_credit)
+    stored = through_json(encode_template(template))
+    assert stored["terms"]["credit_on_termination"] is False  # type: ignore[index]
+    assert decode_template(stored) == template  # type: ignore[arg-type]
+    older = dict(stored["terms"])  # type: ignore[index]
+    del older["credit_on_termination"]
+    assert decode_template(stored | {"terms": older}).terms.credit_on_termination is True  # type: ignore[operator]

@@ -135,3 +135,9 @@ def test_a_price_override_shows_its_source() -> None:
     assert diff(before, after) == [
         "line hosting: unit price 399.00 (pricelist) → 349.00 (override)"
     ]
+
+
+def test_the_termination_credit_setting_reads_as_yes_or_no() -> None:
+    before = contract()
+    after = replace(before, credit_on_termination=False)
+    assert diff(before, after) == ["credit on termination yes → no"]

@@ -200,3 +200,17 @@ def test_a_template_carries_the_corrections_setting_and_the_early_termination_fe
         ),
     ).terms
     assert (plain.corrections, plain.early_termination_fee) == (Corrections.ADJUSTMENT, None)
+
+
+def test_a_template_carries_the_termination_credit_setting(world: World) -> None:
+    from tarif.contracts.reads import template_input
+
+    template_id = create(world, terms=GROWTH["terms"] | {"credit_on_termination": False})
+    contract_id = instantiate(world, template_id, parameters={"start_date": "2026-03-01"})
+    assert service.show_contract(world.ctx, contract_id).terms.credit_on_termination is False
+    stored = template_input(service.template_version(world.ctx, template_id).row)["terms"]
+    assert stored["credit_on_termination"] is False  # a copy of the version keeps it
+    plain = instantiate(
+        world, create(world), reference="C-T-2", parameters={"start_date": "2026-03-01"}
+    )
+    assert service.show_contract(world.ctx, plain).terms.credit_on_termination is True

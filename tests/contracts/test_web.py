@@ -202,6 +202,27 @@ def test_a_bad_quantity_is_shown_on_its_line_and_the_form_keeps_what_was_typed(
     assert lines[1].startswith("licence licence · Licence 2 120,00 € de la liste de prix annuel")
 
 
+def test_the_form_sets_the_termination_credit_and_the_page_shows_it(
+    admin: TestClient, world: World
+) -> None:
+    form = admin.get("/contracts/new").text
+    assert re.search(r'<option value="true" selected>Créditer les jours non utilisés<', form)
+    fields = {
+        "customer_id": world.customer.id,
+        "reference": "C-WEB-NC",
+        "start_date": "2026-02-01",
+        "credit_on_termination": "false",
+        "lines.0.product_id": world.hosting.id,
+    }
+    created = post(admin, "/contracts/new", form, **fields)
+    assert created.status_code == 303, created.text
+    page = admin.get(created.headers["location"]).text
+    assert "Résiliation en cours de période" in page
+    assert re.search(
+        r'data-field-value="credit_on_termination">Pas de crédit des jours non utilisés<', page
+    )
+
+
 # --- lifecycle and as of -------------------------------------------------------------------------
 
 

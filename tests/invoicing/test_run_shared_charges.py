@@ -62,3 +62,20 @@ def test_a_line_with_a_minimum_commitment_is_never_shared() -> None:
     again = _charges_of(versions, FEB_1, (), (), computed)
     assert once == again and once is not again
     assert computed == {}
+
+
+def test_contracts_differing_only_in_credit_on_termination_do_not_share() -> None:
+    january = _charges_of(contract(terms(JAN_1, HOSTING)), JAN_1, (), (), {})
+    ended = terms(JAN_1, HOSTING, end=date(2026, 1, 21))  # [1 Jan, 21 Jan): ends on 21 Jan
+    credited = contract(ended)
+    kept = contract(replace(ended, credit_on_termination=False))
+    computed: dict[Any, Any] = {}
+    credit = _charges_of(credited, JAN_1, january, (), computed)
+    # January billed in advance; ended on 21 Jan: [21 Jan, 1 Feb) = 11 of 31 days credited,
+    # −399 × 11/31 = −141.58 (to the cent)
+    assert [(c.kind.value, c.period, c.net.quantize(Decimal("0.01"))) for c in credit] == [
+        ("credit", Period(date(2026, 1, 21), FEB_1), Decimal("-141.58"))
+    ]
+    # the same inputs but the setting: the billed days stay billed, nothing is owed
+    assert _charges_of(kept, JAN_1, january, (), computed) == []
+    assert len(computed) == 2
