@@ -263,8 +263,12 @@ def terminate(
             f"ending on {plan.effective.isoformat()} skips the {terms.notice} of notice: only an "
             f"admin may terminate without notice; role '{ctx.actor.role.value}' may not"
         )
+    # Without a credit on termination (the contract's setting) the invoiced days stay
+    # billed: nothing to acknowledge.
     invoiced = facts.invoiced_termination_problem(
-        plan.effective, last_invoiced_date(ctx, contract.id), with_credit=with_credit
+        plan.effective,
+        last_invoiced_date(ctx, contract.id),
+        with_credit=with_credit or not terms.credit_on_termination,
     )
     if invoiced is not None:
         raise InvalidInput(f"date: {invoiced.message}", [FieldError("date", invoiced.message)])

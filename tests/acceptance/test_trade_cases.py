@@ -264,7 +264,9 @@ def test_termination_mid_period_credits_the_unused_days(shop: Shop) -> None:
     assert shop.run("2026-04-01") == []
 
 
-def _january_then_terminated_on_the_21st(shop: Shop, **fields: Any) -> tuple[str, dict[str, Any]]:
+def _january_then_terminated_on_the_21st(
+    shop: Shop, with_credit: bool = True, **fields: Any
+) -> tuple[str, dict[str, Any]]:
     """310.00 a month in advance from 1 Jan 2026 (calendar), January invoiced, then ended on
     21 Jan (the first day no longer covered)."""
     contract = shop.contract(
@@ -285,7 +287,8 @@ def _january_then_terminated_on_the_21st(shop: Shop, **fields: Any) -> tuple[str
             json={
                 "action": "terminate",
                 "date": "2026-01-21",
-                "with_credit": True,  # the API asks it of any end before an invoiced day
+                # the API asks it of an end before an invoiced day that the contract credits
+                "with_credit": with_credit,
                 "reason": "moving out",
             },
         ),
@@ -306,7 +309,10 @@ def test_termination_credits_the_unused_days_by_default(shop: Shop) -> None:
 
 
 def test_termination_without_credit_leaves_the_billed_days_billed(shop: Shop) -> None:
-    _, read = _january_then_terminated_on_the_21st(shop, credit_on_termination=False)
+    # no credit to acknowledge: the termination needs no `with_credit`
+    _, read = _january_then_terminated_on_the_21st(
+        shop, with_credit=False, credit_on_termination=False
+    )
     assert read["terms"]["credit_on_termination"] is False
     # January stays billed in full (310.00): no credit, and nothing more after the end
     assert shop.run("2026-01-21") == []
@@ -2246,3 +2252,22 @@ def test_number_formats_are_configurable_per_series(shop: Shop) -> None:
     # 12.00 at 20 %: net 10.00, VAT 2.00
     assert (invoice["number"], note["number"]) == ("INV2026-0001", "CN2026-0001")
     assert totals(note) == ("-10.00", "-2.00", "-12.00")
+
+
+def test_an_end_before_an_invoiced_day_needs_the_credit_acknowledged(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": hosting(shop), "unit_price": "310.00"}],
+        billing_alignment="calendar",
+    )
+    shop.run("2026-01-01")  # January invoiced
+    shop.today("2026-01-21")
+    answer = shop.api.post(
+        f"/v1/contracts/{contract}/transitions",
+        json={"action": "terminate", "date": "2026-01-21", "reason": "moving out"},
+    )
+    # the contract credits on termination: ending inside invoiced January needs `with_credit`
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "date"
