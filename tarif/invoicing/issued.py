@@ -467,12 +467,22 @@ def issued_pdf(ctx: Ctx, invoice: Invoice) -> bytes:
     stored = stored_file(ctx, invoice.id)
     if stored is not None:
         return stored.content
+    return store_issued(ctx, invoice, render_issued(ctx, invoice))
+
+
+def render_issued(ctx: Ctx, invoice: Invoice) -> bytes:
+    """The Factur-X PDF of a finalized document, rendered (reads only; nothing stored)."""
     from tarif.invoicing.rendering import render_facturx_pdf
 
     org = ctx.session.get_one(Organization, ctx.organization_id)
-    content = render_facturx_pdf(
+    return render_facturx_pdf(
         document_for(ctx, invoice, organization=org), branding_for(ctx, invoice, org)
     )
+
+
+def store_issued(ctx: Ctx, invoice: Invoice, content: bytes) -> bytes:
+    """Stores a rendered document; the content stored first when another request or worker
+    stored one meanwhile (what is served stays byte-identical)."""
     row = IssuedFile(
         id=new_id("file"),
         organization_id=ctx.organization_id,

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, update
 
 from tarif.context import Ctx
 from tarif.invoicing import issued, service
-from tarif.invoicing.models import IssuedFile
+from tarif.invoicing.models import Invoice, IssuedFile
 from tarif.invoicing.render_jobs import PER_JOB, queue_render
 from tarif.jobs.models import Job
 from tarif.jobs.worker import Worker
@@ -30,12 +30,6 @@ def stored(ctx: Ctx) -> int:
     )
 
 
-on_postgresql = pytest.mark.skipif(
-    BACKEND != "postgresql", reason="on SQLite documents are rendered at their first request"
-)
-
-
-@on_postgresql
 def test_a_worker_renders_the_issued_pdf_the_download_then_serves(
     ctx: Ctx,
     shop: World,  # noqa: F811
@@ -63,7 +57,6 @@ def test_a_worker_renders_the_issued_pdf_the_download_then_serves(
     assert stored(ctx) == before + 1
 
 
-@on_postgresql
 def test_a_document_the_organization_cannot_issue_yet_is_skipped_not_retried(
     ctx: Ctx,
     shop: World,  # noqa: F811
@@ -85,7 +78,6 @@ def test_documents_are_queued_fifty_a_job(ctx: Ctx) -> None:
     assert [len(j.payload["invoice_ids"]) for j in jobs] == [50, 50, 1]
 
 
-@on_postgresql
 def test_finalizing_queues_the_render_when_it_commits(
     ctx: Ctx,
     shop: World,  # noqa: F811
@@ -104,7 +96,6 @@ def test_finalizing_queues_the_render_when_it_commits(
     assert stored(ctx) == 1
 
 
-@on_postgresql
 def test_a_rolled_back_finalization_queues_nothing(ctx: Ctx, shop: World) -> None:  # noqa: F811
     [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
     ctx.session.commit()
@@ -115,19 +106,38 @@ def test_a_rolled_back_finalization_queues_nothing(ctx: Ctx, shop: World) -> Non
     assert jobs.all() == []
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="the embedded database's rule")
-def test_on_sqlite_finalizing_queues_no_render_and_a_queued_one_still_works(
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the embedded database's single writer")
+def test_on_sqlite_the_app_can_write_while_a_document_renders(
     ctx: Ctx,
     shop: World,  # noqa: F811
+    engine: Engine,
     make_worker: Callable[..., Worker],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     complete_seller(ctx)
     [draft] = service.run_billing(ctx, date(2026, 1, 15)).invoices
     invoice = service.finalize_invoice(ctx, draft.invoice_id or "")
-    ctx.session.commit()
-    jobs = select(Job).where(Job.organization_id == ctx.organization_id)
-    assert ctx.session.scalars(jobs).all() == []  # rendered at its first request instead
-    queue_render(ctx, [invoice.id])  # asked for explicitly, a worker renders it
-    ctx.session.commit()
+    ctx.session.commit()  # its render is queued
+    real_render = issued.render_issued
+    wrote: list[bool] = []
+
+    def render_while_the_app_writes(render_ctx: Ctx, document: Invoice) -> bytes:
+        # Another connection writes meanwhile, as a request of the embedded app would, and
+        # must not wait for the render (SQLite gives up after 0.2 s here).
+        with engine.connect() as other:
+            other.exec_driver_sql("PRAGMA busy_timeout=200")
+            other.execute(
+                update(Job).where(Job.id == "job_none").values(updated_at=ctx.clock.now())
+            )
+            other.commit()
+        wrote.append(True)
+        return real_render(render_ctx, document)
+
+    monkeypatch.setattr(issued, "render_issued", render_while_the_app_writes)
     assert make_worker().run_until_idle() == 1
-    assert stored(ctx) == 1
+    ctx.session.expire_all()
+    assert wrote == [True]
+    kept = issued.stored_file(ctx, invoice.id)
+    assert kept is not None and kept.content.startswith(b"%PDF")
+    [job] = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
+    assert job.status == "done"
