@@ -73,7 +73,7 @@ def _render(ctx: Ctx, job: Job) -> None:
     if ctx.session.get_bind().dialect.name == "sqlite":
         _render_apart(ctx, job)
         return
-    for invoice in ctx.session.scalars(_documents(ctx, job)):
+    for invoice in ctx.session.scalars(_documents(ctx, job.payload["invoice_ids"])):
         if issued.is_draft(invoice):
             continue  # nothing issued to render
         try:
@@ -87,8 +87,11 @@ def _render_apart(ctx: Ctx, job: Job) -> None:
     transaction that writes first (one that read first could not write once another connection
     had committed); the job is marked done in such a transaction too."""
     session = ctx.session
+    # Read now: after a commit the job's row would be read again, and a transaction that read
+    # first could not write.
+    job_id, asked = job.id, list(job.payload["invoice_ids"])
     session.commit()  # the worker's claim: the writer's lock is released while rendering
-    ids = [invoice.id for invoice in session.scalars(_documents(ctx, job))]
+    ids = [invoice.id for invoice in session.scalars(_documents(ctx, asked))]
     session.commit()
     for invoice_id in ids:
         invoice = session.get_one(Invoice, invoice_id)
@@ -102,28 +105,25 @@ def _render_apart(ctx: Ctx, job: Job) -> None:
             session.commit()
             continue
         session.commit()
-        _write_first(ctx, job)
+        _write_first(ctx, job_id)
         issued.store_issued(ctx, session.get_one(Invoice, invoice_id), content)
         session.commit()
-    _write_first(ctx, job)
+    _write_first(ctx, job_id)
 
 
-def _write_first(ctx: Ctx, job: Job) -> None:
+def _write_first(ctx: Ctx, job_id: str) -> None:
     ctx.session.execute(
         update(Job)
-        .where(Job.id == job.id)
+        .where(Job.id == job_id)
         .values(updated_at=ctx.clock.now())
         .execution_options(synchronize_session=False)
     )
 
 
-def _documents(ctx: Ctx, job: Job) -> Any:
+def _documents(ctx: Ctx, invoice_ids: list[str]) -> Any:
     return (
         select(Invoice)
-        .where(
-            Invoice.organization_id == ctx.organization_id,
-            Invoice.id.in_(job.payload["invoice_ids"]),
-        )
+        .where(Invoice.organization_id == ctx.organization_id, Invoice.id.in_(invoice_ids))
         .order_by(Invoice.id)
     )
 
