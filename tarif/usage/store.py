@@ -182,6 +182,12 @@ class EventStore(Protocol):
         """The period's events the metric counts, in id order, a page at a time."""
         ...
 
+    def events_by_id(
+        self, organization_id: str, metric: MetricDefinition, ids: Sequence[int]
+    ) -> list[CountedEvent]:
+        """The events among `ids` that are the metric's and pass its filters, in id order."""
+        ...
+
 
 # --- JSON properties, per dialect ----------------------------------------------------------------
 
