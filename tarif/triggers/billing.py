@@ -181,7 +181,7 @@ def bill_touched(
     ids = _contract_ids(ctx, customer_ids) if contract_ids is None else contract_ids
     triggers = service.triggers_for(ctx, ids)
     if not triggers:
-        items.value_new_events(ctx, [], metric_code, day, customer_ids)  # takes them off
+        items.take_unvalued(ctx, metric_code, day, customer_ids)  # no line values them
         return []
     heads = {
         c.id: c

@@ -125,7 +125,7 @@ def value_new_events(
     valuing = _not_rated_at_end(ctx, valuing)
     if valuing:
         _lock_lines(ctx, valuing)
-    taken = _take_unvalued(ctx, metric_code, day, customers)
+    taken = take_unvalued(ctx, metric_code, day, customers)
     if not valuing or not taken:
         return []
     new_events = _new_events(ctx, valuing, taken)
@@ -286,7 +286,7 @@ def _not_rated_at_end(ctx: Ctx, valuing: list[_Valuing]) -> list[_Valuing]:
     ]
 
 
-def _take_unvalued(ctx: Ctx, metric_code: str, day: date, customers: Sequence[str]) -> list[int]:
+def take_unvalued(ctx: Ctx, metric_code: str, day: date, customers: Sequence[str]) -> list[int]:
     """The events of the metric and day the customers' ingestion queued for valuation, taken
     off the queue (a concurrent job waits for this transaction, then finds them gone)."""
     queued = UnvaluedEvent.__table__.c
