@@ -175,7 +175,7 @@ class SQLiteEventWriter:
         columns = [
             [organization_id] * n,
             *(rows.column(name).to_pylist() for name in COLUMNS[1:6]),
-            pc.strftime(naive, "%Y-%m-%d %H:%M:%S").to_pylist(),
+            naive.cast(pa.string()).to_pylist(),
             rows.column("local_date").cast(pa.string()).to_pylist(),
             rows.column("value_micros").to_pylist(),
             rows.column("unique_key").to_pylist(),
