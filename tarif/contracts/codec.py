@@ -285,22 +285,13 @@ def decode_terms(data: JSON, lines_seen: dict[Any, ContractLine] | None = None) 
 
 
 def _decode_line_once(data: JSON, seen: dict[Any, ContractLine]) -> ContractLine:
-    key = _frozen(data)
+    # `repr` of parsed JSON tells apart what JSON tells apart (1, 1.0 and true; "1" and 1) and
+    # is built in C: a recursive key in Python cost more than decoding the line.
+    key = repr(data)
     line = seen.get(key)
     if line is None:
         line = seen[key] = decode_line(data)
     return line
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable form of parsed JSON, equal only for the same JSON: each scalar keeps its
-    class (1, 1.0 and true are equal in Python, not in JSON)."""
-    cls = value.__class__
-    if cls is dict:
-        return (dict, tuple([(key, _frozen(item)) for key, item in value.items()]))
-    if cls is list:
-        return (list, tuple([_frozen(item) for item in value]))
-    return (cls, value)
 
 
 # --- changes -----------------------------------------------------------------------------------

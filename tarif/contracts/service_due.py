@@ -28,6 +28,7 @@ from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.service_amendments import apply_due_amendments
 from tarif.contracts.service_lifecycle import activate_when_due, apply_step
 from tarif.contracts.term import renewal_dates
+from tarif.db.among import among, dialect_of
 from tarif.tenancy.rules import Permission
 
 RUNNING = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
@@ -110,7 +111,8 @@ def _loaded(ctx: Ctx, ids: list[str]) -> dict[str, Contract]:
     if not ids:
         return {}
     stmt = select(Contract).where(
-        store.of_tenant(Contract.organization_id, ctx.organization_id), Contract.id.in_(ids)
+        store.of_tenant(Contract.organization_id, ctx.organization_id),
+        among(Contract.id, ids, dialect_of(ctx.session)),
     )
     return {contract.id: contract for contract in ctx.session.scalars(stmt)}
 
@@ -131,7 +133,7 @@ def _due_amendment_rows(
         return {}
     stmt = select(ContractAmendment).where(
         store.of_tenant(ContractAmendment.organization_id, ctx.organization_id),
-        ContractAmendment.id.in_(ids),
+        among(ContractAmendment.id, ids, dialect_of(ctx.session)),
     )
     return {row.id: row for row in ctx.session.scalars(stmt)}
 

@@ -31,6 +31,7 @@ from tarif.contracts.models import (
     ContractTransition,
     ContractVersion,
 )
+from tarif.db.among import among, dialect_of
 from tarif.db.repository import get_scoped, scoped
 from tarif.errors import InvalidInput, NotFound
 from tarif.ids import new_id
@@ -177,7 +178,7 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
             )
             .where(
                 of_tenant(ContractVersion.organization_id, ctx.organization_id),
-                ContractVersion.contract_id.in_(contract_ids),
+                among(ContractVersion.contract_id, contract_ids, dialect_of(ctx.session)),
             )
             .order_by(ContractVersion.contract_id, ContractVersion.number)
         )
@@ -187,7 +188,8 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
     if amendment_ids:
         columns = ContractAmendment.__table__.c
         stmt = select(*columns).where(
-            of_tenant(columns.organization_id, ctx.organization_id), columns.id.in_(amendment_ids)
+            of_tenant(columns.organization_id, ctx.organization_id),
+            among(columns.id, amendment_ids, dialect_of(ctx.session)),
         )
         amendments = {
             row.id: to_amendment(cast(ContractAmendment, row)) for row in ctx.session.execute(stmt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, Numeric, String
@@ -45,7 +46,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return canonical(Decimal(str(value)))
+        return _read_canonical(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _read_canonical(value: str | Decimal) -> Decimal:
+    """A value read back, in canonical form. Reads repeat a few prices, rates and quantities
+    (a billing run reads every contract's billed lines): each is worked out once. Keyed by the
+    value as read; equal decimals (12.500000 and 12.5) have the same canonical form."""
+    return canonical(Decimal(str(value)))
 
 
 def canonical(value: Decimal) -> Decimal:

@@ -34,6 +34,7 @@ from tarif.context import Ctx
 from tarif.contracts.service_store import today
 from tarif.customers import service as customers
 from tarif.customers.models import Customer
+from tarif.db.among import among, dialect_of
 from tarif.db.repository import MAX_PAGE_SIZE, PageRequest, scoped
 from tarif.errors import ErrorCollector, InvalidInput
 from tarif.ids import new_id
@@ -361,7 +362,7 @@ def prefetch(ctx: Ctx, customer_ids: Iterable[str]) -> None:
         select(BalanceEntry.customer_id, BalanceEntry.currency)
         .where(
             BalanceEntry.organization_id == ctx.organization_id,
-            BalanceEntry.customer_id.in_(ids),
+            among(BalanceEntry.customer_id, ids, dialect_of(ctx.session)),
         )
         .group_by(BalanceEntry.customer_id, BalanceEntry.currency)
         .having(func.sum(BalanceEntry.amount_minor) > 0)

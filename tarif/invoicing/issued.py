@@ -30,6 +30,7 @@ from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.models import ContractVersion
 from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
+from tarif.db.among import among, dialect_of
 from tarif.db.repository import scoped
 from tarif.errors import Conflict
 from tarif.ids import new_id
@@ -255,7 +256,7 @@ def contract_terms_on(ctx: Ctx, contract_ids: set[str], day: date) -> dict[str, 
     ).where(
         # Written so SQLite picks the contract index, not a scan of the tenant per chunk.
         of_tenant(ContractVersion.organization_id, ctx.organization_id),
-        ContractVersion.contract_id.in_(contract_ids),
+        among(ContractVersion.contract_id, contract_ids, dialect_of(ctx.session)),
     )
     chosen: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
     with ctx.session.no_autoflush:

@@ -30,6 +30,7 @@ from tarif.audit.service import event_values
 from tarif.context import Ctx
 from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
+from tarif.db.among import among, dialect_of
 from tarif.db.bulk import insert_rows
 from tarif.db.repository import scoped
 from tarif.invoicing import balance
@@ -157,7 +158,8 @@ def seal_drafts(
         invoice.id: invoice
         for invoice in session.scalars(
             select(Invoice).where(
-                of_tenant(Invoice.organization_id, ctx.organization_id), Invoice.id.in_(ids)
+                of_tenant(Invoice.organization_id, ctx.organization_id),
+                among(Invoice.id, ids, dialect_of(ctx.session)),
             )
         )
     }
@@ -167,7 +169,7 @@ def seal_drafts(
     line_stmt = (
         select(*line_table.c)
         .where(of_tenant(line_table.c.organization_id, ctx.organization_id))
-        .where(line_table.c.invoice_id.in_(ids))
+        .where(among(line_table.c.invoice_id, ids, dialect_of(ctx.session)))
         .order_by(line_table.c.invoice_id, line_table.c.position)
     )
     for line in session.execute(line_stmt):
@@ -179,7 +181,7 @@ def seal_drafts(
         session.scalars(
             select(Customer).where(
                 of_tenant(Customer.organization_id, ctx.organization_id),
-                Customer.id.in_(customer_ids),
+                among(Customer.id, customer_ids, dialect_of(ctx.session)),
             )
         )
     )

@@ -54,6 +54,7 @@ from tarif.contracts.service_store import of_tenant
 from tarif.customers.models import Customer
 from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
+from tarif.db.among import among, dialect_of
 from tarif.db.bulk import insert_rows
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, NotFound
@@ -585,7 +586,7 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
         select(*_BILLED_COLUMNS)
         .where(
             InvoiceLine.organization_id == ctx.organization_id,
-            InvoiceLine.contract_id.in_(ids),
+            among(InvoiceLine.contract_id, ids, dialect_of(ctx.session)),
             InvoiceLine.source == "contract",
         )
         .order_by(InvoiceLine.id)
@@ -610,7 +611,7 @@ def _suspensions_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Per
     tenant = contract_store.of_tenant(ContractTransition.organization_id, ctx.organization_id)
     suspended = select(ContractTransition.contract_id).where(
         tenant,
-        ContractTransition.contract_id.in_(ids),
+        among(ContractTransition.contract_id, ids, dialect_of(ctx.session)),
         ContractTransition.action == Action.SUSPEND.value,
     )
     stmt = (
@@ -636,7 +637,10 @@ def _load_treatments(
         return
     stmt = select(
         Customer.id, Customer.country, Customer.kind, Customer.vat_number, Customer.tax_status
-    ).where(of_tenant(Customer.organization_id, ctx.organization_id), Customer.id.in_(missing))
+    ).where(
+        of_tenant(Customer.organization_id, ctx.organization_id),
+        among(Customer.id, missing, dialect_of(ctx.session)),
+    )
     for row in ctx.session.execute(stmt):
         known[row.id] = treatment_of(cast(Customer, row), seller_country)
 
@@ -646,7 +650,8 @@ def _load_categories(ctx: Ctx, product_ids: set[str], known: dict[str, str]) -> 
     if not missing:
         return
     stmt = select(Product.id, Product.vat_category).where(
-        of_tenant(Product.organization_id, ctx.organization_id), Product.id.in_(missing)
+        of_tenant(Product.organization_id, ctx.organization_id),
+        among(Product.id, missing, dialect_of(ctx.session)),
     )
     for row in ctx.session.execute(stmt):
         known[row.id] = row.vat_category

@@ -35,6 +35,7 @@ from tarif.audit.service import event_values
 from tarif.context import Ctx
 from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
+from tarif.db.among import among, dialect_of
 from tarif.db.bulk import insert_rows
 from tarif.db.types import canonical
 from tarif.invoicing import balance
@@ -205,7 +206,8 @@ def _read_back(value: Any) -> Decimal:
 def _customers(ctx: Ctx, ids: set[str]) -> dict[str, Any]:
     """What the snapshot and the payment terms read of each customer, in one query."""
     stmt = select(*_CUSTOMER_COLUMNS).where(
-        of_tenant(Customer.organization_id, ctx.organization_id), Customer.id.in_(ids)
+        of_tenant(Customer.organization_id, ctx.organization_id),
+        among(Customer.id, ids, dialect_of(ctx.session)),
     )
     with ctx.session.no_autoflush:
         return {row.id: row for row in ctx.session.execute(stmt)}

@@ -125,3 +125,14 @@ def test_a_refused_value_equal_to_an_accepted_one_is_still_refused(
     ]
     with pytest.raises(TypeError, match="bools are refused"):
         insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
+
+
+def test_an_unhashable_value_is_refused_by_the_column_type(ctx: Ctx, customer_id: str) -> None:
+    # Decimal("sNaN") cannot be hashed: the column falls back to value by value, and the exact
+    # decimal type refuses it with its own message.
+    rows = [
+        invoice_values(ctx, "inv_bulk_11", customer_id),
+        invoice_values(ctx, "inv_bulk_12", customer_id) | {"net_total": D("sNaN")},
+    ]
+    with pytest.raises(ValueError, match="finite"):
+        insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
