@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 08:35:50.561899
+Create Date: 2026-11-26 10:19:53.683746
 """
 
 from __future__ import annotations
@@ -616,6 +616,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_coupon_redemptions_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('invoices',
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('customer_id', sa.String(length=40), nullable=False),
     sa.Column('contract_id', sa.String(length=40), nullable=True),
@@ -645,7 +646,6 @@ def upgrade() -> None:
     sa.Column('document', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('purchase_order', sa.String(length=100), nullable=True),
-    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['billing_run_id'], ['billing_runs.id'], name=op.f('fk_invoices_billing_run_id_billing_runs'), ondelete='SET NULL'),
@@ -663,7 +663,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_invoices_corrects_invoice_id'), ['corrects_invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoices_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoices_status'), ['status'], unique=False)
 
     op.create_table('usage_alerts',
@@ -723,6 +722,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contract_versions_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('invoice_lines',
+    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('invoice_id', sa.String(length=40), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
@@ -752,11 +752,9 @@ def upgrade() -> None:
     sa.Column('usage_part', sa.String(length=160), server_default='', nullable=False),
     sa.Column('usage', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('credits_line_id', sa.String(length=40), nullable=True),
-    sa.Column('organization_id', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_invoice_lines_contract_id_contracts'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['credits_line_id'], ['invoice_lines.id'], name=op.f('fk_invoice_lines_credits_line_id_invoice_lines'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_invoice_lines_organization_id_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_invoice_lines_product_id_products'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_lines')),
     sa.UniqueConstraint('organization_id', 'contract_id', 'line_key', 'contract_version', 'period_start', 'period_end', 'kind', 'adjustment', 'usage_part', name='uq_invoice_lines_billed_once')
@@ -765,7 +763,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_invoice_lines_contract_id'), ['contract_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_lines_credits_line_id'), ['credits_line_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoice_lines_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_lines_product_id'), ['product_id'], unique=False)
 
     op.create_table('invoice_payments',
@@ -1002,7 +999,6 @@ def downgrade() -> None:
     op.drop_table('invoice_payments')
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoice_lines_product_id'))
-        batch_op.drop_index(batch_op.f('ix_invoice_lines_organization_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_credits_line_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_lines_contract_id'))
@@ -1026,7 +1022,6 @@ def downgrade() -> None:
     op.drop_table('usage_alerts')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invoices_status'))
-        batch_op.drop_index(batch_op.f('ix_invoices_organization_id'))
         batch_op.drop_index(batch_op.f('ix_invoices_kind'))
         batch_op.drop_index(batch_op.f('ix_invoices_customer_id'))
         batch_op.drop_index(batch_op.f('ix_invoices_corrects_invoice_id'))
