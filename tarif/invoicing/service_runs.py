@@ -67,7 +67,7 @@ from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, bill
 from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
 from tarif.invoicing.usage_pricing import USAGE_SOURCE
 from tarif.invoicing.usage_rating import UsageCharge, UsageRater
-from tarif.money import RoundingMode, currency, round_to_minor_unit
+from tarif.money import Currency, RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 from tarif.webhooks.events import invoices_created
@@ -763,6 +763,7 @@ def _write_chunk(
     now = ctx.clock.now()
     invoices: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
+    charge_columns: ChargeColumns = {}
     for draft in drafts:
         invoice_id = new_id("inv")
         key = draft.key
@@ -795,7 +796,7 @@ def _write_chunk(
                 "updated_at": now,
             }
         )
-        lines += _line_values(ctx, invoice_id, key.currency, draft, 1)
+        lines += _line_values(ctx, invoice_id, key.currency, draft, 1, charge_columns)
         draft.invoice_id = invoice_id
     if sealer is not None:
         sealer.seal(ctx, invoices, lines_by_invoice(lines))
@@ -825,14 +826,20 @@ def _link_items(ctx: Ctx, lines: Sequence[dict[str, Any]]) -> None:
 
 
 def _line_values(
-    ctx: Ctx, invoice_id: str, currency_code: str, draft: DraftInvoice, first_position: int
+    ctx: Ctx,
+    invoice_id: str,
+    currency_code: str,
+    draft: DraftInvoice,
+    first_position: int,
+    charge_columns: ChargeColumns | None = None,
 ) -> list[dict[str, Any]]:
-    """The column values of a draft's lines, numbered from `first_position`."""
+    """The column values of a draft's lines, numbered from `first_position`.
+    `charge_columns`: what a caller writing many drafts keeps of each charge's columns."""
     money = currency(currency_code)
+    known = {} if charge_columns is None else charge_columns
     lines = zip(draft.lines, draft.net_lines, strict=True)
     values: list[dict[str, Any]] = []
     for position, (line, net) in enumerate(lines, first_position):
-        charge = line.charge
         values.append(
             {
                 "id": new_id("inl"),
@@ -841,32 +848,50 @@ def _line_values(
                 "position": position,
                 "source": line.source,
                 "contract_id": line.contract_id,
-                "contract_version": charge.version,
-                "line_key": charge.line_key,
                 "product_id": line.product_id,
-                "kind": charge.kind.value,
-                "adjustment": charge.adjustment,
-                "period_start": charge.period.start,
-                "period_end": charge.period.end,
-                "full_period_start": charge.full_period.start,
-                "full_period_end": charge.full_period.end,
-                "due_on": charge.due_on,
-                "quantity": charge.quantity,
-                "unit_price": charge.unit_price,
-                "exact_net": str(charge.net),
-                "discount_amount": round_to_minor_unit(charge.discount_amount, money),
                 "net_amount": net,
                 "vat_rate": line.vat_rate,
                 "vat_category": line.vat_category,
-                "price_source": charge.price_source.value,
-                "discounts": [encode_discount(d) for d in charge.discounts],
-                "amendment_id": charge.amendment_id,
-                "description": charge.description,
                 "usage_part": line.usage_part,
                 "usage": line.usage,
             }
+            | _charge_columns(line.charge, money, known)
         )
     return values
+
+
+# The columns a charge gives its line, by charge and currency: contracts of a plan share their
+# charges (`_charges_of`), whose columns are then worked out once. The charge is kept beside its
+# columns, so its id cannot be another object's while the entry lives.
+ChargeColumns = dict[tuple[int, str], tuple[Charge, dict[str, Any]]]
+
+
+def _charge_columns(charge: Charge, money: Currency, known: ChargeColumns) -> dict[str, Any]:
+    key = (id(charge), money.code)
+    entry = known.get(key)
+    if entry is not None:
+        return entry[1]
+    columns = {
+        "contract_version": charge.version,
+        "line_key": charge.line_key,
+        "kind": charge.kind.value,
+        "adjustment": charge.adjustment,
+        "period_start": charge.period.start,
+        "period_end": charge.period.end,
+        "full_period_start": charge.full_period.start,
+        "full_period_end": charge.full_period.end,
+        "due_on": charge.due_on,
+        "quantity": charge.quantity,
+        "unit_price": charge.unit_price,
+        "exact_net": str(charge.net),
+        "discount_amount": round_to_minor_unit(charge.discount_amount, money),
+        "price_source": charge.price_source.value,
+        "discounts": [encode_discount(d) for d in charge.discounts],
+        "amendment_id": charge.amendment_id,
+        "description": charge.description,
+    }
+    known[key] = (charge, columns)
+    return columns
 
 
 def _new_invoice(ctx: Ctx, run: BillingRun | None, draft: DraftInvoice) -> Invoice:
