@@ -11,12 +11,13 @@ key violation is raised as SQLAlchemy's `IntegrityError`, as `session.execute` w
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import JSON, Column, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -85,7 +86,30 @@ def _column_values(column: Column[Any], dialect: Dialect, given: list[Any]) -> S
             return list(map(bound.__getitem__, given))
     convert = _converter(column, dialect)
     assert convert is not None
-    return [convert(value) for value in given]
+    converted = [convert(value) for value in given]
+    if dialect.name == "postgresql" and isinstance(column.type, JSON):
+        return _json_text(converted)
+    return converted
+
+
+def _json_text(values: list[Any]) -> list[Any]:
+    """PostgreSQL's JSON values as their text, each wrapper object dumped once: `_converter`
+    gives one wrapper for every empty list or object (most lines have no discounts), which
+    psycopg would otherwise dump again for every row. COPY sends the same text either way."""
+    from psycopg.types.json import Json, Jsonb
+
+    texts: dict[int, str] = {}
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, Json | Jsonb):
+            text = texts.get(id(value))
+            if text is None:
+                dumped = (value.dumps or json.dumps)(value.obj)
+                text = texts[id(value)] = dumped.decode() if isinstance(dumped, bytes) else dumped
+            out.append(text)
+        else:
+            out.append(value)
+    return out
 
 
 def _converter(column: Column[Any], dialect: Dialect) -> Converter:

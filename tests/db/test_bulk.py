@@ -136,3 +136,25 @@ def test_an_unhashable_value_is_refused_by_the_column_type(ctx: Ctx, customer_id
     ]
     with pytest.raises(ValueError, match="finite"):
         insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
+
+
+def test_json_values_shared_by_rows_are_stored_for_each(ctx: Ctx, customer_id: str) -> None:
+    # Empty lists share one converted value (PostgreSQL: dumped once to its text); each row
+    # still stores its own JSON, and a JSON document goes in whole.
+    document = {"language": "fr", "buyer": {"name": "Acme SAS", "address_lines": []}}
+    rows = [
+        invoice_values(ctx, "inv_bulk_13", customer_id) | {"vat_breakdown": []},
+        invoice_values(ctx, "inv_bulk_14", customer_id) | {"vat_breakdown": []},
+        invoice_values(ctx, "inv_bulk_15", customer_id) | {"document": document},
+    ]
+    insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
+    stored = ctx.session.execute(
+        select(Invoice.id, Invoice.vat_breakdown, Invoice.document)
+        .where(Invoice.customer_id == customer_id)
+        .order_by(Invoice.id)
+    ).all()
+    assert [tuple(row) for row in stored] == [
+        ("inv_bulk_13", [], None),
+        ("inv_bulk_14", [], None),
+        ("inv_bulk_15", [{"rate": "20", "base": "218.81", "vat": "43.76"}], document),
+    ]
