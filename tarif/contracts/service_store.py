@@ -165,46 +165,61 @@ def terms_decoded_once(ctx: Ctx) -> Iterator[None]:
 
 
 def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, list[CoreVersion]]:
-    """`versions_of` for many contracts at once: two queries instead of two per contract."""
+    """`versions_of` for many contracts at once: two queries instead of two per contract (three
+    when some of the terms are kept by a `terms_decoded_once` block and others are not)."""
+    dialect = dialect_of(ctx.session)
+    decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
+    # The second read of a block finds version 1 of the contracts kept: it reads their terms'
+    # text only where not kept (a run's versions are hundreds of megabytes of JSON).
+    reread = decoded is not None and any((c, 1) in decoded for c in contract_ids)
+    columns: list[Any] = [
+        ContractVersion.contract_id,
+        ContractVersion.number,
+        ContractVersion.effective_from,
+        ContractVersion.amendment_id,
+    ]
+    if not reread:
+        # As text: terms kept from the block's first read are not parsed again.
+        columns.append(cast_as(ContractVersion.terms, Text).label("terms"))
     rows = list(
         ctx.session.execute(
-            select(
-                ContractVersion.contract_id,
-                ContractVersion.number,
-                ContractVersion.effective_from,
-                # As text: terms kept from the block's first read are not parsed again.
-                cast_as(ContractVersion.terms, Text).label("terms"),
-                ContractVersion.amendment_id,
-            )
+            select(*columns)
             .where(
                 of_tenant(ContractVersion.organization_id, ctx.organization_id),
-                among(ContractVersion.contract_id, contract_ids, dialect_of(ctx.session)),
+                among(ContractVersion.contract_id, contract_ids, dialect),
             )
             .order_by(ContractVersion.contract_id, ContractVersion.number)
         )
     )
+    texts: dict[tuple[str, int], str] = {}
+    if reread:
+        assert decoded is not None
+        missing = {row.contract_id for row in rows if (row.contract_id, row.number) not in decoded}
+        if missing:
+            texts = _terms_texts(ctx, missing, dialect)
+    else:
+        texts = {(row.contract_id, row.number): row.terms for row in rows}
     amendment_ids = [row.amendment_id for row in rows if row.amendment_id]
     amendments: dict[str, Amendment] = {}
     if amendment_ids:
-        columns = ContractAmendment.__table__.c
-        stmt = select(*columns).where(
-            of_tenant(columns.organization_id, ctx.organization_id),
-            among(columns.id, amendment_ids, dialect_of(ctx.session)),
+        table = ContractAmendment.__table__.c
+        stmt = select(*table).where(
+            of_tenant(table.organization_id, ctx.organization_id),
+            among(table.id, amendment_ids, dialect),
         )
         amendments = {
             row.id: to_amendment(cast(ContractAmendment, row)) for row in ctx.session.execute(stmt)
         }
     result: dict[str, list[CoreVersion]] = {}
-    decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
     lines_seen: dict[Any, ContractLine] = {}  # contracts of a plan share their lines
     for row in rows:
+        key = (row.contract_id, row.number)
         if decoded is None:
-            terms = decode_terms(json.loads(row.terms), lines_seen)
+            terms = decode_terms(json.loads(texts[key]), lines_seen)
         else:  # the first read in the block decodes and keeps, the second takes it out
-            key = (row.contract_id, row.number)
             kept = decoded.pop(key, None)
             if kept is None:
-                terms = decoded[key] = decode_terms(json.loads(row.terms), lines_seen)
+                terms = decoded[key] = decode_terms(json.loads(texts[key]), lines_seen)
             else:
                 terms = kept
         result.setdefault(row.contract_id, []).append(
@@ -216,6 +231,18 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
             )
         )
     return result
+
+
+def _terms_texts(ctx: Ctx, contract_ids: set[str], dialect: str) -> dict[tuple[str, int], str]:
+    stmt = select(
+        ContractVersion.contract_id,
+        ContractVersion.number,
+        cast_as(ContractVersion.terms, Text).label("terms"),
+    ).where(
+        of_tenant(ContractVersion.organization_id, ctx.organization_id),
+        among(ContractVersion.contract_id, contract_ids, dialect),
+    )
+    return {(row.contract_id, row.number): row.terms for row in ctx.session.execute(stmt)}
 
 
 def original_terms(ctx: Ctx, contract: Contract) -> ContractTerms:
