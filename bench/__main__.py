@@ -7,7 +7,7 @@ the billing run (see `bench/recurring_billing.py`); `python -m bench ingest [--e
 smartcodes [--events N]` only SmartCode valuation (see `bench/smartcodes.py`).
 `python -m bench usage [--events N] [--db …]` only usage aggregation (see
 `bench/usage_aggregation.py`). `python -m bench rating [--events N] [--contracts N] [--db …]
-[--ingest] [--profile]` only usage rating in a billing run (see `bench/usage_rating.py`).
+[--ingest | --import] [--profile]` only usage rating in a billing run (see `bench/usage_rating.py`).
 `python -m bench statements [--events N] [--db …]` only the consumption statements' grouping
 (see `bench/statements.py`). `python -m bench triggers [--events N] [--customers N] [--workers
 N]` only on-event billing under ingestion load (see `bench/usage_triggers.py`).
