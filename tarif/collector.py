@@ -1,4 +1,4 @@
-"""Pausing Python's full garbage collections while a batch job builds a large heap.
+"""Pausing Python's garbage collections while a batch job builds a large heap.
 
 A billing run keeps hundreds of thousands of objects alive until it ends (contracts, their
 versions, charges, drafts, the rows about to be written). The cyclic collector's full
@@ -7,8 +7,12 @@ collections walk every one of them again each time the heap has grown by a quart
 nothing: what the run drops is freed by reference counting. Young collections still run, so
 short-lived cycles are freed as usual; the full collections resume when the block ends.
 
-The collector's thresholds belong to the process: blocks in several threads (two runs served
-at once) share one pause, which ends when the last of them ends, whatever the order.
+`collections_paused` pauses every automatic collection, young ones too, for a tight loop that
+makes hundreds of thousands of small objects and no cycles (a chunk's usage rating, a batch of
+SmartCode valuations): a young collection would walk them all again and free nothing.
+
+The collector belongs to the process: blocks in several threads (two runs served at once) share
+one pause of each kind, which ends when the last of them ends, whatever the order.
 """
 
 from __future__ import annotations
@@ -45,3 +49,27 @@ def full_collections_paused() -> Iterator[None]:
             if _open == 0:
                 young, middle, _ = gc.get_threshold()
                 gc.set_threshold(young, middle, _full_threshold)
+
+
+_paused = 0  # `collections_paused` blocks running now, in every thread
+_was_enabled = True  # whether the collector ran when the first of them began
+
+
+@contextmanager
+def collections_paused() -> Iterator[None]:
+    """Within the block the collector makes no automatic collection at all (gc.collect() still
+    does); when the last block running ends, even on an exception, it runs again if it ran
+    when the first one began."""
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()

@@ -28,10 +28,8 @@ each event.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +50,7 @@ from tarif.billing.usage_lines import (
     revision_part,
 )
 from tarif.billing.usage_periods import UsageDue, usage_due
+from tarif.collector import collections_paused
 from tarif.context import Ctx
 from tarif.contracts import service_catalog as catalog
 from tarif.contracts.amendments import ContractVersion
@@ -148,7 +147,7 @@ class UsageRater:
         """A chunk's part of the run: what is due, watermarks moved, late adjustments made.
         Measuring the due periods waits for `finish`: once every chunk has moved its
         watermarks, each metric and period is measured once for the whole run."""
-        with _collector_paused():
+        with collections_paused():
             measuring = [h for h in heads if _has_usage(versions_by.get(h.id, ()))]
             if not measuring:
                 return
@@ -171,7 +170,7 @@ class UsageRater:
     def finish(self) -> dict[str, list[UsageCharge]]:
         """The planned periods measured (one query per metric, period and fee thresholds for
         the whole run) and priced; with the late adjustments, each contract's usage lines."""
-        with _collector_paused():
+        with collections_paused():
             owners = self._run_owners
             result = self._result
             for batch in _by_aggregation(self._planned):
@@ -582,20 +581,6 @@ class UsageRater:
             InvoiceLine.period_end == end,
         )
         return [BilledPart(p, q, n) for p, q, n in self.ctx.session.execute(stmt)]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A chunk makes hundreds of thousands of small objects and no cycles worth collecting:
-    the cyclic collector, which would walk the whole heap (the run's contracts) again and
-    again meanwhile, waits."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _has_usage(versions: Sequence[ContractVersion]) -> bool:

@@ -14,7 +14,6 @@ next call starts a new one) and raises `LimitExceeded`.
 from __future__ import annotations
 
 import atexit
-import gc
 import hashlib
 import os
 import pickle
@@ -23,14 +22,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
+from tarif.collector import collections_paused
 from tarif.smartcodes.failures import (
     LimitExceeded,
     MacroFailed,
@@ -236,7 +235,7 @@ class MacroRunner:
         self, version: MacroVersion, events: Iterable[MacroEvent | Sequence[Any]]
     ) -> list[Valuation]:
         results: list[Valuation] = []
-        with _collector_paused():
+        with collections_paused():
             for offset, chunk in _chunks(events, self.limits.chunk_size):
                 answer = self._request("value", version, chunk, False)
                 if answer[0] != "ok":
@@ -280,19 +279,6 @@ class MacroRunner:
 
 
 _NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pauses the cyclic garbage collector: a batch makes millions of small tuples and no
-    cycles, and each collection would walk every one of them again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _valuations(values: list[int | str], extras: dict[int, dict[str, Any]]) -> list[Valuation]:
