@@ -69,36 +69,51 @@ class Billed:
     so_far: SoFar
 
 
+@dataclass(frozen=True)
+class Watching:
+    """What the organization's usage triggers and alerts ask of an ingestion."""
+
+    itemizes: bool  # some usage line bills each event: stored events are queued for valuation
+    any: bool  # some line bills before its period's end, or some alert watches usage
+
+
+def watching(ctx: Ctx) -> Watching:
+    """Read in one query: an ingestion asks it once a batch."""
+    org = ctx.organization_id
+    kind = UsageLineTrigger.trigger["kind"].as_string()
+    stmt = select(
+        exists().where(UsageLineTrigger.organization_id == org, kind == TriggerKind.EVENT.value),
+        exists().where(UsageLineTrigger.organization_id == org),
+        exists().where(UsageAlert.organization_id == org),
+    )
+    event, trigger, alert = ctx.session.execute(stmt).one()
+    return Watching(itemizes=bool(event), any=bool(trigger) or bool(alert))
+
+
 def itemizes(ctx: Ctx) -> bool:
     """Whether some usage line of the organization bills each event (an event trigger): its
     ingestion then queues every stored event for valuation."""
-    kind = UsageLineTrigger.trigger["kind"].as_string()
-    stmt = select(
-        exists().where(
-            UsageLineTrigger.organization_id == ctx.organization_id,
-            kind == TriggerKind.EVENT.value,
-        )
-    )
-    return bool(ctx.session.scalar(stmt))
+    return watching(ctx).itemizes
 
 
 def has_triggers(ctx: Ctx) -> bool:
     """Whether any usage line of the organization bills before its period's end, or any
     usage alert watches its usage."""
-    org = ctx.organization_id
-    stmt = select(exists().where(UsageLineTrigger.organization_id == org))
-    alerts = select(exists().where(UsageAlert.organization_id == org))
-    return bool(ctx.session.scalar(stmt)) or bool(ctx.session.scalar(alerts))
+    return watching(ctx).any
 
 
-def queue_after_events(ctx: Ctx, touched: AbstractSet[Touched]) -> None:
+def queue_after_events(
+    ctx: Ctx, touched: AbstractSet[Touched], *, watched: bool | None = None
+) -> None:
     """The `usage.triggers` jobs of a batch of stored events, in the ingestion's transaction
     (nothing when no line has a trigger): one per metric and day, naming the customers
     touched. A job still queued for the same metric and day takes the batch's customers
     instead (it takes their queued events when it runs, these too); it is locked until the
     ingestion commits (PostgreSQL; workers skip it meanwhile), so it cannot start before these
-    events are visible."""
-    if not touched or not has_triggers(ctx):
+    events are visible. `watched`: `watching(ctx).any`, when the caller read it already."""
+    if not touched:
+        return
+    if not (has_triggers(ctx) if watched is None else watched):
         return
     wanted: dict[tuple[str, date], set[str]] = defaultdict(set)
     for customer_id, metric_code, day in touched:

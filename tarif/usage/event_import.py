@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from tarif.context import Ctx
 from tarif.errors import InvalidInput
 from tarif.tenancy.rules import Permission
-from tarif.triggers.billing import has_triggers, itemizes, queue_after_events
+from tarif.triggers.billing import queue_after_events, watching
 from tarif.usage import event_columns
 from tarif.usage.event_rules import Candidate, Directory, Rejection, parse_event
 from tarif.usage.ingest import check_candidates, dumps, load_directory_for, loads, policy_of
@@ -218,9 +218,10 @@ class _Importer:
         self.rejected.writerow(["line", "field", "reason", "row"])
         self.writer = writer_for(ctx.session)
         self.writer.prepare()
-        self.writer.unvalued = itemizes(ctx)
+        watched = watching(ctx)
+        self.writer.unvalued = watched.itemizes
         self.policy = policy_of(ctx)
-        self._triggers = has_triggers(ctx)
+        self._triggers = watched.any
 
     def rows(self, chunk: list[tuple[int, dict[str, Any]]]) -> None:
         """A chunk checked row by row (JSON Lines, and whatever `csv_tables` cannot read)."""
@@ -276,7 +277,8 @@ class _Importer:
         if stored and self._triggers:
             # Usage triggers look at the customers' metrics and days this chunk touched.
             keys = firsts.group_by(["customer_id", "metric_code", "local_date"]).aggregate([])
-            queue_after_events(self.ctx, set(zip(*keys.to_pydict().values(), strict=True)))
+            touched = set(zip(*keys.to_pydict().values(), strict=True))
+            queue_after_events(self.ctx, touched, watched=True)
 
     def _reject(
         self,

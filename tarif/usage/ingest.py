@@ -237,9 +237,10 @@ def ingest(
     ctx.require(Permission.WRITE_BILLING)
     writer = writer or writer_for(ctx.session)
     writer.prepare()
-    from tarif.triggers.billing import itemizes  # triggers import usage
+    from tarif.triggers.billing import watching  # triggers import usage
 
-    writer.unvalued = itemizes(ctx)
+    watched = watching(ctx)
+    writer.unvalued = watched.itemizes
     policy = policy or policy_of(ctx)
     candidates = [p for p in parsed if isinstance(p, Candidate)]
     rejections = [p for p in parsed if isinstance(p, Rejection)]
@@ -267,6 +268,8 @@ def ingest(
     from tarif.triggers.billing import queue_after_events  # triggers import usage
 
     queue_after_events(
-        ctx, {(r.customer_id, r.metric_code, r.local_date) for r in firsts if r.key in inserted}
+        ctx,
+        {(r.customer_id, r.metric_code, r.local_date) for r in firsts if r.key in inserted},
+        watched=watched.any,
     )
     return BatchResult(outcomes)

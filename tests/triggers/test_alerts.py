@@ -183,8 +183,10 @@ def test_ingested_events_fire_an_alert_through_the_worker(
     touched = {(world.customer.id, "turnover", date(2026, 1, 8))}
     billing.queue_after_events(ctx, touched)
     assert not billing.has_triggers(ctx)  # no trigger, no alert: no job
+    assert billing.watching(ctx) == billing.Watching(itemizes=False, any=False)
     alerts.create_alert(ctx, contract_id, SPENDING)
     assert billing.has_triggers(ctx)
+    assert billing.watching(ctx) == billing.Watching(itemizes=False, any=True)  # an alert only
     sales(world, "2026-01-08", 100, "400.00")
     billing.queue_after_events(ctx, touched)
     ctx.session.commit()
