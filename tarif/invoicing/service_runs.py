@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from tarif.audit.service import record
 from tarif.billing.charges import Charge, ChargeKind, charges_as_of
 from tarif.billing.periods import Period
-from tarif.billing.totals import TaxedLine, invoice_totals, vat_rate
+from tarif.billing.totals import InvoiceTotals, TaxedLine, invoice_totals, vat_rate
 from tarif.billing.usage_lines import FINAL
 from tarif.billing.usage_periods import usage_due
 from tarif.catalog.models import Product
@@ -434,8 +434,9 @@ def build_drafts(
     from tarif.coupons.billing import apply_coupons  # imports this module: imported here
 
     apply_coupons(ctx, [d for d in drafts if d.key.corrects_invoice_id is None], as_of)
+    totals: TotalsMemo = {}
     for draft in drafts:
-        _total(draft, mode)
+        _total(draft, mode, totals)
     return drafts
 
 
@@ -670,12 +671,26 @@ def _rate(category: str, treatment: TaxTreatment) -> Decimal:
     return vat_rate(VatCategory(category))
 
 
-def _total(draft: DraftInvoice, mode: RoundingMode) -> None:
-    totals = invoice_totals(
-        [TaxedLine(line.charge.net, line.vat_rate) for line in draft.lines],
-        draft.key.currency,
-        mode,
-    )
+# Totals by the identity of the lines' charges and rates, and the currency: the invoices of the
+# contracts of a plan bill the same (shared) charges. The objects are kept in the entry, so
+# their ids cannot be another's while it lives.
+TotalsMemo = dict[tuple[Any, ...], tuple[tuple[Any, ...], InvoiceTotals]]
+
+
+def _total(draft: DraftInvoice, mode: RoundingMode, memo: TotalsMemo | None = None) -> None:
+    parts = tuple(part for line in draft.lines for part in (line.charge, line.vat_rate))
+    key = (*map(id, parts), draft.key.currency)
+    entry = None if memo is None else memo.get(key)
+    if entry is None:
+        totals = invoice_totals(
+            [TaxedLine(line.charge.net, line.vat_rate) for line in draft.lines],
+            draft.key.currency,
+            mode,
+        )
+        if memo is not None:
+            memo[key] = (parts, totals)
+    else:
+        totals = entry[1]
     draft.net_lines = totals.line_nets
     draft.net_total, draft.vat_total, draft.gross_total = totals.net, totals.vat, totals.gross
     draft.vat_breakdown = [

@@ -49,7 +49,6 @@ from tarif.webhooks.events import invoice_sealed
 # The columns read back as `ExactDecimal`: written values take the same canonical form here, so
 # the content hash is the one a draft read back from the database would give.
 _INVOICE_DECIMALS = ("net_total", "vat_total", "gross_total", "amount_paid")
-_LINE_DECIMALS = ("quantity", "unit_price", "net_amount", "vat_rate", "discount_amount")
 _CUSTOMER_COLUMNS = (
     Customer.id,
     Customer.legal_name,
@@ -154,7 +153,7 @@ class InlineSealer:
         # What `seal_invoice` sets, computed by the functions it calls, on plain values.
         values.update(number=number, issue_date=self.issued)
         invoice = _as_read_back(values, _INVOICE_DECIMALS, notes=None, purchase_order=None)
-        stored_lines = [_as_read_back(line, _LINE_DECIMALS) for line in lines]
+        stored_lines = [_line_read_back(line) for line in lines]
         customer = customers[values["customer_id"]]
         terms, document = terms_and_snapshot(
             ctx, invoice, stored_lines, self.org, customer, self.issued
@@ -187,6 +186,28 @@ def _as_read_back(values: dict[str, Any], decimals: Sequence[str], **extra: Any)
             read[name] = _read_back(value)
     read.update(extra)
     return SimpleNamespace(**read)
+
+
+def _line_read_back(line: dict[str, Any]) -> Any:
+    """What sealing reads of a line (the content hash's fields and the contract's, a line's
+    origin), decimals in the form the database gives them back. A reduced view: a field the
+    hash comes to need fails loudly here (AttributeError), in every sealing test."""
+    return SimpleNamespace(
+        description=line["description"],
+        contract_id=line["contract_id"],
+        line_key=line["line_key"],
+        source=line["source"],
+        period_start=line["period_start"],
+        period_end=line["period_end"],
+        quantity=_nullable_read_back(line["quantity"]),
+        unit_price=_nullable_read_back(line["unit_price"]),
+        net_amount=_nullable_read_back(line["net_amount"]),
+        vat_rate=_nullable_read_back(line["vat_rate"]),
+    )
+
+
+def _nullable_read_back(value: Any) -> Decimal | None:
+    return None if value is None else _read_back(value)
 
 
 @lru_cache(maxsize=4096)
