@@ -74,8 +74,8 @@ def test_a_document_the_organization_cannot_issue_yet_is_skipped_not_retried(
 def test_documents_are_queued_fifty_a_job(ctx: Ctx) -> None:
     queue_render(ctx, [f"inv_{n}" for n in range(2 * PER_JOB + 1)])
     jobs = ctx.session.scalars(select(Job).where(Job.organization_id == ctx.organization_id))
-    # 101 documents: 50 + 50 + 1
-    assert [len(j.payload["invoice_ids"]) for j in jobs] == [50, 50, 1]
+    # 101 documents: 50 + 50 + 1 (rows come back in no set order)
+    assert sorted(len(j.payload["invoice_ids"]) for j in jobs) == [1, 50, 50]
 
 
 def test_finalizing_queues_the_render_when_it_commits(
