@@ -65,12 +65,20 @@ _ALIKE = (type(None), str, int, bool, date)
 
 
 def _column_values(column: Column[Any], dialect: Dialect, given: list[Any]) -> Sequence[Any]:
-    """The column's values as bound. When they are all of one class whose equal values bind
-    alike (None aside), each distinct value is processed once and the others are looked up by
-    `map` in C: no Python call per value. Otherwise value by value (`_converter`)."""
+    """The column's values as bound (on PostgreSQL, a JSON column's as their text)."""
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return given
+    bound = _bound(column, dialect, process, given)
+    if dialect.name == "postgresql" and isinstance(column.type, JSON):
+        return _json_text(bound)
+    return bound
+
+
+def _bound(column: Column[Any], dialect: Dialect, process: Any, given: list[Any]) -> list[Any]:
+    """When the values are all of one class whose equal values bind alike (None aside), each
+    distinct value is processed once and the others are looked up by `map` in C: no Python call
+    per value. Otherwise value by value (`_converter`)."""
     classes = set(map(type, given))
     classes.discard(type(None))
     if not classes:  # all None
@@ -79,17 +87,14 @@ def _column_values(column: Column[Any], dialect: Dialect, given: list[Any]) -> S
     if len(classes) == 1 and next(iter(classes)) in alike:
         # One class only: True and 1 (equal, same hash) never meet in the same dict.
         try:
-            bound = {value: process(value) for value in set(given)}
+            processed = {value: process(value) for value in set(given)}
         except TypeError:
             pass  # not hashable (a signalling NaN): value by value, where the processor says why
         else:
-            return list(map(bound.__getitem__, given))
+            return list(map(processed.__getitem__, given))
     convert = _converter(column, dialect)
     assert convert is not None
-    converted = [convert(value) for value in given]
-    if dialect.name == "postgresql" and isinstance(column.type, JSON):
-        return _json_text(converted)
-    return converted
+    return [convert(value) for value in given]
 
 
 def _json_text(values: list[Any]) -> list[Any]:
