@@ -18,12 +18,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, any_, bindparam, func, literal_column, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, bindparam, func, literal_column, or_, select, tuple_
 
 from tarif.context import Ctx
 from tarif.contracts.models import Contract
 from tarif.customers.models import Customer
+from tarif.db.among import among
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 from tarif.usage import valuation
@@ -96,11 +96,11 @@ def policy_of(ctx: Ctx) -> Policy:
 
 
 def _among(column: Any, values: set[str], dialect: str) -> Any:
-    """`column IN values`: on PostgreSQL one array parameter (`= ANY(%s)`), on SQLite one JSON
-    array read back as rows by `json_each`, so a batch naming a thousand customers sends one
-    parameter, not a thousand to render and bind."""
+    """`column IN values`: on PostgreSQL one array parameter (`tarif.db.among`), on SQLite one
+    JSON array read back as rows by `json_each`, so a batch naming a thousand customers sends
+    one parameter, not a thousand to render and bind."""
     if dialect == "postgresql":
-        return column == any_(bindparam(None, sorted(values), type_=ARRAY(String())))
+        return among(column, sorted(values), dialect)
     if dialect == "sqlite":
         listed = func.json_each(bindparam(None, json.dumps(sorted(values)), type_=String()))
         return column.in_(select(literal_column("value")).select_from(listed))
