@@ -160,6 +160,9 @@ def check_run_date(ctx: Ctx, as_of: date) -> None:
         )
 
 
+# The run keeps every contract's charges and drafts until it ends: full collections, which
+# would walk them all again and again, wait for the end (tarif.collector).
+@full_collections_paused()
 def run_billing(
     ctx: Ctx,
     as_of: date,
@@ -174,28 +177,6 @@ def run_billing(
     With `finalize` (or when the organization finalizes drafts 0 hours after they are made),
     the drafts written are finalized at once in billing order (`service_finalize.finalize_run`),
     in the same transaction."""
-    # The run keeps every contract's charges and drafts until it ends: full collections,
-    # which would walk them all again and again, wait for the end (tarif.collector).
-    with full_collections_paused():
-        return _run_billing(
-            ctx,
-            as_of,
-            dry_run=dry_run,
-            progress=progress,
-            customer_id=customer_id,
-            finalize=finalize,
-        )
-
-
-def _run_billing(
-    ctx: Ctx,
-    as_of: date,
-    *,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-    customer_id: str | None = None,
-    finalize: bool = False,
-) -> RunOutcome:
     ctx.require(Permission.WRITE_BILLING)
     if not dry_run:
         check_run_date(ctx, as_of)

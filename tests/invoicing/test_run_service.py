@@ -164,3 +164,16 @@ def test_the_contract_knows_its_last_invoiced_day(ctx: Ctx, world: World) -> Non
     assert contracts.last_invoiced_date(ctx, contract.id) is None
     service.run_billing(ctx, JAN_15)
     assert contracts.last_invoiced_date(ctx, contract.id) == FEB_1
+
+
+def test_full_collections_wait_while_a_run_goes_and_resume_after(ctx: Ctx, world: World) -> None:
+    import gc
+
+    hosting_contract(world)
+    before = gc.get_threshold()
+    seen: list[int] = []
+    service.run_billing(
+        ctx, JAN_15, progress=lambda done, total: seen.append(gc.get_threshold()[2])
+    )
+    assert seen == [2**30]  # one contract: paused while it was billed
+    assert gc.get_threshold() == before
