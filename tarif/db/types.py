@@ -44,16 +44,26 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return str(canonical(value)) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
+        return read_back(value)
+
+
+def read_back(value: Any) -> Decimal | None:
+    """The decimal an `ExactDecimal` column gives back for `value` (as the driver reads it, or
+    as written): its canonical form. Reads repeat a few prices, rates and quantities (a billing
+    run reads every contract's billed lines, and seals what it writes in the form it would read
+    back): each is worked out once."""
+    if value is None:
+        return None
+    try:
         return _read_canonical(value)
+    except TypeError:  # not hashable (a signalling NaN): worked out, to fail as it would
+        return canonical(Decimal(str(value)))
 
 
 @lru_cache(maxsize=1 << 16)
 def _read_canonical(value: str | Decimal) -> Decimal:
-    """A value read back, in canonical form. Reads repeat a few prices, rates and quantities
-    (a billing run reads every contract's billed lines): each is worked out once. Keyed by the
-    value as read; equal decimals (12.500000 and 12.5) have the same canonical form."""
+    # Keyed by the value as read or written; equal decimals (12.500000 and 12.5) have the same
+    # canonical form.
     return canonical(Decimal(str(value)))
 
 

@@ -23,8 +23,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -37,7 +35,7 @@ from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
 from tarif.db.among import among, dialect_of
 from tarif.db.bulk import insert_rows
-from tarif.db.types import canonical
+from tarif.db.types import read_back
 from tarif.invoicing import balance
 from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
 from tarif.invoicing.mailing import queue_email
@@ -183,7 +181,7 @@ def _as_read_back(values: dict[str, Any], decimals: Sequence[str], **extra: Any)
     for name in decimals:
         value = read.get(name)
         if value is not None:
-            read[name] = _read_back(value)
+            read[name] = read_back(value)
     read.update(extra)
     return SimpleNamespace(**read)
 
@@ -199,29 +197,11 @@ def _line_read_back(line: dict[str, Any]) -> Any:
         source=line["source"],
         period_start=line["period_start"],
         period_end=line["period_end"],
-        quantity=_nullable_read_back(line["quantity"]),
-        unit_price=_nullable_read_back(line["unit_price"]),
-        net_amount=_nullable_read_back(line["net_amount"]),
-        vat_rate=_nullable_read_back(line["vat_rate"]),
+        quantity=read_back(line["quantity"]),
+        unit_price=read_back(line["unit_price"]),
+        net_amount=read_back(line["net_amount"]),
+        vat_rate=read_back(line["vat_rate"]),
     )
-
-
-def _nullable_read_back(value: Any) -> Decimal | None:
-    return None if value is None else _read_back(value)
-
-
-@lru_cache(maxsize=4096)
-def _canonical(value: Decimal) -> Decimal:
-    return canonical(value)
-
-
-def _read_back(value: Any) -> Decimal:
-    """`canonical(Decimal(value))`. A run's lines repeat a few prices, rates and quantities;
-    the canonical form depends on the number alone (1.0 and 1 both give 1), so it is worked
-    out once for each."""
-    if value.__class__ is Decimal and value.is_finite():
-        return _canonical(value)
-    return canonical(Decimal(value))
 
 
 def _customers(ctx: Ctx, ids: set[str]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select
 from sqlalchemy.exc import StatementError
 
-from tarif.db.types import ExactDecimal, UTCDateTime
+from tarif.db.types import ExactDecimal, UTCDateTime, read_back
 
 
 @pytest.fixture
@@ -122,3 +122,21 @@ def test_utc_datetime_refuses_naive_datetimes(engine: Engine, probe: Table) -> N
 def test_utc_datetime_refuses_dates(engine: Engine, probe: Table) -> None:
     with pytest.raises(StatementError, match="a datetime is expected"):
         _store(engine, probe, at=date(2026, 1, 15))
+
+
+def test_read_back_gives_the_canonical_form_whatever_was_read() -> None:
+    # PostgreSQL pads to six decimals, SQLite returns the text written: both read back alike
+    assert [str(read_back(v)) for v in (Decimal("12.500000"), "12.5", Decimal("1E+2"), 0)] == [
+        "12.5",
+        "12.5",
+        "100",
+        "0",
+    ]
+    assert read_back(None) is None
+
+
+def test_read_back_of_a_signalling_nan_fails_as_canonical_does() -> None:
+    from decimal import InvalidOperation
+
+    with pytest.raises(InvalidOperation):
+        read_back(Decimal("sNaN"))
