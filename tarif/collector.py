@@ -19,15 +19,64 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # The number of young-generation collections before a full one: never reached by a run.
 _NEVER = 2**30
 
 _lock = threading.Lock()
-_open = 0  # blocks running now, in every thread
-_full_threshold = 10  # the threshold the first block found, restored by the last one
+
+
+class _SharedPause:
+    """A change to the collector shared by the blocks running in every thread: the first to
+    begin makes it (`begin` returns what to restore), the last to end undoes it (`end`)."""
+
+    def __init__(self, begin: Callable[[], Any], end: Callable[[Any], None]) -> None:
+        self._begin, self._end = begin, end
+        self._open = 0  # blocks running now
+        self._saved: Any = None  # what the first block found, restored by the last one
+
+    @contextmanager
+    def block(self) -> Iterator[None]:
+        with _lock:
+            if self._open == 0:
+                self._saved = self._begin()
+            self._open += 1
+        try:
+            yield
+        finally:
+            with _lock:
+                self._open -= 1
+                if self._open == 0:
+                    self._end(self._saved)
+
+
+def _pause_full() -> int:
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, _NEVER)
+    return full
+
+
+def _resume_full(full: int) -> None:
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, full)
+
+
+def _pause_all() -> bool:
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
+
+
+def _resume_all(enabled: bool) -> None:
+    if enabled:
+        gc.enable()
+
+
+_full = _SharedPause(_pause_full, _resume_full)
+_all = _SharedPause(_pause_all, _resume_all)
 
 
 @contextmanager
@@ -35,24 +84,8 @@ def full_collections_paused() -> Iterator[None]:
     """Within the block, the collector makes no automatic full collection (gc.collect() still
     does); when the last block running ends, even on an exception, the full collections'
     threshold is restored as the first block found it."""
-    global _open, _full_threshold
-    with _lock:
-        if _open == 0:
-            young, middle, _full_threshold = gc.get_threshold()
-            gc.set_threshold(young, middle, _NEVER)
-        _open += 1
-    try:
+    with _full.block():
         yield
-    finally:
-        with _lock:
-            _open -= 1
-            if _open == 0:
-                young, middle, _ = gc.get_threshold()
-                gc.set_threshold(young, middle, _full_threshold)
-
-
-_paused = 0  # `collections_paused` blocks running now, in every thread
-_was_enabled = True  # whether the collector ran when the first of them began
 
 
 @contextmanager
@@ -60,16 +93,5 @@ def collections_paused() -> Iterator[None]:
     """Within the block the collector makes no automatic collection at all (gc.collect() still
     does); when the last block running ends, even on an exception, it runs again if it ran
     when the first one began."""
-    global _paused, _was_enabled
-    with _lock:
-        if _paused == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _paused += 1
-    try:
+    with _all.block():
         yield
-    finally:
-        with _lock:
-            _paused -= 1
-            if _paused == 0 and _was_enabled:
-                gc.enable()
