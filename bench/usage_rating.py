@@ -263,19 +263,36 @@ def seed_events_sql(engine: Engine, org_id: str, count: int) -> float:
     return time.perf_counter() - started
 
 
+def _customer_names(engine: Engine, org_id: str) -> list[str]:
+    """The customers as events name them (their external ids), in id order."""
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(
+                text("SELECT external_id FROM customers WHERE organization_id = :org ORDER BY id"),
+                {"org": org_id},
+            )
+        )
+
+
+def _event_at(i: int, size: int) -> tuple[str, str]:
+    """The i-th event's timestamp and amount, as the SQL seeding spreads them: the j-th event
+    of a customer (j = i // size) on day j % 31 + 1 of January, at second j × 7919 of the day."""
+    j = i // size
+    second = (j * 7919) % 86400
+    at = (
+        f"2026-01-{j % 31 + 1:02d}T{second // 3600:02d}:{second % 3600 // 60:02d}:"
+        f"{second % 60:02d}Z"
+    )
+    return at, f"{amount_micros(j) // 1_000_000}.00"
+
+
 def ingest_events(engine: Engine, org_id: str, count: int, clock: FixedClock) -> float:
     """The same events through `parse_event` and `ingest`, a batch of 1,000 a transaction."""
     from tarif.usage.event_rules import parse_event
     from tarif.usage.ingest import dumps, ingest
 
-    with engine.connect() as conn:
-        ids = list(
-            conn.scalars(
-                text("SELECT id FROM customers WHERE organization_id = :org ORDER BY id"),
-                {"org": org_id},
-            )
-        )
-    size = len(ids)
+    names = _customer_names(engine, org_id)
+    size = len(names)
     factory = session_factory(engine)
     started = time.perf_counter()
     with factory() as session:
@@ -283,17 +300,14 @@ def ingest_events(engine: Engine, org_id: str, count: int, clock: FixedClock) ->
         for first in range(0, count, INGEST_BATCH):
             batch = []
             for i in range(first, min(count, first + INGEST_BATCH)):
-                j = i // size
-                second = (j * 7919) % 86400
-                at = f"2026-01-{j % 31 + 1:02d}T{second // 3600:02d}:{second % 3600 // 60:02d}:"
-                micros = amount_micros(j)
+                at, amount = _event_at(i, size)
                 batch.append(
                     {
                         "transaction_id": f"t{i}",
                         "metric": "turnover",
-                        "customer": ids[i % size],
-                        "timestamp": f"{at}{second % 60:02d}Z",
-                        "properties": {"amount": f"{micros // 1_000_000}.00"},
+                        "customer": names[i % size],
+                        "timestamp": at,
+                        "properties": {"amount": amount},
                     }
                 )
             parsed = [parse_event(n, event, dumps) for n, event in enumerate(batch)]
@@ -312,26 +326,16 @@ def import_events_file(engine: Engine, org_id: str, count: int, clock: FixedCloc
 
     from tarif.usage.event_import import import_events
 
-    with engine.connect() as conn:
-        names = list(
-            conn.scalars(
-                text("SELECT external_id FROM customers WHERE organization_id = :org ORDER BY id"),
-                {"org": org_id},
-            )
-        )
+    names = _customer_names(engine, org_id)
     size = len(names)
     columns: dict[str, list[str]] = {"transaction_id": [], "customer": [], "timestamp": []}
     amounts = []
     for i in range(count):
-        j = i // size
-        second = (j * 7919) % 86400
+        at, amount = _event_at(i, size)
         columns["transaction_id"].append(f"t{i}")
         columns["customer"].append(names[i % size])
-        columns["timestamp"].append(
-            f"2026-01-{j % 31 + 1:02d}T{second // 3600:02d}:{second % 3600 // 60:02d}:"
-            f"{second % 60:02d}Z"
-        )
-        amounts.append(f"{amount_micros(j) // 1_000_000}.00")
+        columns["timestamp"].append(at)
+        amounts.append(amount)
     table = pa.table(columns | {"metric": ["turnover"] * count, "amount": amounts})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.parquet"
