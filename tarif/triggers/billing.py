@@ -90,12 +90,6 @@ def watching(ctx: Ctx) -> Watching:
     return Watching(itemizes=bool(event), any=bool(trigger) or bool(alert))
 
 
-def itemizes(ctx: Ctx) -> bool:
-    """Whether some usage line of the organization bills each event (an event trigger): its
-    ingestion then queues every stored event for valuation."""
-    return watching(ctx).itemizes
-
-
 def has_triggers(ctx: Ctx) -> bool:
     """Whether any usage line of the organization bills before its period's end, or any
     usage alert watches its usage."""

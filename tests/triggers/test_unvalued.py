@@ -57,7 +57,7 @@ def test_no_event_trigger_no_queue(ctx: Ctx, world: World, engine: Engine, api: 
     contract_id = seed_contract(world)
     service.set_trigger(ctx, contract_id, "api-calls", {"kind": "threshold", "thresholds": ["10"]})
     ctx.session.commit()
-    assert not billing.itemizes(ctx)
+    assert not billing.watching(ctx).itemizes
     # a threshold trigger: events are watched (jobs after batches), not valued one by one
     assert billing.watching(ctx) == billing.Watching(itemizes=False, any=True)
     post_sales(api, ["200.00", "100.00"])
@@ -71,7 +71,7 @@ def test_each_stored_event_is_queued_once_duplicates_never(
     contract_id = seed_contract(world)
     service.set_trigger(ctx, contract_id, "api-calls", DAILY)
     ctx.session.commit()
-    assert billing.itemizes(ctx)
+    assert billing.watching(ctx).itemizes
     assert billing.watching(ctx) == billing.Watching(itemizes=True, any=True)
     post_sales(api, ["200.00", "100.00"])
     post_sales(api, ["200.00", "100.00", "50.00"])  # sale-0 and sale-1 again: duplicates
