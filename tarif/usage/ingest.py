@@ -48,9 +48,9 @@ MAX_BATCH_EVENTS = 10_000
 def _json_default(value: object) -> object:
     # JSON numbers are read as Decimal (exact values); stored back as JSON numbers.
     if isinstance(value, Decimal):
-        # float-ok: a property kept as a JSON number (shortest repr round-trips); what billing
-        # counts was taken exactly into `value_micros` before.
-        return float(value) if value != value.to_integral_value() else int(value)
+        # A property kept as a JSON number (shortest repr round-trips); what billing counts was
+        # taken exactly into `value_micros` before.
+        return float(value) if value != value.to_integral_value() else int(value)  # float-ok
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
