@@ -158,3 +158,43 @@ def test_json_values_shared_by_rows_are_stored_for_each(ctx: Ctx, customer_id: s
         ("inv_bulk_14", [], None),
         ("inv_bulk_15", [{"rate": "20", "base": "218.81", "vat": "43.76"}], document),
     ]
+
+
+def test_text_with_copy_special_characters_is_stored_as_given(ctx: Ctx, customer_id: str) -> None:
+    # PostgreSQL's COPY text format gives meaning to backslash, tab and line ends: each
+    # must reach the column as written, beside rows without a note (SQL NULL) and an
+    # empty note (an empty string, not NULL).
+    notes = "Line 1\nLine\t2\r\\N is not null; C:\\temp"
+    rows = [
+        invoice_values(ctx, "inv_bulk_16", customer_id) | {"notes": notes},
+        invoice_values(ctx, "inv_bulk_17", customer_id) | {"notes": None},
+        invoice_values(ctx, "inv_bulk_18", customer_id) | {"notes": ""},
+    ]
+    insert_rows(ctx.session, cast(Table, Invoice.__table__), rows)
+    stored = ctx.session.execute(
+        select(Invoice.id, Invoice.notes, Invoice.notes.is_(None))
+        .where(Invoice.customer_id == customer_id)
+        .order_by(Invoice.id)
+    ).all()
+    assert [tuple(row) for row in stored] == [
+        ("inv_bulk_16", notes, False),
+        ("inv_bulk_17", None, True),
+        ("inv_bulk_18", "", False),
+    ]
+
+
+def test_copy_fields_are_postgresql_input_text() -> None:
+    from tarif.db.bulk import _copy_texts
+
+    assert _copy_texts(["a\tb", None, "c\\d", "e\nf"]) == ["a\\tb", "\\N", "c\\\\d", "e\\nf"]
+    assert _copy_texts([True, False, None]) == ["t", "f", "\\N"]
+    assert _copy_texts([D("218.81"), D("1E+2"), 3, date(2026, 2, 1), AT]) == [
+        "218.81",
+        "1E+2",  # PostgreSQL's numeric input reads the exponent form: 100
+        "3",
+        "2026-02-01",
+        "2026-01-15 09:30:00+00:00",
+    ]
+    assert _copy_texts([None, None]) == ["\\N", "\\N"]
+    # a class not known here: left to psycopg's own formatting
+    assert _copy_texts([b"\x00"]) is None
