@@ -220,6 +220,9 @@ class PostgresEventWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.unvalued = False
+        # Bulk import: COPY straight into the events table until a block meets a stored key
+        # (`_copy_direct`), then through the staging table for the rest of the import.
+        self.direct = True
 
     def prepare(self) -> None:
         pass  # row locks of the unique index order concurrent writers
@@ -296,10 +299,13 @@ class PostgresEventWriter:
         ids. Returns how many rows were new (the others were duplicates)."""
         if rows.num_rows == 0:
             return 0
+        data = copy_text(organization_id, rows, received_at)
+        if self.direct and not self.unvalued and self._copy_direct(data):
+            return int(rows.num_rows)
         cursor = self._staging_cursor()
         try:
             with cursor.copy(f"COPY {STAGING} ({_COLUMN_LIST}) FROM STDIN") as copy:
-                copy.write(copy_text(organization_id, rows, received_at))
+                copy.write(data)
             if not self.unvalued:
                 cursor.execute(
                     f"INSERT INTO {TABLE} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGING} "
@@ -310,6 +316,28 @@ class PostgresEventWriter:
             return int(cursor.fetchone()[0])
         finally:
             cursor.close()
+
+    def _copy_direct(self, data: memoryview) -> bool:
+        """COPY straight into the events table, under a savepoint: a first import of new
+        events (the common case) skips the staging table, its `INSERT … SELECT` and sort,
+        about half of the import's database time. When a key is already stored (a file sent
+        again, a concurrent writer; or a deadlock with one, since rows go in file order), the
+        savepoint undoes the block, False is returned and the import goes on through the
+        staging table, whose `ON CONFLICT` skips duplicates."""
+        import psycopg
+
+        fairy = self.session.connection().connection
+        with fairy.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute("SAVEPOINT usage_events_direct")
+            try:
+                with cursor.copy(f"COPY {TABLE} ({_COLUMN_LIST}) FROM STDIN") as copy:
+                    copy.write(data)
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+                cursor.execute("ROLLBACK TO SAVEPOINT usage_events_direct")
+                self.direct = False
+                return False
+            cursor.execute("RELEASE SAVEPOINT usage_events_direct")
+        return True
 
 
 _NULL = "\\N"

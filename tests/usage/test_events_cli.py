@@ -240,3 +240,45 @@ def test_import_of_a_csv_with_a_short_row_falls_back_to_the_rules(  # type: igno
     report = json.loads(run("events", "import", str(source), "--json").stdout)
     assert (report["read"], report["accepted"], report["rejected"]) == (3, 2, 1)
     assert values(engine, tenant.id) == {"a": 3_000_000, "b": None}  # 3 × 10⁶; a count
+
+
+def test_import_chunk_meeting_a_stored_key_is_written_again_skipping_it(  # type: ignore[no-untyped-def]
+    run,
+    customers: dict[str, str],
+    engine: Engine,
+    tenant: Tenant,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Chunks of two rows: the second chunk repeats `a`, stored by the first. On PostgreSQL
+    # the first chunk goes by COPY straight into the events table, the second's COPY meets
+    # the stored key and is undone, then written through the staging table (and so is the
+    # third): every key once, the first `a` kept.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr("tarif.usage.event_import.CHUNK_ROWS", 2)
+    rows = [("a", "1"), ("b", "2"), ("c", "3"), ("a", "9"), ("d", "4"), ("e", "5")]
+    source = tmp_path / "repeat.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "transaction_id": [tx for tx, _ in rows],
+                "customer": ["ACME"] * 6,
+                "metric": ["tokens"] * 6,
+                "timestamp": ["2026-01-10T10:00:00Z"] * 6,
+                "tokens": [tokens for _, tokens in rows],
+            }
+        ),
+        source,
+    )
+    report = json.loads(run("events", "import", str(source), "--json").stdout)
+    assert (report["read"], report["accepted"], report["duplicates"]) == (6, 5, 1)
+    # tokens × 10⁶ each; `a` keeps its first value, 1
+    assert values(engine, tenant.id) == {
+        "a": 1_000_000,
+        "b": 2_000_000,
+        "c": 3_000_000,
+        "d": 4_000_000,
+        "e": 5_000_000,
+    }
