@@ -4,8 +4,9 @@ Rows are read in chunks, with one read of the metrics, customers, contracts and 
 chunk names. CSV (read by pyarrow) and Parquet chunks are checked column-wise
 (`event_columns`): the rows it cannot accept go through the same rules as the API
 (`event_rules`), one by one, like every row of a JSON Lines file. A chunk's good rows, as
-columns, are written on PostgreSQL by one block of COPY text into a temporary staging table
-and one `INSERT … SELECT … ON CONFLICT DO NOTHING`, on SQLite by one `executemany`. Refused
+columns, are written on PostgreSQL by one block of COPY text straight into the events table
+(once a block meets a stored key: into a temporary staging table and one `INSERT … SELECT …
+ON CONFLICT DO NOTHING`), on SQLite by one `executemany`. Refused
 rows go to the rejected-rows file with their line and reason. The first row of a key in the
 file wins (within a chunk by its position, across chunks because the earlier chunk is stored
 first); later ones, and keys already stored, are duplicates.
