@@ -135,7 +135,11 @@ def seed(engine: Engine) -> tuple[str, str]:
         ]
         session.execute(Customer.__table__.insert(), rows)
         session.commit()
-        return org.id, key.secret
+    # A database in use has its planner statistics; without them PostgreSQL plans the batch's
+    # lookup of a thousand customers blind (about 20 ms a batch instead of 1).
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    return org.id, key.secret
 
 
 def make_event(n: int, base: datetime) -> dict[str, Any]:
