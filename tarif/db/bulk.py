@@ -172,11 +172,11 @@ def _copy(connection: Any, table: Table, names: str, columns: list[Sequence[Any]
 
     sql = f"COPY {connection.dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
     raw = connection.connection.dbapi_connection
-    texts = [_copy_texts(values) for values in columns]
+    data = copy_data(columns)
     try:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            if all(column is not None for column in texts):
-                copy.write(_copy_data(cast(list[list[str]], texts)))
+            if data is not None:
+                copy.write(data)
             else:  # a class `_copy_texts` does not know: psycopg formats it, row by row
                 for row in zip(*columns, strict=True):
                     copy.write_row(row)
@@ -223,6 +223,11 @@ def _copy_texts(values: Sequence[Any]) -> list[str] | None:
     return texts
 
 
-def _copy_data(columns: list[list[str]]) -> str:
-    """Rows as lines of tab-separated fields."""
-    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+def copy_data(columns: Sequence[Sequence[Any]]) -> str | None:
+    """The data of `COPY … FROM STDIN` (text format) for rows given as columns of values as
+    the driver takes them (str, int, bool, Decimal, date, datetime, None), or None when a
+    column holds another class: the caller then lets psycopg format the rows."""
+    texts = [_copy_texts(values) for values in columns]
+    if any(column is None for column in texts):
+        return None
+    return "\n".join(map("\t".join, zip(*cast(list[list[str]], texts), strict=True))) + "\n"

@@ -71,6 +71,21 @@ def test_a_repeat_is_a_duplicate_stored_once(
     assert stored(engine, tenant.id) == 1
 
 
+def test_properties_and_ids_keep_copy_special_characters(
+    api: TestClient, customers: dict[str, str]
+) -> None:
+    # Tabs, line ends and backslashes mean something in PostgreSQL's COPY text: the batch's
+    # rows must reach the table as sent, in ids and in properties alike.
+    site = "Lyon\tB\nC:\\temp\\N é"
+    answer = batch(api, event("t\\1\tx", properties={"tokens": "2", "site": site}))
+    assert answer["results"][0]["status"] == "accepted", answer
+    stored_event = api.get(f"/v1/events/{answer['results'][0]['id']}").json()
+    assert (stored_event["transaction_id"], stored_event["properties"]["site"]) == (
+        "t\\1\tx",
+        site,
+    )
+
+
 def test_value_micros_is_exact_through_the_api(
     api: TestClient, customers: dict[str, str], engine: Engine, tenant: Tenant
 ) -> None:
