@@ -3,14 +3,15 @@
 Pure code (no database). Amounts here are positive magnitudes; the service stores a credit note
 with every amount negative.
 
-A credit by gross amount is split over the invoice's VAT rates in proportion of each rate's
-gross, each share rounded HALF_UP to the minor unit and the last rate taking the remainder, so
-the shares add up to the amount exactly. Each share is then turned into a net whose VAT,
-computed the way every document computes it (the rate applied to the net, rounded once HALF_UP,
-EN 16931 BR-CO-17), gives that share back: 100.00 at 20 % → net 100 / 1.2 = 83.333… → 83.33,
-VAT 83.33 × 20 % = 16.666 → 16.67, and 83.33 + 16.67 = 100.00. Some gross amounts have no such
-net (at 20 %, a net of 0.02 gives 0.02 gross and 0.03 gives 0.04: nothing gives 0.03); the share
-then takes the nearest reachable amount below, so a credit never exceeds what was asked.
+A credit by gross amount is split over the invoice's VAT rates in proportion of what each rate
+has left to credit (its gross when nothing was credited yet), each share rounded HALF_UP to the
+minor unit and the last rate taking the remainder, so the shares add up to the amount exactly.
+Each share is then turned into a net whose VAT, computed the way every document computes it
+(the rate applied to the net, rounded once HALF_UP, EN 16931 BR-CO-17), gives that share back:
+100.00 at 20 % → net 100 / 1.2 = 83.333… → 83.33, VAT 83.33 × 20 % = 16.666 → 16.67, and
+83.33 + 16.67 = 100.00. Some gross amounts have no such net (at 20 %, a net of 0.02 gives 0.02
+gross and 0.03 gives 0.04: nothing gives 0.03); the share then takes the nearest reachable
+amount below, so a credit never exceeds what was asked.
 """
 
 from __future__ import annotations

@@ -371,9 +371,7 @@ def _issue(
             credits = _line_credits(ctx, source_lines, None, money, mode)
         else:
             # Earlier credit notes took part of it: credit what remains, rate by rate.
-            credits = _amount_credits(
-                ctx, invoice, source_lines, remaining, money, by_remaining=True
-            )
+            credits = _amount_credits(ctx, invoice, source_lines, remaining, money)
     elif lines is not None:
         credits = _line_credits(ctx, source_lines, lines, money, mode)
     else:
@@ -394,6 +392,20 @@ def _issue(
         raise InvalidInput.on(
             field_name, f"a credit of {gross} is more than the {remaining} still creditable"
         )
+    if lines is not None:
+        # A credit by amount spreads over every rate, so lines credited afterwards could take a
+        # rate past what it billed (and give back VAT that was never charged at that rate).
+        left = _left_by_rate(ctx, invoice)
+        for entry in totals.vat_by_rate:
+            asked_at_rate = -(entry.base + entry.vat)
+            rate_left = max(left.get(entry.rate, Decimal(0)), Decimal(0))
+            if asked_at_rate > rate_left:
+                raise InvalidInput.on(
+                    "lines",
+                    f"a credit of {asked_at_rate} at {entry.rate.normalize():f} % VAT is more "
+                    f"than the {round_to_minor_unit(rate_left, money)} still creditable at that "
+                    "rate",
+                )
 
     issued = today(ctx)
     now = ctx.clock.now()
@@ -580,30 +592,31 @@ def _line_credits(
     return credits
 
 
+def _left_by_rate(ctx: Ctx, invoice: Invoice) -> dict[Decimal, Decimal]:
+    """What each VAT rate of the invoice has left to credit: its gross less the gross the
+    credit notes against the invoice already took at that rate."""
+    left: dict[Decimal, Decimal] = {}
+    breakdowns = [invoice.vat_breakdown] + [
+        n.vat_breakdown for n in credit_notes_of(ctx, invoice.id)
+    ]
+    for breakdown in breakdowns:
+        for entry in breakdown:
+            rate = Decimal(entry["rate"])
+            left[rate] = left.get(rate, Decimal(0)) + Decimal(entry["base"]) + Decimal(entry["vat"])
+    return left
+
+
 def _amount_credits(
     ctx: Ctx,
     invoice: Invoice,
     source: list[InvoiceLine],
     amount: Decimal,
     money: Currency,
-    *,
-    by_remaining: bool = False,
 ) -> list[_Credit]:
-    """A gross amount split over the invoice's VAT rates in proportion of their gross (or,
-    for a void after earlier credits, of what each rate has left)."""
-    weights: dict[Decimal, Decimal] = {}
-    for entry in invoice.vat_breakdown:
-        rate = Decimal(entry["rate"])
-        weights[rate] = (
-            weights.get(rate, Decimal(0)) + Decimal(entry["base"]) + Decimal(entry["vat"])
-        )
-    if by_remaining:
-        for note in credit_notes_of(ctx, invoice.id):
-            for entry in note.vat_breakdown:
-                rate = Decimal(entry["rate"])
-                weights[rate] = (
-                    weights.get(rate, Decimal(0)) + Decimal(entry["base"]) + Decimal(entry["vat"])
-                )
+    """A gross amount split over the invoice's VAT rates in proportion of what each rate has
+    left to credit (its gross, less the earlier credit notes at that rate): a rate an earlier
+    credit note already cancelled takes no more, so no rate is credited beyond what it billed."""
+    weights = _left_by_rate(ctx, invoice)
     positive = [(rate, gross) for rate, gross in weights.items() if gross > 0]
     if not positive:
         raise InvalidInput.on("amount", "the invoice has nothing to credit")

@@ -152,6 +152,53 @@ def test_a_credit_by_amount_is_shared_over_the_vat_rates(ctx: Ctx, world: World)
     assert [line.vat_category for line in lines] == ["standard", "reduced"]
 
 
+def test_a_credit_by_amount_skips_a_rate_already_credited(ctx: Ctx, world: World) -> None:
+    # 300.00 at 20 % (gross 360.00) and 100.00 at 5.5 % (gross 105.50): 465.50 gross.
+    invoice = manual_invoice(
+        ctx,
+        world.customer,
+        [("Hosting", "1", "300.00", "20"), ("Books", "2", "100.00", "5.5")],
+    )
+    service.issue_credit_note(
+        ctx, invoice.id, reason="Books", lines=[{"position": 2}], settlement="refund"
+    )
+    # 465.50 - 105.50 = 360.00 left, all of it at 20 %: the whole amount goes there (net 300.00,
+    # VAT 60.00), none to 5.5 %, whose 105.50 is credited already.
+    note = service.issue_credit_note(
+        ctx, invoice.id, reason="Rest", amount="360.00", settlement="refund"
+    )
+    assert note.vat_breakdown == [{"rate": "20", "base": "-300.00", "vat": "-60.00"}]
+    assert note.gross_total == D("-360.00")
+
+
+def test_a_line_is_not_credited_past_what_its_rate_has_left(ctx: Ctx, world: World) -> None:
+    # 300.00 at 20 % (gross 360.00) and 100.00 at 5.5 % (gross 105.50): 465.50 gross.
+    invoice = manual_invoice(
+        ctx,
+        world.customer,
+        [("Hosting", "1", "300.00", "20"), ("Books", "2", "100.00", "5.5")],
+    )
+    # 100.00 by amount: 77.34 at 20 %, 22.66 at 5.5 % (see above); 105.50 - 22.66 = 82.84 is
+    # what 5.5 % has left, so the books line whole (105.50) would credit 22.66 of it twice.
+    service.issue_credit_note(
+        ctx, invoice.id, reason="Goodwill", amount="100.00", settlement="refund"
+    )
+    with pytest.raises(InvalidInput, match=r"105\.50 at 5\.5 % VAT .* 82\.84 still") as refused:
+        service.issue_credit_note(
+            ctx, invoice.id, reason="Books", lines=[{"position": 2}], settlement="refund"
+        )
+    assert refused.value.errors[0].field == "lines"
+    # Half of the line (50.00 + 2.75 VAT = 52.75) fits in what 5.5 % has left.
+    note = service.issue_credit_note(
+        ctx,
+        invoice.id,
+        reason="Books",
+        lines=[{"position": 2, "quantity": "1"}],
+        settlement="refund",
+    )
+    assert note.gross_total == D("-52.75")
+
+
 def test_more_than_the_remaining_amount_is_refused_naming_the_field(ctx: Ctx, world: World) -> None:
     invoice = february_invoice(ctx, world)
     service.issue_credit_note(ctx, invoice.id, reason="Part", amount="400.00", settlement="refund")
