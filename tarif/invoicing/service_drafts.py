@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from tarif.audit.service import record, snapshot
+from tarif.billing.invoice_discounts import CoveredLine, InvoiceDiscountKind, invoice_discount
 from tarif.billing.totals import TaxedLine, invoice_totals, vat_rate
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
@@ -46,7 +47,7 @@ from tarif.invoicing.service_invoices import (
     invoice_lines,
 )
 from tarif.invoicing.service_runs import GroupKey, build_drafts, write_lines
-from tarif.money import RoundingMode, parse_decimal
+from tarif.money import RoundingMode, currency, parse_decimal
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 
@@ -55,6 +56,7 @@ MANUAL_SOURCE = "manual"
 # Lines a billing run derives from contracts (charges and credits, coupon discounts): a
 # regeneration deletes and rebuilds them; lines typed on the draft stay.
 RUN_SOURCES = (CONTRACT_SOURCE, "coupon", "usage")
+DISCOUNT_SOURCE = "discount"  # a discount typed on the draft (`coupons.service`)
 MAX_DESCRIPTION = 1000
 MAX_NOTES = 2000
 MAX_PURCHASE_ORDER = 100
@@ -366,9 +368,10 @@ def regenerate_draft(ctx: Ctx, invoice_id: str) -> Regenerated:
     The draft's contract lines (and the coupon lines a run derived from them) are removed, then
     the billing core says again what is due for the draft's customer on its billing date; the
     group with this draft's key (customer, currency, billing date, contract when the contract
-    groups its own invoices) is written after the lines typed on the draft (one-off lines,
-    discounts), which keep their amounts. The tax treatment is read again from the customer and
-    typed lines follow it. Due contract changes are not applied here: a billing run applies them.
+    groups its own invoices) is written after the lines typed on the draft: one-off lines keep
+    their amounts, discounts are priced again over the lines they cover. The tax treatment is
+    read again from the customer and typed lines follow it. Due contract changes are not
+    applied here: a billing run applies them.
     """
     invoice = editable_draft(ctx, invoice_id)
     before = _totals(invoice)
@@ -403,13 +406,105 @@ def regenerate_draft(ctx: Ctx, invoice_id: str) -> Regenerated:
                 f"invoice '{invoice.id}': another billing run billed these charges meanwhile; "
                 "try again"
             ) from exc
+    # Nets first: the typed discounts are priced again over the lines' nets.
     recompute_totals(ctx, invoice)
+    if _reprice_typed_discounts(ctx, invoice, RoundingMode(org.rounding_mode)):
+        recompute_totals(ctx, invoice)
     written = len(draft.lines) if draft is not None else 0
     outcome = "regenerated" if draft is not None else "manual_lines_only"
     record(
         ctx, "regenerate", "invoice", invoice.id, before, _totals(invoice) | {"outcome": outcome}
     )
     return Regenerated(invoice.id, outcome, invoice, written)
+
+
+def _reprice_typed_discounts(ctx: Ctx, invoice: Invoice, mode: RoundingMode) -> bool:
+    """Prices each discount typed on the draft again, in the order typed, over the lines it
+    covered: the rebuilt contract lines and the typed lines before it. A discount is a
+    percentage or an amount off those lines, so after a regeneration "-10 %" still takes 10 %
+    and an amount still never takes the draft below zero. True when there was one."""
+    lines = invoice_lines(ctx, invoice.id)
+    # One discount typed is one group of lines, one per VAT rate: "discount:<group>:<rate>".
+    groups: dict[str, list[InvoiceLine]] = {}
+    for row in lines:
+        if row.source == DISCOUNT_SOURCE:
+            groups.setdefault((row.line_key or row.id).rsplit(":", 1)[0], []).append(row)
+    if not groups:
+        return False
+    money = currency(invoice.currency)
+    ordered: list[InvoiceLine] = []  # the lines in their new order
+    covered: list[InvoiceLine] = [row for row in lines if row.source in RUN_SOURCES]
+    for row in lines:
+        if row.source in RUN_SOURCES:
+            continue
+        if row.source != DISCOUNT_SOURCE:
+            ordered.append(row)
+            covered.append(row)
+            continue
+        group = (row.line_key or row.id).rsplit(":", 1)[0]
+        old = groups.pop(group, None)
+        if old is None:  # priced with the group's first line
+            continue
+        if not old[0].discounts:  # its kind and value unknown: kept as it is
+            ordered += old
+            covered += old
+            continue
+        terms = old[0].discounts[0]
+        parts = invoice_discount(
+            [CoveredLine(line.net_amount, line.vat_rate) for line in covered],
+            InvoiceDiscountKind(terms["kind"]),
+            Decimal(terms["value"]),
+            money,
+            mode,
+        )
+        categories = {line.vat_rate: line.vat_category for line in covered}
+        for stale in old:
+            ctx.session.delete(stale)
+        for part in parts:
+            priced = InvoiceLine(
+                **{column: getattr(old[0], column) for column in _DISCOUNT_COPIED},
+                id=new_id("inl"),
+                position=0,
+                line_key=f"{group}:{plain_rate(part.vat_rate)}",
+                unit_price=-part.amount,
+                exact_net=str(-part.amount),
+                net_amount=-part.amount,
+                vat_rate=part.vat_rate,
+                vat_category=categories.get(part.vat_rate, old[0].vat_category),
+            )
+            ctx.session.add(priced)
+            ordered.append(priced)
+            covered.append(priced)
+    ctx.session.flush()
+    ordered += [row for row in lines if row.source in RUN_SOURCES]
+    for position, row in enumerate(ordered, 1):
+        row.position = position
+    ctx.session.flush()
+    return True
+
+
+# What a discount line priced again keeps of the line it replaces.
+_DISCOUNT_COPIED = (
+    "organization_id",
+    "invoice_id",
+    "source",
+    "contract_id",
+    "contract_version",
+    "product_id",
+    "kind",
+    "adjustment",
+    "period_start",
+    "period_end",
+    "full_period_start",
+    "full_period_end",
+    "due_on",
+    "quantity",
+    "discount_amount",
+    "price_source",
+    "discounts",
+    "amendment_id",
+    "description",
+)
 
 
 def delete_draft(ctx: Ctx, invoice_id: str, *, reason: str | None = None) -> None:

@@ -16,6 +16,7 @@ from tarif.catalog import service as catalog
 from tarif.context import Ctx
 from tarif.contracts import service as contracts
 from tarif.contracts.schemas import AmendmentCreate, parse
+from tarif.coupons import service as coupons
 from tarif.errors import Conflict, InvalidInput, NotFound
 from tarif.invoicing import service
 from tarif.invoicing.models import Invoice, InvoiceLine
@@ -238,6 +239,54 @@ def test_regenerate_after_a_quantity_amendment_keeps_the_manual_lines(
     assert totals(invoice) == (Decimal("1348.00"), Decimal("269.60"), Decimal("1617.60"))
     # Nothing is billed twice: a run on the same day adds nothing.
     assert service.run_billing(ctx, FEB_1).invoices == []
+
+
+def _cheaper_from_february(ctx: Ctx, invoice: Invoice, price: str) -> None:
+    contract_id = service.invoice_lines(ctx, invoice.id)[0].contract_id or ""
+    body = {
+        "effective_date": "2026-02-01",
+        "reason": "price agreed",
+        "changes": [{"type": "change_price", "line_key": "hosting", "unit_price": price}],
+    }
+    amendment = contracts.create_amendment(ctx, contract_id, data=parse(AmendmentCreate, body))
+    contracts.schedule_amendment(ctx, amendment.id)
+    contracts.apply_due(ctx, as_of=FEB_1)
+
+
+def test_regenerate_prices_the_typed_discounts_again(ctx: Ctx, world: World) -> None:
+    invoice = february_draft(ctx, world)
+    coupons.add_invoice_discount(ctx, invoice.id, "percentage", "10")
+    coupons.add_invoice_discount(ctx, invoice.id, "fixed", "300.00")
+    # 399.00 - 39.90 (10 %) - 300.00 = 59.10
+    assert invoice.net_total == Decimal("59.10")
+    _cheaper_from_february(ctx, invoice, "199.00")
+    service.regenerate_draft(ctx, invoice.id)
+    lines = service.invoice_lines(ctx, invoice.id)
+    # 10 % of 199.00 = 19.90; the 300.00 is capped at what is left, 199.00 - 19.90 = 179.10:
+    # the draft nets to 0.00 rather than 199.00 - 39.90 - 300.00 = -140.90
+    assert [(ln.position, ln.source, ln.description, ln.net_amount) for ln in lines] == [
+        (1, "discount", "Discount (-10 %)", Decimal("-19.90")),
+        (2, "discount", "Discount (-300.00 EUR)", Decimal("-179.10")),
+        (3, "contract", "Hosting", Decimal("199.00")),
+    ]
+    assert totals(invoice) == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_discount_typed_before_a_line_does_not_cover_it_after_regenerating(
+    ctx: Ctx, world: World
+) -> None:
+    invoice = february_draft(ctx, world)
+    coupons.add_invoice_discount(ctx, invoice.id, "percentage", "10")
+    service.add_line(ctx, invoice.id, TRAINING | {"vat_category": "standard"})
+    coupons.add_invoice_discount(ctx, invoice.id, "percentage", "50")
+    _cheaper_from_february(ctx, invoice, "199.00")
+    service.regenerate_draft(ctx, invoice.id)
+    nets = [ln.net_amount for ln in service.invoice_lines(ctx, invoice.id)]
+    # 10 % of 199.00 = 19.90 (not of the training line, typed after it); the training line
+    # 151.00; 50 % of 199.00 - 19.90 + 151.00 = 330.10 → 165.05; then the contract line
+    assert nets == [Decimal("-19.90"), Decimal("151.00"), Decimal("-165.05"), Decimal("199.00")]
+    # 199.00 - 19.90 + 151.00 - 165.05 = 165.05, VAT 33.01
+    assert totals(invoice) == (Decimal("165.05"), Decimal("33.01"), Decimal("198.06"))
 
 
 def test_regenerate_with_nothing_due_keeps_manual_lines_or_deletes(ctx: Ctx, world: World) -> None:
