@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
 from tarif.audit.service import record
@@ -95,7 +95,14 @@ def list_invoices(
     if billed_to is not None:
         stmt = stmt.where(Invoice.billing_date <= billed_to)
     if overdue is not None:
-        late = Invoice.status.in_(PAYABLE) & (Invoice.due_date < today(ctx))
+        # A payable invoice owes something exactly when its gross is positive (the payments and
+        # credit notes that settle it change its status); the cast reads the sign alike on
+        # SQLite, which keeps exact decimals as text (compared as text, "-324.9" > 0).
+        late = (
+            Invoice.status.in_(PAYABLE)
+            & (Invoice.due_date < today(ctx))
+            & (cast(Invoice.gross_total, Numeric) > 0)
+        )
         stmt = stmt.where(late if overdue else ~late)
     if billing_run_id is not None:
         stmt = stmt.where(Invoice.billing_run_id == billing_run_id)
@@ -136,9 +143,13 @@ def invoice_payments(ctx: Ctx, invoice_id: str) -> list[InvoicePayment]:
 
 
 def is_overdue(ctx: Ctx, invoice: Invoice) -> bool:
-    """A finalized invoice not fully paid after its due date."""
+    """A finalized invoice with something still due after its due date (an invoice of 0.00 or
+    less owes nothing: it is never late)."""
     return (
-        invoice.status in PAYABLE and invoice.due_date is not None and invoice.due_date < today(ctx)
+        invoice.status in PAYABLE
+        and amount_due(invoice) > 0
+        and invoice.due_date is not None
+        and invoice.due_date < today(ctx)
     )
 
 

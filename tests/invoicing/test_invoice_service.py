@@ -8,12 +8,15 @@ from decimal import Decimal
 import pytest
 
 from tarif.context import Ctx
+from tarif.db.repository import PageRequest
 from tarif.errors import Conflict, InvalidInput
 from tarif.ids import new_id
 from tarif.invoicing import service
 from tarif.invoicing.models import Invoice
+from tarif.invoicing.service_invoices import amount_due
 from tests.contracts.conftest import World
 from tests.invoicing.conftest import FEB_1, JAN_15, hosting_contract
+from tests.invoicing.credit_notes import manual_invoice
 
 
 def two_drafts(ctx: Ctx, world: World) -> tuple[str, str]:
@@ -104,3 +107,19 @@ def test_an_unpaid_invoice_past_its_due_date_is_overdue(ctx: Ctx, world: World) 
     ctx.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
     # due 14 Feb; the clock now reads 15 Feb
     assert service.is_overdue(ctx, invoice)
+
+
+def test_an_invoice_owing_nothing_is_never_overdue(ctx: Ctx, world: World) -> None:
+    january, _ = two_drafts(ctx, world)
+    owing = service.finalize_invoice(ctx, january)
+    # Issued 15 Jan, due 14 Feb: a gesture of 0.00 and a credit-only invoice of -12.00
+    # (-10.00 + VAT -2.00) owe nothing, whatever the date.
+    zero = manual_invoice(ctx, world.customer, [("Gesture", "1", "0.00", "20")])
+    negative = manual_invoice(ctx, world.customer, [("Days back", "1", "-10.00", "20")])
+    assert (amount_due(zero), amount_due(negative)) == (Decimal("0.00"), Decimal("-12.00"))
+    ctx.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+    assert [service.is_overdue(ctx, i) for i in (owing, zero, negative)] == [True, False, False]
+    late = service.list_invoices(ctx, PageRequest(limit=10), overdue=True).items
+    assert [i.id for i in late] == [owing.id]
+    on_time = service.list_invoices(ctx, PageRequest(limit=10), overdue=False).items
+    assert {zero.id, negative.id} <= {i.id for i in on_time}
