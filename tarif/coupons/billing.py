@@ -16,6 +16,15 @@ line key, version, period, kind, adjustment) refuses the same discount twice:
 - `contract_version` the latest version among the lines it reduces (a later amendment's
   adjustments carry a later version, so their discount is a different line);
 - `period` the span of the reduced lines' periods on this invoice.
+
+A coupon reduces the charges of the invoice it is on, never its credits: a credit gives back
+the days it credits at the price the customer paid for them. When the invoice that billed those
+days had a coupon line, the credit comes with a positive line giving that coupon's share back
+(`_give_back_on_credits`): 310.00 billed with 20 % off (62.00), 11 days of 31 credited (−110.00)
+→ +22.00, so −88.00 is returned for 88.00 paid. The share is read from the stored lines (the
+coupon line over its base at that VAT rate), so it holds whatever the coupon's state now (used
+up, expired, removed) and for fixed amounts too (50.00 off 310.00: 110.00 × 50/310 = 17.74).
+Its line key is the coupon line's followed by `:credited`.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
-from tarif.billing.charges import Charge
+from tarif.billing.charges import Charge, ChargeKind
 from tarif.billing.invoice_discounts import (
     CoveredLine,
     DiscountPart,
@@ -45,6 +54,7 @@ from tarif.coupons.rules import (
     applies_on,
     describe,
 )
+from tarif.db.among import among, dialect_of
 from tarif.db.repository import scoped
 from tarif.invoicing.models import InvoiceLine
 from tarif.money import RoundingMode, currency, round_to_minor_unit
@@ -100,6 +110,9 @@ def coupon_line_key(redemption_id: str, vat_rate: Decimal) -> str:
     return f"coupon:{redemption_id}:{format(vat_rate.normalize(), 'f')}"
 
 
+CREDITED = ":credited"  # ends the line key of a coupon's share given back on credits
+
+
 def _redemption_of(line_key: str) -> str:
     return line_key.split(":")[1] if line_key.count(":") >= 1 else ""
 
@@ -107,9 +120,14 @@ def _redemption_of(line_key: str) -> str:
 def apply_coupons(ctx: Ctx, drafts: Sequence[Any], as_of: date) -> None:
     """Adds coupon discount lines to `drafts` (`DraftInvoice`s whose lines are complete and
     whose totals are not computed yet). `as_of` is the run's day; each draft is judged on its
-    own billing date (a run can make several invoices of a contract)."""
+    own billing date (a run can make several invoices of a contract). Drafts correcting an
+    invoice (credit notes) get no coupon, only the shares given back on their credits."""
     from tarif.invoicing.service_runs import DraftLine
 
+    org = ctx.session.get(Organization, ctx.organization_id)
+    mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
+    _give_back_on_credits(ctx, drafts, mode, DraftLine)
+    drafts = [d for d in drafts if d.key.corrects_invoice_id is None]
     contract_ids = {
         line.contract_id
         for draft in drafts
@@ -142,8 +160,6 @@ def apply_coupons(ctx: Ctx, drafts: Sequence[Any], as_of: date) -> None:
     stored = _stored_lines(ctx, redemptions)
     once = {r.id for r in redemptions if _once(coupons[r.coupon_id])}
     used = {_redemption_of(key[0]) for key in stored} & once
-    org = ctx.session.get(Organization, ctx.organization_id)
-    mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
     by_contract: dict[str, list[CouponRedemption]] = {}
     for redemption in redemptions:
         by_contract.setdefault(redemption.contract_id, []).append(redemption)
@@ -232,7 +248,11 @@ def _discount_lines(
         for line in draft.lines
         if line.contract_id == contract_id
         and getattr(line, "source", "contract") in DISCOUNTED_SOURCES
+        # A credit gives back what was paid: its share of a coupon is its own (see above).
+        and line.charge.kind != ChargeKind.CREDIT
     ]
+    if not covered:
+        return False
     parts = invoice_discount(
         [
             CoveredLine(round_to_minor_unit(line.charge.net, money, mode), line.vat_rate)
@@ -301,3 +321,178 @@ def _line(
         charge=cast(Charge, charge),
         source=COUPON_SOURCE,
     )
+
+
+# --- coupon shares given back on credits ---------------------------------------------------------
+
+
+@dataclass
+class _GiveBack:
+    """What a coupon gave on the days a draft's credits of one contract give back, at one rate."""
+
+    amount: Decimal = Decimal(0)  # full precision, positive
+    lines: list[Any] = field(default_factory=list)  # the credits
+    description: str = ""
+
+
+def _give_back_on_credits(
+    ctx: Ctx, drafts: Sequence[Any], mode: RoundingMode, draft_line: Any
+) -> None:
+    """After each contract's credits on a draft, a positive line per coupon and VAT rate giving
+    back that coupon's share of the credited days (read from the invoice that billed them)."""
+    credits = [
+        (draft, line)
+        for draft in drafts
+        for line in draft.lines
+        if line.source == "contract" and line.charge.kind == ChargeKind.CREDIT
+    ]
+    if not credits:
+        return
+    contracts = sorted({line.contract_id for _, line in credits})
+    coupon_rows = _coupon_rows(ctx, contracts)  # few or none: read first
+    invoices = {row.invoice_id for row in coupon_rows if not row.line_key.endswith(CREDITED)}
+    if not invoices:
+        return
+    billed_by = _billing_invoices(
+        ctx, contracts, {line.charge.full_period.start for _, line in credits}
+    )
+    bases = _covered_bases(ctx, contracts, invoices)
+    shares: dict[tuple[str, str, Decimal], list[tuple[str, Decimal, str]]] = {}
+    for row in coupon_rows:
+        base = bases.get((row.invoice_id, row.contract_id, row.vat_rate), Decimal(0))
+        if row.line_key.endswith(CREDITED) or row.net_amount >= 0 or base <= 0:
+            continue
+        shares.setdefault((row.invoice_id, row.contract_id, row.vat_rate), []).append(
+            (_redemption_of(row.line_key), -row.net_amount / base, row.description)
+        )
+    stored = {
+        (row.line_key, row.contract_version, row.period_start, row.period_end)
+        for row in coupon_rows
+        if row.line_key.endswith(CREDITED)
+    }
+    give_backs: dict[tuple[int, str, str, Decimal], _GiveBack] = {}
+    drafts_by_id = {id(draft): draft for draft, _ in credits}
+    for draft, line in credits:
+        charge = line.charge
+        invoice_id = next(
+            (
+                invoice
+                for start, end, invoice in billed_by.get(
+                    (line.contract_id, charge.line_key, charge.full_period.start), []
+                )
+                if start <= charge.period.start < end
+            ),
+            None,
+        )
+        money = currency(draft.key.currency)
+        credited = round_to_minor_unit(charge.net, money, mode)
+        for redemption_id, share, description in shares.get(
+            (invoice_id or "", line.contract_id, line.vat_rate), []
+        ):
+            key = (id(draft), line.contract_id, redemption_id, line.vat_rate)
+            give_back = give_backs.setdefault(key, _GiveBack(description=description))
+            give_back.amount += -credited * share
+            give_back.lines.append(line)
+    for (draft_id, contract_id, redemption_id, vat_rate), give_back in give_backs.items():
+        draft = drafts_by_id[draft_id]
+        amount = round_to_minor_unit(give_back.amount, currency(draft.key.currency), mode)
+        lines = give_back.lines
+        span = Period(
+            min(line.charge.period.start for line in lines),
+            max(line.charge.period.end for line in lines),
+        )
+        version = max(line.charge.version for line in lines)
+        line_key = coupon_line_key(redemption_id, vat_rate) + CREDITED
+        if amount <= 0 or (line_key, version, span.start, span.end) in stored:
+            continue
+        charge = DiscountCharge(
+            line_key=line_key,
+            version=version,
+            period=span,
+            full_period=span,
+            due_on=draft.key.billing_date,
+            net=amount,
+            description=f"{give_back.description}, on the days credited",
+        )
+        new_line = draft_line(
+            contract_id=contract_id,
+            product_id=None,
+            vat_category=lines[0].vat_category,
+            vat_rate=vat_rate,
+            charge=cast(Charge, charge),
+            source=COUPON_SOURCE,
+        )
+        ids = {id(line) for line in lines}
+        last = max(i for i, line in enumerate(draft.lines) if id(line) in ids)
+        draft.lines.insert(last + 1, new_line)
+
+
+def _billing_invoices(
+    ctx: Ctx, contracts: list[str], full_starts: set[date]
+) -> dict[tuple[str, str, date], list[tuple[date, date, str]]]:
+    """The charges of `contracts` for the full periods starting on `full_starts`, by (contract,
+    line, full period start): each one's days and invoice. A credit names the days it gives
+    back by the same line and full period; the charge holding its first day billed them."""
+    dialect = dialect_of(ctx.session)
+    stmt = select(
+        InvoiceLine.contract_id,
+        InvoiceLine.line_key,
+        InvoiceLine.full_period_start,
+        InvoiceLine.period_start,
+        InvoiceLine.period_end,
+        InvoiceLine.invoice_id,
+    ).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        among(InvoiceLine.contract_id, contracts, dialect),
+        among(InvoiceLine.full_period_start, sorted(full_starts), dialect),
+        InvoiceLine.source == "contract",
+        InvoiceLine.kind == ChargeKind.CHARGE.value,
+    )
+    billed: dict[tuple[str, str, date], list[tuple[date, date, str]]] = {}
+    for contract_id, line_key, full_start, start, end, invoice_id in ctx.session.execute(stmt):
+        billed.setdefault((contract_id, line_key, full_start), []).append((start, end, invoice_id))
+    return billed
+
+
+def _coupon_rows(ctx: Ctx, contracts: list[str]) -> list[Any]:
+    stmt = select(
+        InvoiceLine.invoice_id,
+        InvoiceLine.contract_id,
+        InvoiceLine.line_key,
+        InvoiceLine.vat_rate,
+        InvoiceLine.net_amount,
+        InvoiceLine.contract_version,
+        InvoiceLine.period_start,
+        InvoiceLine.period_end,
+        InvoiceLine.description,
+    ).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        among(InvoiceLine.contract_id, contracts, dialect_of(ctx.session)),
+        InvoiceLine.source == COUPON_SOURCE,
+    )
+    return list(ctx.session.execute(stmt))
+
+
+def _covered_bases(
+    ctx: Ctx, contracts: list[str], invoices: set[str]
+) -> dict[tuple[str, str, Decimal], Decimal]:
+    """The base each coupon line was computed on: per invoice, contract and VAT rate, the sum
+    of the rounded nets of the lines a coupon covers (summed here: exact on SQLite too)."""
+    dialect = dialect_of(ctx.session)
+    stmt = select(
+        InvoiceLine.invoice_id,
+        InvoiceLine.contract_id,
+        InvoiceLine.vat_rate,
+        InvoiceLine.net_amount,
+    ).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        among(InvoiceLine.invoice_id, sorted(invoices), dialect),
+        among(InvoiceLine.contract_id, contracts, dialect),
+        InvoiceLine.source.in_(DISCOUNTED_SOURCES),
+        InvoiceLine.kind != ChargeKind.CREDIT.value,
+    )
+    bases: dict[tuple[str, str, Decimal], Decimal] = {}
+    for invoice_id, contract_id, vat_rate, net in ctx.session.execute(stmt):
+        key = (invoice_id, contract_id, vat_rate)
+        bases[key] = bases.get(key, Decimal(0)) + net
+    return bases

@@ -414,7 +414,7 @@ def build_drafts(
     drafts = sorted(groups.values(), key=_order)
     from tarif.coupons.billing import apply_coupons  # imports this module: imported here
 
-    apply_coupons(ctx, [d for d in drafts if d.key.corrects_invoice_id is None], as_of)
+    apply_coupons(ctx, drafts, as_of)
     totals: TotalsMemo = {}
     for draft in drafts:
         _total(draft, mode, totals)

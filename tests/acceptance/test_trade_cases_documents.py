@@ -1273,3 +1273,48 @@ def test_the_command_line_gives_the_api_figures(
     [february] = tarif_json("bill", "run", "--as-of", "2026-02-01")["invoices"]
     assert (february["net_total"], february["gross_total"]) == ("399.00", "478.80")
     assert ok(shop.api.get(f"/v1/invoices/{february['id']}"))["gross_total"] == "478.80"
+
+
+def test_a_termination_credit_gives_back_the_coupon_share_of_its_days(shop: Shop) -> None:
+    ok(
+        shop.api.post(
+            "/v1/coupons",
+            json={
+                "code": "WELCOME20",
+                "kind": "percentage",
+                "value": "20",
+                "duration": "repeating",
+                "duration_months": 3,
+            },
+        ),
+        201,
+    )
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-01-01",
+        [{"product_id": hosting(shop), "unit_price": "310.00"}],
+        billing_alignment="calendar",
+    )
+    # redeemed today, 15 Jan: January (billed on 1 Jan) is full price, then 3 months off
+    ok(shop.api.post(f"/v1/contracts/{contract}/coupons", json={"code": "WELCOME20"}), 201)
+    [january] = shop.run("2026-01-01")
+    assert nets(january) == ["310.00"]
+    for month in ("2026-02-01", "2026-03-01"):
+        [invoice] = shop.run(month)
+        # 310.00 − 20 % (62.00) = 248.00 a month
+        assert nets(invoice) == ["310.00", "-62.00"]
+    shop.today("2026-03-21")
+    ok(
+        shop.api.post(
+            f"/v1/contracts/{contract}/transitions",
+            json={"action": "terminate", "date": "2026-03-21", "with_credit": True},
+        ),
+        201,
+    )
+    [credit] = shop.run("2026-03-21")
+    # [21 Mar, 1 Apr) = 11 of 31 days: −310 × 11/31 = −110.00, and March's coupon share of them
+    # back, 110.00 × 62.00/310.00 = +22.00: −88.00 returned for the 248.00 × 11/31 = 88.00
+    # paid; VAT −17.60, gross −105.60
+    assert nets(credit) == ["-110.00", "22.00"]
+    assert totals(credit) == ("-88.00", "-17.60", "-105.60")

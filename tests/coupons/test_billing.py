@@ -213,3 +213,91 @@ def test_regenerating_a_draft_keeps_one_coupon_line(ctx: Ctx, world: World) -> N
     # the coupon line stays once: 399.00 − 79.80 = 319.20
     assert [c.net_amount for c in coupon_lines(ctx)] == [Decimal("-79.8")]
     assert service.get_invoice(ctx, invoice.id).net_total == Decimal("319.2")
+
+
+def terminate_on(ctx: Ctx, contract_id: str, day: date) -> None:
+    from tarif.contracts import service_lifecycle
+    from tarif.contracts.term import TerminationMode
+
+    service_lifecycle.terminate(
+        ctx, contract_id, mode=TerminationMode.ON_DATE, on=day, with_credit=True
+    )
+
+
+MAR_21 = date(2026, 3, 21)
+
+
+def test_a_credit_gives_back_the_coupon_share_its_days_received(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, duration="repeating", duration_months=3)
+    redemption = coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    for day in (JAN_1, FEB_1, MAR_1):
+        bill(ctx, day)  # 399.00 − 79.80 each month
+    terminate_on(ctx, contract.id, MAR_21)
+    [credit] = bill(ctx, MAR_21)
+    hosting, given_back = lines_of(ctx, credit.id)
+    # [21 Mar, 1 Apr): 11 of 31 days, −399 × 11/31 = −141.5806… → −141.58; March's coupon
+    # took 79.80 of 399.00 (20 %): 141.58 × 79.80 / 399.00 = 28.316 → +28.32
+    assert (hosting.kind, hosting.net_amount) == ("credit", Decimal("-141.58"))
+    assert (given_back.source, given_back.net_amount) == ("coupon", Decimal("28.32"))
+    assert given_back.line_key == f"coupon:{redemption.id}:20:credited"
+    assert given_back.description == "Coupon WELCOME20 (-20 %), on the days credited"
+    assert (given_back.period_start, given_back.period_end) == (MAR_21, APR_1)
+    # net −141.58 + 28.32 = −113.26 (319.20 paid × 11/31 = 113.2645…); VAT −22.652 → −22.65;
+    # gross −135.91
+    assert (credit.net_total, credit.vat_total, credit.gross_total) == (
+        Decimal("-113.26"),
+        Decimal("-22.65"),
+        Decimal("-135.91"),
+    )
+    assert bill(ctx, MAR_21) == []  # run again: nothing new, the line is not given twice
+
+
+def test_a_used_up_fixed_coupon_is_still_given_back_in_proportion(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    make_coupon(ctx, "HELLO50", kind="fixed", value="50.00", currency="EUR")  # once
+    coupons.redeem(ctx, contract.id, "HELLO50", on=MAR_1)
+    bill(ctx, MAR_1)  # 399.00 − 50.00 = 349.00; the once coupon is used up
+    terminate_on(ctx, contract.id, MAR_21)
+    [credit] = bill(ctx, MAR_21)
+    # −141.58 credited (as above); the coupon took 50.00 of 399.00:
+    # 141.58 × 50 / 399 = 17.7418… → +17.74; net −123.84, VAT −24.768 → −24.77, gross −148.61
+    assert [line.net_amount for line in lines_of(ctx, credit.id)] == [
+        Decimal("-141.58"),
+        Decimal("17.74"),
+    ]
+    assert (credit.net_total, credit.vat_total, credit.gross_total) == (
+        Decimal("-123.84"),
+        Decimal("-24.77"),
+        Decimal("-148.61"),
+    )
+
+
+def test_days_billed_before_the_coupon_are_credited_whole(ctx: Ctx, world: World) -> None:
+    contract = from_january(world)
+    bill(ctx, MAR_1)  # January to March at 399.00, no coupon yet
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, contract.id, "WELCOME20", on=date(2026, 3, 10))
+    terminate_on(ctx, contract.id, MAR_21)
+    [credit] = bill(ctx, MAR_21)
+    # March was paid in full: the 11 days come back whole, −141.58, and the coupon (for
+    # what is billed from now on) takes nothing off a credit
+    assert [line.net_amount for line in lines_of(ctx, credit.id)] == [Decimal("-141.58")]
+
+
+def test_a_credit_note_gives_back_the_coupon_share_too(ctx: Ctx, world: World) -> None:
+    contract = from_january(world, corrections="credit_note")
+    make_coupon(ctx, duration="forever")
+    coupons.redeem(ctx, contract.id, "WELCOME20", on=JAN_1)
+    [january] = bill(ctx, JAN_1)  # 399.00 − 79.80 = 319.20
+    service.finalize_invoice(ctx, january.id)
+    terminate_on(ctx, contract.id, date(2026, 1, 21))
+    [note] = bill(ctx, date(2026, 1, 21))
+    # A credit note correcting January: [21 Jan, 1 Feb) is 11 of 31 days, −141.58, and
+    # January's coupon share of them comes back, +28.32 (as above): net −113.26
+    assert (note.kind, note.corrects_invoice_id) == ("credit_note", january.id)
+    assert [(line.source, line.net_amount) for line in lines_of(ctx, note.id)] == [
+        ("contract", Decimal("-141.58")),
+        ("coupon", Decimal("28.32")),
+    ]
+    assert note.net_total == Decimal("-113.26")
