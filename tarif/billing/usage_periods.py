@@ -9,7 +9,8 @@ end when the contract or the line stops inside it. Rules:
 - When an amendment changes the charge inside a period, the period is cut at the change: each
   part is measured on its own days and rated with the charge then in force, and both parts are
   due on the period's end, so they land on the same invoice. Tiers and free units then count
-  per part (stated on the line's explanation).
+  per part (stated on the line's explanation); the minimum spend is prorated by days and a
+  weighted sum counts a part for its share of the period (`tarif.invoicing.usage_pricing`).
 - Suspension does not stop measuring: events are facts, and usage during a suspension is billed.
 - A period already rated (the caller passes the `(line_key, start, end)` of stored usage lines)
   is not due again; late events for it are billed as adjustments by the caller.

@@ -35,6 +35,8 @@ from tarif.invoicing.usage_pricing import (
     EventOwners,
     SmartCodePricer,
     charge_thresholds,
+    for_part,
+    measured_days,
     prepaid_used_before,
     usage_of,
 )
@@ -43,7 +45,7 @@ from tarif.pricing.rating import RatedLine, rate_groups
 from tarif.pricing.spec import ChargeSpec
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
-from tarif.usage.aggregates import AggregateRow, UsagePeriod
+from tarif.usage.aggregates import AggregateRow
 from tarif.usage.metric_rules import MetricDefinition
 from tarif.usage.metric_service import definition_of
 from tarif.usage.models import Metric
@@ -122,10 +124,19 @@ def _line_usage(
     if found is None:
         return replace(base, problem=f"its charge measures unknown metric '{spec.metric}'")
     metric_id, metric = found
-    rows = measure_line(ctx, contract, metric, part.measured, timezone, charge_thresholds(spec))
+    rows = measure_line(
+        ctx,
+        contract,
+        metric,
+        part.measured,
+        timezone,
+        charge_thresholds(spec),
+        whole=part.full_period,
+    )
     base = replace(base, metric=metric, metric_id=metric_id, groups=rows)
     if not spec.description:
         spec = replace(spec, description=line.description or metric.name or metric.code)
+    spec = for_part(spec, part.period, part.full_period, terms.currency, rounding)
     before = Decimal(0)
     if spec.prepaid_units:
         before = prepaid_used_before(ctx, contract.id, part.line_key, part.period.start)
@@ -237,13 +248,15 @@ def measure_line(
     days: Period,
     timezone: str,
     thresholds: Any = None,
+    whole: Period | None = None,
 ) -> list[AggregateRow]:
-    """The contract's quantities of the metric over `days`, one row per group."""
+    """The contract's quantities of the metric over `days`, one row per group; `whole` is the
+    line's period on its grid the days are part of (it weighs a weighted sum)."""
     scope = event_scope(ctx, contract, metric.code)
     found = SqlEventStore(ctx.session).aggregate_many(
         ctx.organization_id,
         metric,
-        UsagePeriod(days.start, days.end, timezone),
+        measured_days(days, whole or days, timezone),
         [contract.customer_id],
         own_contracts=scope.own_contracts,
         thresholds=thresholds,

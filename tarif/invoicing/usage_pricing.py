@@ -5,8 +5,8 @@ periods used, and the runner of pricing SmartCodes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import select
 
 from tarif.billing.periods import Period
+from tarif.billing.proration import prorate
 from tarif.context import Ctx
 from tarif.invoicing.models import InvoiceLine
+from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.pricing.percentage import FeeThresholds, TransactionBands, fee_thresholds
 from tarif.pricing.rating import SmartCodeLine, Usage
 from tarif.pricing.spec import ChargeModel, ChargeSpec
-from tarif.usage.aggregates import AggregateRow
+from tarif.usage.aggregates import AggregateRow, UsagePeriod
 
 USAGE_SOURCE = "usage"  # the `source` of usage invoice lines
 
@@ -31,6 +33,25 @@ def charge_thresholds(spec: ChargeSpec) -> FeeThresholds | None:
     if spec.model is not ChargeModel.PERCENTAGE or not spec.prices.has_fee_bounds:
         return None
     return fee_thresholds(spec.prices)
+
+
+def measured_days(days: Period, whole: Period, timezone: str) -> UsagePeriod:
+    """The days to measure, knowing the line's whole period on its grid when they are a part
+    of it (a weighted sum then counts the part for its share of the whole period)."""
+    part_of = None if days == whole else (whole.start, whole.end)
+    return UsagePeriod(days.start, days.end, timezone, whole=part_of)
+
+
+def for_part(
+    spec: ChargeSpec, part: Period, whole: Period, code: str, rounding: RoundingMode
+) -> ChargeSpec:
+    """The charge over `part` of its period `whole` (a line starting or ending inside its
+    period, a charge changed by an amendment): its minimum spend prorated by days, as every
+    per-period amount is, and rounded like the lines it is compared with."""
+    if spec.minimum_spend is None or part == whole:
+        return spec
+    share = prorate(spec.minimum_spend, part, whole)
+    return replace(spec, minimum_spend=round_to_minor_unit(share, currency(code), rounding))
 
 
 def usage_of(row: AggregateRow, prepaid_before: Decimal = Decimal(0)) -> Usage:
@@ -46,10 +67,25 @@ def usage_of(row: AggregateRow, prepaid_before: Decimal = Decimal(0)) -> Usage:
     )
 
 
-def prepaid_used_before(ctx: Ctx, contract_id: str, line_key: str, before: date) -> Decimal:
+PrepaidKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]  # (period, group)
+
+
+def prepaid_key(period: Sequence[str], group: Mapping[str, Any]) -> PrepaidKey:
+    """A rated period and group, as their traces write them."""
+    return tuple(str(day) for day in period), tuple(sorted((k, str(v)) for k, v in group.items()))
+
+
+def prepaid_used_before(
+    ctx: Ctx,
+    contract_id: str,
+    line_key: str,
+    before: date,
+    rated_now: Mapping[PrepaidKey, Decimal] | None = None,
+) -> Decimal:
     """Prepaid units the line's periods ending by `before` used, read from their usage
     lines' traces: per period and group, its fullest rating (a trigger's earlier rating of the
-    period used less)."""
+    period used less). `rated_now` adds the periods rated earlier in the same run, which are not
+    stored yet."""
     stmt = select(InvoiceLine.usage).where(
         InvoiceLine.organization_id == ctx.organization_id,
         InvoiceLine.contract_id == contract_id,
@@ -58,12 +94,15 @@ def prepaid_used_before(ctx: Ctx, contract_id: str, line_key: str, before: date)
         InvoiceLine.adjustment.is_(False),
         InvoiceLine.period_end <= before,
     )
-    used: dict[tuple[str, str], Decimal] = {}
+    used: dict[PrepaidKey, Decimal] = {}
     for (trace,) in ctx.session.execute(stmt):
         explanation = (trace or {}).get("explanation") or {}
-        key = (str((trace or {}).get("period")), str(explanation.get("group")))
+        key = prepaid_key((trace or {}).get("period") or (), explanation.get("group") or {})
         value = Decimal(explanation.get("prepaid_units_used", "0"))
         used[key] = max(used.get(key, value), value)
+    for key, value in (rated_now or {}).items():
+        if date.fromisoformat(key[0][-1]) <= before:
+            used[key] = max(used.get(key, value), value)
     return sum(used.values(), Decimal(0))
 
 

@@ -16,7 +16,8 @@ Chunk by chunk (`UsageRater.plan`), then once for the run (`UsageRater.finish`):
    rounded once.
 4. Late events (in `plan`): for each rated line whose periods got late events since the line
    was last rated (less a margin, for an event stored while that rating ran), each such period
-   is rated again with all its events and the difference with what was billed becomes
+   (for a recurring metric, each period from the late day on) is rated again with all its
+   events and the difference with what was billed becomes
    adjustment lines (`tarif.billing.usage_lines`), due with the line's next usage period (the
    run's day once the line has ended), so they land on the next invoice.
 
@@ -61,16 +62,20 @@ from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.invoicing.usage_pricing import (
     USAGE_SOURCE,
     EventOwners,
+    PrepaidKey,
     SmartCodePricer,
     charge_thresholds,
+    for_part,
+    measured_days,
+    prepaid_key,
     prepaid_used_before,
     usage_of,
 )
 from tarif.money import RoundingMode
 from tarif.pricing.rating import RatedLine, rate_groups
 from tarif.pricing.spec import ChargeSpec
-from tarif.usage.aggregates import AggregateRow, UsagePeriod
-from tarif.usage.metric_rules import MetricDefinition
+from tarif.usage.aggregates import AggregateRow
+from tarif.usage.metric_rules import Aggregation, MetricDefinition
 from tarif.usage.metric_service import definition_of
 from tarif.usage.models import Metric, UsageEvent, UsageWatermark
 from tarif.usage.store import SqlEventStore
@@ -127,12 +132,18 @@ class UsageRater:
         self._charge_json: dict[int, tuple[ChargeSpec, dict[str, Any]]] = {}
         self._described: dict[tuple[int, str], tuple[ChargeSpec, ChargeSpec]] = {}
         self._metrics: dict[str, tuple[str, MetricDefinition]] | None = None
+        self._valued: set[str] = set()  # codes of metrics valued by a SmartCode
+        # SmartCode version id → (SmartCode id, version number)
+        self._version_owners: dict[str, tuple[str, int]] = {}
         self._quotes: dict[tuple[str | None, str, str, date], ChargeSpec | None] = {}
         # The run so far: periods planned by `plan`, measured and priced by `finish`.
         self._planned: list[_Due] = []
         self._earlier: dict[tuple[str, str, date, date], list[BilledPart]] = {}
         self._result: dict[str, list[UsageCharge]] = defaultdict(list)
         self._run_owners = EventOwners({})
+        # Prepaid units drawn by the periods rated so far in this run, not stored yet: a run
+        # catching up several periods draws the block down period after period.
+        self._prepaid_now: dict[tuple[str, str], dict[PrepaidKey, Decimal]] = {}
 
     # -- the chunk ---------------------------------------------------------------------------
 
@@ -173,7 +184,9 @@ class UsageRater:
         with collections_paused():
             owners = self._run_owners
             result = self._result
-            for batch in _by_aggregation(self._planned):
+            # Oldest periods first, so each draws what the earlier ones left of a prepaid block.
+            batches = sorted(_by_aggregation(self._planned), key=lambda b: b[0].due.period.start)
+            for batch in batches:
                 first = batch[0]
                 rows = self._measure(first, [d.head for d in batch], owners)
                 for item in batch:
@@ -188,6 +201,7 @@ class UsageRater:
                     result[item.head.id] += lines
             self._planned, self._earlier, self._result = [], {}, defaultdict(list)
             self._run_owners = EventOwners({})
+            self._prepaid_now = {}
             self._charge_json.clear()
             self._described.clear()
             return result
@@ -216,10 +230,13 @@ class UsageRater:
 
     def _metric(self, contract_id: str, code: str) -> tuple[str, MetricDefinition]:
         if self._metrics is None:
-            rows = self.ctx.session.scalars(
-                select(Metric).where(Metric.organization_id == self.ctx.organization_id)
+            rows = list(
+                self.ctx.session.scalars(
+                    select(Metric).where(Metric.organization_id == self.ctx.organization_id)
+                )
             )
             self._metrics = {m.code: (m.id, definition_of(m)) for m in rows}
+            self._valued = {m.code for m in rows if m.valuation_smartcode_id}
         found = self._metrics.get(code)
         if found is None:
             raise Conflict(f"contract '{contract_id}': its charge measures unknown metric '{code}'")
@@ -343,7 +360,7 @@ class UsageRater:
         owners: EventOwners,
         only: ColumnElement[bool] | None = None,
     ) -> dict[str, list[AggregateRow]]:
-        period = UsagePeriod(first.due.period.start, first.due.period.end, self.timezone)
+        period = measured_days(first.due.period, first.due.full_period, self.timezone)
         thresholds = charge_thresholds(first.spec)
         customers = sorted({h.customer_id for h in heads})
         return self.store.aggregate_many(
@@ -354,6 +371,7 @@ class UsageRater:
             own_contracts=owners.own(first.metric.code, customers),
             thresholds=thresholds,
             only=only,
+            valuation_versions=first.metric.code in self._valued,
         )
 
     def _lines(
@@ -375,14 +393,25 @@ class UsageRater:
         if not spec.description:
             label = item.due.line.description or item.metric.name or item.metric.code
             spec = self._labelled(spec, label)
+        spec = for_part(
+            spec, item.due.period, item.due.full_period, item.head.currency, self.rounding
+        )
         prepaid_before = Decimal(0)
+        drawn = self._prepaid_now.get((item.head.id, item.due.line_key))
         if spec.prepaid_units:
             prepaid_before = prepaid_used_before(
-                self.ctx, item.head.id, item.due.line_key, item.due.period.start
+                self.ctx, item.head.id, item.due.line_key, item.due.period.start, drawn
             )
         usages = [usage_of(row, prepaid_before) for row in rows]
         smartcodes = SmartCodePricer(self.ctx, item.head.reference, item.due.period)
         rated = rate_groups(spec, usages, item.head.currency, self.rounding, smartcodes=smartcodes)
+        if spec.prepaid_units and prefix == FINAL and not adjustment:
+            now = self._prepaid_now.setdefault((item.head.id, item.due.line_key), {})
+            days = (item.due.period.start.isoformat(), item.due.period.end.isoformat())
+            for rated_line in rated:
+                key = prepaid_key(days, dict(rated_line.explanation.group))
+                used = rated_line.explanation.prepaid_units_used
+                now[key] = max(now.get(key, used), used)
         made: list[tuple[str, RatedLine | None, Decimal, Decimal, str]] = []
         if billed is None:
             for part, rated_line in zip(part_names(rated), rated, strict=True):
@@ -404,6 +433,7 @@ class UsageRater:
                 zero = Decimal(0)
                 made.append((part_names(rated)[0], rated[0], zero, zero, rated[0].description))
         measured = self._measured(item, rows)
+        valuation = self._valuation_versions(rows)
         result = []
         for part, line, quantity, net, text in made:
             if adjustment:
@@ -435,6 +465,7 @@ class UsageRater:
                 "rated_kind": line.kind.value if line is not None else None,
                 "explanation": line.explanation.to_json() if line is not None else None,
                 "smartcode_versions": dict(smartcodes.used),
+                "valuation_versions": valuation,
                 "rated_at": self._rated_at_text,
                 "prepaid_used_before": f"{prepaid_before:f}",
             }
@@ -448,6 +479,28 @@ class UsageRater:
                 )
             )
         return result
+
+    def _valuation_versions(self, rows: Sequence[AggregateRow]) -> dict[str, list[str]]:
+        """SmartCode id → the versions of it (in number order) that valued the measured
+        events: a line keeps the SmartCode versions behind its figures."""
+        ids = {v for row in rows for v in row.valuation_versions}
+        unknown = sorted(v for v in ids if v not in self._version_owners)
+        if unknown:
+            from tarif.smartcodes.models import SmartCodeVersion
+
+            stmt = select(
+                SmartCodeVersion.id, SmartCodeVersion.smartcode_id, SmartCodeVersion.number
+            ).where(
+                SmartCodeVersion.organization_id == self.ctx.organization_id,
+                SmartCodeVersion.id.in_(unknown),
+            )
+            for version_id, smartcode_id, number in self.ctx.session.execute(stmt):
+                self._version_owners[str(version_id)] = (str(smartcode_id), int(number))
+        found: dict[str, list[str]] = {}
+        known = sorted((self._version_owners[v], v) for v in ids if v in self._version_owners)
+        for (smartcode_id, _), version_id in known:
+            found.setdefault(smartcode_id, []).append(version_id)
+        return found
 
     def _labelled(self, spec: ChargeSpec, label: str) -> ChargeSpec:
         """The charge with the line's label as its description, made once per charge object."""
@@ -535,7 +588,10 @@ class UsageRater:
                 item = self._due(head, versions, found)
                 owner = owners.key(item.metric.code, head)
                 days = late_days.get((owner, item.metric.code), {})
-                if not any(start <= d < end and at > since for d, at in days.items()):
+                # A recurring metric carries earlier days over: a late event changes every
+                # period from its day on, not only the one holding it.
+                first = date.min if item.metric.recurring else start
+                if not any(first <= d < end and at > since for d, at in days.items()):
                     continue
                 billed = self._billed(contract_id, line_key, start, end)
                 rows = self._measure(item, [head], owners).get(owner, [])
@@ -588,14 +644,17 @@ def _has_usage(versions: Sequence[ContractVersion]) -> bool:
 
 
 def _by_aggregation(dues: Sequence[_Due]) -> list[list[_Due]]:
-    """Due periods measured together: same metric, same days, same fee thresholds."""
+    """Due periods measured together: same metric, same days, same fee thresholds (and for a
+    weighted sum, the same whole period its days are part of)."""
     groups: dict[tuple[Any, ...], list[_Due]] = {}
     for item in dues:
+        weighted = item.metric.aggregation is Aggregation.WEIGHTED_SUM
         key = (
             item.metric.code,
             item.due.period.start,
             item.due.period.end,
             charge_thresholds(item.spec),
+            item.due.full_period if weighted else None,
         )
         groups.setdefault(key, []).append(item)
     return list(groups.values())

@@ -105,6 +105,7 @@ class _Target:
     metric: MetricDefinition
     period: Period
     limit: int
+    whole: Period | None = None  # the line's period on its grid, when found from `as_of`
 
 
 def _day(raw: object, name: str, errors: ErrorCollector) -> date | None:
@@ -177,15 +178,16 @@ def _target(ctx: Ctx, smartcode: SmartCode, data: Mapping[str, Any]) -> _Target:
     elif found is None:
         errors.add("line_key", f"line '{line.line_key}' measures unknown metric '{charge.metric}'")
     period = Period(start, end) if start is not None and end is not None else None
+    whole = None
     if as_of is not None:
         parts = [p for p in current_usage(versions, as_of) if p.line_key == line.line_key]
         if not parts:
             errors.add("as_of", f"line '{line.line_key}' is not running on {as_of.isoformat()}")
         else:
-            period = parts[0].period
+            period, whole = parts[0].period, parts[0].full_period
     errors.raise_if_any("The dry run has invalid fields")
     assert charge is not None and found is not None and period is not None
-    return _Target(contract, line.line_key, charge, found[0], found[1], period, limit)
+    return _Target(contract, line.line_key, charge, found[0], found[1], period, limit, whole)
 
 
 def _contract(ctx: Ctx, raw: object, errors: ErrorCollector) -> Contract | None:
@@ -238,7 +240,9 @@ def _price(
     ctx: Ctx, version: SmartCodeVersion, target: _Target, run: ContractRun
 ) -> list[PriceLine]:
     timezone = organization_timezone(ctx)
-    run.usages = measure_line(ctx, target.contract, target.metric, target.period, timezone)
+    run.usages = measure_line(
+        ctx, target.contract, target.metric, target.period, timezone, whole=target.whole
+    )
     contract = macro_contract(target.contract.reference, target.contract.currency, target.charge)
     # One call for the period with every group, as billing calls it.
     usage = macro_usage(whole_period([usage_of(row) for row in run.usages]), target.period)

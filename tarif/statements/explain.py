@@ -1,7 +1,7 @@
 """What a usage line says about itself in the invoice's explanation: the metric, its filters
 and group-by, the period, the events counted (with where to list them), the tiers, bands and
-free units applied, the SmartCode versions used and the revision (2 and up: a late-usage
-adjustment). Pure: reads the line's stored trace.
+free units applied, the SmartCode versions that valued its events and priced it, and the
+revision (2 and up: a late-usage adjustment). Pure: reads the line's stored trace.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ def usage_explanation(
         "minimum_spend": explanation.get("minimum_spend"),
         "text": list(explanation.get("text") or []),
         "smartcode_versions": dict(trace.get("smartcode_versions") or {}),
+        "valuation_versions": {
+            k: list(v) for k, v in (trace.get("valuation_versions") or {}).items()
+        },
         "revision": revision,
         "late_adjustment": revision > 1,
         "rated_at": trace.get("rated_at"),

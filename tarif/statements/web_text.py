@@ -23,6 +23,7 @@ FRENCH = {
     "List them": "Les lister",
     "Tiers": "Paliers",
     "SmartCode versions": "Versions de SmartCode",
+    "Valued by": "Valorisé par",
     "Revision": "Révision",
     "Free units used": "Unités gratuites utilisées",
     "Prepaid units used": "Unités prépayées utilisées",

@@ -25,10 +25,16 @@ class UsagePeriod:
     start: date
     end: date
     timezone: str = "UTC"
+    # The whole period these days are part of (a line starting, ending or changing its charge
+    # inside its period): a weighted sum then averages the level held during these days over
+    # the whole period, so a part counts for its share of it, as a fixed price is prorated.
+    whole: tuple[date, date] | None = None
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
             raise ValueError(f"a period ends after it starts: [{self.start}, {self.end})")
+        if self.whole is not None and not self.whole[0] <= self.start < self.end <= self.whole[1]:
+            raise ValueError(f"[{self.start}, {self.end}) is not inside the period {self.whole}")
 
     @property
     def starts_at(self) -> datetime:
@@ -43,6 +49,15 @@ class UsagePeriod:
         """Its length: 31 days are 2,678,400 s, one hour less in a month whose clocks go
         forward."""
         return int((self.ends_at - self.starts_at).total_seconds())
+
+    @property
+    def weighting_seconds(self) -> int:
+        """What a weighted sum's integral is divided by: the whole period's length when these
+        days are a part of it, else its own."""
+        if self.whole is None:
+            return self.seconds
+        start, end = (_local_midnight(day, self.timezone) for day in self.whole)
+        return int((end - start).total_seconds())
 
 
 def _local_midnight(day: date, timezone: str) -> datetime:
@@ -88,6 +103,8 @@ class AggregateRow:
     last_event_at: datetime | None = None
     # With fee thresholds: (below count, between count, between amount sum, above count).
     bands: tuple[int, int, Decimal, int] | None = None
+    # When asked: the valuation SmartCode versions that gave the measured events their values.
+    valuation_versions: tuple[str, ...] = ()
 
 
 def quantity_from_micros(micros: int | None) -> Decimal:

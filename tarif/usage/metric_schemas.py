@@ -37,6 +37,13 @@ class MetricCreate(StrictModel):
     filters: list[MetricFilter] = Field(default_factory=list, max_length=20)
     group_by: list[str] = Field(default_factory=list, max_length=5, examples=[["region"]])
     recurring: bool = False
+    valuation_smartcode_id: str | None = Field(
+        None,
+        max_length=60,
+        description="A valuation SmartCode (id or code) giving each event's value instead of "
+        "`field`; fixed once events exist",
+        examples=["billable_minutes"],
+    )
 
 
 class MetricUpdate(StrictModel):
@@ -53,12 +60,16 @@ class MetricUpdate(StrictModel):
     filters: list[MetricFilter] | None = Field(None, max_length=20)
     group_by: list[str] | None = Field(None, max_length=5)
     recurring: bool | None = None
+    valuation_smartcode_id: str | None = Field(None, max_length=60)
 
 
 def update_data(body: MetricUpdate) -> dict[str, Any]:
-    """The fields given, as the service reads them (null keeps a field, but clears `field`)."""
+    """The fields given, as the service reads them (null keeps a field, but clears `field`
+    and `valuation_smartcode_id`)."""
     given = body.model_dump(exclude_unset=True, mode="json")
-    return {k: v for k, v in given.items() if v is not None or k == "field"}
+    return {
+        k: v for k, v in given.items() if v is not None or k in ("field", "valuation_smartcode_id")
+    }
 
 
 class MetricRead(BaseModel):
@@ -72,6 +83,7 @@ class MetricRead(BaseModel):
     filters: list[dict[str, Any]]
     group_by: list[str]
     recurring: bool
+    valuation_smartcode_id: str | None = None
     archived: bool
     created_at: datetime
     updated_at: datetime
@@ -88,6 +100,7 @@ class MetricRead(BaseModel):
             filters=list(metric.filters or []),
             group_by=list(metric.group_by or []),
             recurring=metric.recurring,
+            valuation_smartcode_id=metric.valuation_smartcode_id,
             archived=metric.archived,
             created_at=metric.created_at,
             updated_at=metric.updated_at,

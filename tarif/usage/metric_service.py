@@ -37,7 +37,17 @@ from tarif.usage.metric_rules import (
 from tarif.usage.models import Metric, UsageEvent
 from tarif.usage.store import EventPage, EventStore, SqlEventStore
 
-FIELDS = ("code", "name", "unit", "aggregation", "field", "filters", "group_by", "recurring")
+FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "aggregation",
+    "field",
+    "filters",
+    "group_by",
+    "recurring",
+    "valuation_smartcode_id",
+)
 MAX_NAME = 200
 MAX_UNIT = 40
 MAX_PERIOD_DAYS = 366 * 5
@@ -161,6 +171,35 @@ def _definition(data: Mapping[str, Any], errors: ErrorCollector) -> tuple[Metric
     return definition, name
 
 
+def _valuation(
+    ctx: Ctx, raw: Any, definition: MetricDefinition, errors: ErrorCollector
+) -> str | None:
+    """The id of the valuation SmartCode named by id or code (none when empty): one of the
+    organization's, of the valuation kind, for an aggregation that reads a number."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        return None
+    name = "valuation_smartcode_id"
+    if _value_read(definition.aggregation) != "a number":
+        kind = definition.aggregation.value
+        errors.add(name, f"a {kind} metric reads no number for a SmartCode to give")
+        return None
+    try:  # SmartCodes are optional: ingestion refuses valued events without them
+        from tarif.smartcodes import service as smartcodes
+    except ImportError:
+        errors.add(name, "valuation SmartCodes are not available")
+        return None
+    try:
+        smartcode = smartcodes.resolve_smartcode(ctx, text)
+    except NotFound:
+        errors.add(name, f"unknown SmartCode '{text}'")
+        return None
+    if smartcode.kind != "valuation":
+        errors.add(name, f"SmartCode '{smartcode.code}' is a {smartcode.kind} SmartCode")
+        return None
+    return smartcode.id
+
+
 def _apply(metric: Metric, definition: MetricDefinition, name: str) -> None:
     metric.code = definition.code
     metric.name = name
@@ -179,6 +218,7 @@ def create_metric(ctx: Ctx, data: Mapping[str, Any]) -> Metric:
         if key not in FIELDS:
             errors.add(key, "unknown field")
     definition, name = _definition(data, errors)
+    valuation = _valuation(ctx, data.get("valuation_smartcode_id"), definition, errors)
     errors.raise_if_any("The metric has invalid fields")
     if find_by_code(ctx, definition.code) is not None:
         raise Conflict(f"a metric with code '{definition.code}' already exists")
@@ -191,6 +231,7 @@ def create_metric(ctx: Ctx, data: Mapping[str, Any]) -> Metric:
         updated_at=now,
     )
     _apply(metric, definition, name)
+    metric.valuation_smartcode_id = valuation
     ctx.session.add(metric)
     ctx.session.flush()
     record(ctx, "create", "metric", metric.id, None, snapshot(metric))
@@ -224,17 +265,30 @@ def update_metric(ctx: Ctx, metric_id: str, data: Mapping[str, Any]) -> Metric:
         "filters": list(metric.filters or []),
         "group_by": list(metric.group_by or []),
         "recurring": metric.recurring,
+        "valuation_smartcode_id": metric.valuation_smartcode_id,
     }
     merged = current | {k: v for k, v in data.items() if k in FIELDS}
     definition, name = _definition(merged, errors)
+    valuation = _valuation(ctx, merged["valuation_smartcode_id"], definition, errors)
     errors.raise_if_any("The metric has invalid fields")
     code_changes = definition.code != metric.code
     if code_changes and find_by_code(ctx, definition.code) is not None:
         raise Conflict(f"a metric with code '{definition.code}' already exists")
     field_changes = (definition.field or None) != (metric.field or None)
     value_changes = _value_read(definition.aggregation) != _value_read(metric.aggregation)
-    if (code_changes or field_changes or value_changes) and has_events(ctx, metric.code):
-        what = "code" if code_changes else "field" if field_changes else "aggregation"
+    # Stored events keep the value the SmartCode (or the field) gave them when they arrived.
+    valuation_changes = valuation != metric.valuation_smartcode_id
+    changes = code_changes or field_changes or value_changes or valuation_changes
+    if changes and has_events(ctx, metric.code):
+        what = (
+            "code"
+            if code_changes
+            else "field"
+            if field_changes
+            else "aggregation"
+            if value_changes
+            else "valuation SmartCode"
+        )
         raise Conflict(
             f"metric '{metric.code}' has events: its {what} cannot change "
             "(archive it and create another)",
@@ -242,6 +296,7 @@ def update_metric(ctx: Ctx, metric_id: str, data: Mapping[str, Any]) -> Metric:
         )
     before = snapshot(metric)
     _apply(metric, definition, name)
+    metric.valuation_smartcode_id = valuation
     metric.updated_at = ctx.clock.now()
     ctx.session.flush()
     old, new = changed_only(before, snapshot(metric))

@@ -158,13 +158,15 @@ class EventStore(Protocol):
         selection: EventSelection = ALL_EVENTS,
         own_contracts: Sequence[str] = (),
         thresholds: FeeThresholds | None = None,
+        valuation_versions: bool = False,
     ) -> dict[str, list[AggregateRow]]:
         """Every listed customer's rows (every customer with events when None) from one query
         grouped by customer: what a billing run over thousands of contracts calls.
 
         Events naming one of `own_contracts` are grouped under that contract's id instead of
         their customer's; with `thresholds`, each row also splits its transactions by fee bound
-        (`AggregateRow.bands`)."""
+        (`AggregateRow.bands`); with `valuation_versions`, each row names the SmartCode versions
+        that valued its events (`AggregateRow.valuation_versions`)."""
         ...
 
     def list_events(
@@ -313,6 +315,7 @@ class SqlEventStore:
         own_contracts: Sequence[str] = (),
         thresholds: FeeThresholds | None = None,
         only: ColumnElement[bool] | None = None,
+        valuation_versions: bool = False,
     ) -> dict[str, list[AggregateRow]]:
         ev = UsageEvent.__table__.c
         if customer_ids is None:
@@ -334,6 +337,7 @@ class SqlEventStore:
                 True,
                 own_contracts=sorted(set(own_contracts)),
                 thresholds=thresholds,
+                valuation_versions=valuation_versions,
             )
             for r in self.session.execute(stmt):
                 found.setdefault(r.customer_id, []).append(self._row(metric, period, r))
@@ -550,10 +554,12 @@ class SqlEventStore:
         *,
         own_contracts: Sequence[str] = (),
         thresholds: FeeThresholds | None = None,
+        valuation_versions: bool = False,
     ) -> Select[Any]:
         """`SELECT [customer_id,] g0…gn, quantity, event_count, first_at, last_at … GROUP BY`
         over a subquery of the selected events (windows, when the aggregation needs them,
-        are computed in it)."""
+        are computed in it); with `valuation_versions`, the distinct SmartCode versions that
+        valued those events, comma-separated."""
         ev = UsageEvent.__table__.c
         where = self._conditions(
             organization_id, metric, period, selection, in_period=not metric.recurring
@@ -577,6 +583,8 @@ class SqlEventStore:
             ev.unique_key.label("unique_key"),
             in_period.label("in_period"),
         ]
+        if valuation_versions:
+            columns.append(ev.smartcode_version_id.label("version_id"))
         partition = list(keys)
         order = [ev.occurred_at, ev.id]
         if metric.aggregation == Aggregation.LATEST:
@@ -615,6 +623,13 @@ class SqlEventStore:
             type_coerce(last_at, UTCDateTime()).label("last_at"),
             *_band_columns(c, thresholds),
         )
+        if valuation_versions:
+            versions = (
+                func.string_agg(c.version_id.distinct(), literal_column("','"))
+                if self.props.dialect == "postgresql"
+                else func.group_concat(c.version_id.distinct())
+            )
+            stmt = stmt.add_columns(versions.label("versions"))
         return stmt.group_by(*group_cols) if group_cols else stmt
 
     def _quantity(self, metric: MetricDefinition, period: UsagePeriod, c: Any) -> Any:
@@ -645,7 +660,8 @@ class SqlEventStore:
         if metric.aggregation in (Aggregation.COUNT, Aggregation.UNIQUE_COUNT):
             quantity = Decimal(int(raw or 0))
         elif metric.aggregation == Aggregation.WEIGHTED_SUM:
-            quantity = weighted_quantity(None if raw is None else int(raw), period.seconds)
+            seconds = period.weighting_seconds
+            quantity = weighted_quantity(None if raw is None else int(raw), seconds)
         else:
             quantity = quantity_from_micros(None if raw is None else int(raw))
         groups = {name: getattr(r, f"g{i}") for i, name in enumerate(metric.group_by)}
@@ -657,6 +673,9 @@ class SqlEventStore:
                 quantity_from_micros(None if r.between_micros is None else int(r.between_micros)),
                 int(r.above_count or 0),
             )
+        versions: tuple[str, ...] = ()
+        if "versions" in r._fields and r.versions:
+            versions = tuple(sorted(set(str(r.versions).split(","))))
         return AggregateRow(
             quantity=quantity,
             groups=groups,
@@ -664,6 +683,7 @@ class SqlEventStore:
             first_event_at=r.first_at,
             last_event_at=r.last_at,
             bands=bands,
+            valuation_versions=versions,
         )
 
 

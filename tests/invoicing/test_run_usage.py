@@ -106,6 +106,55 @@ def test_the_seed_price_end_to_end(ctx: Ctx, world: World) -> None:
     assert (watermark.metric_code, watermark.billed_until) == ("turnover", FEB_1)
 
 
+def test_a_usage_line_names_the_valuation_smartcode_versions_behind_it(
+    ctx: Ctx, world: World
+) -> None:
+    from tarif.smartcodes import service as smartcodes
+
+    smartcode, first = smartcodes.create_smartcode(
+        ctx,
+        {
+            "code": "net_amount",
+            "kind": "valuation",
+            "source": "def value(event):\n    return event.properties['amount']\n",
+        },
+    )
+    second = smartcodes.add_version(
+        ctx, smartcode.id, "def value(event):\n    return event.properties['amount'] - 1\n"
+    )
+    metric_service.create_metric(
+        ctx,
+        {
+            "code": "turnover",
+            "aggregation": "sum",
+            "field": "amount",
+            "valuation_smartcode_id": smartcode.code,
+        },
+    )
+    lines = [
+        {"product_id": world.hosting.id},
+        {"product_id": world.api_calls.id, "charge": TURNOVER},
+    ]
+    world.running(start_date="2026-01-01", billing_alignment="calendar", lines=lines)
+    # January's events valued by version 2, then (stored later, dated earlier) by version 1
+    for day, version in (("05", second), ("03", first)):
+        event = add_event(
+            ctx.session,
+            ctx.organization_id,
+            "turnover",
+            world.customer.id,
+            f"2026-01-{day} 12:00",
+            "10",
+        )
+        event.smartcode_version_id = version.id
+    ctx.session.flush()
+    february = invoice_on(ctx, service.run_billing(ctx, FEB_1), FEB_1)
+    traces = [x.usage for x in service.invoice_lines(ctx, february.id) if x.source == "usage"]
+    # both usage lines (2 % and the fee per transaction) name both versions, in number order
+    assert [t["valuation_versions"] for t in traces] == [{smartcode.id: [first.id, second.id]}] * 2
+    assert [t["smartcode_versions"] for t in traces] == [{}, {}]  # priced by no SmartCode
+
+
 def test_a_period_is_rated_once(ctx: Ctx, world: World) -> None:
     seed_contract(world)
     january_turnover(world)
@@ -150,6 +199,58 @@ def test_late_events_are_billed_as_an_adjustment_on_the_next_invoice(
     assert march.net_total == Decimal("401.90")
     # and nothing more on the next run
     assert service.run_billing(ctx, MAR_1).invoices == []
+
+
+def test_a_late_event_of_a_recurring_metric_adjusts_the_periods_it_carried_into(
+    ctx: Ctx, world: World
+) -> None:
+    metric_service.create_metric(
+        ctx, {"code": "seats", "aggregation": "sum", "field": "n", "recurring": True}
+    )
+    charge = {"metric": "seats", "model": "per_unit", "unit_price": "10.00"}
+    lines = [{"product_id": world.api_calls.id, "charge": charge}]
+    world.running(start_date="2026-01-01", billing_alignment="calendar", lines=lines)
+    customer = world.customer.id
+    add_event(ctx.session, ctx.organization_id, "seats", customer, "2026-01-05 12:00", "3")
+    service.run_billing(ctx, MAR_1, finalize=True)  # January and February: 3 seats each
+    add_event(
+        ctx.session,
+        ctx.organization_id,
+        "seats",
+        customer,
+        "2026-01-20 12:00",
+        "2",
+        late=True,
+        received_at=ctx.clock.now(),
+    )
+    april = invoice_on(ctx, service.run_billing(ctx, date(2026, 4, 1)), date(2026, 4, 1))
+    found = service.invoice_lines(ctx, april.id)
+    # +2 seats from 20 Jan: January and February (carrying January over) each owe 2 × 10.00
+    assert [(x.period_start, x.quantity, x.net_amount) for x in found if x.adjustment] == [
+        (JAN_1, Decimal(2), Decimal("20.00")),
+        (FEB_1, Decimal(2), Decimal("20.00")),
+    ]
+    # March: 3 + 2 = 5 seats
+    assert [x.net_amount for x in found if not x.adjustment] == [Decimal("50.00")]
+
+
+def test_a_run_catching_up_several_periods_draws_the_prepaid_block_down_in_order(
+    ctx: Ctx, world: World
+) -> None:
+    metric_service.create_metric(ctx, {"code": "sms", "aggregation": "sum", "field": "n"})
+    charge = {"metric": "sms", "model": "per_unit", "unit_price": "0.10", "prepaid_units": "1000"}
+    lines = [{"product_id": world.api_calls.id, "charge": charge}]
+    world.running(start_date="2026-01-01", billing_alignment="calendar", lines=lines)
+    for day, n in (("2026-01-05", "600"), ("2026-02-05", "900"), ("2026-03-05", "100")):
+        add_event(ctx.session, ctx.organization_id, "sms", world.customer.id, f"{day} 12:00", n)
+    outcome = service.run_billing(ctx, date(2026, 4, 1))
+    nets = [
+        [x.net_amount for x in service.invoice_lines(ctx, invoice_on(ctx, outcome, day).id)]
+        for day in (FEB_1, MAR_1, date(2026, 4, 1))
+    ]
+    # January 600 from the block (400 left); February 400 from it + 500 × 0.10 = 50.00;
+    # March 100 × 0.10 = 10.00: not the whole block again for each month of the run
+    assert nets == [[Decimal("0.00")], [Decimal("50.00")], [Decimal("10.00")]]
 
 
 def test_usage_lines_of_a_draft_are_rated_again_when_it_is_regenerated(

@@ -150,6 +150,61 @@ def test_a_metric_with_events_keeps_its_code_and_is_archived_not_deleted(
     assert api.get(f"/v1/metrics/{unused['id']}").status_code == 404
 
 
+def test_a_valuation_smartcode_values_the_metric_until_events_exist(
+    api: TestClient, engine: Engine, tenant: Tenant
+) -> None:
+    source = (
+        "import math\n\n\ndef value(event):\n    return math.ceil(event.properties['s'] / 60)\n"
+    )
+    minutes = api.post(
+        "/v1/smartcodes", json={"code": "minutes", "kind": "valuation", "source": source}
+    ).json()
+    pricing = api.post(
+        "/v1/smartcodes",
+        json={
+            "code": "rates",
+            "kind": "pricing",
+            "source": "def price(usage, contract):\n    return []\n",
+        },
+    ).json()
+    calls = {"code": "calls", "aggregation": "sum", "field": "s"}
+    # by code or by id; the metric answers the id
+    made = api.post("/v1/metrics", json=calls | {"valuation_smartcode_id": "minutes"})
+    assert made.status_code == 201, made.text
+    metric = made.json()
+    assert metric["valuation_smartcode_id"] == minutes["id"]
+    assert api.get(f"/v1/metrics/{metric['id']}").json()["valuation_smartcode_id"] == minutes["id"]
+    refused = {
+        "smc_nope": "unknown SmartCode 'smc_nope'",
+        pricing["id"]: "SmartCode 'rates' is a pricing SmartCode",
+    }
+    for name, detail in refused.items():
+        answer = api.post("/v1/metrics", json=calls | {"code": "x", "valuation_smartcode_id": name})
+        assert answer.status_code == 422
+        assert problem_fields(answer) == {"valuation_smartcode_id": detail}
+    counted = api.post(
+        "/v1/metrics",
+        json={"code": "y", "aggregation": "count", "valuation_smartcode_id": minutes["id"]},
+    )
+    assert problem_fields(counted) == {
+        "valuation_smartcode_id": "a count metric reads no number for a SmartCode to give"
+    }
+    url = f"/v1/metrics/{metric['id']}"
+    cleared = api.patch(url, json={"valuation_smartcode_id": None})
+    assert cleared.json()["valuation_smartcode_id"] is None  # no events yet: it may change
+    assert api.patch(url, json={"valuation_smartcode_id": minutes["id"]}).status_code == 200
+    add_events(
+        engine,
+        tenant,
+        {"metric_code": "calls", "customer_id": "cus_x", "occurred_at": "2026-01-05 10:00"},
+    )
+    # events keep the value the SmartCode gave them: it stays
+    frozen = api.patch(url, json={"valuation_smartcode_id": None})
+    assert frozen.status_code == 409
+    assert "its valuation SmartCode cannot change" in frozen.json()["detail"]
+    assert api.patch(url, json={"name": "Minutes"}).status_code == 200
+
+
 def test_writes_need_the_catalog_permission(api: TestClient, client: TestClient, make_key) -> None:  # type: ignore[no-untyped-def]
     sales = {"Authorization": f"Bearer {make_key(Role.SALES)}"}
     assert client.post("/v1/metrics", json=TURNOVER, headers=sales).status_code == 403

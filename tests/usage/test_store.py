@@ -157,6 +157,22 @@ def test_weighted_sum_uses_the_local_midnights_of_the_period(session, store, org
     assert row.quantity == Decimal("30.958333")
 
 
+def test_weighted_sum_of_part_of_a_period_counts_for_its_share(session, store, org) -> None:
+    add_event(session, org, "m", "cus_a", "2026-01-01 00:00", "100")
+    definition = metric(Aggregation.WEIGHTED_SUM, "gb", recurring=True)
+    part = UsagePeriod(
+        date(2026, 1, 15), date(2026, 2, 1), whole=(date(2026, 1, 1), date(2026, 2, 1))
+    )
+    row = one(store.aggregate(org, definition, part, customer_id="cus_a"))
+    # 100 GB held 17 of January's 31 days: 100 × 17 / 31 = 54.8387096… → 54.838710
+    assert row.quantity == Decimal("54.83871")
+    alone = UsagePeriod(date(2026, 1, 15), date(2026, 2, 1))
+    # the same days as a period of their own: an average of 100 over them
+    assert one(store.aggregate(org, definition, alone, customer_id="cus_a")).quantity == 100
+    with pytest.raises(ValueError, match="not inside"):
+        UsagePeriod(date(2026, 1, 15), date(2026, 2, 2), whole=(date(2026, 1, 1), date(2026, 2, 1)))
+
+
 def test_recurring_sum_carries_seats_over(session, store, org) -> None:
     add_event(session, org, "m", "cus_a", "2025-11-03 09:00", "3")
     add_event(session, org, "m", "cus_a", "2025-12-20 09:00", "2")
@@ -349,6 +365,27 @@ def test_aggregate_many_with_groups_and_windows(session, store, org) -> None:
         "cus_b": [({"r": "eu"}, Decimal(7))],
         "cus_c": [],
     }
+
+
+def test_aggregate_many_names_the_valuation_versions_of_the_events(session, store, org) -> None:
+    for day, version in (("05", "scv_1"), ("06", "scv_2"), ("07", "scv_1"), ("08", None)):
+        event = add_event(session, org, "m", "cus_a", f"2026-01-{day} 08:00", "2")
+        event.smartcode_version_id = version
+    add_event(session, org, "m", "cus_b", "2026-01-05 08:00", "4")
+    session.flush()
+    for aggregation in (Aggregation.SUM, Aggregation.LATEST, Aggregation.WEIGHTED_SUM):
+        definition = metric(aggregation, "x")
+        found = store.aggregate_many(org, definition, JANUARY, ["cus_a", "cus_b"])
+        assert found["cus_a"][0].valuation_versions == ()  # not asked
+        found = store.aggregate_many(
+            org, definition, JANUARY, ["cus_a", "cus_b"], valuation_versions=True
+        )
+        assert [r.valuation_versions for r in found["cus_a"]] == [("scv_1", "scv_2")]
+        assert [r.valuation_versions for r in found["cus_b"]] == [()]
+    sums = store.aggregate_many(
+        org, metric(Aggregation.SUM, "x"), JANUARY, ["cus_a"], valuation_versions=True
+    )
+    assert sums["cus_a"][0].quantity == 8  # 2 + 2 + 2 + 2: the quantity is the same
 
 
 # --- late events ----------------------------------------------------------------------------------
