@@ -115,6 +115,9 @@ def create(
     filters: list[str] = FilterOption,
     group_by: list[str] = GroupByOption,
     recurring: bool = typer.Option(False, "--recurring", help="Carried over between periods"),
+    valuation: str = typer.Option(
+        None, "--valuation-smartcode", help="A valuation SmartCode (id or code) giving each value"
+    ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -128,6 +131,7 @@ def create(
         "filters": _filters(filters) or [],
         "group_by": list(group_by or []),
         "recurring": recurring,
+        "valuation_smartcode_id": valuation,
     }
     with cli_ctx(org) as ctx:
         metric = service.create_metric(ctx, data)
@@ -153,6 +157,9 @@ def update(
     group_by: list[str] = GroupByOption,
     clear_group_by: bool = typer.Option(False, "--clear-group-by", help="No group-by"),
     recurring: bool = typer.Option(None, "--recurring/--reset", help="Carried over or reset"),
+    valuation: str = typer.Option(
+        None, "--valuation-smartcode", help="A valuation SmartCode (id or code); '' for none"
+    ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -166,6 +173,7 @@ def update(
             "name": name,
             "unit": unit,
             "recurring": recurring,
+            "valuation_smartcode_id": valuation,
         }.items()
         if v is not None
     }

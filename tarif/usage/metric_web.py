@@ -34,7 +34,17 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 25
 EVENTS_SHOWN = 20
-FORM_FIELDS = ("code", "name", "unit", "aggregation", "field", "filters", "group_by", "recurring")
+FORM_FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "aggregation",
+    "field",
+    "filters",
+    "group_by",
+    "recurring",
+    "valuation_smartcode_id",
+)
 
 
 def _common(**extra: Any) -> dict[str, Any]:

@@ -31,6 +31,10 @@ FRENCH = {
     "Group by": "Regrouper par",
     "Carried over from one period to the next": "Reportée d'une période à la suivante",
     "Reset each period": "Remise à zéro à chaque période",
+    "Valuation SmartCode": "SmartCode de valorisation",
+    "Optional: a valuation SmartCode's code, giving each event's value instead of the property "
+    "read": "Facultatif : le code d'un SmartCode de valorisation, qui donne la valeur de chaque "
+    "événement au lieu de la propriété lue",
     "Count of events": "Nombre d'événements",
     "Sum": "Somme",
     "Maximum": "Maximum",

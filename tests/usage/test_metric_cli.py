@@ -106,3 +106,27 @@ def test_aggregate_one_customer_or_all(run, customer: str, engine: Engine, tenan
     assert [e["value"] for e in json.loads(events.stdout)] == ["12.25", "7.75"]
     bad = run("metrics", "aggregate", "turnover", "--from", "2026-01-01", "--to", "2026-13-01")
     assert bad.exit_code != 0
+
+
+def test_a_valuation_smartcode_by_code(run, ctx: Ctx) -> None:  # type: ignore[no-untyped-def]
+    from tarif.smartcodes import service as smartcodes
+
+    source = (
+        "import math\n\n\ndef value(event):\n    return math.ceil(event.properties['s'] / 60)\n"
+    )
+    minutes, _ = smartcodes.create_smartcode(
+        ctx, {"code": "minutes", "kind": "valuation", "source": source}
+    )
+    ctx.session.commit()
+    made = run(
+        "metrics", "create", "call_minutes", "--aggregation", "sum", "--field", "s",
+        "--valuation-smartcode", "minutes", "--json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["valuation_smartcode_id"] == minutes.id
+    # no event yet: it may be taken off again ('' for none)
+    cleared = run("metrics", "update", "call_minutes", "--valuation-smartcode", "", "--json")
+    assert json.loads(cleared.stdout)["valuation_smartcode_id"] is None
+    refused = run("metrics", "update", "call_minutes", "--valuation-smartcode", "nope")
+    assert refused.exit_code != 0
+    assert "valuation_smartcode_id: unknown SmartCode 'nope'" in refused.output

@@ -78,6 +78,30 @@ def test_form_errors_are_shown_inline(admin: TestClient) -> None:
     assert error_of(refused.text, "filters") == "line 1: write 'property op value'"
 
 
+def test_a_valuation_smartcode_is_chosen_by_its_code(admin: TestClient, run: Run[Any]) -> None:
+    from tarif.smartcodes import service as smartcodes
+
+    source = (
+        "import math\n\n\ndef value(event):\n    return math.ceil(event.properties['s'] / 60)\n"
+    )
+    minutes_id = run(
+        lambda ctx: (
+            smartcodes.create_smartcode(
+                ctx, {"code": "minutes", "kind": "valuation", "source": source}
+            )[0].id
+        )
+    )
+    common = {"code": "call_minutes", "aggregation": "sum", "field": "s"}
+    refused = create(admin, **common, valuation_smartcode_id="nope")
+    assert refused.status_code == 422
+    assert error_of(refused.text, "valuation_smartcode_id") == "unknown SmartCode 'nope'"
+    made = create(admin, **common, valuation_smartcode_id="minutes")
+    assert made.status_code == 303, made.text
+    page = admin.get(made.headers["location"])
+    assert "SmartCode de valorisation" in text(page.text)  # French: "Valuation SmartCode"
+    assert f'href="/smartcodes/{minutes_id}"' in page.text
+
+
 def test_the_metric_page_computes_a_customers_quantities(
     admin: TestClient, run: Run[Any], engine: Engine, tenant: Tenant
 ) -> None:
