@@ -26,6 +26,10 @@ class ContractStatus(StrEnum):
     TERMINATED = "terminated"
 
 
+# Statuses a contract has until it ends: reaching its end date terminates it.
+RUNNING_STATUSES = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
+
+
 class BillingAlignment(StrEnum):
     CALENDAR = "calendar"  # periods start on the 1st of the month/quarter/year
     ANNIVERSARY = "anniversary"  # periods start on the line's start date

@@ -18,6 +18,7 @@ from tarif.contracts.codec import encode_terms
 from tarif.contracts.diff import diff
 from tarif.contracts.lifecycle import Action, allowed_actions
 from tarif.contracts.model import (
+    RUNNING_STATUSES,
     ContractLine,
     ContractStatus,
     ContractTerms,
@@ -123,13 +124,24 @@ def show_contract(ctx: Ctx, contract_id: str, *, as_of: date | None = None) -> C
         contract=contract,
         as_of=day,
         version=version,
-        status_as_of=lifecycle.status_on(day) if as_of is not None else status,
+        status_as_of=_status_on(lifecycle.status_on(day), version.terms.end_date, day)
+        if as_of is not None
+        else status,
         term=term,
         notice_deadline=deadline,
         allowed_actions=allowed_actions(status),
         scheduled=[v.amendment for v in versions if v.projected and v.amendment],
         transitions=store.transition_rows(ctx, contract.id),
     )
+
+
+def _status_on(recorded: ContractStatus, end: date | None, day: date) -> ContractStatus:
+    """The status at the end of `day`: the transitions recorded by then, and past an end date
+    (a scheduled termination, a fixed term) terminated, as the due run will record it on that
+    date (`service_due`), so reading a contract as of a later day shows how it will stand."""
+    if end is not None and end <= day and recorded in RUNNING_STATUSES:
+        return ContractStatus.TERMINATED
+    return recorded
 
 
 def contract_versions(ctx: Ctx, contract_id: str) -> list[VersionView]:

@@ -23,7 +23,7 @@ from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.changes import Terminate
 from tarif.contracts.dates import last_day
 from tarif.contracts.lifecycle import Action
-from tarif.contracts.model import ContractStatus
+from tarif.contracts.model import RUNNING_STATUSES, ContractStatus
 from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.service_amendments import apply_due_amendments
 from tarif.contracts.service_lifecycle import activate_when_due, apply_step
@@ -31,7 +31,6 @@ from tarif.contracts.term import renewal_dates
 from tarif.db.among import among, dialect_of
 from tarif.tenancy.rules import Permission
 
-RUNNING = (ContractStatus.PENDING, ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
 CHUNK = 2000  # contracts whose versions are read with one query
 
 
@@ -102,7 +101,7 @@ def _running(ctx: Ctx) -> list[Any]:
     """The running contracts' ids and states, in id order (plain rows: most are not touched)."""
     stmt = select(Contract.id, Contract.status, Contract.last_renewed_on).where(
         Contract.organization_id == ctx.organization_id,
-        Contract.status.in_([s.value for s in RUNNING]),
+        Contract.status.in_([s.value for s in RUNNING_STATUSES]),
     )
     return list(ctx.session.execute(stmt.order_by(Contract.id)))
 
@@ -217,7 +216,7 @@ def _record_renewals(
 def _terminate_when_ended(
     ctx: Ctx, contract: Contract, versions: list[CoreVersion], as_of: date
 ) -> bool:
-    if contract.status not in {s.value for s in RUNNING}:
+    if contract.status not in {s.value for s in RUNNING_STATUSES}:
         return False
     terms = store.version_on(versions, as_of).terms
     if terms.end_date is None or terms.end_date > as_of:

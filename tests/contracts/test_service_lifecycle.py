@@ -61,6 +61,23 @@ def test_transitions_are_dated_attributed_and_kept(world: World) -> None:
     )
 
 
+def test_read_as_of_a_day_past_a_scheduled_end_is_terminated(world: World) -> None:
+    contract = world.running(start_date="2026-01-01")
+    service.terminate(
+        world.ctx, contract.id, mode=TerminationMode.ON_DATE, on=date(2026, 3, 21)
+    )  # scheduled: nothing recorded until the day comes
+
+    def status_on(day: date) -> ContractStatus:
+        return service.show_contract(world.ctx, contract.id, as_of=day).status_as_of
+
+    # 21 Mar is the first day no longer covered: 20 Mar is its last active day
+    assert status_on(date(2026, 3, 20)) is ContractStatus.ACTIVE
+    assert status_on(date(2026, 3, 21)) is ContractStatus.TERMINATED
+    assert status_on(date(2026, 6, 1)) is ContractStatus.TERMINATED
+    # read today (no as_of): the status recorded now
+    assert service.show_contract(world.ctx, contract.id).status_as_of is ContractStatus.ACTIVE
+
+
 def test_a_transition_not_allowed_from_the_current_status_is_refused(world: World) -> None:
     contract = world.running()
     with pytest.raises(TransitionRefused) as refused:
