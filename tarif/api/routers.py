@@ -26,6 +26,7 @@ def include_routers(app: FastAPI) -> None:
     from tarif.invoicing.web_credit_notes import router as credit_notes_web
     from tarif.invoicing.web_drafts import router as invoice_drafts_web
     from tarif.invoicing.web_issued import router as issued_web
+    from tarif.invoicing.web_upcoming import router as upcoming_web
     from tarif.invoicing.web_usage import router as contract_usage_web
     from tarif.jobs.api import router as jobs_api
     from tarif.jobs.web import router as jobs_web
@@ -83,6 +84,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(balance_web)
     app.include_router(credit_notes_web)
     app.include_router(issued_web)
+    app.include_router(upcoming_web)
     app.include_router(coupons_web)
     app.include_router(smartcodes_web)
     install_smartcode_problems(app)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
 from tarif.context import Ctx
-from tarif.errors import NotFound
+from tarif.errors import InvalidInput, NotFound
 from tarif.invoicing import run_jobs, service
 from tarif.invoicing.models import Invoice
 from tarif.invoicing.schemas import (
@@ -24,6 +24,7 @@ from tarif.invoicing.schemas import (
     PaymentCreate,
     PaymentRead,
     RunFinalizedRead,
+    UpcomingInvoice,
 )
 from tarif.jobs.schemas import JobRead
 
@@ -157,10 +158,30 @@ def record_payment(invoice_id: str, body: PaymentCreate, ctx: CtxDep) -> Payment
     return PaymentRead.of(payment, service.get_invoice(ctx, invoice_id))
 
 
-@router.get("/customers/{customer_id}/upcoming-invoice", response_model=InvoicePreview)
-def upcoming_invoice(customer_id: str, ctx: CtxDep) -> InvoicePreview:
-    """The customer's next invoice as a run would make it; nothing is written."""
-    draft = service.upcoming_invoice(ctx, customer_id)
-    if draft is None:
+@router.get("/customers/{customer_id}/upcoming-invoice", response_model=UpcomingInvoice)
+def upcoming_invoice(
+    customer_id: str,
+    ctx: CtxDep,
+    currency: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=3,
+            description="Of several invoices that day, the one in this currency",
+        ),
+    ] = None,
+) -> UpcomingInvoice:
+    """The customer's next invoice as a run would make it; nothing is written. When that
+    billing date makes several (currencies, contracts billed apart), the first by currency then
+    contract, or the one in `currency`; `also_due` lists the others."""
+    day = service.upcoming_invoices(ctx, customer_id)
+    if not day:
         raise NotFound(f"customer '{customer_id}' has nothing to invoice")
-    return InvoicePreview.of(draft)
+    code = (currency or day[0].key.currency).upper()
+    shown = next((d for d in day if d.key.currency == code), None)
+    if shown is None:
+        due = ", ".join(sorted({d.key.currency for d in day}))
+        raise InvalidInput.on(
+            "currency", f"no invoice in {code} on {day[0].key.billing_date}: {due} only"
+        )
+    return UpcomingInvoice.of_day(shown, day)

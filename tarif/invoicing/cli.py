@@ -1,4 +1,4 @@
-"""`tarif bill run|finalize` and `tarif invoices list|show|finalize|explain|pay`."""
+"""`tarif bill run|finalize` and `tarif invoices list|show|upcoming|finalize|explain|pay`."""
 
 from __future__ import annotations
 
@@ -133,6 +133,31 @@ def list_invoices(
         return
     print_table(rows, INVOICE_COLUMNS)
     say_next_page(page)
+
+
+@invoices_app.command("upcoming")
+@one_line_errors
+def upcoming(
+    customer: str = typer.Argument(..., help="Customer id"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The customer's next invoice(s) as a billing run would make them; nothing is written."""
+    with cli_ctx(org) as ctx:
+        drafts = service.upcoming_invoices(ctx, customer)
+        ctx.session.rollback()
+        previews = [to_plain(InvoicePreview.of(d)) for d in drafts]
+    if as_json:
+        print_json(previews)
+        return
+    if not previews:
+        say("nothing to invoice")
+        return
+    for preview in previews:
+        print_record({k: v for k, v in preview.items() if k not in ("lines", "vat_breakdown")})
+        print_table(
+            preview["lines"], ["kind", "period_start", "period_last_day", "net_amount", "vat_rate"]
+        )
 
 
 @invoices_app.command("show")

@@ -261,6 +261,39 @@ class InvoicePreview(BaseModel):
         )
 
 
+class OtherDue(BaseModel):
+    """Another invoice of the same billing date (another currency, a contract billed apart)."""
+
+    currency: str
+    contract_id: str | None
+    billing_date: date
+    gross_total: str
+
+
+class UpcomingInvoice(InvoicePreview):
+    """The customer's next invoice, and the others its billing date makes."""
+
+    also_due: list[OtherDue] = Field(
+        default_factory=list,
+        description="The other invoices of that day: `?currency=` previews one of them",
+    )
+
+    @classmethod
+    def of_day(cls, shown: DraftInvoice, day: list[DraftInvoice]) -> UpcomingInvoice:
+        preview = InvoicePreview.of(shown).model_dump()
+        others = [
+            OtherDue(
+                currency=d.key.currency,
+                contract_id=d.key.contract_id,
+                billing_date=d.key.billing_date,
+                gross_total=money(d.gross_total, d.key.currency),
+            )
+            for d in day
+            if d is not shown
+        ]
+        return cls(**preview, also_due=others)
+
+
 class BillingRunResult(BaseModel):
     """A run's answer: the run (None for a dry run) and the invoices it made or would make."""
 

@@ -55,6 +55,7 @@ from tarif.invoicing.service_runs import (
     list_runs,
     run_billing,
     upcoming_invoice,
+    upcoming_invoices,
 )
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "remove_line",
     "run_billing",
     "upcoming_invoice",
+    "upcoming_invoices",
     "update_draft",
     "void_invoice",
 ]

@@ -248,7 +248,16 @@ def run_billing(
 
 
 def upcoming_invoice(ctx: Ctx, customer_id: str) -> DraftInvoice | None:
-    """The customer's next invoice: a dry run for that customer at its next billing date."""
+    """The customer's next invoice: a dry run for that customer at its next billing date (the
+    first of them, by currency then contract, when that day makes several)."""
+    upcoming = upcoming_invoices(ctx, customer_id)
+    return upcoming[0] if upcoming else None
+
+
+def upcoming_invoices(ctx: Ctx, customer_id: str) -> list[DraftInvoice]:
+    """Every invoice of the customer's next billing date, as a dry run makes them: one per
+    currency, and one per contract for contracts grouping their own invoices; by currency then
+    contract."""
     if "\x00" in customer_id:
         raise NotFound("customer not found")
     customer: Customer = get_scoped(ctx.session, Customer, ctx.organization_id, customer_id)
@@ -262,7 +271,7 @@ def upcoming_invoice(ctx: Ctx, customer_id: str) -> DraftInvoice | None:
         preview.rollback()
 
 
-def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> DraftInvoice | None:
+def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> list[DraftInvoice]:
     pending: list[DraftInvoice] = []
     for contract in _contracts(ctx, customer.id):
         versions = contract_store.versions_of(ctx, contract)
@@ -280,10 +289,14 @@ def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> DraftIn
             next_day = max(min(due_days), day)
             pending += build_drafts(ctx, next_day, customer_id=customer.id)
     if not pending:
-        return None
+        return []
     soonest = min(d.key.billing_date for d in pending)
-    same_day = [d for d in pending if d.key.billing_date == soonest]
-    return same_day[0]
+    # Each contract's day builds the customer's whole day: one draft per key.
+    same_day = {d.key: d for d in pending if d.key.billing_date == soonest}
+    return sorted(
+        same_day.values(),
+        key=lambda d: (d.key.currency, d.key.contract_id or "", d.key.corrects_invoice_id or ""),
+    )
 
 
 def _rated(ctx: Ctx, contract: Contract) -> list[tuple[str, date, date]]:

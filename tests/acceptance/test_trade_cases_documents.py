@@ -1318,3 +1318,54 @@ def test_a_termination_credit_gives_back_the_coupon_share_of_its_days(shop: Shop
     # paid; VAT −17.60, gross −105.60
     assert nets(credit) == ["-110.00", "22.00"]
     assert totals(credit) == ("-88.00", "-17.60", "-105.60")
+
+
+def test_the_next_invoice_lists_every_invoice_of_its_day(
+    shop: Shop, tenant: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer, product = shop.customer(), hosting(shop)
+    shop.contract(customer, "C-1", "2026-02-01", [{"product_id": product}])
+    apart = shop.contract(
+        customer, "C-2", "2026-02-01", [{"product_id": product}], invoice_grouping="contract"
+    )
+    url = f"/v1/customers/{customer}/upcoming-invoice"
+    upcoming = ok(shop.api.get(url))
+    # 1 Feb makes two invoices: C-1 with the customer's others, C-2 apart; 399.00 + 20 % =
+    # 478.80 each. Sorted by currency then contract: the customer's invoice first.
+    assert (upcoming["billing_date"], upcoming["contract_id"], upcoming["gross_total"]) == (
+        "2026-02-01",
+        None,
+        "478.80",
+    )
+    assert upcoming["also_due"] == [
+        {
+            "currency": "EUR",
+            "contract_id": apart,
+            "billing_date": "2026-02-01",
+            "gross_total": "478.80",
+        }
+    ]
+    assert ok(shop.api.get(url, params={"currency": "eur"}))["currency"] == "EUR"
+    refused = shop.api.get(url, params={"currency": "USD"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "currency"
+    assert "no invoice in USD on 2026-02-01: EUR only" in refused.json()["detail"]
+
+    from typer.testing import CliRunner
+
+    from tarif.cli.main import app
+    from tarif.clock import FixedClock
+    from tests.conftest import START
+
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    result = CliRunner().invoke(
+        app, ["invoices", "upcoming", customer, "--json", "--org", tenant.id]
+    )
+    assert result.exit_code == 0, result.output
+    assert [(i["contract_id"], i["gross_total"]) for i in json.loads(result.stdout)] == [
+        (None, "478.80"),
+        (apart, "478.80"),
+    ]
+    assert shop.run("2026-01-31") == []  # the previews wrote nothing

@@ -304,3 +304,21 @@ def test_a_run_queued_from_the_page_goes_to_its_job(
     refused = bill(admin, background="on", dry_run="on")
     assert refused.status_code == 422
     assert error_of(refused.text, "background") == "a dry run is shown at once, not queued"
+
+
+def test_the_customers_next_invoice_page(
+    admin: TestClient, contract_id: str, run: Run[Any]
+) -> None:
+    from tarif.contracts import service_store
+
+    customer_id = run(lambda ctx: service_store.load_contract(ctx, contract_id).customer_id)
+    customer_page = admin.get(f"/customers/{customer_id}")
+    assert f'href="/customers/{customer_id}/upcoming-invoice"' in customer_page.text
+    page = admin.get(f"/customers/{customer_id}/upcoming-invoice")
+    assert page.status_code == 200
+    shown = text(page.text)
+    # 15 → 31 Jan: 399.00 × 17/31 = 218.81 net, VAT 43.76, gross 262.57; in French
+    assert "Prochaine facture" in shown and "15/01/2026" in shown
+    assert "218,81 €" in shown and "262,57 €" in shown
+    assert "rien n'est enregistré" in shown
+    assert invoice_ids(run) == []  # nothing written
