@@ -34,17 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 25
 EVENTS_SHOWN = 20
-FORM_FIELDS = (
-    "code",
-    "name",
-    "unit",
-    "aggregation",
-    "field",
-    "filters",
-    "group_by",
-    "recurring",
-    "valuation_smartcode_id",
-)
+FORM_FIELDS = service.FIELDS  # the form edits every field of a metric
 
 
 def _common(**extra: Any) -> dict[str, Any]:
