@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from tarif.billing.periods import Period
 from tarif.billing.proration import prorate
+from tarif.billing.usage_lines import FINAL, split_part
 from tarif.context import Ctx
 from tarif.invoicing.models import InvoiceLine
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.pricing.percentage import FeeThresholds, TransactionBands, fee_thresholds
-from tarif.pricing.rating import SmartCodeLine, Usage
+from tarif.pricing.rating import RatedLine, SmartCodeLine, Usage
 from tarif.pricing.spec import ChargeModel, ChargeSpec
 from tarif.usage.aggregates import AggregateRow, UsagePeriod
 
@@ -67,12 +68,67 @@ def usage_of(row: AggregateRow, prepaid_before: Decimal = Decimal(0)) -> Usage:
     )
 
 
-PrepaidKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]  # (period, group)
+PrepaidPeriod = tuple[str, str]  # a rated period's first and end days, as traces write them
+# Which rating of a period says what it draws: the greatest (final, revision, draw) wins.
+_Rank = tuple[bool, int, Decimal]
 
 
-def prepaid_key(period: Sequence[str], group: Mapping[str, Any]) -> PrepaidKey:
-    """A rated period and group, as their traces write them."""
-    return tuple(str(day) for day in period), tuple(sorted((k, str(v)) for k, v in group.items()))
+def prepaid_period(start: date, end: date) -> PrepaidPeriod:
+    return start.isoformat(), end.isoformat()
+
+
+def drawn_by(rated: Sequence[RatedLine]) -> Decimal:
+    """Prepaid units a period's rating draws: each group's, once (a group's lines, one per
+    tier, all report the group's draw)."""
+    by_group: dict[tuple[tuple[str, str], ...], Decimal] = {}
+    for line in rated:
+        group, used = line.explanation.group, line.explanation.prepaid_units_used
+        by_group[group] = max(by_group.get(group, used), used)
+    return sum(by_group.values(), Decimal(0))
+
+
+def prepaid_drawn(
+    ctx: Ctx, contract_id: str, line_key: str, before: date
+) -> dict[PrepaidPeriod, Decimal]:
+    """Prepaid units each of the line's periods ending by `before` draws, read from its usage
+    lines' traces (`prepaid_drawn`, the period's draw written on each line of a rating): its
+    latest rating at or after its end, late adjustments included, as a re-rating can draw more
+    or less than the one before and the later periods are rated again after it; a period only
+    rated by triggers so far, its fullest rating (ratings inside a period only grow). Lines
+    written before traces carried `prepaid_drawn` give their draw per group."""
+    stmt = select(InvoiceLine.usage_part, InvoiceLine.usage).where(
+        InvoiceLine.organization_id == ctx.organization_id,
+        InvoiceLine.contract_id == contract_id,
+        InvoiceLine.line_key == line_key,
+        InvoiceLine.source == USAGE_SOURCE,
+        InvoiceLine.period_end <= before,
+    )
+    whole: dict[PrepaidPeriod, _Rank] = {}
+    by_group: dict[tuple[PrepaidPeriod, tuple[tuple[str, str], ...]], _Rank] = {}
+    for part, trace in ctx.session.execute(stmt):
+        trace = trace or {}
+        days = trace.get("period") or ()
+        if not part or len(days) != 2:
+            continue
+        period = (str(days[0]), str(days[1]))
+        final = str(part).startswith(FINAL)
+        revision = split_part(str(part))[0] if final else 0
+        if "prepaid_drawn" in trace:
+            rank = (final, revision, Decimal(trace["prepaid_drawn"]))
+            whole[period] = max(whole.get(period, rank), rank)
+            continue
+        explanation = trace.get("explanation")
+        if not explanation:  # a part the re-rating no longer has: it says nothing
+            continue
+        group = tuple(sorted((k, str(v)) for k, v in (explanation.get("group") or {}).items()))
+        rank = (final, revision, Decimal(explanation.get("prepaid_units_used", "0")))
+        key = (period, group)
+        by_group[key] = max(by_group.get(key, rank), rank)
+    found = {period: rank[2] for period, rank in whole.items()}
+    for (period, _), rank in by_group.items():
+        if period not in whole:
+            found[period] = found.get(period, Decimal(0)) + rank[2]
+    return found
 
 
 def prepaid_used_before(
@@ -80,30 +136,16 @@ def prepaid_used_before(
     contract_id: str,
     line_key: str,
     before: date,
-    rated_now: Mapping[PrepaidKey, Decimal] | None = None,
+    rated_now: Mapping[PrepaidPeriod, Decimal] | None = None,
 ) -> Decimal:
-    """Prepaid units the line's periods ending by `before` used, read from their usage
-    lines' traces: per period and group, its fullest rating (a trigger's earlier rating of the
-    period used less). `rated_now` adds the periods rated earlier in the same run, which are not
-    stored yet."""
-    stmt = select(InvoiceLine.usage).where(
-        InvoiceLine.organization_id == ctx.organization_id,
-        InvoiceLine.contract_id == contract_id,
-        InvoiceLine.line_key == line_key,
-        InvoiceLine.source == USAGE_SOURCE,
-        InvoiceLine.adjustment.is_(False),
-        InvoiceLine.period_end <= before,
-    )
-    used: dict[PrepaidKey, Decimal] = {}
-    for (trace,) in ctx.session.execute(stmt):
-        explanation = (trace or {}).get("explanation") or {}
-        key = prepaid_key((trace or {}).get("period") or (), explanation.get("group") or {})
-        value = Decimal(explanation.get("prepaid_units_used", "0"))
-        used[key] = max(used.get(key, value), value)
-    for key, value in (rated_now or {}).items():
-        if date.fromisoformat(key[0][-1]) <= before:
-            used[key] = max(used.get(key, value), value)
-    return sum(used.values(), Decimal(0))
+    """Prepaid units the line's periods ending by `before` draw (`prepaid_drawn`).
+    `rated_now` gives the draw of periods rated earlier in the same run, not stored yet: it
+    replaces what their stored lines say."""
+    drawn = prepaid_drawn(ctx, contract_id, line_key, before)
+    for period, value in (rated_now or {}).items():
+        if date.fromisoformat(period[1]) <= before:
+            drawn[period] = value
+    return sum(drawn.values(), Decimal(0))
 
 
 class SmartCodePricer:

@@ -16,10 +16,13 @@ Chunk by chunk (`UsageRater.plan`), then once for the run (`UsageRater.finish`):
    rounded once.
 4. Late events (in `plan`): for each rated line whose periods got late events since the line
    was last rated (less a margin, for an event stored while that rating ran), each such period
-   (for a recurring metric, each period from the late day on) is rated again with all its
-   events and the difference with what was billed becomes
-   adjustment lines (`tarif.billing.usage_lines`), due with the line's next usage period (the
-   run's day once the line has ended), so they land on the next invoice.
+   (for a recurring metric or a charge with prepaid units, each period from the late day on,
+   oldest first) is rated again with all its events and the difference with what was billed
+   becomes adjustment lines (`tarif.billing.usage_lines`), due with the line's next usage
+   period (the run's day once the line has ended), so they land on the next invoice. With
+   prepaid units, each period draws what the periods before it leave as they are rated now
+   (`prepaid_used_before`: a period's latest rating, this run's first); a re-rating that
+   changes only a period's draw still writes a 0.00 line, so the periods after it read it.
 
 Which events a contract counts: those naming it, and those naming no contract (or a contract
 that does not measure the metric) when it is the customer's first contract (by id) that measures
@@ -62,12 +65,14 @@ from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.invoicing.usage_pricing import (
     USAGE_SOURCE,
     EventOwners,
-    PrepaidKey,
+    PrepaidPeriod,
     SmartCodePricer,
     charge_thresholds,
+    drawn_by,
     for_part,
     measured_days,
-    prepaid_key,
+    prepaid_drawn,
+    prepaid_period,
     prepaid_used_before,
     usage_of,
 )
@@ -141,9 +146,10 @@ class UsageRater:
         self._earlier: dict[tuple[str, str, date, date], list[BilledPart]] = {}
         self._result: dict[str, list[UsageCharge]] = defaultdict(list)
         self._run_owners = EventOwners({})
-        # Prepaid units drawn by the periods rated so far in this run, not stored yet: a run
-        # catching up several periods draws the block down period after period.
-        self._prepaid_now: dict[tuple[str, str], dict[PrepaidKey, Decimal]] = {}
+        # Prepaid units drawn by the periods rated so far in this run (late re-ratings
+        # included), not stored yet: a run catching up several periods draws the block down
+        # period after period, each seeing what the ones before it draw now.
+        self._prepaid_now: dict[tuple[str, str], dict[PrepaidPeriod, Decimal]] = {}
 
     # -- the chunk ---------------------------------------------------------------------------
 
@@ -396,22 +402,22 @@ class UsageRater:
         spec = for_part(
             spec, item.due.period, item.due.full_period, item.head.currency, self.rounding
         )
-        prepaid_before = Decimal(0)
-        drawn = self._prepaid_now.get((item.head.id, item.due.line_key))
+        prepaid_before = drawn = Decimal(0)
+        days = prepaid_period(item.due.period.start, item.due.period.end)
+        line_of = (item.head.id, item.due.line_key)
         if spec.prepaid_units:
             prepaid_before = prepaid_used_before(
-                self.ctx, item.head.id, item.due.line_key, item.due.period.start, drawn
+                self.ctx, *line_of, item.due.period.start, self._prepaid_now.get(line_of)
             )
         usages = [usage_of(row, prepaid_before) for row in rows]
         smartcodes = SmartCodePricer(self.ctx, item.head.reference, item.due.period)
         rated = rate_groups(spec, usages, item.head.currency, self.rounding, smartcodes=smartcodes)
-        if spec.prepaid_units and prefix == FINAL and not adjustment:
-            now = self._prepaid_now.setdefault((item.head.id, item.due.line_key), {})
-            days = (item.due.period.start.isoformat(), item.due.period.end.isoformat())
-            for rated_line in rated:
-                key = prepaid_key(days, dict(rated_line.explanation.group))
-                used = rated_line.explanation.prepaid_units_used
-                now[key] = max(now.get(key, used), used)
+        if spec.prepaid_units:
+            drawn = drawn_by(rated)
+            if prefix == FINAL:
+                # What the period draws now, late re-ratings included: the periods rated after
+                # it in this run draw what it leaves.
+                self._prepaid_now.setdefault(line_of, {})[days] = drawn
         made: list[tuple[str, RatedLine | None, Decimal, Decimal, str]] = []
         if billed is None:
             for part, rated_line in zip(part_names(rated), rated, strict=True):
@@ -428,8 +434,14 @@ class UsageRater:
             for change in changes(rated, billed):
                 text = change.line.description if change.line else change.part
                 made.append((change.part, change.line, change.quantity, change.net, text))
-            if not made and not adjustment and prefix == FINAL and rated:
-                # Triggers billed it all: a 0.00 line still records the period as rated.
+            if (
+                not made
+                and prefix == FINAL
+                and rated
+                and self._record(item, days, drawn, adjustment)
+            ):
+                # Triggers billed it all, or a late re-rating changed only what the period
+                # draws of a prepaid block: a 0.00 line still records the rating.
                 zero = Decimal(0)
                 made.append((part_names(rated)[0], rated[0], zero, zero, rated[0].description))
         measured = self._measured(item, rows)
@@ -469,6 +481,8 @@ class UsageRater:
                 "rated_at": self._rated_at_text,
                 "prepaid_used_before": f"{prepaid_before:f}",
             }
+            if spec.prepaid_units:
+                trace["prepaid_drawn"] = f"{drawn:f}"  # the period's, read by `prepaid_drawn`
             result.append(
                 UsageCharge(
                     item.head.id,
@@ -479,6 +493,18 @@ class UsageRater:
                 )
             )
         return result
+
+    def _record(self, item: _Due, days: PrepaidPeriod, drawn: Decimal, adjustment: bool) -> bool:
+        """Whether a rating billing nothing new is still written (as a 0.00 line): always at the
+        period's end after triggers (the period counts as rated once it has an `r` revision);
+        for a late re-rating, when it changes what the period draws of a prepaid block, which
+        the periods after it read from its latest lines."""
+        if not adjustment:
+            return True
+        if not item.spec.prepaid_units:
+            return False
+        stored = prepaid_drawn(self.ctx, item.head.id, item.due.line_key, item.due.period.end)
+        return stored.get(days, Decimal(0)) != drawn
 
     def _valuation_versions(self, rows: Sequence[AggregateRow]) -> dict[str, list[str]]:
         """SmartCode id → the versions of it (in number order) that valued the measured
@@ -588,9 +614,11 @@ class UsageRater:
                 item = self._due(head, versions, found)
                 owner = owners.key(item.metric.code, head)
                 days = late_days.get((owner, item.metric.code), {})
-                # A recurring metric carries earlier days over: a late event changes every
-                # period from its day on, not only the one holding it.
-                first = date.min if item.metric.recurring else start
+                # A recurring metric carries earlier days over, and a prepaid block is drawn
+                # down period after period: a late event changes every period from its day on,
+                # not only the one holding it. Oldest first, each draws what the ones before it
+                # leave as rated now.
+                first = date.min if item.metric.recurring or item.spec.prepaid_units else start
                 if not any(first <= d < end and at > since for d, at in days.items()):
                     continue
                 billed = self._billed(contract_id, line_key, start, end)

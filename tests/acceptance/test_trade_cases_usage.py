@@ -1199,6 +1199,62 @@ def test_a_late_event_of_a_carried_over_metric_adjusts_every_month_since(shop: S
     assert shop.run("2026-04-01") == []  # billed once
 
 
+def test_late_usage_drawing_on_a_prepaid_block_re_bills_the_months_after_it(shop: Shop) -> None:  # noqa: F811
+    # A block of 1,000 text messages paid in advance, then 0.10 each: 300 January messages
+    # reported after February was invoiced take the block's last 300 units from February.
+    metric(shop, "texts", "sum", field="n", name="Texts")
+    charge = {"metric": "texts", "model": "per_unit", "unit_price": "0.10", "prepaid_units": "1000"}
+    calendar_contract(shop, [usage_product(shop, "texts", charge, "Texts")])
+    shop.today("2026-03-02")
+    send(
+        shop,
+        [
+            event("t1", "texts", "2026-01-10T10:00:00Z", n=700),
+            event("t2", "texts", "2026-02-10T10:00:00Z", n=400),
+        ],
+    )
+    january, february = shop.run("2026-03-01", finalize=True)
+    # January: 700 from the block (300 left): 0.00; February: 300 from the block + 100 × 0.10
+    # = 10.00
+    assert [i["net_total"] for i in (january, february)] == ["0.00", "10.00"]
+    shop.today("2026-04-02")
+    send(
+        shop,
+        [
+            event("t3", "texts", "2026-01-25T10:00:00Z", n=300),  # late
+            event("t4", "texts", "2026-03-10T10:00:00Z", n=50),
+        ],
+    )
+    [april] = shop.run("2026-04-01")
+    # January again: 1,000 from the block, the whole of it: still 0.00 (a 0.00 line says so);
+    # February again: nothing left of the block, 400 × 0.10 = 40.00, 10.00 billed: +30.00 for
+    # 300 more units billed; March 50 × 0.10 = 5.00. 35.00 net, VAT 20 % 7.00, 42.00.
+    late = sorted(
+        (x["period_start"], x["quantity"], x["net_amount"])
+        for x in april["lines"]
+        if x["adjustment"]
+    )
+    assert late == [("2026-01-01", "0", "0.00"), ("2026-02-01", "300", "30.00")]
+    assert by_description(april)["Texts"] == ("50", "5.00")
+    assert totals(april) == ("35.00", "7.00", "42.00")
+    # 1,450 texts, 1,000 prepaid: 450 × 0.10 = 45.00 over the three invoices, 0 + 10 + 35
+    used = sorted(
+        (u["period"]["from"], u["revision"], u["prepaid_units_used"], u["billed_units"])
+        for u in (x["usage"] for x in explained(shop, april))
+    )
+    assert used == [
+        ("2026-01-01", 2, "1000", "0"),
+        ("2026-02-01", 2, "0", "400"),
+        ("2026-03-01", 1, "0", "50"),
+    ]
+    assert shop.run("2026-04-01") == []  # billed once
+    # April draws on what the months before it draw now: nothing left, 20 × 0.10 = 2.00
+    shop.today("2026-05-02")
+    send(shop, [event("t5", "texts", "2026-04-10T10:00:00Z", n=20)])
+    [may] = shop.run("2026-05-01")
+    assert [(x["quantity"], x["net_amount"]) for x in usage_lines(may)] == [("20", "2.00")]
+
+
 def test_duplicates_within_a_batch_first_one_stands(shop: Shop) -> None:  # noqa: F811
     metric(shop, "gb", "sum", field="gb", name="Data")
     calendar_contract(

@@ -327,3 +327,127 @@ def test_the_upcoming_invoice_shows_the_usage_so_far_and_writes_nothing(
         select(UsageWatermark).where(UsageWatermark.organization_id == ctx.organization_id)
     ).one()
     assert watermark.billed_until == FEB_1  # still: the preview moved nothing
+
+
+APR_1, MAY_1 = date(2026, 4, 1), date(2026, 5, 1)
+
+
+def prepaid_sms(ctx: Ctx, world: World, aggregation: str = "sum") -> str:
+    """Text messages: a prepaid block of 1,000, then 0.10 each, monthly periods."""
+    metric_service.create_metric(ctx, {"code": "sms", "aggregation": aggregation, "field": "n"})
+    charge = {"metric": "sms", "model": "per_unit", "unit_price": "0.10", "prepaid_units": "1000"}
+    lines = [{"product_id": world.api_calls.id, "charge": charge}]
+    return world.running(start_date="2026-01-01", billing_alignment="calendar", lines=lines).id
+
+
+def sms(ctx: Ctx, world: World, at: str, n: str, late: bool = False) -> None:
+    extra: dict[str, Any] = {"late": True, "received_at": ctx.clock.now()} if late else {}
+    add_event(ctx.session, ctx.organization_id, "sms", world.customer.id, at, n, **extra)
+
+
+def usage_of_invoice(ctx: Ctx, invoice: Any) -> list[tuple[date, bool, Decimal, Decimal]]:
+    """(period start, adjustment, quantity, net) of each usage line, in period order."""
+    lines = [x for x in service.invoice_lines(ctx, invoice.id) if x.source == "usage"]
+    return sorted(
+        (x.period_start, x.adjustment, x.quantity, x.net_amount) for x in lines if x.period_start
+    )
+
+
+def test_late_usage_drawing_more_of_a_prepaid_block_re_rates_the_later_months(
+    ctx: Ctx, world: World
+) -> None:
+    prepaid_sms(ctx, world)
+    sms(ctx, world, "2026-01-05 12:00", "700")
+    sms(ctx, world, "2026-02-05 12:00", "400")
+    service.run_billing(ctx, MAR_1, finalize=True)
+    # January: 700 from the block (300 left): 0.00; February: 300 from the block + 100 × 0.10
+    # = 10.00
+    sms(ctx, world, "2026-01-20 12:00", "300", late=True)
+    sms(ctx, world, "2026-03-05 12:00", "50")
+    april = invoice_on(ctx, service.run_billing(ctx, APR_1), APR_1)
+    # January again: 1,000 from the block (the whole of it): 0.00 as before, a 0.00 line
+    # records that it now draws 1,000. February again: nothing left of the block, 400 × 0.10
+    # = 40.00, 10.00 billed: +30.00 for 300 more units billed. March: 50 × 0.10 = 5.00.
+    assert usage_of_invoice(ctx, april) == [
+        (JAN_1, True, Decimal(0), Decimal("0.00")),
+        (FEB_1, True, Decimal(300), Decimal("30.00")),
+        (MAR_1, False, Decimal(50), Decimal("5.00")),
+    ]
+    # 1,450 units, 1,000 prepaid: 450 × 0.10 = 45.00 = 0.00 + 10.00 + 35.00
+    assert april.net_total == Decimal("35.00")
+    drawn = [
+        x.usage["prepaid_drawn"]
+        for x in service.invoice_lines(ctx, april.id)
+        if x.usage is not None
+    ]
+    assert drawn == ["1000", "0", "0"]
+    # the same run again bills nothing new
+    assert service.run_billing(ctx, APR_1).invoices == []
+
+
+def test_late_usage_drawing_less_of_a_prepaid_block_gives_the_later_months_back_their_share(
+    ctx: Ctx, world: World
+) -> None:
+    prepaid_sms(ctx, world, "latest")  # a meter: the month's last reading counts
+    sms(ctx, world, "2026-01-05 12:00", "700")
+    sms(ctx, world, "2026-02-05 12:00", "400")
+    service.run_billing(ctx, MAR_1, finalize=True)
+    # January 700 from the block: 0.00; February 300 from it + 100 × 0.10 = 10.00
+    sms(ctx, world, "2026-01-20 12:00", "200", late=True)  # January's last reading: 200
+    sms(ctx, world, "2026-03-05 12:00", "100")
+    april = invoice_on(ctx, service.run_billing(ctx, APR_1, finalize=True), APR_1)
+    # January again: 200 from the block: 0.00 (a 0.00 line records the smaller draw);
+    # February again: 400 from the block (800 left): 0.00, 10.00 billed: −10.00;
+    # March: 100 from the block (1,000 − 200 − 400 = 400 left): 0.00
+    assert usage_of_invoice(ctx, april) == [
+        (JAN_1, True, Decimal(0), Decimal("0.00")),
+        (FEB_1, True, Decimal(-100), Decimal("-10.00")),
+        (MAR_1, False, Decimal(0), Decimal("0.00")),
+    ]
+    sms(ctx, world, "2026-04-05 12:00", "500")
+    may = invoice_on(ctx, service.run_billing(ctx, MAY_1), MAY_1)
+    # April reads what each month draws now (200 + 400 + 100 = 700; not the most any rating
+    # drew, 700 + 400 + 100): 300 left, 500 − 300 = 200 × 0.10 = 20.00
+    assert usage_of_invoice(ctx, may) == [(APR_1, False, Decimal(200), Decimal("20.00"))]
+
+
+def test_a_trigger_s_early_invoices_and_a_late_re_rating_of_a_prepaid_block_add_up(
+    ctx: Ctx, world: World
+) -> None:
+    from tarif.billing.triggers import TriggerKind, UsageTrigger
+    from tarif.invoicing.usage_progressive import bill_so_far
+
+    contract_id = prepaid_sms(ctx, world)
+    sms(ctx, world, "2026-01-05 12:00", "700")
+    service.run_billing(ctx, FEB_1, finalize=True)  # January: 700 from the block: 0.00
+    sms(ctx, world, "2026-02-05 12:00", "400")
+    at_ten = UsageTrigger(TriggerKind.THRESHOLD, (Decimal(10),))
+    early = bill_so_far(ctx, contract_id, "api-calls", date(2026, 2, 5), at_ten)
+    # February so far: 300 from the block + 100 × 0.10 = 10.00, invoiced at once (p1)
+    assert early is not None and early.invoice_id is not None
+    assert service.get_invoice(ctx, early.invoice_id).net_total == Decimal("10.00")
+    sms(ctx, world, "2026-02-20 12:00", "100")
+    march = invoice_on(ctx, service.run_billing(ctx, MAR_1, finalize=True), MAR_1)
+    # February's end: 300 from the block + 200 × 0.10 = 20.00, 10.00 invoiced early: +10.00
+    assert usage_of_invoice(ctx, march) == [(FEB_1, False, Decimal(100), Decimal("10.00"))]
+    sms(ctx, world, "2026-01-20 12:00", "300", late=True)
+    sms(ctx, world, "2026-03-05 12:00", "50")
+    april = invoice_on(ctx, service.run_billing(ctx, APR_1), APR_1)
+    # January again: the whole block (0.00); February again: 500 × 0.10 = 50.00, 20.00
+    # billed (early and at its end): +30.00; March 50 × 0.10 = 5.00
+    assert usage_of_invoice(ctx, april) == [
+        (JAN_1, True, Decimal(0), Decimal("0.00")),
+        (FEB_1, True, Decimal(300), Decimal("30.00")),
+        (MAR_1, False, Decimal(50), Decimal("5.00")),
+    ]
+    parts = sorted(
+        x.usage_part
+        for x in ctx.session.scalars(
+            select(InvoiceLine).where(
+                InvoiceLine.contract_id == contract_id, InvoiceLine.period_start == FEB_1
+            )
+        )
+    )
+    assert parts == ["p1|usage||1", "r2|usage||1", "r3|usage||1"]
+    # 1,500 units, 1,000 prepaid: 500 × 0.10 = 50.00 = 10.00 + 10.00 + 30.00 (+ March's 5.00)
+    assert service.run_billing(ctx, APR_1).invoices == []
