@@ -437,10 +437,11 @@ def add_entry(
         entry = service.add_entry(ctx, pricelist, values)
         ctx.session.commit()
         data = to_plain(EntryRead.of(entry))
+    # From `data`: the session is closed by now, and its rows expired with it.
     if as_json:
         print_json(data)
     else:
-        say(f"{data['product_code']} priced {data['unit_price']} {data['currency']} ({entry.id})")
+        say(f"{data['product_code']} priced {data['unit_price']} {data['currency']} ({data['id']})")
 
 
 @pricelists_app.command("update-entry")
@@ -475,7 +476,7 @@ def update_entry(
     if as_json:
         print_json(data)
     else:
-        say(f"{data['product_code']} priced {data['unit_price']} {data['currency']} ({entry.id})")
+        say(f"{data['product_code']} priced {data['unit_price']} {data['currency']} ({data['id']})")
 
 
 @pricelists_app.command("remove-entry")

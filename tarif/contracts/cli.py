@@ -35,7 +35,7 @@ from tarif.cli.common import (
 from tarif.context import Ctx
 from tarif.contracts import reads, service
 from tarif.contracts.amendments import AmendmentStatus
-from tarif.contracts.model import ContractStatus
+from tarif.contracts.model import BillingAlignment, ContractStatus
 from tarif.contracts.schemas import (
     AmendmentCreate,
     ContractCreate,
@@ -156,6 +156,11 @@ def create_contract(
     end: str = typer.Option(None, help="Last day covered (default: evergreen)"),
     currency: str = typer.Option(None, help="Default: the customer's"),
     pricelist: str = typer.Option(None, help="Pricelist id (default: the customer's)"),
+    alignment: BillingAlignment = typer.Option(
+        None,
+        "--alignment",
+        help="calendar (periods start on the 1st) or anniversary (on the line's start; default)",
+    ),
     term_months: int = typer.Option(None, help="Initial term in months"),
     renew_months: int = typer.Option(None, help="Auto-renew for this many months"),
     notice_months: int = typer.Option(None, help="Notice period in months"),
@@ -207,6 +212,7 @@ def create_contract(
                 "end_date": end,
                 "currency": currency,
                 "pricelist_id": pricelist,
+                "billing_alignment": alignment,
                 "initial_term_months": term_months,
                 "renewal_months": renew_months,
                 "notice_months": notice_months,

@@ -180,7 +180,8 @@ def create_customer(
     if as_json:
         print_json(data)
     else:
-        say(f"customer {customer.id} created: {customer.legal_name} ({data['tax_treatment']})")
+        # From `data`: the session is closed by now, and its rows expired with it.
+        say(f"customer {data['id']} created: {data['legal_name']} ({data['tax_treatment']})")
 
 
 @app.command("update")
@@ -251,7 +252,7 @@ def update_customer(
     if as_json:
         print_json(data)
     else:
-        say(f"customer {updated.id} updated: {updated.legal_name}")
+        say(f"customer {data['id']} updated: {data['legal_name']}")
 
 
 @app.command("archive")

@@ -21,6 +21,7 @@ from tarif.cli.common import (
     say_next_page,
     to_plain,
 )
+from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
 from tarif.invoicing import run_jobs, service
 from tarif.invoicing.cli_drafts import add_draft_commands
@@ -107,7 +108,7 @@ def _queue(day: date, dry_run: bool, finalize: bool, org: str, as_json: bool) ->
 @one_line_errors
 def list_invoices(
     status: str = typer.Option(None, "--status", help="draft, finalized, partially_paid, paid"),
-    customer: str = typer.Option(None, "--customer", help="Customer id"),
+    customer: str = typer.Option(None, "--customer", help="Customer id or external id"),
     billed_from: str = typer.Option(None, "--from", help="Billing date on or after (YYYY-MM-DD)"),
     billed_to: str = typer.Option(None, "--to", help="Billing date on or before (YYYY-MM-DD)"),
     overdue: bool = typer.Option(None, "--overdue/--not-overdue", help="Past due and unpaid"),
@@ -122,7 +123,7 @@ def list_invoices(
             ctx,
             PageRequest(limit=limit, starting_after=starting_after),
             status=status,
-            customer_id=customer,
+            customer_id=customers.resolve_customer(ctx, customer).id if customer else None,
             billed_from=parse_day(billed_from, "--from"),
             billed_to=parse_day(billed_to, "--to"),
             overdue=overdue,
@@ -138,13 +139,13 @@ def list_invoices(
 @invoices_app.command("upcoming")
 @one_line_errors
 def upcoming(
-    customer: str = typer.Argument(..., help="Customer id"),
+    customer: str = typer.Argument(..., help="Customer id or external id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """The customer's next invoice(s) as a billing run would make them; nothing is written."""
     with cli_ctx(org) as ctx:
-        drafts = service.upcoming_invoices(ctx, customer)
+        drafts = service.upcoming_invoices(ctx, customers.resolve_customer(ctx, customer).id)
         ctx.session.rollback()
         previews = [to_plain(InvoicePreview.of(d)) for d in drafts]
     if as_json:

@@ -16,6 +16,7 @@ from tarif.cli.common import (
     say_next_page,
     to_plain,
 )
+from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
 from tarif.errors import InvalidInput
 from tarif.invoicing import service
@@ -42,7 +43,7 @@ def parse_line(text: str, index: int) -> dict[str, object]:
 @credit_notes_app.command("list")
 @one_line_errors
 def list_credit_notes(
-    customer: str = typer.Option(None, "--customer", help="Customer id"),
+    customer: str = typer.Option(None, "--customer", help="Customer id or external id"),
     invoice: str = typer.Option(None, "--invoice", help="Corrected invoice id"),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
@@ -54,7 +55,7 @@ def list_credit_notes(
         page = service.list_credit_notes(
             ctx,
             PageRequest(limit=limit, starting_after=starting_after),
-            customer_id=customer,
+            customer_id=customers.resolve_customer(ctx, customer).id if customer else None,
             invoice_id=invoice,
         )
         rows = [to_plain(read_credit_note(ctx, n)) for n in page.items]

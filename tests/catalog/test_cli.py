@@ -137,6 +137,24 @@ def test_pricelists_and_entries(run) -> None:  # type: ignore[no-untyped-def]
     assert as_json(run("pricelists", "list", "--json")) == []
 
 
+def test_entries_priced_without_json_say_so(run) -> None:  # type: ignore[no-untyped-def]
+    # The plain-text answer is printed after the command's transaction has ended.
+    create_hosting(run)
+    pricelist = as_json(run("pricelists", "create", "--name", "P", "--currency", "EUR", "--json"))
+    added = ok(
+        run(
+            "pricelists", "add-entry", pricelist["id"], "--product", "hosting",
+            "--price", "399.00", "--periodicity", "monthly", "--timing", "in_advance",
+        )
+    )  # fmt: skip
+    [entry] = as_json(run("pricelists", "show", pricelist["id"], "--json"))["entries"]
+    assert added.stdout.strip() == f"hosting priced 399.00 EUR ({entry['id']})"
+    changed = ok(
+        run("pricelists", "update-entry", pricelist["id"], "--product", "hosting", "--price", "379")
+    )
+    assert changed.stdout.strip() == f"hosting priced 379.00 EUR ({entry['id']})"
+
+
 def test_an_entry_breaking_the_kind_rules_is_refused(run) -> None:  # type: ignore[no-untyped-def]
     create_hosting(run)
     pricelist = as_json(run("pricelists", "create", "--name", "P", "--currency", "EUR", "--json"))

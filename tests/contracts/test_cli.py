@@ -245,3 +245,20 @@ def test_create_takes_the_termination_credit_setting(run: Any, shop: World) -> N
     assert [c["terms"]["credit_on_termination"] for c in (credited, plain)] == [True, True]
     shown = as_json(run("contracts", "show", "C-CLI-1", "--json"))
     assert shown["terms"]["credit_on_termination"] is False
+
+
+def test_create_takes_the_billing_alignment(run: Any, shop: World) -> None:
+    calendar = create(run, shop, "--alignment", "calendar")
+    assert calendar["terms"]["billing_alignment"] == "calendar"
+    plain = as_json(
+        run(
+            "contracts", "create", "--customer", shop.customer.external_id,
+            "--reference", "C-CLI-2", "--start", "2026-01-01", "--json",
+        )
+    )  # fmt: skip
+    assert plain["terms"]["billing_alignment"] == "anniversary"
+    refused = run(
+        "contracts", "create", "--customer", shop.customer.external_id,
+        "--reference", "C-CLI-3", "--start", "2026-01-01", "--alignment", "weekly",
+    )  # fmt: skip
+    assert refused.exit_code != 0 and "--alignment" in refused.output

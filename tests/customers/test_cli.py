@@ -70,6 +70,15 @@ def test_create_show_and_list_as_json(run) -> None:  # type: ignore[no-untyped-d
     assert "Nuage SAS" in table
 
 
+def test_create_and_update_without_json_say_so(run) -> None:  # type: ignore[no-untyped-def]
+    # The plain-text answer is printed after the command's transaction has ended.
+    created = ok(run("customers", "create", "--legal-name", "Nuage SAS", "--country", "FR"))
+    [customer] = json.loads(ok(run("customers", "list", "--json")).stdout)
+    assert created.stdout.strip() == f"customer {customer['id']} created: Nuage SAS (standard)"
+    updated = ok(run("customers", "update", customer["id"], "--legal-name", "Nuage SA"))
+    assert updated.stdout.strip() == f"customer {customer['id']} updated: Nuage SA"
+
+
 def test_bad_input_is_one_line_on_stderr(run) -> None:  # type: ignore[no-untyped-def]
     result = run(
         "customers", "create", "--legal-name", "Nuage", "--country", "FR",

@@ -65,3 +65,20 @@ def test_errors_are_one_line(run, shop: World) -> None:  # type: ignore[no-untyp
     assert "not found" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     bad = run("bill", "run", "--as-of", "15/01/2026")
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_a_customer_is_named_by_id_or_external_id(run, shop: World) -> None:  # type: ignore[no-untyped-def]
+    customer = shop.customer
+    for name in (customer.id, customer.external_id):
+        upcoming = run("invoices", "upcoming", name, "--json")
+        assert upcoming.exit_code == 0, upcoming.output
+        # 399 × 17/31 = 218.81 + 20 % VAT 43.76 = 262.57
+        assert [i["gross_total"] for i in json.loads(upcoming.stdout)] == ["262.57"]
+    made = json.loads(run("bill", "run", "--as-of", "2026-01-15", "--json").stdout)
+    for name in (customer.id, customer.external_id):
+        listed = run("invoices", "list", "--customer", name, "--json")
+        assert [i["id"] for i in json.loads(listed.stdout)] == [made["invoices"][0]["id"]]
+        notes = run("credit-notes", "list", "--customer", name, "--json")
+        assert notes.exit_code == 0 and json.loads(notes.stdout) == []
+    unknown = run("invoices", "upcoming", "NOPE")
+    assert unknown.exit_code != 0 and unknown.stderr.strip() == "error: customer 'NOPE' not found"
