@@ -83,3 +83,21 @@ def test_bad_usage_exits_non_zero(tarif: Tarif) -> None:
     run = tarif("orgs", "create")  # the NAME argument is missing
     assert run.code == 2
     assert "Missing argument" in run.err
+
+
+def test_usage_errors_are_one_line_on_stderr(tarif: Tarif) -> None:
+    # Like every other error: one line scripts can read, exit code 2 for usage
+    bad_choice = tarif("contracts", "list", "--status", "nonsense")
+    assert bad_choice.code == 2
+    assert bad_choice.err.splitlines() == [
+        "error: Invalid value for '--status': Value error, 'nonsense' is not one of 'draft', "
+        "'pending', 'active', 'suspended', 'terminated'. (see tarif contracts list --help)"
+    ]
+    unknown = tarif("invoices", "list", "--nope")
+    assert (unknown.code, unknown.err.splitlines()) == (
+        2,
+        ["error: No such option: --nope (Possible options: --to) (see tarif invoices list --help)"],
+    )
+    # `tarif` alone is a request for help, not an error
+    alone = tarif()
+    assert "Usage: tarif" in alone.out + alone.err and "error:" not in alone.err
