@@ -21,13 +21,14 @@ from tarif.cli.common import (
     say,
 )
 from tarif.context import Ctx
+from tarif.customers import service as customers
 from tarif.statements import export, outputs, service
 from tarif.statements.rules import Statement
 
 app = typer.Typer(no_args_is_help=True)
 
 InvoiceArgument = typer.Argument(..., help="An invoice id")
-CustomerArgument = typer.Argument(..., help="A customer id")
+CustomerArgument = typer.Argument(..., help="A customer id or external id")
 FromOption = typer.Option(None, "--from", help="First day of the period (YYYY-MM-DD)")
 ToOption = typer.Option(None, "--to", help="The day after the period (YYYY-MM-DD)")
 ContractOption = typer.Option(None, "--contract", help="Only this contract's usage")
@@ -52,7 +53,7 @@ def _customer_statement(
     grouping, chosen = outputs.parse_options(group_by, fmt)
     statement = service.customer_statement(
         ctx,
-        customer,
+        customers.resolve_customer(ctx, customer).id,
         None if start is None else parse_day(start, "--from"),
         None if end is None else parse_day(end, "--to"),
         grouping,

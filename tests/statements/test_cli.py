@@ -85,3 +85,17 @@ def test_bad_input_is_one_line(run, seeded: tuple[World, str]) -> None:  # type:
     half = run("statements", "customer", seeded[0].customer.id, "--from", "2026-01-01")
     assert half.exit_code != 0
     assert "to:" in half.output
+
+
+def test_a_customer_by_its_external_id(run, seeded: tuple[World, str], ctx: Ctx) -> None:  # type: ignore[no-untyped-def]
+    world, _ = seeded
+    world.customer.external_id = "ACME-42"
+    ctx.session.commit()
+    shown = run(
+        "statements", "customer", "ACME-42", "--from", "2026-01-01", "--to", "2026-02-01", "--json"
+    )
+    assert shown.exit_code == 0, shown.output
+    # January's usage: 1,000.00 (2 % of 50,000.00) + 300.00 (1,200 × 0.25)
+    assert json.loads(shown.stdout)["amount"] == "1300.00"
+    unknown = run("statements", "customer", "NOPE", "--from", "2026-01-01", "--to", "2026-02-01")
+    assert unknown.exit_code != 0 and "not found" in unknown.output
