@@ -23,19 +23,8 @@ from typer.testing import CliRunner, Result
 
 from tarif.cli.main import app
 from tarif.clock import FixedClock
+from tests.acceptance.test_trade_cases import SELLER  # the same French seller as over HTTP
 from tests.conftest import START, Tenant
-
-SELLER = {
-    "legal_name": "Tarif SAS",
-    "address_line1": "12 rue de la Paix",
-    "postal_code": "75002",
-    "city": "Paris",
-    "siren": "732829320",
-    "vat_number": "FR44732829320",
-    "legal_form_and_capital": "SAS au capital de 10 000 €",
-    "rcs": "RCS Paris 732 829 320",
-    "late_penalty_rate": "12.15",
-}
 
 
 @dataclass
