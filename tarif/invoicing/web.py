@@ -25,6 +25,7 @@ from tarif.invoicing.web_drafts import draft_context
 from tarif.invoicing.web_text import FRENCH, STATUS_BADGES, STATUS_LABELS
 from tarif.money import currency, round_to_minor_unit
 from tarif.tenancy.rules import Permission
+from tarif.usage.metric_web_text import AGGREGATION_LABELS
 from tarif.web.auth import WebCtx
 from tarif.web.forms import field_errors, form_data
 from tarif.web.i18n import register
@@ -64,7 +65,12 @@ def _parse_date(form: dict[str, str | None], name: str, default: date | None = N
 
 
 def _common(**extra: Any) -> dict[str, Any]:
-    return {"status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, **extra}
+    return {
+        "status_labels": STATUS_LABELS,
+        "status_badges": STATUS_BADGES,
+        "aggregation_labels": AGGREGATION_LABELS,
+        **extra,
+    }
 
 
 # --- invoices --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tarif.contracts.web_common import day_of
 from tarif.errors import InvalidInput, NotFound
 from tarif.invoicing.current_usage import contract_usage
 from tarif.invoicing.web_usage_text import FRENCH
+from tarif.usage.metric_web_text import AGGREGATION_LABELS
 from tarif.web.auth import WebCtx
 from tarif.web.forms import field_errors
 from tarif.web.i18n import register
@@ -39,5 +40,11 @@ def contract_usage_page(
         context = {"fragment": fragment, "view": None, "as_of_error": field_errors(exc)["as_of"]}
         return render(request, "invoicing/contract_usage.html", context, 422)
     view = contract_usage(ctx, contract_id, as_of=day)
-    context = {"fragment": fragment, "view": view, "as_of_error": None, "one_day": timedelta(1)}
+    context = {
+        "fragment": fragment,
+        "view": view,
+        "as_of_error": None,
+        "one_day": timedelta(1),
+        "aggregation_labels": AGGREGATION_LABELS,
+    }
     return render(request, "invoicing/contract_usage.html", context)

@@ -25,6 +25,7 @@ from tarif.smartcodes.policy import Kind
 from tarif.smartcodes.schemas import DryRunRead
 from tarif.smartcodes.web_text import FRENCH, KIND_LABELS
 from tarif.tenancy.rules import Permission
+from tarif.usage.metric_web_text import AGGREGATION_LABELS
 from tarif.web.auth import WebCtx
 from tarif.web.forms import field_errors, form_data
 from tarif.web.i18n import register
@@ -45,7 +46,7 @@ SAMPLE_USAGE = (
 
 
 def _common(**extra: Any) -> dict[str, Any]:
-    return {"kind_labels": KIND_LABELS, **extra}
+    return {"kind_labels": KIND_LABELS, "aggregation_labels": AGGREGATION_LABELS, **extra}
 
 
 @router.get("/smartcodes")
@@ -259,7 +260,7 @@ async def dry_run(request: Request, smartcode_id: str, ctx: WebCtx) -> Response:
         error = exc.detail
     status_code = 200 if error is None else 422
     if fragment:
-        context = {"dry_run": result, "dry_run_error": error}
+        context = _common(dry_run=result, dry_run_error=error)
         return render(request, "smartcodes/_dry_run.html", context, status_code)
     return _detail(
         request,
@@ -294,7 +295,7 @@ async def dry_run_on_contract(request: Request, smartcode_id: str, ctx: WebCtx) 
         error = exc.detail
     status_code = 200 if error is None else 422
     if request.headers.get("HX-Request"):
-        context = {"dry_run": result, "dry_run_error": error}
+        context = _common(dry_run=result, dry_run_error=error)
         return render(request, "smartcodes/_dry_run.html", context, status_code)
     return _detail(
         request,

@@ -46,8 +46,16 @@ def _date(value: date | datetime | None, locale: str = "fr") -> str:
     return format_date(value, "short", locale=_BABEL.get(locale, locale))
 
 
+def _quantity(value: Decimal | str | None) -> str:
+    # `Decimal.normalize()` alone prints 50000 as `5E+4`: always plain digits.
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
+
+
 templates.env.filters["money"] = _money
 templates.env.filters["date"] = _date
+templates.env.filters["quantity"] = _quantity
 
 
 def locale_of(request: Request) -> str:

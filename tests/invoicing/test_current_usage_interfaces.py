@@ -4,6 +4,7 @@ case (2 % of turnover + 0.25 per transaction). The test clock reads 15 Jan 2026.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -94,3 +95,12 @@ def test_the_contract_page_loads_its_usage_section(admin: TestClient, contract_i
     assert refused.status_code == 422
     assert error_of(refused.text, "as_of") is not None
     assert admin.get("/contracts/ctr_missing/usage").status_code == 404
+
+
+def test_the_usage_section_names_the_aggregation_in_french(
+    admin: TestClient, contract_id: str
+) -> None:
+    fragment = admin.get(f"/contracts/{contract_id}/usage", headers={"HX-Request": "true"})
+    metric = re.search(r'data-field-value="metric">(.*?)</dd>', text(fragment.text), re.S)
+    assert metric is not None
+    assert "· Somme ·" in metric.group(1) and "· sum ·" not in metric.group(1)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from tarif.tenancy.rules import Role
 from tests.conftest import Tenant
 from tests.contracts.conftest import build_world
 from tests.invoicing.conftest import JAN_15, hosting_contract
+from tests.invoicing.usage_world import seed_with_turnover
 from tests.web.conftest import MakeUser, admin, browser, csrf_token, log_in, make_user
 
 __all__ = ["admin", "browser", "make_user"]  # fixtures shared with tests/web
@@ -322,3 +324,16 @@ def test_the_customers_next_invoice_page(
     assert "218,81 €" in shown and "262,57 €" in shown
     assert "rien n'est enregistré" in shown
     assert invoice_ids(run) == []  # nothing written
+
+
+def test_usage_lines_show_plain_quantities_and_the_aggregation_in_french(
+    admin: TestClient, run: Run[Any], clock: FixedClock
+) -> None:
+    run(seed_with_turnover)
+    clock.advance(timedelta(days=18))  # 2 Feb 2026: January's turnover is billed on 1 Feb
+    run(lambda ctx: service.run_billing(ctx, date(2026, 2, 1)))
+    detail = "".join(text(admin.get(f"/invoices/{i}").text) for i in invoice_ids(run))
+    # January's turnover, 100 + 250 + 50 + 1,000 = 1,400.00: digits, never `1.4E+3`
+    assert '<td class="num">1400</td>' in detail and "E+" not in detail
+    # "why this amount" names the aggregation in the page's language, not its code
+    assert "Somme (<code>amount</code>)" in detail and "sum(amount)" not in detail

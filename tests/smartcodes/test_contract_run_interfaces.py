@@ -134,3 +134,16 @@ def re_token(page: str) -> str:
     from tests.web.conftest import csrf_token
 
     return csrf_token(page)
+
+
+def test_the_page_names_the_aggregation_in_french(admin: TestClient, calls: Calls) -> None:
+    page = admin.get(f"/smartcodes/{calls.valuation_id}")
+    fields = {"contract_id": calls.reference, "version": "1"} | JANUARY
+    for headers in ({"HX-Request": "true"}, {}):
+        shown = admin.post(
+            f"/smartcodes/{calls.valuation_id}/test-contract",
+            data=fields | {"csrf_token": re_token(page.text)},
+            headers=headers,
+        )
+        assert shown.status_code == 200, shown.text
+        assert "<code>minutes</code> (Somme)" in text(shown.text)
