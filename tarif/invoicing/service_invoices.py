@@ -356,6 +356,14 @@ def record_payment(
         raise InvalidInput.on("amount", f"a positive amount in {invoice.currency} is expected")
     if invoice.status not in PAYABLE:
         raise Conflict(f"invoice '{invoice.id}' is {invoice.status}: it cannot take a payment")
+    day = paid_on or today(ctx)
+    # A payment is money received: not in the future, and not before the invoice was issued.
+    if day > today(ctx):
+        raise InvalidInput.on("date", f"{day} is in the future: record a payment once received")
+    if invoice.issue_date is not None and day < invoice.issue_date:
+        raise InvalidInput.on(
+            "date", f"{day} is before the invoice's issue date, {invoice.issue_date}"
+        )
     outstanding = amount_due(invoice)
     if value > outstanding:
         shown = round_to_minor_unit(outstanding, money)  # 378.80, not the stored 378.8
@@ -365,7 +373,7 @@ def record_payment(
         organization_id=ctx.organization_id,
         invoice_id=invoice.id,
         amount=value,
-        paid_on=paid_on or today(ctx),
+        paid_on=day,
         reference=reference,
         created_at=ctx.clock.now(),
     )

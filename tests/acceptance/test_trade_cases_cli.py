@@ -207,6 +207,7 @@ def test_show_explain_finalize_and_pay(op: Operator, pricelist: str) -> None:
     said = op.ok("invoices", "finalize", invoice["id"])
     assert said == f"finalized {invoice['id']} as F-2026-000001\n"
     assert "already finalized" in op.refused("invoices", "finalize", invoice["id"])
+    op.today("2026-01-20")  # the money arrives five days later
     said = op.ok("invoices", "pay", invoice["id"], "--amount", "100.00", "--date", "2026-01-20")
     assert said == f"recorded 100.00 on {invoice['id']}: now partially_paid\n"
     shown = op.json("invoices", "show", invoice["id"])

@@ -79,3 +79,21 @@ def test_bad_requests_are_problems(api: TestClient, shop: World) -> None:
     )
     problem(api.post(f"/v1/invoices/{made['id']}/payments", json={"amount": "1.234"}), 422)
     problem(api.get("/v1/invoices/inv_missing"), 404)
+
+
+def test_a_payment_is_dated_between_the_issue_date_and_today(api: TestClient, shop: World) -> None:
+    [made] = ok(api.post("/v1/billing-runs", json={"as_of": "2026-01-15"}), 201)["invoices"]
+    ok(api.post(f"/v1/invoices/{made['id']}/finalize"))  # issued today, 15 Jan 2026
+    url = f"/v1/invoices/{made['id']}/payments"
+    future = problem(api.post(url, json={"amount": "100.00", "date": "2026-01-16"}), 422)
+    assert [(e["field"], e["detail"]) for e in future["errors"]] == [
+        ("date", "2026-01-16 is in the future: record a payment once received")
+    ]
+    early = problem(api.post(url, json={"amount": "100.00", "date": "2026-01-14"}), 422)
+    assert [(e["field"], e["detail"]) for e in early["errors"]] == [
+        ("date", "2026-01-14 is before the invoice's issue date, 2026-01-15")
+    ]
+    # nothing recorded: the whole 262.57 is still due; today is accepted
+    assert ok(api.get(f"/v1/invoices/{made['id']}"))["amount_due"] == "262.57"
+    paid = ok(api.post(url, json={"amount": "262.57", "date": "2026-01-15"}), 201)
+    assert paid["invoice_status"] == "paid"

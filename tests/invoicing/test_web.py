@@ -153,7 +153,7 @@ def test_a_run_before_the_last_runs_date_is_refused_inline(
 
 
 def test_finalize_then_a_partial_payment_then_an_overpayment_refused_inline(
-    admin: TestClient, contract_id: str, run: Run[Any]
+    admin: TestClient, contract_id: str, run: Run[Any], clock: FixedClock
 ) -> None:
     bill(admin)
     [invoice_id] = invoice_ids(run)
@@ -163,6 +163,7 @@ def test_finalize_then_a_partial_payment_then_an_overpayment_refused_inline(
     page = admin.get(url).text
     assert 'id="invoice-number">F-2026-000001<' in page  # the organization's first number
     assert 'id="finalize"' not in page and 'id="payment-form"' in page
+    clock.advance(timedelta(days=5))  # the money arrives on 20 Jan
     paid = post(admin, f"{url}/payments", page, amount="100.00", date="2026-01-20")
     assert paid.status_code == 303
     page = text(admin.get(url).text)
