@@ -101,24 +101,6 @@ def nets(invoice: dict[str, Any]) -> list[str]:
     return [line["net_amount"] for line in invoice["lines"]]
 
 
-@pytest.fixture
-def shop(api: TestClient, clock: FixedClock) -> Shop:
-    ok(api.patch("/v1/organization", json=SELLER))
-    pricelist = ok(
-        api.post(
-            "/v1/pricelists",
-            json={
-                "name": "Standard 2026",
-                "currency": "EUR",
-                "valid_from": "2026-01-01",
-                "is_default": True,
-            },
-        ),
-        201,
-    )
-    return Shop(api, clock, pricelist["id"])
-
-
 def hosting(shop: Shop, price: str = "399.00") -> str:
     return shop.product("hosting", unit_price=price, periodicity="monthly", timing="in_advance")
 

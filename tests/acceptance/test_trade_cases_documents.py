@@ -21,11 +21,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.acceptance import test_trade_cases as trade_cases
 from tests.acceptance.test_trade_cases import Shop, hosting, nets, ok, totals
-
-# The fixture of the first set of cases: a French seller with a default EUR pricelist.
-shop = trade_cases.shop
 
 
 def product(

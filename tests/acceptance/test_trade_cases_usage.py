@@ -19,18 +19,18 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.test_trade_cases import Shop, nets, ok, shop, totals  # noqa: F401
+from tests.acceptance.test_trade_cases import Shop, nets, ok, totals
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def metric(shop: Shop, code: str, aggregation: str, **fields: Any) -> dict[str, Any]:  # noqa: F811
+def metric(shop: Shop, code: str, aggregation: str, **fields: Any) -> dict[str, Any]:
     body = {"code": code, "name": fields.pop("name", code), "aggregation": aggregation} | fields
     return ok(shop.api.post("/v1/metrics", json=body), 201)  # type: ignore[no-any-return]
 
 
 def usage_product(
-    shop: Shop,  # noqa: F811
+    shop: Shop,
     code: str,
     charge: dict[str, Any],
     name: str | None = None,
@@ -58,7 +58,7 @@ def event(
     return found
 
 
-def send(shop: Shop, events: list[dict[str, Any]], accepted: int | None = None) -> Any:  # noqa: F811
+def send(shop: Shop, events: list[dict[str, Any]], accepted: int | None = None) -> Any:
     answer = ok(shop.api.post("/v1/events/batch", json={"events": events}))
     expected = len(events) if accepted is None else accepted
     assert answer["accepted"] == expected, answer
@@ -66,7 +66,7 @@ def send(shop: Shop, events: list[dict[str, Any]], accepted: int | None = None) 
 
 
 def calendar_contract(
-    shop: Shop,  # noqa: F811
+    shop: Shop,
     products: list[str],
     reference: str = "C-1",
     start: str = "2026-01-01",
@@ -90,7 +90,7 @@ def by_description(invoice: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {x["description"]: (x["quantity"], x["net_amount"]) for x in usage_lines(invoice)}
 
 
-def explained(shop: Shop, invoice: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: F811
+def explained(shop: Shop, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     lines = ok(shop.api.get(f"/v1/invoices/{invoice['id']}/explain"))["lines"]
     return [x for x in lines if x.get("usage")]
 
@@ -102,7 +102,7 @@ def on(invoices: list[dict[str, Any]], day: str) -> dict[str, Any]:
 # --- aggregations -------------------------------------------------------------------------------
 
 
-def test_filters_eq_in_not_in_and_prices_per_region(shop: Shop) -> None:  # noqa: F811
+def test_filters_eq_in_not_in_and_prices_per_region(shop: Shop) -> None:
     # Production API calls by GET or POST, health checks left out, priced per region.
     calls = metric(
         shop,
@@ -170,7 +170,7 @@ def test_filters_eq_in_not_in_and_prices_per_region(shop: Shop) -> None:  # noqa
     assert (us["net_amount"], us["usage"]["filters"][1]["op"]) == ("2.40", "in")
 
 
-def test_numeric_filters_keep_numbers_and_decimal_strings(shop: Shop) -> None:  # noqa: F811
+def test_numeric_filters_keep_numbers_and_decimal_strings(shop: Shop) -> None:
     # Transfers between 10 GB (included) and 100 GB (excluded) are billed at 0.20 a GB;
     # calls slower than 500 ms, up to 2 s included, at 1.00 each.
     metric(
@@ -230,7 +230,7 @@ def test_numeric_filters_keep_numbers_and_decimal_strings(shop: Shop) -> None:  
     assert totals(january) == ("32.50", "6.50", "39.00")
 
 
-def test_max_on_volume_tiers_exactly_on_a_bound(shop: Shop) -> None:  # noqa: F811
+def test_max_on_volume_tiers_exactly_on_a_bound(shop: Shop) -> None:
     # Peak concurrent users of the month, volume tiers: up to 40 at 3.00, up to 100 at 2.50,
     # then 2.00: the tier containing the peak prices every user.
     metric(shop, "peak_users", "max", field="users", name="Peak users")
@@ -267,7 +267,7 @@ def test_max_on_volume_tiers_exactly_on_a_bound(shop: Shop) -> None:  # noqa: F8
     assert totals(march) == ("250.00", "50.00", "300.00")
 
 
-def test_unique_count_on_graduated_tiers_with_free_units(shop: Shop) -> None:  # noqa: F811
+def test_unique_count_on_graduated_tiers_with_free_units(shop: Shop) -> None:
     # Monthly active users: 2 free, then the first 3 billed at 10.00 and the next at 8.00.
     metric(shop, "mau", "unique_count", field="user", name="Active users")
     tiers = [{"up_to": "3", "unit_price": "10.00"}, {"up_to": None, "unit_price": "8.00"}]
@@ -306,7 +306,7 @@ def test_unique_count_on_graduated_tiers_with_free_units(shop: Shop) -> None:  #
     assert by_description(on(invoices, "2026-03-01")) == {"Active users — tier 1": ("1", "10.00")}
 
 
-def test_recurring_latest_and_sum_carry_over(shop: Shop) -> None:  # noqa: F811
+def test_recurring_latest_and_sum_carry_over(shop: Shop) -> None:
     # Seats billed at 15.00 on the last count reported (a meter reading, carried over when a
     # month has none), and licences at 20.00 on the running total of additions and removals.
     metric(shop, "seats", "latest", field="seats", name="Seats", recurring=True)
@@ -352,7 +352,7 @@ def test_recurring_latest_and_sum_carry_over(shop: Shop) -> None:  # noqa: F811
     assert totals(march) == ("360.00", "72.00", "432.00")
 
 
-def test_weighted_sum_over_paris_months_and_the_dst_change(shop: Shop) -> None:  # noqa: F811
+def test_weighted_sum_over_paris_months_and_the_dst_change(shop: Shop) -> None:
     # Storage billed per GB-month at 0.10: the average level held over the month, events are
     # increments, carried over from month to month; months run from Paris midnight to Paris
     # midnight, to the second.
@@ -398,7 +398,7 @@ def test_weighted_sum_over_paris_months_and_the_dst_change(shop: Shop) -> None: 
     assert by_description(on(invoices, "2026-04-01")) == {"Storage": ("783", "78.30")}
 
 
-def test_weighted_sum_over_part_of_a_month_counts_for_its_share(shop: Shop) -> None:  # noqa: F811
+def test_weighted_sum_over_part_of_a_month_counts_for_its_share(shop: Shop) -> None:
     # 100 GB stored all along at 0.10 a GB-month, on a contract starting on 15 Jan, whose
     # price goes to 0.12 on 15 Feb and which ends on 16 Apr: each part of a month is billed for
     # the days it covers, as a fixed price is prorated, never for a whole month.
@@ -460,7 +460,7 @@ def test_weighted_sum_over_part_of_a_month_counts_for_its_share(shop: Shop) -> N
     assert by_description(on(invoices, "2026-04-16")) == {"Storage": ("50", "6.00")}
 
 
-def test_minimum_spend_of_part_of_a_month_is_prorated(shop: Shop) -> None:  # noqa: F811
+def test_minimum_spend_of_part_of_a_month_is_prorated(shop: Shop) -> None:
     # API calls at 1.00 with a minimum spend of 31.00 a month, from 25 Jan; 2.00 a call (same
     # minimum) from 15 Mar: a part of a month owes its share of the minimum, by days.
     metric(shop, "calls", "count", name="Calls")
@@ -524,7 +524,7 @@ def test_minimum_spend_of_part_of_a_month_is_prorated(shop: Shop) -> None:  # no
 # --- charge models --------------------------------------------------------------------------
 
 
-def test_package_with_free_units_on_package_bounds(shop: Shop) -> None:  # noqa: F811
+def test_package_with_free_units_on_package_bounds(shop: Shop) -> None:
     metric(shop, "sms", "sum", field="n", name="SMS")
     charge = {
         "metric": "sms",
@@ -558,7 +558,7 @@ def test_package_with_free_units_on_package_bounds(shop: Shop) -> None:  # noqa:
     }
 
 
-def test_percentage_with_a_free_amount_and_free_transactions(shop: Shop) -> None:  # noqa: F811
+def test_percentage_with_a_free_amount_and_free_transactions(shop: Shop) -> None:
     # Card payments: 1.4 % + 0.25 per transaction; the first 5,000.00 of the month and the fixed
     # fee of its first 100 transactions are free.
     metric(shop, "card_sales", "sum", field="amount", name="Card sales")
@@ -601,7 +601,7 @@ def test_percentage_with_a_free_amount_and_free_transactions(shop: Shop) -> None
 
 
 @pytest.mark.parametrize("catch_up", [False, True], ids=["monthly-runs", "one-catch-up-run"])
-def test_free_units_then_a_prepaid_block_drawn_down(shop: Shop, catch_up: bool) -> None:  # noqa: F811
+def test_free_units_then_a_prepaid_block_drawn_down(shop: Shop, catch_up: bool) -> None:
     # 100 messages free each month, then a prepaid block of 1,000 drawn down month after
     # month, then 0.05 each; the same whether each month is billed on its day or a late run
     # bills the three at once.
@@ -640,7 +640,7 @@ def test_free_units_then_a_prepaid_block_drawn_down(shop: Shop, catch_up: bool) 
     ]
 
 
-def test_minimum_spend_over_groups_tops_up_once(shop: Shop) -> None:  # noqa: F811
+def test_minimum_spend_over_groups_tops_up_once(shop: Shop) -> None:
     metric(shop, "gpu_hours", "sum", field="hours", name="GPU hours", group_by=["zone"])
     charge = {
         "metric": "gpu_hours",
@@ -677,7 +677,7 @@ def test_minimum_spend_over_groups_tops_up_once(shop: Shop) -> None:  # noqa: F8
 # --- invoices, statements, current usage ------------------------------------------------------
 
 
-def test_statement_adds_up_to_the_usage_line_beside_the_fixed_line(shop: Shop) -> None:  # noqa: F811
+def test_statement_adds_up_to_the_usage_line_beside_the_fixed_line(shop: Shop) -> None:
     metric(shop, "minutes", "sum", field="min", name="Minutes")
     minutes = usage_product(
         shop, "minutes", {"metric": "minutes", "model": "per_unit", "unit_price": "0.07"}
@@ -728,7 +728,7 @@ def test_statement_adds_up_to_the_usage_line_beside_the_fixed_line(shop: Shop) -
     assert sum(Decimal(r["amount"]) for r in rows) == Decimal("1.45")
 
 
-def test_statement_of_tiers_and_fees_adds_up_line_by_line(shop: Shop) -> None:  # noqa: F811
+def test_statement_of_tiers_and_fees_adds_up_line_by_line(shop: Shop) -> None:
     # Payments at 2.9 % + 0.30, and API calls on graduated tiers, on one invoice.
     metric(shop, "payments", "sum", field="amount", name="Payments")
     metric(shop, "calls", "count", name="Calls")
@@ -797,7 +797,7 @@ def test_statement_of_tiers_and_fees_adds_up_line_by_line(shop: Shop) -> None:  
 
 
 def test_current_usage_mid_period_then_the_invoice(
-    shop: Shop,  # noqa: F811
+    shop: Shop,
     tenant: Any,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -895,7 +895,7 @@ def value(event):
 '''
 
 
-def test_valuation_smartcode_bills_started_minutes(shop: Shop) -> None:  # noqa: F811
+def test_valuation_smartcode_bills_started_minutes(shop: Shop) -> None:
     smartcode = ok(
         shop.api.post(
             "/v1/smartcodes",
@@ -992,7 +992,7 @@ def price(usage, contract):
 '''
 
 
-def test_pricing_smartcode_records_its_version_on_the_line(shop: Shop) -> None:  # noqa: F811
+def test_pricing_smartcode_records_its_version_on_the_line(shop: Shop) -> None:
     smartcode = ok(
         shop.api.post(
             "/v1/smartcodes",
@@ -1065,7 +1065,7 @@ def test_pricing_smartcode_records_its_version_on_the_line(shop: Shop) -> None: 
 # --- late, duplicate and out-of-zone events ---------------------------------------------------
 
 
-def test_late_usage_is_billed_as_an_adjustment_then_refused_by_policy(shop: Shop) -> None:  # noqa: F811
+def test_late_usage_is_billed_as_an_adjustment_then_refused_by_policy(shop: Shop) -> None:
     metric(shop, "mau", "unique_count", field="user", name="Active users")
     customer = shop.customer()
     calendar_contract(
@@ -1134,7 +1134,7 @@ def test_late_usage_is_billed_as_an_adjustment_then_refused_by_policy(shop: Shop
     assert again["results"][0]["status"] == "duplicate"
 
 
-def test_a_late_meter_reading_lowers_a_billed_month(shop: Shop) -> None:  # noqa: F811
+def test_a_late_meter_reading_lowers_a_billed_month(shop: Shop) -> None:
     # Licences billed at 15.00 on the month's last reading: a reading dated after the one
     # billed, received after the invoice, lowers the month by a negative adjustment.
     metric(shop, "seats", "latest", field="seats", name="Seats")
@@ -1172,7 +1172,7 @@ def test_a_late_meter_reading_lowers_a_billed_month(shop: Shop) -> None:  # noqa
     assert totals(march) == ("120.00", "24.00", "144.00")
 
 
-def test_a_late_event_of_a_carried_over_metric_adjusts_every_month_since(shop: Shop) -> None:  # noqa: F811
+def test_a_late_event_of_a_carried_over_metric_adjusts_every_month_since(shop: Shop) -> None:
     # Licences at 20.00 a month on the running total of additions: five added on 20 Jan are
     # reported only after January and February were invoiced.
     metric(shop, "licences", "sum", field="delta", name="Licences", recurring=True)
@@ -1199,7 +1199,7 @@ def test_a_late_event_of_a_carried_over_metric_adjusts_every_month_since(shop: S
     assert shop.run("2026-04-01") == []  # billed once
 
 
-def test_late_usage_drawing_on_a_prepaid_block_re_bills_the_months_after_it(shop: Shop) -> None:  # noqa: F811
+def test_late_usage_drawing_on_a_prepaid_block_re_bills_the_months_after_it(shop: Shop) -> None:
     # A block of 1,000 text messages paid in advance, then 0.10 each: 300 January messages
     # reported after February was invoiced take the block's last 300 units from February.
     metric(shop, "texts", "sum", field="n", name="Texts")
@@ -1255,7 +1255,7 @@ def test_late_usage_drawing_on_a_prepaid_block_re_bills_the_months_after_it(shop
     assert [(x["quantity"], x["net_amount"]) for x in usage_lines(may)] == [("20", "2.00")]
 
 
-def test_duplicates_within_a_batch_first_one_stands(shop: Shop) -> None:  # noqa: F811
+def test_duplicates_within_a_batch_first_one_stands(shop: Shop) -> None:
     metric(shop, "gb", "sum", field="gb", name="Data")
     calendar_contract(
         shop,
@@ -1289,7 +1289,7 @@ def test_duplicates_within_a_batch_first_one_stands(shop: Shop) -> None:  # noqa
     assert by_description(january) == {"Data": ("16", "16.00")}
 
 
-def test_events_with_other_offsets_belong_to_their_paris_day(shop: Shop) -> None:  # noqa: F811
+def test_events_with_other_offsets_belong_to_their_paris_day(shop: Shop) -> None:
     metric(shop, "calls", "count", name="Calls")
     calendar_contract(
         shop,
@@ -1331,7 +1331,7 @@ def test_events_with_other_offsets_belong_to_their_paris_day(shop: Shop) -> None
 # --- bad input ----------------------------------------------------------------------------------
 
 
-def test_each_bad_event_is_refused_with_its_reason(shop: Shop) -> None:  # noqa: F811
+def test_each_bad_event_is_refused_with_its_reason(shop: Shop) -> None:
     metric(shop, "gb", "sum", field="gb", name="Data")
     calendar_contract(
         shop,
@@ -1392,7 +1392,7 @@ def test_each_bad_event_is_refused_with_its_reason(shop: Shop) -> None:  # noqa:
     assert by_description(january) == {"Data": ("11", "11.00")}
 
 
-def test_a_charge_in_another_currency_is_refused_naming_the_field(shop: Shop) -> None:  # noqa: F811
+def test_a_charge_in_another_currency_is_refused_naming_the_field(shop: Shop) -> None:
     metric(shop, "calls", "count", name="Calls")
     product = usage_product(
         shop, "calls", {"metric": "calls", "model": "per_unit", "unit_price": "0.01"}

@@ -14,11 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.acceptance import test_trade_cases as trade_cases
 from tests.acceptance.test_trade_cases import Shop, hosting, nets, ok, totals
-
-# The fixture of the first set of cases: a French seller with a default EUR pricelist.
-shop = trade_cases.shop
 
 
 def problem(response: Any, status: int) -> dict[str, Any]:
