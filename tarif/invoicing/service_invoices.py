@@ -356,9 +356,10 @@ def record_payment(
         raise InvalidInput.on("amount", f"a positive amount in {invoice.currency} is expected")
     if invoice.status not in PAYABLE:
         raise Conflict(f"invoice '{invoice.id}' is {invoice.status}: it cannot take a payment")
-    day = paid_on or today(ctx)
+    received_by = today(ctx)
+    day = paid_on or received_by
     # A payment is money received: not in the future, and not before the invoice was issued.
-    if day > today(ctx):
+    if day > received_by:
         raise InvalidInput.on("date", f"{day} is in the future: record a payment once received")
     if invoice.issue_date is not None and day < invoice.issue_date:
         raise InvalidInput.on(
