@@ -90,6 +90,15 @@ def by_description(invoice: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {x["description"]: (x["quantity"], x["net_amount"]) for x in usage_lines(invoice)}
 
 
+def adjustments(invoice: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The invoice's late-usage adjustment lines: (period start, quantity, net), by period."""
+    return sorted(
+        (x["period_start"], x["quantity"], x["net_amount"])
+        for x in invoice["lines"]
+        if x["adjustment"]
+    )
+
+
 def explained(shop: Shop, invoice: dict[str, Any]) -> list[dict[str, Any]]:
     lines = ok(shop.api.get(f"/v1/invoices/{invoice['id']}/explain"))["lines"]
     return [x for x in lines if x.get("usage")]
@@ -1188,12 +1197,7 @@ def test_a_late_event_of_a_carried_over_metric_adjusts_every_month_since(shop: S
     [march] = shop.run("2026-04-01")
     # January should have had 15, and so February, which carried January's total over:
     # +5 × 20.00 = 100.00 for each month, then March 15 × 20.00 = 300.00; 500.00 net
-    late = sorted(
-        (x["period_start"], x["quantity"], x["net_amount"])
-        for x in march["lines"]
-        if x["adjustment"]
-    )
-    assert late == [("2026-01-01", "5", "100.00"), ("2026-02-01", "5", "100.00")]
+    assert adjustments(march) == [("2026-01-01", "5", "100.00"), ("2026-02-01", "5", "100.00")]
     assert by_description(march)["Licences"] == ("15", "300.00")
     assert totals(march) == ("500.00", "100.00", "600.00")
     assert shop.run("2026-04-01") == []  # billed once
@@ -1229,12 +1233,7 @@ def test_late_usage_drawing_on_a_prepaid_block_re_bills_the_months_after_it(shop
     # January again: 1,000 from the block, the whole of it: still 0.00 (a 0.00 line says so);
     # February again: nothing left of the block, 400 × 0.10 = 40.00, 10.00 billed: +30.00 for
     # 300 more units billed; March 50 × 0.10 = 5.00. 35.00 net, VAT 20 % 7.00, 42.00.
-    late = sorted(
-        (x["period_start"], x["quantity"], x["net_amount"])
-        for x in april["lines"]
-        if x["adjustment"]
-    )
-    assert late == [("2026-01-01", "0", "0.00"), ("2026-02-01", "300", "30.00")]
+    assert adjustments(april) == [("2026-01-01", "0", "0.00"), ("2026-02-01", "300", "30.00")]
     assert by_description(april)["Texts"] == ("50", "5.00")
     assert totals(april) == ("35.00", "7.00", "42.00")
     # 1,450 texts, 1,000 prepaid: 450 × 0.10 = 45.00 over the three invoices, 0 + 10 + 35
