@@ -18,6 +18,7 @@ import os
 import random
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tarif.clock import Clock, SystemClock
@@ -36,6 +38,8 @@ from tarif.jobs.rules import JobStatus
 
 log = logging.getLogger("tarif.worker")
 STALE_CHECK_EVERY = timedelta(minutes=1)
+# How many times a claimed job asks for SQLite's write lock (each waits the busy timeout).
+LOCK_ATTEMPTS = 5
 
 
 def worker_name(index: int = 0) -> str:
@@ -128,18 +132,32 @@ class Worker:
             done += 1
         return done
 
-    def _run(self, job_id: str) -> None:
-        session = self.factory()
-        try:
-            if session.get_bind().dialect.name == "sqlite":
-                # Write first: SQLite then holds its write lock for the whole job. A transaction
-                # that read first could not write once another connection had committed.
+    def _take_write_lock(self, session: Session, job_id: str) -> None:
+        """SQLite: write first, so the job holds the write lock for its whole run (a
+        transaction that read first could not write once another connection had committed).
+        The job is claimed already: giving up would leave it running until the stale check
+        hands it over, so a lock still busy after SQLite's own timeout is asked for again (its
+        waits are not fair: workers taking jobs one after the other can outrun a waiting one)."""
+        for attempt in range(1, LOCK_ATTEMPTS + 1):
+            try:
                 session.execute(
                     update(Job)
                     .where(Job.id == job_id)
                     .values(updated_at=self.clock.now())
                     .execution_options(synchronize_session=False)
                 )
+                return
+            except OperationalError as exc:
+                if "database is locked" not in str(exc) or attempt == LOCK_ATTEMPTS:
+                    raise
+                session.rollback()
+                time.sleep(random.uniform(0.0, 0.1 * attempt))  # let the others pass once
+
+    def _run(self, job_id: str) -> None:
+        session = self.factory()
+        try:
+            if session.get_bind().dialect.name == "sqlite":
+                self._take_write_lock(session, job_id)
             job = session.get_one(Job, job_id)
             if job.locked_by != self.name:
                 return  # re-queued as stale and taken by another worker meanwhile

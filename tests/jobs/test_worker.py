@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tarif.clock import FixedClock
@@ -178,3 +181,30 @@ def test_a_worker_whose_lock_was_taken_over_does_not_run_the_job(
     other._run(job_id)
     job = _job(engine, job_id)
     assert (job.status, job.attempts, RUNS[job_id]) == ("done", 2, 1)
+
+
+def test_a_claimed_job_asks_again_for_a_write_lock_still_busy(
+    engine: Engine,
+    tenant: Tenant,
+    clock: FixedClock,
+    make_worker: Callable[..., Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # SQLite's waits for its write lock are not fair: a claimed job whose first write still
+    # finds the database locked after the busy timeout asks again rather than being dropped.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes row locks: the job's first write never asks for a lock")
+    (job_id,) = _enqueue(engine, tenant, clock, "test.count")
+    busy = [2]  # the job's first write finds the database locked twice
+    execute = Session.execute
+
+    def locked_at_first(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if busy[0] and str(statement).startswith("UPDATE jobs SET updated_at"):
+            busy[0] -= 1
+            raise OperationalError(str(statement), None, Exception("database is locked"))
+        return execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "execute", locked_at_first)
+    assert make_worker().run_one() is True
+    assert busy == [0]
+    assert (_job(engine, job_id).status, RUNS[job_id]) == ("done", 1)
