@@ -32,7 +32,7 @@ from tarif.billing.commitments import (
     commitment_periods,
     top_ups,
 )
-from tarif.billing.discounts import apply_discounts
+from tarif.billing.discounts import apply_discounts, discount_pieces
 from tarif.billing.fees import early_termination_fee
 from tarif.billing.periods import (
     ONE_DAY,
@@ -133,8 +133,10 @@ def charges_as_of(
             if no_longer:  # rare: most runs credit nothing
                 # Billed days past the line's (new) end are still sliced on the line's grid.
                 for piece in _slices(replace(segment.schedule, end=None), no_longer):
-                    credit = _charge(segment, piece, ChargeKind.CREDIT, piece.part.start, True)
-                    result.append(credit)
+                    # Dated on the piece's first day, even where a discount's date cuts it.
+                    for part in discount_pieces(segment.line.discounts, piece):
+                        credit = _charge(segment, part, ChargeKind.CREDIT, piece.part.start, True)
+                        result.append(credit)
             horizon = segment.schedule.full_period(as_of).end
             reached = _not_billed_whole(
                 segment.schedule, subtract(wanted, [Period(horizon, date.max)]), have
@@ -144,7 +146,9 @@ def charges_as_of(
             for piece in _slices(segment.schedule, subtract(due, have)):
                 adjustment = _overlaps(billed_anywhere, piece.full)
                 due_on = _due_on(segment.schedule, piece, segment)
-                result.append(_charge(segment, piece, ChargeKind.CHARGE, due_on, adjustment))
+                # A discount dated inside the piece cuts it; the parts stay due with the piece.
+                for part in discount_pieces(segment.line.discounts, piece):
+                    result.append(_charge(segment, part, ChargeKind.CHARGE, due_on, adjustment))
     result += minimum_charges(known, as_of, billed, result)
     result += fee_charges(known, billed)
     # A credit comes before the charge that replaces it.

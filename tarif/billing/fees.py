@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from tarif.billing.discounts import apply_discounts
+from tarif.billing.discounts import apply_discounts, discount_pieces
 from tarif.billing.periods import schedule_of
 from tarif.billing.proration import prorate
 from tarif.catalog.rules import ProductKind
@@ -68,7 +68,16 @@ def remaining_charges(
         total = ZERO
         for piece in schedule.slices(end, committed_end):
             gross = prorate(full_amount, piece.part, piece.full)
-            net = apply_discounts(gross, line.discounts, schedule, piece).net
+            # A discount dated inside the piece applies to its own days only.
+            net = sum(
+                (
+                    apply_discounts(
+                        prorate(full_amount, part.part, part.full), line.discounts, schedule, part
+                    ).net
+                    for part in discount_pieces(line.discounts, piece)
+                ),
+                ZERO,
+            )
             total += net
             if piece.is_whole:
                 whole[net] += 1
