@@ -8,6 +8,7 @@ from tarif.contracts import models as contracts_models
 from tarif.coupons import models as coupons_models
 from tarif.customers import models as customers_models
 from tarif.db.base import Base
+from tarif.db.types import bytewise_text_on_postgresql
 from tarif.invoicing import models as invoicing_models
 from tarif.jobs import models as jobs_models
 from tarif.smartcodes import models as smartcodes_models
@@ -35,3 +36,4 @@ CAPABILITY_MODELS = (
 )
 
 metadata = Base.metadata
+bytewise_text_on_postgresql(metadata)
