@@ -48,7 +48,7 @@ from tarif.billing.proration import prorate
 from tarif.catalog.periodicity import Timing
 from tarif.catalog.rules import ProductKind
 from tarif.contracts.amendments import ContractVersion
-from tarif.contracts.changes import Terminate
+from tarif.contracts.changes import Terminate, cut_discounts
 from tarif.contracts.dates import last_day
 from tarif.contracts.model import ContractLine, ContractTerms, Discount, LinePriceSource
 from tarif.money import currency, round_to_minor_unit
@@ -197,6 +197,19 @@ class _Run:
     until: date
 
 
+def _same_for_billing(previous: _Run, version: ContractVersion, line: ContractLine) -> bool:
+    """The line bills as in the run: the same terms, or the same once the run's discounts are
+    cut at the end the new version gives the line (ending a line cuts its discounts)."""
+    now = _billing_terms(version, line)
+    if _billing_terms(previous.first, previous.line) == now:
+        return True
+    end = version.terms.line_end(line)
+    if end is None:
+        return False
+    cut = replace(previous.line, discounts=cut_discounts(previous.line.discounts, end))
+    return _billing_terms(previous.first, cut) == now
+
+
 def _segments(known: Sequence[ContractVersion]) -> dict[str, list[_Segment]]:
     runs: dict[str, list[_Run]] = {}
     for index, version in enumerate(known):
@@ -209,9 +222,14 @@ def _segments(known: Sequence[ContractVersion]) -> dict[str, list[_Segment]]:
             if (
                 previous is not None
                 and previous.until == version.effective_from
-                and _billing_terms(previous.first, previous.line) == _billing_terms(version, line)
+                and _same_for_billing(previous, version, line)
             ):
-                previous.last, previous.line, previous.until = version, line, until
+                # The run's days were billed with its first discounts: a termination that cut
+                # them (`cut_discounts`) changes no day before the end, and the days after it
+                # billed in advance are credited as they were billed.
+                kept = previous.line.discounts
+                previous.last, previous.until = version, until
+                previous.line = line if line.discounts == kept else replace(line, discounts=kept)
                 continue
             line_runs.append(_Run(version, version, line, version.effective_from, until))
     segments: dict[str, list[_Segment]] = {}

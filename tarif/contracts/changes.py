@@ -4,6 +4,9 @@ Pure. `apply_changes(terms, changes, effective)` returns the terms in force from
 - a quantity, price, periodicity or discount change replaces the value for the whole new version
   (billing prorates between versions, nothing is split here);
 - removing a line effective D ends it on D (a line that had not started by D simply goes);
+- whatever ends a line (removing it, terminating, an earlier end date) cuts its discounts to the
+  end: one starting on or after it goes, one running past it stops there, so the new version
+  says what applies and stays valid (`cut_discounts`);
 - an added line starts on D unless it says later; it may not start before D;
 - terminating effective D ends the contract and its lines on D and stops renewal;
 - a discount given without a start is counted from D (or from the line's start if later).
@@ -232,7 +235,7 @@ def _apply(terms: ContractTerms, change: Change, effective: date) -> ContractTer
         line = _running_line(terms, change.line_key, effective)
         if terms.line_start(line) >= effective:
             return terms.without_line(line.line_key)
-        return terms.with_line(replace(line, end=effective))
+        return terms.with_line(_cut(replace(line, end=effective), effective))
     if isinstance(change, ChangePricelist):
         return _change_pricelist(terms, change, effective)
     if isinstance(change, ChangeTerm):
@@ -339,7 +342,11 @@ def _change_term(terms: ContractTerms, change: ChangeTerm, effective: date) -> C
             f"line(s) {', '.join(late)} would start after the new last day "
             f"{last_day(end).isoformat()}: remove them first",
         )
-    return _end_on(replace(result, end_date=end), end)
+    result = replace(result, end_date=end)
+    if terms.end_date is not None and end > terms.end_date:
+        # Extended: nothing ends, and a discount running past the old end keeps running.
+        return result
+    return _end_on(result, end)
 
 
 def _terminate(terms: ContractTerms, change: Terminate, effective: date) -> ContractTerms:
@@ -354,10 +361,37 @@ def _terminate(terms: ContractTerms, change: Terminate, effective: date) -> Cont
 
 
 def _end_on(terms: ContractTerms, end: date) -> ContractTerms:
-    """Lines cut at the contract's new end; lines that would start on or after it go."""
+    """Lines cut at the contract's new end; lines that would start on or after it go. A line
+    with no end of its own follows the contract's: only its discounts are cut."""
     lines = tuple(
-        replace(line, end=end) if line.end is not None and line.end > end else line
+        line
+        if line.end is not None and line.end <= end  # ended before: nothing of it changes
+        else _cut(line if line.end is None else replace(line, end=end), end)
         for line in terms.lines
         if terms.line_start(line) < end
     )
     return replace(terms, lines=lines)
+
+
+def _cut(line: ContractLine, end: date) -> ContractLine:
+    """`line`, ending on `end`, with its discounts cut there."""
+    discounts = cut_discounts(line.discounts, end)
+    return line if discounts == line.discounts else replace(line, discounts=discounts)
+
+
+def cut_discounts(discounts: Sequence[Discount], end: date) -> tuple[Discount, ...]:
+    """A line's discounts once the line ends on `end` (exclusive): one starting on or after it
+    goes, one whose `until` is later stops at it; the others (counted in periods, open-ended,
+    over before) stay as they are.
+
+    The days after an end are never billed, so nothing is priced differently; but a discount
+    left starting after its line's end is invalid terms, which would refuse the termination
+    itself, and one running past it would say more than the contract now does."""
+    kept = []
+    for discount in discounts:
+        if discount.start is not None and discount.start >= end:
+            continue
+        if discount.until is not None and discount.until > end:
+            discount = replace(discount, until=end)
+        kept.append(discount)
+    return tuple(kept)

@@ -721,60 +721,6 @@ def _settle(
 # --- credits found by a billing run (the contract setting `corrections`) ---------------------
 
 
-@dataclass(frozen=True)
-class BilledCharge:
-    """A charge line of a finalized invoice: what a later credit may correct."""
-
-    invoice_id: str
-    line_key: str | None
-    version: int | None
-    start: date | None
-    end: date | None
-
-
-def finalized_charges(ctx: Ctx, contract_id: str) -> list[BilledCharge]:
-    """The contract's charge lines on finalized invoices (not drafts, not voided)."""
-    stmt = (
-        select(
-            InvoiceLine.invoice_id,
-            InvoiceLine.line_key,
-            InvoiceLine.contract_version,
-            InvoiceLine.period_start,
-            InvoiceLine.period_end,
-        )
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            InvoiceLine.organization_id == ctx.organization_id,
-            InvoiceLine.contract_id == contract_id,
-            InvoiceLine.source == "contract",
-            InvoiceLine.kind == "charge",
-            Invoice.kind == "invoice",
-            Invoice.status.not_in([InvoiceStatus.DRAFT.value, InvoiceStatus.VOIDED.value]),
-        )
-        .order_by(InvoiceLine.id)
-    )
-    with ctx.session.no_autoflush:
-        return [BilledCharge(*row) for row in ctx.session.execute(stmt)]
-
-
-def invoice_credited_by(
-    billed: Sequence[BilledCharge], line_key: str, version: int, start: date, end: date
-) -> str | None:
-    """The finalized invoice that billed the period a credit gives back, if any: same line and
-    version, a period containing the credit's."""
-    for charge in billed:
-        if (
-            charge.line_key == line_key
-            and charge.version == version
-            and charge.start is not None
-            and charge.end is not None
-            and charge.start <= start
-            and end <= charge.end
-        ):
-            return charge.invoice_id
-    return None
-
-
 def seal_credit_note_draft(ctx: Ctx, note: Invoice) -> None:
     """Finalizing a credit note a billing run drafted (called by `seal_invoice` once its number
     is drawn): it is issued, and its money settled like any credit note's — first what the

@@ -3,7 +3,8 @@
 A run first brings contracts up to its day (`contracts.service.apply_due`), then asks the pure
 core (`charges_as_of`) what each contract owes beyond what its stored invoice lines already
 bill, groups the charges into one invoice per customer, currency and billing date (or per
-contract when the contract groups its own), prices VAT per line and writes draft invoices.
+contract when the contract groups its own), prices VAT per line (a credit at the VAT of the line
+that billed its days: `credit_origin`) and writes draft invoices.
 
 Batches: contracts are read a chunk at a time (`CHUNK` contracts: their versions, amendments,
 billed lines, transitions, customers and products in one `IN` query each) rather than several
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -59,10 +60,10 @@ from tarif.db.bulk import insert_rows
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, NotFound
 from tarif.ids import new_id
-from tarif.invoicing import service_credit_notes as credit_notes
+from tarif.invoicing.credit_origin import BilledDays, billed_by, place_credit
 from tarif.invoicing.issued import remember_contract_terms
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
-from tarif.invoicing.service_credit_notes import CREDIT_NOTE
+from tarif.invoicing.service_credit_notes import CORRECTABLE, CREDIT_NOTE
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
 from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
 from tarif.invoicing.usage_pricing import USAGE_SOURCE
@@ -90,8 +91,12 @@ class GroupKey:
     currency: str
     billing_date: date
     contract_id: str | None  # set when the contract groups its own invoices
-    # Set on a credit note correcting a finalized invoice (the contract's `corrections`).
+    # Set on a credit note correcting a finalized invoice (the contract's `corrections`, or
+    # credits of days billed under a tax treatment the customer no longer has).
     corrects_invoice_id: str | None = None
+    # Set on credits billed under a tax treatment the customer no longer has: an invoice has
+    # one treatment, so they never share today's (`tarif.invoicing.credit_origin`).
+    tax_treatment: str | None = None
 
 
 @dataclass(slots=True)  # a run of 100,000 contracts holds a few hundred thousand
@@ -295,7 +300,12 @@ def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> list[Dr
     same_day = {d.key: d for d in pending if d.key.billing_date == soonest}
     return sorted(
         same_day.values(),
-        key=lambda d: (d.key.currency, d.key.contract_id or "", d.key.corrects_invoice_id or ""),
+        key=lambda d: (
+            d.key.currency,
+            d.key.contract_id or "",
+            d.key.corrects_invoice_id or "",
+            d.key.tax_treatment or "",
+        ),
     )
 
 
@@ -387,37 +397,22 @@ def build_drafts(
         rater.plan(chunk, versions_by)  # usage is measured once for the run, below
         products = {product_id for _, _, billing in chunk_charges for _, product_id in billing}
         _load_categories(ctx, products, categories)
+        # What billed the days credited: one query for the chunk's few contracts with credits.
+        origins_by = _billed_days_by_contract(
+            ctx, [head.id for head, _, billing in chunk_charges if _credits_any(billing)]
+        )
         for head, versions, billing in chunk_charges:
-            treatment = treatments[head.customer_id]
             per_contract = versions[-1].terms.invoice_grouping is InvoiceGrouping.CONTRACT
-            to_notes = versions[-1].terms.corrections is Corrections.CREDIT_NOTE
-            finalized: list[credit_notes.BilledCharge] | None = None
-            for charge, product_id in billing:
-                corrects = None
-                if to_notes and charge.kind is ChargeKind.CREDIT and charge.adjustment:
-                    if finalized is None:
-                        finalized = credit_notes.finalized_charges(ctx, head.id)
-                    corrects = credit_notes.invoice_credited_by(
-                        finalized,
-                        charge.line_key,
-                        charge.version,
-                        charge.period.start,
-                        charge.period.end,
-                    )
-                key = GroupKey(
-                    head.customer_id,
-                    head.currency,
-                    charge.due_on,
-                    head.id if per_contract else None,
-                    corrects,
-                )
-                draft = groups.get(key)
-                if draft is None:
-                    draft = groups[key] = DraftInvoice(key, treatment.value)
-                category = categories[product_id]
-                draft.lines.append(
-                    DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
-                )
+            _group_charges(
+                groups,
+                head,
+                billing,
+                treatments[head.customer_id],
+                categories,
+                per_contract=per_contract,
+                to_notes=versions[-1].terms.corrections is Corrections.CREDIT_NOTE,
+                origins=origins_by.get(head.id, ()),
+            )
             if per_contract:
                 own_invoices.add(head.id)
             done += 1
@@ -432,6 +427,50 @@ def build_drafts(
     for draft in drafts:
         _total(draft, mode, totals)
     return drafts
+
+
+def _group_charges(
+    groups: dict[GroupKey, DraftInvoice],
+    head: Any,
+    billing: Sequence[tuple[Charge, str]],
+    treatment: TaxTreatment,
+    categories: dict[str, str],
+    *,
+    per_contract: bool,
+    to_notes: bool,
+    origins: Sequence[BilledDays],
+) -> None:
+    """A contract's charges on their drafts, each with its VAT; a credit with the VAT of what
+    billed its days, on the document `place_credit` says."""
+    own = head.id if per_contract else None
+    for charge, product_id in billing:
+        category = categories[product_id]
+        key = GroupKey(head.customer_id, head.currency, charge.due_on, own)
+        line = DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
+        document = treatment
+        if charge.kind is ChargeKind.CREDIT:
+            origin = billed_by(origins, charge.line_key, charge.version, charge.period)
+            place = place_credit(
+                origin, treatment, category, line.vat_rate, to_credit_notes=to_notes
+            )
+            line.vat_category, line.vat_rate, document = (
+                place.vat_category,
+                place.vat_rate,
+                place.tax_treatment,
+            )
+            key = replace(
+                key,
+                corrects_invoice_id=place.corrects_invoice_id,
+                tax_treatment=document.value if place.former_treatment else None,
+            )
+        draft = groups.get(key)
+        if draft is None:
+            draft = groups[key] = DraftInvoice(key, document.value)
+        draft.lines.append(line)
+
+
+def _credits_any(billing: Sequence[tuple[Charge, str]]) -> bool:
+    return any(charge.kind is ChargeKind.CREDIT for charge, _ in billing)
 
 
 def _charges_of(
@@ -597,6 +636,52 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
         if charge is None:
             charge = shared[billed] = _as_charge(cast(InvoiceLine, row), periods)
         result[row.contract_id].append(charge)
+    return result
+
+
+def _billed_days_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[BilledDays]]:
+    """The charge lines of each contract with their invoice's status and tax treatment, in the
+    order issued: what the contract's credits give back (`credit_origin.billed_by`)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(
+            InvoiceLine.contract_id,
+            InvoiceLine.invoice_id,
+            Invoice.kind.label("invoice_kind"),
+            Invoice.status,
+            Invoice.tax_treatment,
+            InvoiceLine.line_key,
+            InvoiceLine.contract_version,
+            InvoiceLine.period_start,
+            InvoiceLine.period_end,
+            InvoiceLine.vat_category,
+            InvoiceLine.vat_rate,
+        )
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            among(InvoiceLine.contract_id, ids, dialect_of(ctx.session)),
+            InvoiceLine.source == "contract",
+            InvoiceLine.kind == ChargeKind.CHARGE.value,
+        )
+        .order_by(InvoiceLine.id)
+    )
+    result: dict[str, list[BilledDays]] = defaultdict(list)
+    periods: dict[tuple[date, date], Period] = {}
+    for row in ctx.session.execute(stmt):
+        result[row.contract_id].append(
+            BilledDays(
+                invoice_id=row.invoice_id,
+                correctable=row.invoice_kind == "invoice" and row.status in CORRECTABLE,
+                line_key=row.line_key,
+                version=row.contract_version,
+                period=_shared_period(row.period_start, row.period_end, periods),
+                tax_treatment=TaxTreatment(row.tax_treatment),
+                vat_category=row.vat_category,
+                vat_rate=row.vat_rate,
+            )
+        )
     return result
 
 

@@ -4,7 +4,8 @@ What the other acceptance files leave out: weekly and every-N-days grids on anni
 arrears, an anchor on the 31st changed inside February, downgrades that net negative (as an
 invoice and as a credit note), one customer billed in two currencies with French VAT, ends on the
 first and the last day of a period (periods are half-open), discounts starting inside a period,
-an amendment on a period start, a customer moving from France to another member state, ties in
+a termination before a discount's start, an amendment on a period start, a customer moving from
+France to another member state (and a credit after the move giving back French VAT), ties in
 yen, dinars and euros under HALF_UP and HALF_EVEN, a graduated bound with flat fees, credit notes
 of credit notes, and the exact payment of a partly credited invoice.
 
@@ -16,6 +17,7 @@ reads 15 Jan 2026; a case that needs a later "today" moves it forward. The selle
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -464,6 +466,46 @@ def test_a_discount_ending_inside_a_period(shop: Shop) -> None:
     assert may["net_total"] == "310.00"
 
 
+def test_terminating_before_a_discount_starts_drops_the_discount(shop: Shop) -> None:
+    contract = shop.contract(
+        shop.customer(),
+        "C-1",
+        "2026-05-01",
+        [
+            {
+                "product_id": hosting(shop),
+                "unit_price": "310.00",
+                "discounts": [{"kind": "percentage", "value": "50", "start": "2026-06-01"}],
+            }
+        ],
+        billing_alignment="calendar",
+    )
+    shop.today("2026-05-01")
+    [may] = shop.run("2026-05-01")
+    assert nets(may) == ["310.00"]  # the discount starts in June: May at full price
+    shop.today("2026-05-10")
+    # ended on 15 May, before the discount's 1 June: accepted (it was refused with a 422 on
+    # lines.0.discounts.0.start, a field the termination does not have), the discount goes
+    transition(shop, contract, "terminate", date="2026-05-15", with_credit=True)
+    versions = ok(shop.api.get(f"/v1/contracts/{contract}/versions"))
+    ended = versions[-1]
+    assert ended["terms"]["lines"][0]["discounts"] == []
+    # recorded in the version like any change
+    assert ended["changes"] == [
+        "end date evergreen → 2026-05-14",
+        "line hosting: discounts 50% from 2026-06-01 forever → none",
+    ]
+    [credit] = shop.run("2026-05-15")
+    # [15 May, 1 Jun) = 17 of May's 31 days come back: −310 × 17/31 = −170.00, VAT −34.00; May
+    # is billed for its 14 days: 310.00 − 170.00 = 140.00 = 310 × 14/31
+    assert periods(credit) == [("2026-05-15", "2026-05-31", "-170.00")]
+    assert totals(credit) == ("-170.00", "-34.00", "-204.00")
+    lines = may["lines"] + credit["lines"]
+    assert sum(Decimal(x["net_amount"]) for x in lines) == Decimal("140.00")
+    assert [x["discount_amount"] for x in lines] == ["0.00", "0.00"]  # no discount anywhere
+    assert shop.run("2026-06-01") == []
+
+
 def test_an_amendment_on_a_period_start_bills_no_adjustment(shop: Shop) -> None:
     support = product(shop, "support", "100.00", timing="in_arrears")
     contract = shop.contract(
@@ -592,6 +634,75 @@ def test_a_customer_moving_to_another_member_state_changes_later_invoices_only(s
     march_xml = shop.api.get(f"/v1/invoices/{march['id']}/pdf", params={"format": "xml"}).text
     april_xml = shop.api.get(f"/v1/invoices/{april['id']}/pdf", params={"format": "xml"}).text
     assert "2006/112" not in march_xml and "2006/112" in april_xml
+
+
+GERMANY = {
+    "country": "DE",
+    "vat_number": "DE136695976",
+    "address_line1": "Hauptstr. 1",
+    "postal_code": "10115",
+    "city": "Berlin",
+}
+
+
+def test_a_credit_after_a_move_abroad_gives_back_the_vat_billed(shop: Shop) -> None:
+    customer = shop.customer("Nuage SAS")
+    contract = shop.contract(
+        customer,
+        "C-1",
+        "2026-03-01",
+        [{"product_id": hosting(shop), "unit_price": "310.00"}],
+        billing_alignment="calendar",
+    )
+    shop.today("2026-03-01")
+    [march] = shop.run("2026-03-01", finalize=True)
+    # March in France: 310.00, VAT 20 % 62.00, gross 372.00
+    assert (march["tax_treatment"], totals(march)) == ("standard", ("310.00", "62.00", "372.00"))
+    shop.today("2026-03-15")
+    moved = ok(shop.api.patch(f"/v1/customers/{customer}", json=GERMANY))
+    assert moved["tax_treatment"] == "reverse_charge"
+    amend(
+        shop,
+        contract,
+        "2026-03-20",
+        {"type": "change_price", "line_key": "hosting", "unit_price": "620.00"},
+    )
+    shop.today("2026-03-20")
+    made = {i["kind"]: i for i in shop.run("2026-03-20")}
+    assert sorted(made) == ["credit_note", "invoice"]
+    note, upgrade = made["credit_note"], made["invoice"]
+    # [20 Mar, 1 Apr) = 12 of March's 31 days. Billed in March with French VAT, they come back
+    # with it, on a credit note correcting the March invoice: −310 × 12/31 = −120.00, VAT 20 %
+    # −24.00, gross −144.00 (the customer's reverse charge of today would give back 0.00 VAT)
+    assert (note["corrects_invoice_id"], note["tax_treatment"]) == (march["id"], "standard")
+    assert periods(note) == [("2026-03-20", "2026-03-31", "-120.00")]
+    assert [x["vat_rate"] for x in note["lines"]] == ["20"]
+    assert totals(note) == ("-120.00", "-24.00", "-144.00")
+    # the new price from 20 Mar is billed under today's treatment, reverse charge at 0 %:
+    # 620 × 12/31 = 240.00, VAT 0.00, gross 240.00
+    assert upgrade["tax_treatment"] == "reverse_charge"
+    assert periods(upgrade) == [("2026-03-20", "2026-03-31", "240.00")]
+    assert [x["vat_rate"] for x in upgrade["lines"]] == ["0"]
+    assert totals(upgrade) == ("240.00", "0.00", "240.00")
+    note = finalize(shop, note)
+    assert note["number"] == "AV-2026-000001"
+    # 372.00 − 144.00 = 228.00 left due on March = 310 × 19/31 = 190.00 + 20 % VAT 38.00
+    assert due(read(shop, march)) == ("finalized", "0.00", "144.00", "228.00")
+    upgrade = finalize(shop, upgrade)
+    # the legal mentions follow each document's treatment: reverse charge on the new invoice,
+    # none on the credit note of a French invoice
+    xml = [
+        shop.api.get(f"/v1/invoices/{i['id']}/pdf", params={"format": "xml"})
+        for i in (note, upgrade)
+    ]
+    assert [r.status_code for r in xml] == [200, 200]
+    assert "2006/112" not in xml[0].text and "2006/112" in xml[1].text
+    assert shop.run("2026-03-20") == []  # billed once
+    [april] = shop.run("2026-04-01")
+    assert (april["tax_treatment"], totals(april)) == (
+        "reverse_charge",
+        ("620.00", "0.00", "620.00"),
+    )
 
 
 # --- ties in yen, dinars and euros ----------------------------------------------------------------

@@ -6,6 +6,7 @@ Dates are half-open `[start, end)`; each expected net is the full-precision amou
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from tarif.billing.charges import ChargeKind, charges_as_of
 from tarif.billing.periods import Period
 from tarif.billing.totals import TaxedLine, invoice_totals
 from tarif.catalog.rules import ProductKind
+from tarif.contracts.changes import Terminate, apply_changes
 from tarif.contracts.model import Discount, DiscountKind
 from tarif.money import RoundingMode
 from tests.billing.builders import (
@@ -25,6 +27,7 @@ from tests.billing.builders import (
     bill,
     contract,
     line,
+    rounded,
     summary,
     terms,
     with_lines,
@@ -484,3 +487,37 @@ def test_half_even_rounds_the_line_net(mode: RoundingMode, expected: str) -> Non
     (charge,) = charges_as_of(versions, d("2026-01-01"))
     totals = invoice_totals([TaxedLine(charge.net, Decimal("0"))], "EUR", mode)
     assert totals.line_nets == (Decimal(expected),)
+
+
+# --- a termination that cuts a line's discounts (tarif.contracts.changes.cut_discounts) ----------
+
+MAY = terms(d("2026-05-01"), line("310.00", discounts=(pct("50", until=d("2026-09-01")),)))
+MAY_15 = d("2026-05-15")
+
+
+def test_days_billed_past_a_termination_are_credited_with_the_discount_they_had() -> None:
+    ended = apply_changes(MAY, [Terminate()], MAY_15)
+    assert ended.lines[0].discounts == (pct("50", until=MAY_15),)  # cut to the end
+    versions = contract(MAY, (MAY_15, ended))
+    charges = bill(versions, [d("2026-05-01"), MAY_15])
+    # May at half price: 310 × 50 % = 155.00; [15 May, 1 Jun) = 17 of 31 days were billed at
+    # half price too, so they come back at half price: −310 × 17/31 × 50 % = −85.00 (not the
+    # −170.00 of the cut discount, which no longer reaches those days)
+    assert summary(charges) == [
+        (d("2026-05-01"), d("2026-06-01"), "155.00"),
+        (MAY_15, d("2026-06-01"), "-85.00"),
+    ]
+    assert charges_as_of(versions, d("2026-07-01"), already_billed=charges) == []
+
+
+def test_a_cut_discount_leaves_the_last_arrears_due_on_the_end() -> None:
+    arrears = with_lines(MAY, replace(MAY.lines[0], timing=ARREARS))
+    versions = contract(arrears, (MAY_15, apply_changes(arrears, [Terminate()], MAY_15)))
+    [last] = charges_as_of(versions, MAY_15)
+    # the line ends on 15 May, cutting its period: [1 May, 15 May) is due on its end, at half
+    # price: 310 × 14/31 × 50 % = 70.00
+    assert (last.period, last.due_on, rounded(last.net)) == (
+        Period(d("2026-05-01"), MAY_15),
+        MAY_15,
+        "70.00",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -180,6 +181,53 @@ def test_terminate_ends_contract_and_lines_and_stops_renewal() -> None:
     assert after.line("licence") == licence(end=date(2026, 6, 1))
     # The fee is billed once, on the last day covered: 31 May 2026.
     assert after.lines[-1].start == date(2026, 5, 31)
+
+
+PERCENT_50 = Discount(DiscountKind.PERCENTAGE, Decimal(50))
+
+
+def test_terminating_before_a_discount_starts_drops_it() -> None:
+    # Terms as the API makes them: valid, with a discount from 1 June on a running line.
+    june = replace(PERCENT_50, start=date(2026, 6, 1))
+    terms = contract(lines=(hosting(discounts=(june,)),))
+    after = apply_changes(terms, [Terminate()], date(2026, 5, 15))
+    line = after.line("hosting")
+    assert line is not None and line.discounts == ()
+
+
+def test_ending_a_line_cuts_a_discount_running_past_the_end() -> None:
+    # Until 1 Sep (last day 31 Aug), for 3 periods, forever, and from 1 Jun: ended on 15 May,
+    # the first stops on 15 May, the next two stay (they have no date past it), the last goes.
+    until = replace(PERCENT_50, until=date(2026, 9, 1))
+    periods = Discount(DiscountKind.FIXED, Decimal(10), periods=3)
+    june = replace(PERCENT_50, start=date(2026, 6, 1))
+    discounts = (until, periods, PERCENT_50, june)
+    terms = contract(lines=(hosting(discounts=discounts), licence(discounts=discounts)))
+    may_15 = date(2026, 5, 15)
+    cut = (replace(until, until=may_15), periods, PERCENT_50)
+    terminated = apply_changes(terms, [Terminate()], may_15)
+    shortened = apply_changes(terms, [ChangeTerm(end_date=may_15)], MAR_1)
+    for after in (terminated, shortened):
+        assert [line.discounts for line in after.lines] == [cut, cut]
+    removed = apply_changes(terms, [RemoveLine("licence")], may_15)
+    assert removed.line("licence") == licence(end=may_15, discounts=cut)
+    assert removed.line("hosting") == hosting(discounts=discounts)  # not ended: untouched
+
+
+def test_extending_the_term_keeps_the_discounts() -> None:
+    later = replace(PERCENT_50, until=date(2027, 3, 1))
+    terms = contract(end_date=date(2026, 12, 1), lines=(hosting(discounts=(later,)),))
+    after = apply_changes(terms, [ChangeTerm(end_date=date(2027, 6, 1))], MAR_1)
+    assert after.line("hosting") == hosting(discounts=(later,))
+
+
+def test_a_line_ended_before_keeps_its_discounts() -> None:
+    # The licence ended on 1 May with a discount dated past it: terminating on 1 Jun ends
+    # nothing of it.
+    past = replace(PERCENT_50, until=date(2026, 9, 1))
+    terms = contract(lines=(hosting(), licence(end=date(2026, 5, 1), discounts=(past,))))
+    after = apply_changes(terms, [Terminate()], date(2026, 6, 1))
+    assert after.line("licence") == licence(end=date(2026, 5, 1), discounts=(past,))
 
 
 def test_effective_dates_outside_the_contract_are_refused() -> None:
