@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -27,10 +28,27 @@ Converter = Callable[[Any], Any] | None
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Inserts `rows` (dicts with the same keys, column keys of `table`) into `table`."""
+    write_prepared(session, prepare_rows(session, table, rows))
+
+
+@dataclass(frozen=True)
+class PreparedRows:
+    """Rows converted for one table and one dialect, ready to send (`write_prepared`)."""
+
+    table: Table
+    names: str  # the quoted column list
+    columns: list[Sequence[Any]]  # the converted values, column by column
+    copy_text: str | None  # PostgreSQL: the COPY data, when every class is known to `copy_data`
+
+
+def prepare_rows(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]]
+) -> PreparedRows | None:
+    """The Python half of `insert_rows`: every value through its column type, and on
+    PostgreSQL the COPY text; no database work. None when there are no rows."""
     if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
+        return None
+    dialect = session.get_bind().dialect
     given = rows[0].keys()
     defaults = _scalar_defaults(table, given)
     columns = [column for column in table.columns if column.key in given]
@@ -47,13 +65,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     ]
     columns += left_out
     names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
-    if dialect.name == "postgresql":
-        _copy(connection, table, names, converted)
+    text = copy_data(converted) if dialect.name == "postgresql" else None
+    return PreparedRows(table, names, converted, text)
+
+
+def write_prepared(
+    session: Session,
+    prepared: PreparedRows | None,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """Sends prepared rows. `meanwhile` runs while PostgreSQL stores them: the COPY data is
+    handed to the server, `meanwhile` runs (Python work that needs no database: the server
+    inserts, checks keys and updates indexes on its own core at the same time), then the
+    server's answer is awaited. On SQLite (in the process) it runs after the insert."""
+    if prepared is None:
+        if meanwhile is not None:
+            meanwhile()
         return
-    values = list(zip(*converted, strict=True))
-    marks = ", ".join("?" for _ in columns)
-    target = dialect.identifier_preparer.format_table(table)
-    connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", values)
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        _copy(connection, prepared, meanwhile)
+        return
+    values = list(zip(*prepared.columns, strict=True))
+    marks = ", ".join("?" for _ in prepared.columns)
+    target = dialect.identifier_preparer.format_table(prepared.table)
+    connection.exec_driver_sql(f"INSERT INTO {target} ({prepared.names}) VALUES ({marks})", values)
+    if meanwhile is not None:
+        meanwhile()
 
 
 # Classes whose equal values are the same value to every column type: a column's bind processor
@@ -167,19 +206,28 @@ def _scalar_defaults(table: Table, given: Any) -> dict[str, Any]:
     return defaults
 
 
-def _copy(connection: Any, table: Table, names: str, columns: list[Sequence[Any]]) -> None:
+def _copy(connection: Any, prepared: PreparedRows, meanwhile: Callable[[], None] | None) -> None:
     import psycopg
+    from psycopg.copy import LibpqWriter
 
-    sql = f"COPY {connection.dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+    target = connection.dialect.identifier_preparer.format_table(prepared.table)
+    sql = f"COPY {target} ({prepared.names}) FROM STDIN"
     raw = connection.connection.dbapi_connection
-    data = copy_data(columns)
     try:
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            if data is not None:
-                copy.write(data)
-            else:  # a class `_copy_texts` does not know: psycopg formats it, row by row
-                for row in zip(*columns, strict=True):
-                    copy.write_row(row)
+        with raw.cursor() as cursor:
+            # With work to do meanwhile, every block is flushed to the socket as written (the
+            # default keeps up to 1 MiB in libpq's buffer until the end): the server has it all.
+            writer = LibpqWriter(cursor, flush_threshold=0) if meanwhile is not None else None
+            with cursor.copy(sql, writer=writer) as copy:
+                if prepared.copy_text is not None:
+                    copy.write(prepared.copy_text)
+                else:  # a class `_copy_texts` does not know: psycopg formats it, row by row
+                    for row in zip(*prepared.columns, strict=True):
+                        copy.write_row(row)
+                # The data is on its way; leaving the block ends the COPY and waits for the
+                # server to have stored it all.
+                if meanwhile is not None:
+                    meanwhile()
     except psycopg.errors.IntegrityError as exc:
         raise IntegrityError(sql, None, exc) from exc
 

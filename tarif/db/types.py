@@ -137,7 +137,7 @@ def bytewise_text_on_postgresql(metadata: MetaData) -> None:
     for table in metadata.tables.values():
         for column in table.columns:
             declared = column.type
-            if isinstance(declared, String) and not isinstance(declared, TypeDecorator):
-                if declared.collation is None:
-                    bytewise = type(declared)(length=declared.length, collation=BYTEWISE)
-                    column.type = declared.with_variant(bytewise, "postgresql")
+            plain = isinstance(declared, String) and not isinstance(declared, TypeDecorator)
+            if plain and declared.collation is None:
+                bytewise = type(declared)(length=declared.length, collation=BYTEWISE)
+                column.type = declared.with_variant(bytewise, "postgresql")

@@ -56,7 +56,7 @@ from tarif.customers.models import Customer
 from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
 from tarif.db.among import among, dialect_of
-from tarif.db.bulk import insert_rows
+from tarif.db.bulk import PreparedRows, prepare_rows, write_prepared
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, NotFound
 from tarif.ids import new_id
@@ -220,10 +220,23 @@ def run_billing(
     sealer = InlineSealer.for_run(ctx) if finalizing else None
     written: list[DraftInvoice] = []
     conflicts = 0
-    for batch in _chunks(drafts, WRITE_CHUNK):
+    batches = list(_chunks(drafts, WRITE_CHUNK))
+    # The values of the chunk after the one being written: made while PostgreSQL stores the
+    # lines of the current one (`write_prepared`'s `meanwhile`), on the other core.
+    ahead: ChunkValues | None = None
+    for at, batch in enumerate(batches):
+        values = ahead if ahead is not None else _chunk_values(ctx, run, batch)
+        ahead = None
+        following = batches[at + 1] if at + 1 < len(batches) else None
+
+        def prepare_following(following: Sequence[DraftInvoice] | None = following) -> None:
+            nonlocal ahead
+            if following is not None:
+                ahead = _chunk_values(ctx, run, following)
+
         try:
             with ctx.session.begin_nested():
-                _write_chunk(ctx, run, batch, sealer)
+                _write_chunk(ctx, run, batch, sealer, values, prepare_following)
         except IntegrityError:
             # A concurrent run stored some of these charges first: find which invoices, one
             # savepoint each; those are billed by the other run, not us.
@@ -849,11 +862,13 @@ def _shared_period(start: date, end: date, memo: dict[tuple[date, date], Period]
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _write_chunk(
-    ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice], sealer: InlineSealer | None
-) -> None:
-    """Stores drafts and their lines: one multi-row INSERT per table; finalized on the way
-    when the run finalizes (see `service_seal_inline`)."""
+# The invoices' and the lines' column values of a chunk of drafts.
+ChunkValues = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _chunk_values(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> ChunkValues:
+    """The rows a chunk of drafts makes, as column values (no database work); gives each
+    draft its invoice id."""
     now = ctx.clock.now()
     invoices: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
@@ -892,10 +907,33 @@ def _write_chunk(
         )
         lines += _line_values(ctx, invoice_id, key.currency, draft, 1, charge_columns)
         draft.invoice_id = invoice_id
+    return invoices, lines
+
+
+def _write_chunk(
+    ctx: Ctx,
+    run: BillingRun,
+    drafts: Sequence[DraftInvoice],
+    sealer: InlineSealer | None,
+    values: ChunkValues | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """Stores drafts and their lines: one multi-row INSERT (COPY) per table; finalized on the
+    way when the run finalizes (see `service_seal_inline`). `meanwhile` (work that needs no
+    database) runs while PostgreSQL stores the lines."""
+    invoices, lines = values if values is not None else _chunk_values(ctx, run, drafts)
     if sealer is not None:
         sealer.seal(ctx, invoices, lines_by_invoice(lines))
-    insert_rows(ctx.session, cast(Table, Invoice.__table__), invoices)
-    insert_rows(ctx.session, cast(Table, InvoiceLine.__table__), lines)
+    session = ctx.session
+    invoice_rows = prepare_rows(session, cast(Table, Invoice.__table__), invoices)
+    line_rows: PreparedRows | None = None
+
+    def prepare_lines() -> None:  # while the server stores the invoices
+        nonlocal line_rows
+        line_rows = prepare_rows(session, cast(Table, InvoiceLine.__table__), lines)
+
+    write_prepared(session, invoice_rows, prepare_lines)
+    write_prepared(session, line_rows, meanwhile)
     invoices_created(ctx, invoices)
     _link_items(ctx, lines)
     if sealer is not None:

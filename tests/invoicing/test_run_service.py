@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -84,12 +85,12 @@ def test_a_crash_mid_run_leaves_nothing_and_the_rerun_completes_it(
     calls: list[str] = []
 
     def crash_on_second(
-        c: Ctx, run: object, drafts: list[service_runs.DraftInvoice], sealer: object
+        c: Ctx, run: object, drafts: list[service_runs.DraftInvoice], *rest: Any
     ) -> None:
         calls.extend(d.key.customer_id for d in drafts)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        real_write(c, run, drafts, sealer)  # type: ignore[arg-type]
+        real_write(c, run, drafts, *rest)  # type: ignore[arg-type]
 
     # one invoice per chunk, so the first one is written before the second one fails
     monkeypatch.setattr(service_runs, "WRITE_CHUNK", 1)
