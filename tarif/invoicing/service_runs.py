@@ -664,14 +664,14 @@ def _billed_days_by_contract(
     ending after `first_credited` can hold a credited day: the older history is not read."""
     if not ids or first_credited is None:
         return {}
-    stmt = (
+    dialect = dialect_of(ctx.session)
+    # Two look-ups by key rather than a join: with a join PostgreSQL may hash the whole
+    # invoices table of the organization (stale statistics mid-run) to match a few lines.
+    lines = ctx.session.execute(
         select(
             InvoiceLine.contract_id,
-            InvoiceLine.kind.label("line_kind"),
+            InvoiceLine.kind,
             InvoiceLine.invoice_id,
-            Invoice.kind.label("invoice_kind"),
-            Invoice.status,
-            Invoice.tax_treatment,
             InvoiceLine.line_key,
             InvoiceLine.contract_version,
             InvoiceLine.period_start,
@@ -679,33 +679,41 @@ def _billed_days_by_contract(
             InvoiceLine.vat_category,
             InvoiceLine.vat_rate,
         )
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(
             InvoiceLine.organization_id == ctx.organization_id,
-            among(InvoiceLine.contract_id, ids, dialect_of(ctx.session)),
+            among(InvoiceLine.contract_id, ids, dialect),
             InvoiceLine.source == "contract",
             InvoiceLine.period_end > first_credited,
         )
         .order_by(InvoiceLine.id)
-    )
+    ).all()
+    # Credits are left out here, not in SQL: `kind` is a column of the lines' unique key, and
+    # a condition on it led PostgreSQL to scan the organization's whole key range (200 ms a
+    # chunk) instead of looking up the contracts (5 ms).
+    charges = [line for line in lines if line.kind == ChargeKind.CHARGE.value]
+    invoices = {
+        row.id: row
+        for row in ctx.session.execute(
+            select(Invoice.id, Invoice.kind, Invoice.status, Invoice.tax_treatment).where(
+                Invoice.organization_id == ctx.organization_id,
+                among(Invoice.id, {line.invoice_id for line in charges}, dialect),
+            )
+        )
+    }
     result: dict[str, list[BilledDays]] = defaultdict(list)
     periods: dict[tuple[date, date], Period] = {}
-    for row in ctx.session.execute(stmt):
-        # Credits are left out here, not in SQL: `kind` is a column of the lines' unique key,
-        # and a condition on it led PostgreSQL to scan the organization's whole key range
-        # (200 ms a chunk) instead of looking up the contracts (5 ms).
-        if row.line_kind != ChargeKind.CHARGE.value:
-            continue
-        result[row.contract_id].append(
+    for line in charges:
+        invoice = invoices[line.invoice_id]
+        result[line.contract_id].append(
             BilledDays(
-                invoice_id=row.invoice_id,
-                correctable=row.invoice_kind == "invoice" and row.status in CORRECTABLE,
-                line_key=row.line_key,
-                version=row.contract_version,
-                period=_shared_period(row.period_start, row.period_end, periods),
-                tax_treatment=TaxTreatment(row.tax_treatment),
-                vat_category=row.vat_category,
-                vat_rate=row.vat_rate,
+                invoice_id=line.invoice_id,
+                correctable=invoice.kind == "invoice" and invoice.status in CORRECTABLE,
+                line_key=line.line_key,
+                version=line.contract_version,
+                period=_shared_period(line.period_start, line.period_end, periods),
+                tax_treatment=TaxTreatment(invoice.tax_treatment),
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
             )
         )
     return result
