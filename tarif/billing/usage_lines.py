@@ -20,22 +20,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tarif.pricing.rating import RatedLine
+from tarif.pricing.spec import ChargeModel
 
 MAX_PART = 120  # stored in a 160-character column with its revision prefix
 
 
 def part_names(lines: Sequence[RatedLine]) -> list[str]:
-    """Each line's part, in order: kind, group and rank within that kind and group."""
+    """Each line's part, in order: kind, group and rank within that kind and group.
+
+    A volume line's rank is its tier's number: the volume model bills one tier, and which one
+    depends on the quantity, so a re-rating that moves the period to another tier must take the
+    old tier's line back and bill the new one (each line quantity × its tier's price), not net
+    the two into one line whose quantity and price no longer give its amount. (A graduated
+    period's tiers are reached in order, so its rank already is the tier's number.)"""
     seen: Counter[str] = Counter()
     names = []
     for line in lines:
         group = ",".join(f"{k}={v}" for k, v in line.explanation.group)
         base = f"{line.kind.value}|{group}"
         seen[base] += 1
-        name = f"{base}|{seen[base]}"
+        rank = seen[base]
+        tiers = line.explanation.tiers
+        if line.explanation.model is ChargeModel.VOLUME and len(tiers) == 1:
+            rank = tiers[0].number
+        name = f"{base}|{rank}"
         if len(name) > MAX_PART:  # long group values: a digest keeps the part unique
             digest = hashlib.sha256(name.encode()).hexdigest()[:32]
-            name = f"{line.kind.value}|#{digest}|{seen[base]}"
+            name = f"{line.kind.value}|#{digest}|{rank}"
         names.append(name)
     return names
 
@@ -61,6 +72,10 @@ class BilledPart:
     usage_part: str  # with its revision prefix
     quantity: Decimal
     net: Decimal
+    # What a part that a new rating no longer has is taken back at (its line's unit price and
+    # words as billed); None where the caller does not need them.
+    unit_price: Decimal | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,10 @@ class PartChange:
     line: RatedLine | None  # the part's line in the new rating; None when it disappeared
     quantity: Decimal
     net: Decimal
+    # The line's words and unit price: the new rating's, else (a part no longer reached, such
+    # as a tier or a minimum spend top-up) those it was last billed at, never the part's code.
+    description: str = ""
+    unit_price: Decimal = Decimal(0)
 
 
 def next_revision(billed: Iterable[BilledPart]) -> int:
@@ -82,10 +101,14 @@ def changes(rated: Sequence[RatedLine], billed: Iterable[BilledPart]) -> list[Pa
     does not change are left out (a quantity change at the same amount bills nothing)."""
     billed_net: dict[str, Decimal] = defaultdict(Decimal)
     billed_quantity: dict[str, Decimal] = defaultdict(Decimal)
+    # part → (revision, unit price, description) of its latest billed line
+    last: dict[str, tuple[int, Decimal, str]] = {}
     for row in billed:
-        part = split_part(row.usage_part)[1]
+        revision, part = split_part(row.usage_part)
         billed_net[part] += row.net
         billed_quantity[part] += row.quantity
+        if row.unit_price is not None and (part not in last or revision > last[part][0]):
+            last[part] = (revision, row.unit_price, row.description or part)
     now = dict(zip(part_names(rated), rated, strict=True))
     result = []
     for part in [*now, *(p for p in billed_net if p not in now)]:
@@ -94,5 +117,9 @@ def changes(rated: Sequence[RatedLine], billed: Iterable[BilledPart]) -> list[Pa
         if net == 0:
             continue
         quantity = (line.quantity if line else Decimal(0)) - billed_quantity.get(part, Decimal(0))
-        result.append(PartChange(part, line, quantity, net))
+        if line is not None:
+            text, price = line.description, line.unit_price
+        else:
+            _, price, text = last.get(part, (0, Decimal(0), part))
+        result.append(PartChange(part, line, quantity, net, text, price))
     return result

@@ -291,6 +291,8 @@ class UsageRater:
             line.usage_part,
             line.quantity,
             line.net_amount,
+            line.unit_price,
+            line.description,
         ).where(
             line.organization_id == self.ctx.organization_id,
             line.source == USAGE_SOURCE,
@@ -299,11 +301,10 @@ class UsageRater:
             line.period_end >= min(d.due.period.end for d in dues),
         )
         found: dict[tuple[str, str, date, date], list[BilledPart]] = defaultdict(list)
-        for contract_id, line_key, start, end, part, quantity, net in self.ctx.session.execute(
-            stmt
-        ):
+        for row in self.ctx.session.execute(stmt):
+            contract_id, line_key, start, end, part, quantity, net, price, text = row
             key = (str(contract_id), str(line_key), cast(date, start), cast(date, end))
-            found[key].append(BilledPart(part, quantity, net))
+            found[key].append(BilledPart(part, quantity, net, price, text))
         return found
 
     # -- watermarks ---------------------------------------------------------------------------
@@ -418,7 +419,8 @@ class UsageRater:
                 # What the period draws now, late re-ratings included: the periods rated after
                 # it in this run draw what it leaves.
                 self._prepaid_now.setdefault(line_of, {})[days] = drawn
-        made: list[tuple[str, RatedLine | None, Decimal, Decimal, str]] = []
+        made: list[tuple[str, RatedLine | None, Decimal, Decimal, str, Decimal]] = []
+        late_prefix = _late_prefix(item.due.period.start, item.due.period.end)
         if billed is None:
             for part, rated_line in zip(part_names(rated), rated, strict=True):
                 made.append(
@@ -428,12 +430,17 @@ class UsageRater:
                         rated_line.quantity,
                         rated_line.net,
                         rated_line.description,
+                        rated_line.unit_price,
                     )
                 )
         else:
             for change in changes(rated, billed):
-                text = change.line.description if change.line else change.part
-                made.append((change.part, change.line, change.quantity, change.net, text))
+                # A part no longer reached keeps the words it was billed with; an earlier
+                # adjustment's lose their "Late usage …" prefix, which is added again below.
+                text = change.description.removeprefix(late_prefix)
+                made.append(
+                    (change.part, change.line, change.quantity, change.net, text, change.unit_price)
+                )
             if (
                 not made
                 and prefix == FINAL
@@ -443,17 +450,22 @@ class UsageRater:
                 # Triggers billed it all, or a late re-rating changed only what the period
                 # draws of a prepaid block: a 0.00 line still records the rating.
                 zero = Decimal(0)
-                made.append((part_names(rated)[0], rated[0], zero, zero, rated[0].description))
+                made.append(
+                    (
+                        part_names(rated)[0],
+                        rated[0],
+                        zero,
+                        zero,
+                        rated[0].description,
+                        rated[0].unit_price,
+                    )
+                )
         measured = self._measured(item, rows)
         valuation = self._valuation_versions(rows)
         result = []
-        for part, line, quantity, net, text in made:
+        for part, line, quantity, net, text, unit_price in made:
             if adjustment:
-                text = (
-                    f"Late usage {item.due.period.start.isoformat()} – "
-                    f"{item.due.period.end.isoformat()}: {text}"
-                )
-            unit_price = line.unit_price if line is not None else Decimal(0)
+                text = late_prefix + text
             charge = Charge(
                 line_key=item.due.line_key,
                 version=item.due.version,
@@ -656,7 +668,13 @@ class UsageRater:
         return found
 
     def _billed(self, contract_id: str, line_key: str, start: date, end: date) -> list[BilledPart]:
-        stmt = select(InvoiceLine.usage_part, InvoiceLine.quantity, InvoiceLine.net_amount).where(
+        stmt = select(
+            InvoiceLine.usage_part,
+            InvoiceLine.quantity,
+            InvoiceLine.net_amount,
+            InvoiceLine.unit_price,
+            InvoiceLine.description,
+        ).where(
             InvoiceLine.organization_id == self.ctx.organization_id,
             InvoiceLine.contract_id == contract_id,
             InvoiceLine.line_key == line_key,
@@ -664,7 +682,12 @@ class UsageRater:
             InvoiceLine.period_start == start,
             InvoiceLine.period_end == end,
         )
-        return [BilledPart(p, q, n) for p, q, n in self.ctx.session.execute(stmt)]
+        return [BilledPart(p, q, n, u, d) for p, q, n, u, d in self.ctx.session.execute(stmt)]
+
+
+def _late_prefix(start: date, end: date) -> str:
+    """The words before an adjustment line's own: which period the late usage belongs to."""
+    return f"Late usage {start.isoformat()} – {end.isoformat()}: "
 
 
 def _has_usage(versions: Sequence[ContractVersion]) -> bool:

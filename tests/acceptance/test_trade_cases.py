@@ -2160,9 +2160,10 @@ def test_quarterly_in_advance_terminated_mid_quarter(shop: Shop) -> None:
         # graduated: 90 × 1.00 = 90.00; with 20 late units 110: 100 × 1.00 + 10 × 0.80 = 108.00,
         # so the late lines add 108.00 − 90.00 = 18.00 (tier 1 +10.00, tier 2 +8.00)
         ("graduated", ["90.00"], ["10.00", "8.00"]),
-        # volume: 90 × 1.00 = 90.00; 110 units all at 0.80 = 88.00: the one part's difference,
-        # 88.00 − 90.00 = −2.00
-        ("volume", ["90.00"], ["-2.00"]),
+        # volume: 90 × 1.00 = 90.00; 110 units all at 0.80 = 88.00: tier 1 is taken back,
+        # −90 × 1.00 = −90.00, and tier 2 billed, 110 × 0.80 = 88.00 (net −2.00), each line
+        # its quantity times its tier's price
+        ("volume", ["90.00"], ["-90.00", "88.00"]),
     ],
 )
 def test_late_usage_is_rated_again_across_a_tier(
