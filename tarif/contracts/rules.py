@@ -44,7 +44,7 @@ def validate_terms(terms: ContractTerms) -> list[FieldError]:
     errors = ErrorCollector()
     _check_header(terms, errors)
     _check_term(terms, errors)
-    _check_commitment(terms.minimum_commitment, "minimum_commitment", errors)
+    _check_commitment(terms.minimum_commitment, terms.currency, "minimum_commitment", errors)
     _check_fee(terms.early_termination_fee, terms.currency, "early_termination_fee", errors)
     first_index_of: dict[str, int] = {}
     for index, line in enumerate(terms.lines):
@@ -144,7 +144,7 @@ def _check_line(
     _check_line_dates(terms, line, path, errors)
     for index, discount in enumerate(line.discounts):
         _check_discount(terms, line, discount, f"{path}.discounts.{index}", errors)
-    _check_commitment(line.minimum_commitment, f"{path}.minimum_commitment", errors)
+    _check_commitment(line.minimum_commitment, terms.currency, f"{path}.minimum_commitment", errors)
 
 
 def _check_price(line: ContractLine, path: str, errors: ErrorCollector) -> None:
@@ -216,10 +216,18 @@ def _check_discount(
     errors: ErrorCollector,
 ) -> None:
     problem = decimal_problem(discount.value, positive=False)
+    minor = currency(terms.currency).minor_unit if is_known_currency(terms.currency) else None
     if problem:
         errors.add(f"{path}.value", problem)
     elif discount.kind is DiscountKind.PERCENTAGE and discount.value > 100:
         errors.add(f"{path}.value", "a percentage must be between 0 and 100")
+    elif (
+        discount.kind is DiscountKind.FIXED
+        and minor is not None
+        and decimals_of(discount.value) > minor
+    ):
+        # an amount off is money of the contract's currency, like a fee or a coupon's amount
+        errors.add(f"{path}.value", f"must have at most {minor} decimals in {terms.currency}")
     if discount.periods is not None and discount.until is not None:
         errors.add(path, "give either a number of periods or an end date, not both")
     if discount.periods is not None and discount.periods < 1:
@@ -234,12 +242,22 @@ def _check_discount(
         errors.add(f"{path}.until", f"must be after the discount's start {start.isoformat()}")
 
 
+def _money_problem(amount: Decimal, code: str) -> str | None:
+    """Why `amount` is not a positive amount of the currency `code`: an amount billed as it is
+    (a fee, a minimum topped up to) has at most the currency's minor unit of decimals."""
+    problem = decimal_problem(amount, positive=True)
+    minor = currency(code).minor_unit if is_known_currency(code) else None
+    if problem is None and minor is not None and decimals_of(amount) > minor:
+        problem = f"must have at most {minor} decimals in {code}"
+    return problem
+
+
 def _check_commitment(
-    commitment: MinimumCommitment | None, path: str, errors: ErrorCollector
+    commitment: MinimumCommitment | None, code: str, path: str, errors: ErrorCollector
 ) -> None:
     if commitment is None:
         return
-    problem = decimal_problem(commitment.amount, positive=True)
+    problem = _money_problem(commitment.amount, code)
     if problem:
         errors.add(f"{path}.amount", problem)
     if commitment.periodicity is not None and commitment.periodicity.is_one_off:
@@ -255,10 +273,7 @@ def _check_fee(
         if fee.amount is None:
             errors.add(f"{path}.amount", "is required for a fixed fee")
         else:
-            problem = decimal_problem(fee.amount, positive=True)
-            minor = currency(code).minor_unit if is_known_currency(code) else None
-            if problem is None and minor is not None and decimals_of(fee.amount) > minor:
-                problem = f"must have at most {minor} decimals in {code}"
+            problem = _money_problem(fee.amount, code)
             if problem:
                 errors.add(f"{path}.amount", problem)
     elif fee.amount is not None:

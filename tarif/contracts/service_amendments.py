@@ -29,7 +29,12 @@ from tarif.contracts.model import ContractStatus, ContractTerms
 from tarif.contracts.models import Contract, ContractAmendment
 from tarif.contracts.rules import raise_if_any
 from tarif.contracts.schemas import AmendmentCreate
-from tarif.contracts.service_inputs import Problems, changes_of, without_consequences
+from tarif.contracts.service_inputs import (
+    Problems,
+    as_input_fields,
+    changes_of,
+    without_consequences,
+)
 from tarif.contracts.service_lifecycle import last_invoiced_date, store_amendment
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -163,7 +168,8 @@ def create_amendment(ctx: Ctx, contract_id: str, *, data: AmendmentCreate) -> Co
     core_problems = _replay_problems(versions, candidate, input_ok=not input_problems)
     product_problems = _product_problems(ctx, terms, amendment)
     problems_found = _first_per_field(input_problems, core_problems, product_problems)
-    raise_if_any(without_consequences(problems_found), "The amendment is not valid")
+    problems_found = as_input_fields(without_consequences(problems_found))
+    raise_if_any(problems_found, "The amendment is not valid")
     row = store_amendment(ctx, contract, amendment)
     if data.schedule:
         schedule_amendment(ctx, row.id)

@@ -34,6 +34,7 @@ from tarif.contracts.service_inputs import (
     PriceContext,
     Problems,
     activation_of,
+    as_input_fields,
     charge_of,
     commitment_of,
     discount_of,
@@ -242,7 +243,7 @@ def validate_new(
         for p in cat.line_product_problems(ctx, terms, line_keys)
         if p.field not in {q.field for q in problems}
     ]
-    raise_if_any(without_consequences(problems), "The contract is not valid")
+    raise_if_any(as_input_fields(without_consequences(problems)), "The contract is not valid")
 
 
 def store_new_contract(

@@ -81,6 +81,37 @@ class Problems:
         self.errors.append(FieldError(path, message))
 
 
+# The core names a line's dates `start` and `end` (half-open) and groups the renewal and notice
+# terms; the API's bodies say `start_date`, `end_date` (inclusive), `renewal_months`,
+# `notice_months` and `notice_days`. A problem must point at the field the caller typed
+# (docs/api-conventions.md: `pointer` is a JSON pointer into the request body).
+_LINE_DATES = {"start": "start_date", "end": "end_date"}
+_TERM_FIELDS = {
+    "renewal": "renewal_months",
+    "renewal.months": "renewal_months",
+    "notice.months": "notice_months",
+    "notice.days": "notice_days",
+}
+
+
+def input_field(path: str) -> str:
+    """A core problem's path as the input names it: `lines.0.end` → `lines.0.end_date`,
+    `changes.1.line.start` → `changes.1.line.start_date`; a discount's `start` stays."""
+    if path in _TERM_FIELDS:
+        return _TERM_FIELDS[path]
+    parts = path.split(".")
+    own_line = len(parts) >= 2 and (
+        parts[-2] == "line" or (len(parts) >= 3 and parts[-3] == "lines" and parts[-2].isdigit())
+    )
+    if own_line and parts[-1] in _LINE_DATES:
+        parts[-1] = _LINE_DATES[parts[-1]]
+    return ".".join(parts)
+
+
+def as_input_fields(problems: list[FieldError]) -> list[FieldError]:
+    return [replace(p, field=input_field(p.field)) for p in problems]
+
+
 def without_consequences(problems: list[FieldError]) -> list[FieldError]:
     """Drops what only follows from a reported unknown: no customer, so no default pricelist;
     no product, so no price."""

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from tarif.api.deps import CtxDep
+from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
 from tarif.context import Ctx
 from tarif.db.repository import MAX_PAGE_SIZE, PageRequest
@@ -88,9 +88,13 @@ def refund_balance(customer_id: str, body: BalanceRefundCreate, ctx: CtxDep) -> 
 
 
 @router.get("/invoices/{invoice_id}/payments", response_model=ListResponse[PaymentRead])
-def list_payments(invoice_id: str, ctx: CtxDep) -> ListResponse[PaymentRead]:
-    """Every payment of the invoice in the order recorded; the credit balance used at
-    finalization is one of them, method `credit_balance`."""
+def list_payments(invoice_id: str, ctx: CtxDep, page: PageDep) -> ListResponse[PaymentRead]:
+    """The invoice's payments in the order recorded, a page at a time like every list; the
+    credit balance used at finalization is one of them, method `credit_balance`."""
     invoice = invoices.get_invoice(ctx, invoice_id)
-    payments = invoices.invoice_payments(ctx, invoice.id)
-    return ListResponse(data=[PaymentRead.of(p, invoice) for p in payments], has_more=False)
+    payments = invoices.invoice_payments_page(ctx, invoice.id, page)
+    return ListResponse(
+        data=[PaymentRead.of(p, invoice) for p in payments.items],
+        has_more=payments.has_more,
+        next_cursor=payments.next_cursor,
+    )

@@ -142,6 +142,22 @@ def invoice_payments(ctx: Ctx, invoice_id: str) -> list[InvoicePayment]:
     return list(ctx.session.scalars(stmt.order_by(InvoicePayment.id)))
 
 
+def invoice_payments_page(ctx: Ctx, invoice_id: str, page: PageRequest) -> Page[InvoicePayment]:
+    """One page of the invoice's payments in the order recorded, like every other list (`limit`
+    1–100, `starting_after`). A payment is never changed, so its creation is its last update."""
+    stmt = scoped(InvoicePayment, ctx.organization_id).where(
+        InvoicePayment.invoice_id == invoice_id
+    )
+    return paginate(
+        ctx.session,
+        stmt,
+        InvoicePayment,
+        page,
+        search_columns=(InvoicePayment.reference,),
+        updated_column=InvoicePayment.created_at,
+    )
+
+
 def is_overdue(ctx: Ctx, invoice: Invoice) -> bool:
     """A finalized invoice with something still due after its due date (an invoice of 0.00 or
     less owes nothing: it is never late)."""

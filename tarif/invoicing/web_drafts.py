@@ -261,7 +261,7 @@ async def delete(request: Request, invoice_id: str, ctx: WebCtx) -> Response:
     form = await form_data(request)
     try:
         if form.get("confirmed") != "yes":
-            service.ensure_draft(invoice)
+            service.ensure_draft(invoice, deleting=True)
             return _confirm(request, invoice, "delete")
         service.delete_draft(ctx, invoice.id)
         ctx.session.commit()

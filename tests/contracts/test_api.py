@@ -83,7 +83,7 @@ def test_create_read_and_list_contracts(api: TestClient, shop: World) -> None:
         ),
         (
             {"end_date": "2026-06-30", "lines": [{"product_id": "HOST", "end_date": "2026-08-31"}]},
-            "/lines/0/end",
+            "/lines/0/end_date",
             "last day 2026-08-31 is after the contract's last day 2026-06-30",
         ),
         (

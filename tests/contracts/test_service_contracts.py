@@ -97,12 +97,12 @@ def test_the_price_is_the_pricelist_price_on_the_line_start(world: World) -> Non
         ),
         (
             {"end_date": "2026-06-30", "lines": [{"product_id": "HOST", "end_date": "2026-07-31"}]},
-            "lines.0.end",
+            "lines.0.end_date",
             "last day 2026-07-31 is after the contract's last day 2026-06-30",
         ),
         (
             {"lines": [{"product_id": "HOST", "start_date": "2026-01-20"}]},
-            "lines.0.start",
+            "lines.0.start_date",
             "2026-01-20 is before the contract start 2026-02-01",
         ),
         (

@@ -328,8 +328,10 @@ def test_another_organization_reaches_neither_draft_nor_product(
     ):
         with pytest.raises(NotFound, match=invoice.id):
             edit()
-    with pytest.raises(NotFound, match=theirs.id):
+    # another organization's product reads like a missing one: a bad field of the line
+    with pytest.raises(InvalidInput, match=theirs.id) as refused:
         service.add_line(ctx, invoice.id, TRAINING | {"product_id": theirs.id})
+    assert [e.field for e in refused.value.errors] == ["product_id"]
 
 
 def test_an_emptied_draft_is_not_finalized_by_finalize_due(ctx: Ctx, world: World) -> None:
