@@ -45,6 +45,7 @@ from tarif.errors import Conflict, ErrorCollector, FieldError, InvalidInput, Not
 from tarif.ids import new_id
 from tarif.pricing.inputs import charge_json
 from tarif.pricing.spec import ChargeSpec, InvalidCharge
+from tarif.pricing.validation import money_problems
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 
@@ -403,9 +404,17 @@ def clean_charge(value: Any, errors: ErrorCollector, field: str = "charge") -> C
         return None
 
 
-def _check_charge(kind: str, given: bool, errors: ErrorCollector) -> None:
-    if given and kind != ProductKind.USAGE.value:
+def _check_charge(kind: str, charge: ChargeSpec | None, code: str, errors: ErrorCollector) -> None:
+    if charge is None:
+        return
+    if kind != ProductKind.USAGE.value:
         errors.add("charge", "only usage products have a charge")
+        return
+    # A charge alone knows no currency (a product is priced in several, through pricelists),
+    # so its amounts billed as they are (minimum spend, flat fees, package price) are held to
+    # the minor unit here, where the pricelist gives the currency.
+    for problem in money_problems(charge, code):
+        errors.add(f"charge.{problem.field}", problem.message)
 
 
 def add_entry(ctx: Ctx, pricelist_id: str, values: dict[str, Any]) -> PricelistEntry:
@@ -420,7 +429,7 @@ def add_entry(ctx: Ctx, pricelist_id: str, values: dict[str, Any]) -> PricelistE
     charge = clean_charge(clean.get("charge"), errors)
     if product is not None:
         _check_terms(product.kind, periodicity, timing, errors)
-        _check_charge(product.kind, charge is not None, errors)
+        _check_charge(product.kind, charge, pricelist.currency, errors)
     errors.raise_if_any()
     assert product is not None  # an unknown product was reported above
     if find_entry_for_product(ctx, pricelist.id, product.id) is not None:
@@ -526,7 +535,7 @@ def update_entry(
     product = get_product(ctx, entry.product_id)
     _check_terms(product.kind, periodicity, timing, errors)
     charge = clean_charge(clean.get("charge"), errors)
-    _check_charge(product.kind, charge is not None, errors)
+    _check_charge(product.kind, charge, entry.pricelist.currency, errors)
     errors.raise_if_any()
     terms: dict[str, Any] = {"periodicity": periodicity, "timing": timing.value if timing else None}
     if "charge" in clean:  # null removes the charge

@@ -191,6 +191,9 @@ def create_contract(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a draft contract, from a JSON file or from options."""
+    # Dates are read here, like `bill run --as-of`: a bad one is an error naming the option.
+    first_day, last_day = parse_day(start, "--start"), parse_day(end, "--end")
+    activation_day = parse_day(activation_date, "--activation-date")
     with cli_ctx(org) as ctx:
         if file is not None:
             data = _json_file(file)
@@ -205,11 +208,11 @@ def create_contract(
             data = {
                 "customer_id": customers.resolve_customer(ctx, customer).id,
                 "reference": reference,
-                "start_date": start,
+                "start_date": first_day,
                 "lines": [{"product_id": catalog.find_product(ctx, p).id} for p in line or []],
             }
             options = {
-                "end_date": end,
+                "end_date": last_day,
                 "currency": currency,
                 "pricelist_id": pricelist,
                 "billing_alignment": alignment,
@@ -222,7 +225,7 @@ def create_contract(
             }
             data |= {k: v for k, v in options.items() if v is not None}
             if activation is not None:
-                data["activation"] = {"condition": activation, "on": activation_date}
+                data["activation"] = {"condition": activation, "on": activation_day}
             if early_termination_fee is not None:
                 data["early_termination_fee"] = fee_option(early_termination_fee)
         created = service.create_contract(ctx, data=parse(ContractCreate, data))
@@ -259,6 +262,7 @@ def add_line(
     org: str = OrgOption,
 ) -> None:
     """Add a line to a draft contract."""
+    first_day, last_day = parse_day(start, "--start"), parse_day(end, "--end")
     with cli_ctx(org) as ctx:
         contract_id = _contract_id(ctx, contract)
         values = {
@@ -267,8 +271,8 @@ def add_line(
             "unit_price": unit_price,
             "periodicity": periodicity,
             "timing": timing,
-            "start_date": start,
-            "end_date": end,
+            "start_date": first_day,
+            "end_date": last_day,
             "line_key": key,
             "description": description,
         }
@@ -285,6 +289,7 @@ def add_line(
 
 
 def _transition(org: str | None, contract: str, body: dict[str, Any]) -> None:
+    body = body | {"date": parse_day(body["date"], "--date")}  # every transition's --date
     with cli_ctx(org) as ctx:
         contract_id = _contract_id(ctx, contract)
         done = service.transition(ctx, contract_id, data=parse(TransitionCreate, body))
@@ -537,6 +542,7 @@ def create_amendment(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an amendment (a draft unless --schedule), from a JSON file or from options."""
+    effective_day = parse_day(effective, "--effective")
     with cli_ctx(org) as ctx:
         contract_id = _contract_id(ctx, contract)
         if file is not None:
@@ -566,7 +572,7 @@ def create_amendment(
                 if no_early_termination_fee:
                     term["no_early_termination_fee"] = True
                 changes.append(term)
-            data = {"effective_date": effective, "reason": reason, "changes": changes}
+            data = {"effective_date": effective_day, "reason": reason, "changes": changes}
         if schedule:
             data["schedule"] = True
         row = service.create_amendment(ctx, contract_id, data=parse(AmendmentCreate, data))

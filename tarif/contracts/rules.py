@@ -26,8 +26,7 @@ from tarif.contracts.model import (
     MinimumCommitment,
 )
 from tarif.errors import ErrorCollector, FieldError
-from tarif.money import currency, is_known_currency
-from tarif.money.number import decimals_of
+from tarif.money import is_known_currency, minor_unit_problem
 from tarif.pricing.validation import charge_problems
 
 LINE_KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
@@ -139,7 +138,7 @@ def _check_line(
     problem = decimal_problem(line.quantity, positive=True)
     if problem:
         errors.add(f"{path}.quantity", problem)
-    _check_price(line, path, errors)
+    _check_price(line, terms.currency, path, errors)
     _check_periodicity(line, path, errors)
     _check_line_dates(terms, line, path, errors)
     for index, discount in enumerate(line.discounts):
@@ -147,11 +146,12 @@ def _check_line(
     _check_commitment(line.minimum_commitment, terms.currency, f"{path}.minimum_commitment", errors)
 
 
-def _check_price(line: ContractLine, path: str, errors: ErrorCollector) -> None:
+def _check_price(line: ContractLine, code: str, path: str, errors: ErrorCollector) -> None:
     if line.charge is not None and line.kind is not ProductKind.USAGE:
         errors.add(f"{path}.charge", "only usage lines have a charge")
     if line.charge is not None:
-        for found in charge_problems(line.charge):
+        # the line's own charge bills in the contract's currency (minimum spend, flat fees)
+        for found in charge_problems(line.charge, currency=code):
             errors.add(f"{path}.charge.{found.field}", found.message)
     if line.kind is ProductKind.USAGE:
         if line.unit_price is not None:
@@ -216,18 +216,15 @@ def _check_discount(
     errors: ErrorCollector,
 ) -> None:
     problem = decimal_problem(discount.value, positive=False)
-    minor = currency(terms.currency).minor_unit if is_known_currency(terms.currency) else None
     if problem:
         errors.add(f"{path}.value", problem)
     elif discount.kind is DiscountKind.PERCENTAGE and discount.value > 100:
         errors.add(f"{path}.value", "a percentage must be between 0 and 100")
-    elif (
-        discount.kind is DiscountKind.FIXED
-        and minor is not None
-        and decimals_of(discount.value) > minor
-    ):
+    elif discount.kind is DiscountKind.FIXED and (
         # an amount off is money of the contract's currency, like a fee or a coupon's amount
-        errors.add(f"{path}.value", f"must have at most {minor} decimals in {terms.currency}")
+        minor := minor_unit_problem(discount.value, terms.currency)
+    ):
+        errors.add(f"{path}.value", minor)
     if discount.periods is not None and discount.until is not None:
         errors.add(path, "give either a number of periods or an end date, not both")
     if discount.periods is not None and discount.periods < 1:
@@ -245,11 +242,7 @@ def _check_discount(
 def _money_problem(amount: Decimal, code: str) -> str | None:
     """Why `amount` is not a positive amount of the currency `code`: an amount billed as it is
     (a fee, a minimum topped up to) has at most the currency's minor unit of decimals."""
-    problem = decimal_problem(amount, positive=True)
-    minor = currency(code).minor_unit if is_known_currency(code) else None
-    if problem is None and minor is not None and decimals_of(amount) > minor:
-        problem = f"must have at most {minor} decimals in {code}"
-    return problem
+    return decimal_problem(amount, positive=True) or minor_unit_problem(amount, code)
 
 
 def _check_commitment(

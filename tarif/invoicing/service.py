@@ -8,6 +8,11 @@ and the CLI.
 
 from __future__ import annotations
 
+from datetime import date
+
+from tarif.context import Ctx
+from tarif.errors import InvalidInput
+from tarif.invoicing import service_runs
 from tarif.invoicing.service_credit_notes import (
     Settlement,
     credit_notes_of,
@@ -49,12 +54,12 @@ from tarif.invoicing.service_invoices import (
 )
 from tarif.invoicing.service_runs import (
     DraftInvoice,
+    Progress,
     RunOutcome,
     check_run_date,
     get_run,
     last_run_date,
     list_runs,
-    run_billing,
     upcoming_invoice,
     upcoming_invoices,
 )
@@ -104,3 +109,29 @@ __all__ = [
     "update_draft",
     "void_invoice",
 ]
+
+
+def run_billing(
+    ctx: Ctx,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    customer_id: str | None = None,
+    finalize: bool = False,
+) -> RunOutcome:
+    """`service_runs.run_billing`, refusing a dry run asked to finalize: the preview would win
+    and the caller, believing its invoices sealed, would never learn nothing was finalized.
+    Checked here, the one entry of the API, the CLI and the pages, before anything is read."""
+    if dry_run and finalize:
+        raise InvalidInput.on(
+            "finalize", "a dry run writes nothing, so nothing can be finalized: drop one of the two"
+        )
+    return service_runs.run_billing(
+        ctx,
+        as_of,
+        dry_run=dry_run,
+        progress=progress,
+        customer_id=customer_id,
+        finalize=finalize,
+    )

@@ -4,7 +4,13 @@ Pure code (no database, no HTTP). Read `README.md` beside this file for the rule
 """
 
 from tarif.money.amount import Money, MoneyError
-from tarif.money.currency import Currency, UnknownCurrency, currency, is_known_currency
+from tarif.money.currency import (
+    Currency,
+    UnknownCurrency,
+    currency,
+    is_known_currency,
+    minor_unit_problem,
+)
 from tarif.money.format import format_money
 from tarif.money.number import D, parse_decimal
 from tarif.money.rounding import RoundingMode, round_to_minor_unit
@@ -19,6 +25,7 @@ __all__ = [
     "currency",
     "format_money",
     "is_known_currency",
+    "minor_unit_problem",
     "parse_decimal",
     "round_to_minor_unit",
 ]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 from babel.core import get_global
+
+from tarif.money.number import decimals_of
 
 # ISO 4217 minor units that differ from the usual 2 (CLDR's "digits" differ from ISO for a few,
 # e.g. cash rounding, so the ISO exponent is kept here explicitly).
@@ -79,3 +82,16 @@ def currency(code: str) -> Currency:
     if not isinstance(code, str) or code not in _known_codes():
         raise UnknownCurrency(f"unknown ISO 4217 currency code: {code!r}")
     return Currency(code, _MINOR_UNITS.get(code, 2))
+
+
+def minor_unit_problem(amount: Decimal, code: str) -> str | None:
+    """Why `amount` cannot be billed as it is in the currency `code`: more decimals than its
+    minor unit (50.001 EUR, 1.5 JPY). An amount billed as such (a fee, a minimum, a flat fee)
+    must be payable exactly; unit prices, which are multiplied before rounding, are not held
+    to it. None when it fits, or when the code is unknown (reported on its own field)."""
+    if not is_known_currency(code):
+        return None
+    minor = currency(code).minor_unit
+    if decimals_of(amount) > minor:
+        return f"must have at most {minor} decimals in {code}"
+    return None

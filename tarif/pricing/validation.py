@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tarif.errors import FieldError
+from tarif.money import minor_unit_problem
 from tarif.money.number import MAX_DECIMALS, decimals_of
 from tarif.pricing.spec import ChargeModel, ChargePrices, ChargeSpec
 
@@ -50,7 +51,9 @@ def amount_problem(value: Decimal | None, *, positive: bool = False) -> str | No
     return None
 
 
-def charge_problems(spec: ChargeSpec) -> list[FieldError]:
+def charge_problems(spec: ChargeSpec, *, currency: str | None = None) -> list[FieldError]:
+    """Every problem of the charge; with the `currency` it bills in, also its amounts billed as
+    they are that have more decimals than the currency's minor unit (`money_problems`)."""
     problems: list[FieldError] = []
 
     def check(path: str, value: Decimal | None, *, positive: bool = False) -> None:
@@ -104,6 +107,36 @@ def charge_problems(spec: ChargeSpec) -> list[FieldError]:
             problems.append(
                 FieldError(field, "cannot be combined with a per-transaction min_fee or max_fee")
             )
+    if currency is not None:
+        already = {p.field for p in problems}
+        problems += [p for p in money_problems(spec, currency) if p.field not in already]
+    return problems
+
+
+def money_problems(spec: ChargeSpec, currency: str) -> list[FieldError]:
+    """The charge's amounts billed as they are, each on a line of its own (a minimum spend's
+    top-up, a tier's flat fee, a package's price: ceil(units ÷ size) × price), with more decimals
+    than `currency`'s minor unit: 50.001 EUR, 9.5 JPY. A line's amount is rounded once to the
+    minor unit, so such a price would be billed as another amount than the one written. Unit
+    prices, fixed fees and fee bounds (per unit or per transaction, multiplied or summed before
+    rounding) keep their 6 decimals.
+
+    Separate from `charge_problems` because a charge alone does not know its currency: the
+    pricelist entry or the contract holding it does, and asks."""
+    problems: list[FieldError] = []
+
+    def check(path: str, value: Decimal | None) -> None:
+        message = None if value is None else minor_unit_problem(value, currency)
+        if message:
+            problems.append(FieldError(path, message))
+
+    check("minimum_spend", spec.minimum_spend)
+    priced = [("", spec.prices)]
+    priced += [(f"group_prices.{i}.", g.prices) for i, g in enumerate(spec.group_prices)]
+    for prefix, prices in priced:
+        check(f"{prefix}package_price", prices.package_price)
+        for index, tier in enumerate(prices.tiers):
+            check(f"{prefix}tiers.{index}.flat_fee", tier.flat_fee)
     return problems
 
 

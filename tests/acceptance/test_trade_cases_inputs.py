@@ -974,3 +974,147 @@ def test_an_invoices_payments_are_paged_like_every_list(world: World) -> None:
     assert count(api, url) == 3
     # 262.57 − 60.00 = 202.57 still due
     assert ok(api.get(f"/v1/invoices/{world.invoice['id']}"))["amount_due"] == "202.57"
+
+
+# --- a dry run that cannot finalize, charges in minor units --------------
+
+
+def test_a_dry_run_asked_to_finalize_is_refused(world: World) -> None:
+    api = world.api
+    world.shop.today("2026-02-01")
+    run = {"as_of": "2026-02-01", "dry_run": True, "finalize": True}
+    body = invalid(api.post("/v1/billing-runs", json=run), "finalize")
+    assert "a dry run writes nothing, so nothing can be finalized" in body["detail"]
+    assert count(api, "/v1/invoices") == 1
+    assert count(api, "/v1/billing-runs") == 1
+    # each alone still does what it says
+    preview = ok(api.post("/v1/billing-runs", json=run | {"finalize": False}), 201)
+    assert preview["dry_run"] is True and len(preview["invoices"]) == 1
+    [february] = world.shop.run("2026-02-01", finalize=True)
+    assert february["number"] == "F-2026-000002"
+
+
+def _usage_product(world: World) -> str:
+    api = world.api
+    ok(api.post("/v1/metrics", json={"code": "calls", "aggregation": "count"}), 201)
+    body = {"code": "api", "name_en": "API", "kind": "usage"}
+    return str(ok(api.post("/v1/products", json=body), 201)["id"])
+
+
+def test_charge_amounts_billed_as_such_keep_the_pricelists_minor_unit(world: World) -> None:
+    api, product = world.api, _usage_product(world)
+    url = f"/v1/pricelists/{world.shop.pricelist_id}/entries"
+    per_unit = {"metric": "calls", "model": "per_unit", "unit_price": "0.0025"}
+    tiers = [
+        {"up_to": "100", "unit_price": "0.001", "flat_fee": "5.00"},
+        {"up_to": None, "unit_price": "0.0005", "flat_fee": "2.005"},
+    ]
+    refused = [
+        (per_unit | {"minimum_spend": "50.001"}, "charge.minimum_spend"),
+        ({"metric": "calls", "model": "graduated", "tiers": tiers}, "charge.tiers.1.flat_fee"),
+        (
+            {
+                "metric": "calls",
+                "model": "package",
+                "package_size": "1000",
+                "package_price": "9.999",
+            },
+            "charge.package_price",
+        ),
+        (
+            {
+                "metric": "calls",
+                "model": "package",
+                "package_size": "1000",
+                "package_price": "9.99",
+                "group_prices": [
+                    {"group": {"region": "us"}, "package_size": "1000", "package_price": "0.125"}
+                ],
+            },
+            "charge.group_prices.0.package_price",
+        ),
+    ]
+    for charge, field in refused:
+        entry = {"product_id": product, "unit_price": "0", "charge": charge}
+        body = invalid(api.post(url, json=entry), field)
+        assert "at most 2 decimals in EUR" in body["detail"], body
+    assert [e["product_id"] for e in ok(api.get(url))["data"]] == [world.product]
+    # unit prices keep their 6 decimals; 50.00 of minimum spend is money of EUR
+    charge = per_unit | {"minimum_spend": "50.00"}
+    entry = ok(
+        api.post(url, json={"product_id": product, "unit_price": "0", "charge": charge}), 201
+    )
+    invalid(
+        api.patch(f"{url}/{entry['id']}", json={"charge": per_unit | {"minimum_spend": "0.001"}}),
+        "charge.minimum_spend",
+    )
+    assert ok(api.get(f"{url}/{entry['id']}"))["charge"]["minimum_spend"] == "50.00"
+
+
+def test_charge_amounts_follow_the_currency_they_are_billed_in(world: World) -> None:
+    api, product = world.api, _usage_product(world)
+    package = {"metric": "calls", "model": "package", "package_size": "1000"}
+    # the same product priced in yen: no decimals at all
+    yen = ok(api.post("/v1/pricelists", json={"name": "Japon", "currency": "JPY"}), 201)
+    url = f"/v1/pricelists/{yen['id']}/entries"
+    entry = {"product_id": product, "unit_price": "0", "charge": package | {"package_price": "9.5"}}
+    body = invalid(api.post(url, json=entry), "charge.package_price")
+    assert "at most 0 decimals in JPY" in body["detail"]
+    ok(api.post(url, json=entry | {"charge": package | {"package_price": "950"}}), 201)
+    # a contract line's own charge bills in the contract's currency
+    line = {
+        "product_id": product,
+        "charge": {
+            "metric": "calls",
+            "model": "per_unit",
+            "unit_price": "0.0025",
+            "minimum_spend": "20.005",
+        },
+    }
+    base = {"customer_id": world.customer, "reference": "C-API", "start_date": "2026-02-01"}
+    invalid(
+        api.post("/v1/contracts", json=base | {"lines": [line]}), "lines.0.charge.minimum_spend"
+    )
+    assert count(api, "/v1/contracts") == 1
+
+
+def test_cli_dates_name_the_option_like_bill_run(op: Operator, pricelist: str) -> None:
+    op.customer("NUAGE")
+
+    def said(*args: str) -> str:
+        return op.refused(*args).removeprefix("error: ")
+
+    create = ("contracts", "create", "--customer", "NUAGE", "--reference", "C-1")
+    assert said(*create, "--start", "2026-02-30", "--line", "hosting") == (
+        "--start: expected a date YYYY-MM-DD, got '2026-02-30'"
+    )
+    assert said(*create, "--start", "2026-02-01", "--end", "fin mars", "--line", "hosting") == (
+        "--end: expected a date YYYY-MM-DD, got 'fin mars'"
+    )
+    assert op.json("contracts", "list") == []
+    op.contract("NUAGE", "C-1", "2026-01-15", "hosting")
+    assert said(
+        "amendments", "create", "C-1", "--effective", "1er mars", "--reason", "x",
+        "--set-quantity", "hosting=2",
+    ) == "--effective: expected a date YYYY-MM-DD, got '1er mars'"  # fmt: skip
+    assert said("contracts", "terminate", "C-1", "--mode", "on_date", "--date", "2026-13-01") == (
+        "--date: expected a date YYYY-MM-DD, got '2026-13-01'"
+    )
+    [invoice] = op.run_billing("2026-01-15")
+    op.ok("invoices", "finalize", invoice["id"])
+    assert said("invoices", "pay", invoice["id"], "--amount", "1.00", "--date", "2026-2-1") == (
+        "--date: expected a date YYYY-MM-DD, got '2026-2-1'"
+    )
+    assert said("bill", "run", "--as-of", "2026-02-30") == (
+        "--as-of: expected a date YYYY-MM-DD, got '2026-02-30'"
+    )
+    assert op.json("amendments", "list", "--contract", "C-1") == []
+    assert op.json("contracts", "show", "C-1")["status"] == "active"
+
+
+def test_cli_refuses_a_dry_run_that_finalizes(op: Operator, pricelist: str) -> None:
+    op.customer("NUAGE")
+    op.contract("NUAGE", "C-1", "2026-01-15", "hosting")
+    line = op.refused("bill", "run", "--as-of", "2026-01-15", "--dry-run", "--finalize")
+    assert "finalize" in line and "a dry run writes nothing" in line, line
+    assert op.json("invoices", "list") == []

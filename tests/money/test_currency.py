@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from tarif.money import UnknownCurrency, currency, is_known_currency
+from tarif.money import UnknownCurrency, currency, is_known_currency, minor_unit_problem
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,22 @@ def test_is_known_currency_accepts_current_codes_and_refuses_non_strings() -> No
 def test_currencies_are_values() -> None:
     assert currency("EUR") == currency("EUR")
     assert currency("EUR") != currency("USD")
+
+
+@pytest.mark.parametrize(
+    ("amount", "code", "problem"),
+    [
+        ("50.00", "EUR", None),
+        ("50.0000", "EUR", None),  # trailing zeros are no decimals
+        ("50.001", "EUR", "must have at most 2 decimals in EUR"),
+        ("1000", "JPY", None),
+        ("9.5", "JPY", "must have at most 0 decimals in JPY"),
+        ("1.005", "KWD", None),
+        ("1.0005", "KWD", "must have at most 3 decimals in KWD"),
+        ("1.001", "XYZ", None),  # an unknown code is reported on its own field
+    ],
+)
+def test_an_amount_billed_as_such_fits_the_minor_unit(
+    amount: str, code: str, problem: str | None
+) -> None:
+    assert minor_unit_problem(Decimal(amount), code) == problem

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tarif.pricing.charges import ChargeSpec, InvalidCharge, charge_summary
+from tarif.pricing.validation import charge_problems, money_problems
 
 
 def problems(data: dict[str, Any]) -> dict[str, str]:
@@ -177,3 +178,43 @@ def test_absurd_magnitudes_are_refused_before_being_written_out() -> None:
     assert problems({"metric": "calls", "model": "per_unit", "unit_price": "NaN"}) == {
         "unit_price": "not a decimal number: 'NaN'"
     }
+
+
+def test_amounts_billed_as_such_keep_the_currencys_minor_unit() -> None:
+    spec = ChargeSpec.from_json(  # valid alone: a charge does not know its currency
+        {
+            "metric": "calls",
+            "model": "graduated",
+            "tiers": [
+                {"up_to": "100", "unit_price": "0.0025", "flat_fee": "5.50"},
+                {"up_to": None, "unit_price": "0.000125", "flat_fee": "0.125"},
+            ],
+            "minimum_spend": "10.5",
+            "group_prices": [
+                {"group": {"region": "us"}, "tiers": [{"up_to": None, "unit_price": "1.5"}]}
+            ],
+        }
+    )
+    # unit prices keep their 6 decimals; flat fees and the minimum are billed as they are
+    assert {p.field: p.message for p in money_problems(spec, "EUR")} == {
+        "tiers.1.flat_fee": "must have at most 2 decimals in EUR"
+    }
+    assert {p.field for p in money_problems(spec, "JPY")} == {
+        "minimum_spend",
+        "tiers.0.flat_fee",
+        "tiers.1.flat_fee",
+    }
+    assert [p.field for p in charge_problems(spec, currency="EUR")] == ["tiers.1.flat_fee"]
+    assert charge_problems(spec) == []
+    package = ChargeSpec.from_json(
+        {
+            "metric": "calls",
+            "model": "package",
+            "package_size": "1000",
+            "package_price": "9.99",
+            "group_prices": [
+                {"group": {"region": "us"}, "package_size": "10", "package_price": "0.125"}
+            ],
+        }
+    )
+    assert [p.field for p in money_problems(package, "EUR")] == ["group_prices.0.package_price"]
