@@ -8,8 +8,12 @@ compared with, or replaced by, a fresh render.
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -152,12 +156,37 @@ def render_pdf(document: InvoiceDocument, branding: Branding | None = None) -> b
     from weasyprint import HTML  # imported late: loading Pango costs time at startup
 
     html = HTML(string=render_html(document, branding), base_url=str(TEMPLATES))
-    pdf: bytes = html.write_pdf(
-        pdf_variant="pdf/a-3b",
-        pdf_identifier=document_identifier(document),
-        uncompressed_pdf=False,
-    )
+    with _fonts_stamped(document.issue_date):
+        pdf: bytes = html.write_pdf(
+            pdf_variant="pdf/a-3b",
+            pdf_identifier=document_identifier(document),
+            uncompressed_pdf=False,
+        )
     return pdf
+
+
+_font_clock = threading.Lock()
+
+
+@contextmanager
+def _fonts_stamped(day: date) -> Iterator[None]:
+    """Pins the embedded fonts' "modified" stamp to `day`, midnight UTC.
+
+    Without HarfBuzz's subsetter, WeasyPrint subsets fonts with fontTools, which stamps each
+    subset with the second it was made: two renders a second apart would differ by those bytes.
+    The lock keeps two renders in different threads from seeing each other's date.
+    """
+    from fontTools.misc.timeTools import timestampSinceEpoch
+    from fontTools.ttLib.tables import _h_e_a_d as font_header
+
+    stamp = timestampSinceEpoch(calendar.timegm(day.timetuple()))
+    with _font_clock:
+        now = font_header.timestampNow
+        font_header.timestampNow = lambda: stamp
+        try:
+            yield
+        finally:
+            font_header.timestampNow = now
 
 
 def document_identifier(document: InvoiceDocument) -> bytes:
