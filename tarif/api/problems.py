@@ -73,6 +73,11 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         message = err.get("msg", "invalid")
         if err.get("type") == "extra_forbidden":
             message = "unknown field"
+        if err.get("type") == "json_invalid":
+            # The location's second part is a character offset, not a field: the body is bad.
+            reason = (err.get("ctx") or {}).get("error", "")
+            message = f"is not valid JSON: {reason}" if reason else "is not valid JSON"
+            path = []
         item: dict[str, Any] = {"detail": message}
         if where == "body":
             item["pointer"] = _pointer(path) if path else "/"

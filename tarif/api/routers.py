@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+
+from tarif.api.query_check import refuse_unknown_query
 
 
 def include_routers(app: FastAPI) -> None:
@@ -73,7 +75,7 @@ def include_routers(app: FastAPI) -> None:
         usage_items_api,
         alerts_api,
     ):
-        app.include_router(router, prefix="/v1")
+        app.include_router(router, prefix="/v1", dependencies=[Depends(refuse_unknown_query)])
     app.include_router(web_shell)
     app.include_router(tenancy_web)
     app.include_router(customers_web)

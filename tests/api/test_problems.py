@@ -67,7 +67,15 @@ def test_422_for_a_body_that_is_not_json(api: TestClient) -> None:
     response = api.patch(
         "/v1/organization", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert_problem(response, 422, "validation-error")
+    problem = assert_problem(response, 422, "validation-error")
+    # The body is named, not the character offset the JSON decoder stopped at.
+    assert problem["errors"] == [
+        {
+            "detail": "is not valid JSON: Expecting property name enclosed in double quotes",
+            "pointer": "/",
+            "field": "body",
+        }
+    ]
 
 
 def test_422_for_a_bad_query_parameter_names_the_parameter(api: TestClient) -> None:
@@ -75,6 +83,20 @@ def test_422_for_a_bad_query_parameter_names_the_parameter(api: TestClient) -> N
     problem = assert_problem(response, 422, "validation-error")
     assert problem["errors"][0]["parameter"] == "limit"
     assert problem["errors"][0]["in"] == "query"
+
+
+def test_422_for_an_unknown_query_parameter_names_it(api: TestClient) -> None:
+    # A misspelt filter would otherwise be dropped silently and list every invoice.
+    response = api.get("/v1/invoices", params={"stauts": "draft", "limit": 5, "zz": "1"})
+    problem = assert_problem(response, 422, "validation-error")
+    assert problem["errors"] == [
+        {"detail": "unknown query parameter", "parameter": name, "in": "query", "field": name}
+        for name in ("stauts", "zz")
+    ]
+    # The same list with the parameters it takes: its own filter and the shared paging ones.
+    page = api.get("/v1/invoices", params={"status": "draft", "limit": 5, "starting_after": "x"})
+    assert page.status_code == 200
+    assert page.json()["data"] == []
 
 
 @pytest.fixture

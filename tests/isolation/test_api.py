@@ -115,11 +115,15 @@ def test_lists_and_searches_never_show_another_tenants_objects(world: World) -> 
     assert {"/v1/users", "/v1/audit-events"} <= {op.path for op in lists}
     failures = []
     for op in lists:
-        own = client.get(op.path, params={"limit": 100}, headers=b.headers)
+        # Only the parameters the route takes: an unknown one is a 422.
+        paging = {"limit": 100} if "limit" in op.query_params else {}
+        own = client.get(op.path, params=paging, headers=b.headers)
         # The owner sees its objects there, so their absence from A's answers means something.
         if own.status_code != 200 or not b.leaked(own.text):
             failures.append(f"{op} as B shows nothing of B: {own.status_code} {own.text[:200]}")
-        searches: list[dict[str, Any]] = [{}, {"q": b.mark}, {"q": b.ids["customer_id"]}]
+        searches: list[dict[str, Any]] = [{}]
+        if "q" in op.query_params:
+            searches += [{"q": b.mark}, {"q": b.ids["customer_id"]}]
         for params in searches:
             response = client.get(op.path, params=params, headers=a.headers)
             if response.status_code != 200:

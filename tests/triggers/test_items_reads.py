@@ -142,14 +142,19 @@ def test_the_api_filters_and_pages(api: TestClient, billed: Billed) -> None:
     assert events(starting_after=e0) == []
 
 
-def test_the_api_ignores_unknown_query_parameters_and_names_bad_ones(
-    api: TestClient, billed: Billed
-) -> None:
+def test_the_api_names_unknown_and_bad_query_parameters(api: TestClient, billed: Billed) -> None:
     path = items_path(billed.contract_id)
-    # as every list endpoint: an unknown parameter is ignored, not a filter
-    assert len(ok(api.get(path, params={"colour": "blue"}))["data"]) == 3
-    assert len(ok(api.get(f"/v1/contracts/{billed.contract_id}/threshold-crossings", params={
-        "colour": "blue"}))["data"]) == 0  # fmt: skip
+    # as every /v1 route: an unknown parameter is refused, not silently dropped
+    for url in (path, f"/v1/contracts/{billed.contract_id}/threshold-crossings"):
+        unknown = api.get(url, params={"colour": "blue"})
+        assert unknown.status_code == 422
+        [error] = unknown.json()["errors"]
+        assert (error["parameter"], error["in"], error["detail"]) == (
+            "colour",
+            "query",
+            "unknown query parameter",
+        )
+    assert len(ok(api.get(path))["data"]) == 3
     refused = api.get(path, params={"invoiced": "maybe"})
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
