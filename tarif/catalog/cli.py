@@ -31,6 +31,7 @@ from tarif.cli.common import (
     console,
     fail,
     one_line_errors,
+    parse_day,
     print_json,
     print_record,
     print_table,
@@ -337,6 +338,13 @@ def show_pricelist(
     print_table(entries, ENTRY_COLUMNS_SHOWN, title="Entries")
 
 
+def _check_days(**days: str | None) -> None:
+    """A bad day is named as its option, like `bill run --as-of` ("" clears: not a day)."""
+    for name, text in days.items():
+        if text:
+            parse_day(text, "--" + name.replace("_", "-"))
+
+
 @pricelists_app.command("create")
 @one_line_errors
 def create_pricelist(
@@ -351,6 +359,7 @@ def create_pricelist(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a pricelist."""
+    _check_days(valid_from=valid_from, valid_to=valid_to)
     values = _given(
         name=name,
         currency=currency,
@@ -378,6 +387,7 @@ def update_pricelist(
     as_json: bool = JsonOption,
 ) -> None:
     """Change only the options given."""
+    _check_days(valid_from=valid_from, valid_to=valid_to)
     changes = _given(
         name=name,
         currency=currency,

@@ -548,6 +548,11 @@ def create_amendment(
         if file is not None:
             data = _json_file(file)
         else:
+            # named as the options they are, not as "effective_date: Input should be…"
+            if effective_day is None:
+                fail("--effective: required, the first day of the new terms (YYYY-MM-DD)")
+            if not reason:
+                fail("--reason: required, why the terms change")
             changes: list[dict[str, Any]] = [
                 {"type": "change_quantity", "line_key": k, "quantity": v}
                 for k, v in _pairs(set_quantity, "--set-quantity")
@@ -653,7 +658,11 @@ def apply_due(
     assert day is not None
     with cli_ctx(org) as ctx:
         with Progress(
-            TextColumn("contracts"), BarColumn(), MofNCompleteColumn(), console=console
+            TextColumn("contracts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            disable=as_json,  # stdout is the JSON document
         ) as progress:
             task = progress.add_task("apply", total=None)
 

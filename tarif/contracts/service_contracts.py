@@ -399,19 +399,38 @@ def update_contract(ctx: Ctx, contract_id: str, *, data: ContractUpdate) -> Cont
     return contract
 
 
+def _as_sent(index: int, error: InvalidInput) -> InvalidInput:
+    """The error with the fields of line `index` named as its own route's body sends them
+    (`quantity`, not `lines.1.quantity`): the line is the whole body there."""
+    prefix = f"lines.{index}."
+
+    def sent(name: str) -> str:
+        return name.removeprefix(prefix) if name.startswith(prefix) else name
+
+    errors = [FieldError(sent(e.field), e.message) for e in error.errors]
+    detail = error.detail
+    for old, new in zip(error.errors, errors, strict=True):
+        detail = detail.replace(f"{old.field}: ", f"{new.field}: ")
+    return InvalidInput(detail, errors)
+
+
 def add_line(ctx: Ctx, contract_id: str, *, data: LineInput) -> Contract:
     contract, terms = _draft(ctx, contract_id)
-    problems = Problems()
-    prices = PriceContext(terms.pricelist_id, terms.currency, terms.start_date)
-    line = line_of(ctx, data, f"lines.{len(terms.lines)}", prices, problems)
-    if terms.line(line.line_key) is not None:
-        problems.add(
-            f"lines.{len(terms.lines)}.line_key",
-            f"'{line.line_key}' is already a line of this contract",
-        )
-        raise_if_any(problems.errors, "The line is not valid")
-    after = replace(terms, lines=(*terms.lines, line))
-    return _save_draft(ctx, contract, terms, after, problems, {line.line_key})
+    index = len(terms.lines)
+    try:
+        problems = Problems()
+        prices = PriceContext(terms.pricelist_id, terms.currency, terms.start_date)
+        line = line_of(ctx, data, f"lines.{index}", prices, problems)
+        if terms.line(line.line_key) is not None:
+            problems.add(
+                f"lines.{index}.line_key",
+                f"'{line.line_key}' is already a line of this contract",
+            )
+            raise_if_any(problems.errors, "The line is not valid")
+        after = replace(terms, lines=(*terms.lines, line))
+        return _save_draft(ctx, contract, terms, after, problems, {line.line_key})
+    except InvalidInput as exc:
+        raise _as_sent(index, exc) from None
 
 
 def _index_of(terms: ContractTerms, line_key: str) -> int:
@@ -426,7 +445,17 @@ def update_line(ctx: Ctx, contract_id: str, line_key: str, *, data: LineUpdate) 
     pricelist's price."""
     contract, terms = _draft(ctx, contract_id)
     index = _index_of(terms, line_key)
+    try:
+        return _update_line(ctx, contract, terms, index, data)
+    except InvalidInput as exc:
+        raise _as_sent(index, exc) from None
+
+
+def _update_line(
+    ctx: Ctx, contract: Contract, terms: ContractTerms, index: int, data: LineUpdate
+) -> Contract:
     line, path, given = terms.lines[index], f"lines.{index}", data.model_fields_set
+    line_key = line.line_key
     problems = Problems()
     changes: dict[str, Any] = {}
     if "quantity" in given and data.quantity is not None:

@@ -168,10 +168,15 @@ def plan_termination(
     else:
         effective = requested
         if effective < earliest and not forced:
+            # without a notice period, say so plainly (not "no notice of notice given on …")
+            given = (
+                f"notice given on {today.isoformat()}"
+                if terms.notice.is_zero
+                else f"{terms.notice} of notice given on {today.isoformat()}"
+            )
             raise InvalidInput.on(
                 "termination_date",
-                f"{terms.notice} of notice given on {today.isoformat()} allows ending on "
-                f"{earliest.isoformat()} at the earliest (last day "
+                f"{given} allows ending on {earliest.isoformat()} at the earliest (last day "
                 f"{last_day(earliest).isoformat()}); only an admin may force an earlier date",
             )
     if effective <= terms.start_date:

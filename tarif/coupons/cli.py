@@ -12,6 +12,7 @@ from tarif.cli.common import (
     cli_ctx,
     fail,
     one_line_errors,
+    parse_day,
     print_json,
     print_record,
     print_table,
@@ -103,6 +104,9 @@ def create(
     """Create a coupon: `--percent 20` or `--amount 50.00 --currency EUR`."""
     if (percent is None) == (amount is None):
         fail("give either --percent or --amount")
+    # a bad day named as its option, like `bill run --as-of`
+    parse_day(redeemable_from or None, "--from")
+    parse_day(redeemable_until or None, "--until")
     data: dict[str, Any] = {
         "code": code,
         "name": name,
@@ -153,10 +157,12 @@ def redeem(
         )
         ctx.session.commit()
         read = _redemptions(ctx, [redemption])[0]
+        # read here: cli_ctx's closing rollback (of the reads above) expires and detaches `found`
+        reference = found.reference
     if as_json:
         print_json(read)
         return
-    say(f"coupon {read['code']} redeemed on {found.reference} ({read['id']})")
+    say(f"coupon {read['code']} redeemed on {reference} ({read['id']})")
 
 
 @app.command("redemptions")

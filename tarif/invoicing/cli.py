@@ -1,4 +1,5 @@
-"""`tarif bill run|finalize` and `tarif invoices list|show|upcoming|finalize|explain|pay`."""
+"""`tarif bill run|finalize|list|show` and
+`tarif invoices list|show|upcoming|finalize|explain|pay|payments`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tarif.cli.common import (
     OrgOption,
     cli_ctx,
     console,
+    fail,
     one_line_errors,
     parse_day,
     print_json,
@@ -52,6 +54,8 @@ def run(
 ) -> None:
     """Make the draft invoices of everything due up to a day (once: a rerun adds nothing)."""
     day = parse_day(as_of, "--as-of")
+    if dry_run and finalize:  # refused before the progress bar prints anything
+        fail("--finalize: a dry run writes nothing, so nothing can be finalized: drop one")
     if background:
         _queue(day, dry_run, finalize, org, as_json)
         return
@@ -107,7 +111,10 @@ def _queue(day: date, dry_run: bool, finalize: bool, org: str, as_json: bool) ->
 @invoices_app.command("list")
 @one_line_errors
 def list_invoices(
-    status: str = typer.Option(None, "--status", help="draft, finalized, partially_paid, paid"),
+    # The enum, as the API's query parameter: a mistyped status is refused, not an empty list
+    status: service.InvoiceStatus = typer.Option(
+        None, "--status", help="draft, finalized, partially_paid, paid, credited, voided"
+    ),
     customer: str = typer.Option(None, "--customer", help="Customer id or external id"),
     billed_from: str = typer.Option(None, "--from", help="Billing date on or after (YYYY-MM-DD)"),
     billed_to: str = typer.Option(None, "--to", help="Billing date on or before (YYYY-MM-DD)"),
@@ -122,7 +129,7 @@ def list_invoices(
         page = service.list_invoices(
             ctx,
             PageRequest(limit=limit, starting_after=starting_after),
-            status=status,
+            status=status.value if status else None,
             customer_id=customers.resolve_customer(ctx, customer).id if customer else None,
             billed_from=parse_day(billed_from, "--from"),
             billed_to=parse_day(billed_to, "--to"),
@@ -200,6 +207,7 @@ def finalize_run(run_id: str, org: str = OrgOption) -> None:
 
 def _finalize_run(run_id: str, org: str) -> None:
     with cli_ctx(org) as ctx:
+        service.get_run(ctx, run_id)  # an unknown run is refused before the progress bar shows
         with Progress(
             TextColumn("invoices"), BarColumn(), MofNCompleteColumn(), console=console
         ) as progress:
@@ -218,6 +226,37 @@ def _finalize_run(run_id: str, org: str) -> None:
         say(f"{len(done.skipped_empty)} empty draft(s) left as drafts")
     for note_id in done.held_back:
         say(f"credit note {note_id} left as a draft: it credits more than its invoice has left")
+
+
+RUN_COLUMNS = ["id", "as_of", "status", "invoices_created", "lines_created", "started_at"]
+
+
+@bill_app.command("list")
+@one_line_errors
+def list_runs(
+    limit: int = typer.Option(50, min=1, max=100, help="Page size"),
+    starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Billing runs in the order they were made (as GET /v1/billing-runs)."""
+    with cli_ctx(org) as ctx:
+        page = service.list_runs(ctx, PageRequest(limit=limit, starting_after=starting_after))
+        rows = [to_plain(BillingRunRead.of(r)) for r in page.items]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, RUN_COLUMNS)
+    say_next_page(page)
+
+
+@bill_app.command("show")
+@one_line_errors
+def show_run(run_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """One billing run: its day, status and what it made (as GET /v1/billing-runs/{id})."""
+    with cli_ctx(org) as ctx:
+        read = to_plain(BillingRunRead.of(service.get_run(ctx, run_id)))
+    print_json(read) if as_json else print_record(read)
 
 
 @invoices_app.command("explain")
@@ -264,3 +303,26 @@ def pay(
         read = PaymentRead.of(payment, service.get_invoice(ctx, invoice_id))
         ctx.session.commit()
     say(f"recorded {read.amount} on {invoice_id}: now {read.invoice_status}")
+
+
+@invoices_app.command("payments")
+@one_line_errors
+def payments(
+    invoice_id: str,
+    limit: int = typer.Option(50, min=1, max=100, help="Page size"),
+    starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """An invoice's payments in the order recorded, the credit balance used included."""
+    with cli_ctx(org) as ctx:
+        invoice = service.get_invoice(ctx, invoice_id)
+        page = service.invoice_payments_page(
+            ctx, invoice.id, PageRequest(limit=limit, starting_after=starting_after)
+        )
+        rows = [to_plain(PaymentRead.of(p, invoice)) for p in page.items]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ["id", "paid_on", "amount", "method", "reference"])
+    say_next_page(page)

@@ -19,6 +19,7 @@ from tarif.cli.common import (
     console,
     fail,
     one_line_errors,
+    parse_day,
     print_json,
     print_table,
     say,
@@ -56,6 +57,9 @@ def add_line(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a one-off line to a draft invoice."""
+    # a bad day named as its option, like `bill run --as-of`
+    parse_day(period_start or None, "--period-start")
+    parse_day(period_last_day or None, "--period-last-day")
     with cli_ctx(org) as ctx:
         service.get_invoice(ctx, invoice_id)  # an unknown invoice is named before the product
         values: dict[str, Any] = {

@@ -14,6 +14,12 @@ exemption) and that its lines are at 0 % or not. So a credit goes on:
 - else, when the treatment changed but that invoice is still a draft (nothing to correct yet),
   a draft invoice of the former treatment, apart from today's charges;
 - else the next invoice, beside the charges (the default `corrections` = adjustment).
+
+Other lines take back an amount billed rather than days: a late re-rating's negative part of a
+usage period (a volume tier left, a minimum-spend top-up no longer needed), a minimum
+commitment's top-up lowered, an early-termination fee withdrawn. Each gives back at the VAT of
+the line it takes back (`taken_back`), placed the same way, except that the contract's
+`corrections` does not send them to a credit note: only a change of treatment does.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class BilledDays:
     tax_treatment: TaxTreatment  # the invoice's
     vat_category: str
     vat_rate: Decimal
+    kind: str = "charge"  # the line's `ChargeKind`: "charge" bills days, the others amounts
+    part: str = ""  # a usage line's part, without its revision (`usage_lines.split_part`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +69,29 @@ def billed_by(
     found = None
     for line in billed:
         if (
-            line.line_key == line_key
+            line.kind == "charge"
+            and line.line_key == line_key
             and line.version == version
             and line.period.start <= period.start
             and period.end <= line.period.end
+        ):
+            found = line
+    return found
+
+
+def taken_back(
+    billed: Sequence[BilledDays], kind: str, line_key: str, period: Period, part: str = ""
+) -> BilledDays | None:
+    """The line a negative amount line takes back: same kind, line, period and (usage) part,
+    whatever the version (a withdrawn fee names the version withdrawing it); the last one
+    issued, as `billed_by`. `billed` holds only lines of a positive amount."""
+    found = None
+    for line in billed:
+        if (
+            line.kind == kind
+            and line.line_key == line_key
+            and line.period == period
+            and line.part == part
         ):
             found = line
     return found

@@ -359,7 +359,10 @@ def _issue(
     mode = RoundingMode(org.rounding_mode) if org.rounding_mode else RoundingMode.HALF_UP
     remaining = remaining_creditable(ctx, invoice)
     if remaining <= 0 and void:
-        raise Conflict(f"invoice '{invoice.id}' has nothing left to credit: it cannot be voided")
+        raise Conflict(
+            f"invoice {invoice.number or invoice.id} has nothing left to credit: "
+            "it cannot be voided"
+        )
     if remaining <= 0:
         raise InvalidInput.on(
             "lines" if lines is not None else "amount",
@@ -528,6 +531,7 @@ def _line_credits(
     """Whole lines or parts of their quantity (`requests` None: every line, whole)."""
     by_position = {line.position: line for line in source}
     done = _credited_lines(ctx, [line.id for line in source])
+    void = requests is None
     if requests is None:  # a void: every line with something to credit
         requests = [{"position": line.position} for line in source if line.net_amount != 0]
     errors = ErrorCollector()
@@ -544,6 +548,15 @@ def _line_credits(
             errors.add(f"{where}.position", f"line {line.position} is given twice")
             continue
         seen.add(line.position)
+        if line.net_amount < 0 and not void:
+            # Crediting a credit (or discount) line would charge it again: a void takes it
+            # with the rest of the invoice, a credit note asked line by line does not.
+            errors.add(
+                f"{where}.position",
+                f"line {line.position} is a credit of "
+                f"{round_to_minor_unit(line.net_amount, money)}: it cannot be credited",
+            )
+            continue
         credited_quantity, credited_net = done.get(line.id, (Decimal(0), Decimal(0)))
         left_net = line.net_amount - credited_net
         if left_net == 0:

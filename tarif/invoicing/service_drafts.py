@@ -381,27 +381,44 @@ def regenerate_draft(ctx: Ctx, invoice_id: str) -> Regenerated:
     group with this draft's key (customer, currency, billing date, contract when the contract
     groups its own invoices) is written after the lines typed on the draft: one-off lines keep
     their amounts, discounts are priced again over the lines they cover. The tax treatment is
-    read again from the customer and typed lines follow it. Due contract changes are not
+    read again from the customer and typed lines follow it, except on a draft a run made of
+    what a former treatment gives back (every run line negative, the draft's treatment no
+    longer the customer's): it is rebuilt with that treatment. Due contract changes are not
     applied here: a billing run applies them.
     """
     invoice = editable_draft(ctx, invoice_id)
     before = _totals(invoice)
     lines = invoice_lines(ctx, invoice.id)
     kept = [row for row in lines if row.source not in RUN_SOURCES]
-    for row in lines:
-        if row.source in RUN_SOURCES:
-            ctx.session.delete(row)
+    run_lines = [row for row in lines if row.source in RUN_SOURCES]
+    for row in run_lines:
+        ctx.session.delete(row)
     ctx.session.flush()
     _renumber(kept)
     ctx.session.flush()
-    key = GroupKey(invoice.customer_id, invoice.currency, invoice.billing_date, invoice.contract_id)
-    drafts = build_drafts(ctx, invoice.billing_date, customer_id=invoice.customer_id)
-    draft = next((d for d in drafts if d.key == key), None)
     org = ctx.session.get_one(Organization, ctx.organization_id)
     customer = ctx.session.get_one(Customer, invoice.customer_id)
-    invoice.tax_treatment = (
-        draft.tax_treatment if draft is not None else treatment_of(customer, org.country).value
+    today = treatment_of(customer, org.country).value
+    # A draft of credits given back under a treatment the customer no longer has (or a credit
+    # note) is its own group of the run (`credit_origin`): rebuilt with that treatment.
+    former = (
+        invoice.tax_treatment
+        if invoice.tax_treatment != today
+        and run_lines
+        and all(row.net_amount < 0 for row in run_lines)
+        else None
     )
+    key = GroupKey(
+        invoice.customer_id,
+        invoice.currency,
+        invoice.billing_date,
+        invoice.contract_id,
+        invoice.corrects_invoice_id,
+        former,
+    )
+    drafts = build_drafts(ctx, invoice.billing_date, customer_id=invoice.customer_id)
+    draft = next((d for d in drafts if d.key == key), None)
+    invoice.tax_treatment = draft.tax_treatment if draft is not None else former or today
     for row in kept:
         row.vat_rate = line_rate(row.vat_category, invoice.tax_treatment)
     if draft is None and not kept:

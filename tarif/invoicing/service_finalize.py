@@ -39,6 +39,7 @@ from tarif.invoicing.models import Invoice, InvoiceLine, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.invoicing.service_credit_notes import over_credit
 from tarif.invoicing.service_invoices import (
+    INVOICE_SERIES,
     InvoiceStatus,
     next_sequence_value,
     number_format,
@@ -73,8 +74,13 @@ def _billing_order(row: Any) -> tuple[date, str, str, str, str]:
     return (row.billing_date, row.customer_id, row.currency, row.contract_id or "", row.id)
 
 
-def finalize_run(ctx: Ctx, run_id: str, *, progress: Progress | None = None) -> RunFinalized:
-    """Finalizes every draft of the run in billing order; `progress(done, total)` per chunk."""
+def finalize_run(
+    ctx: Ctx, run_id: str, *, progress: Progress | None = None, invoices_only: bool = False
+) -> RunFinalized:
+    """Finalizes every draft of the run in billing order; `progress(done, total)` per chunk.
+
+    `invoices_only` leaves the run's credit notes drafts (the organization's automatic
+    finalization applies to invoices only: a run-made credit note waits for a person)."""
     ctx.require(Permission.WRITE_BILLING)
     run = get_run(ctx, run_id)
     outcome = RunFinalized(run.id)
@@ -90,6 +96,8 @@ def finalize_run(ctx: Ctx, run_id: str, *, progress: Progress | None = None) -> 
         Invoice.billing_run_id == run.id,
         Invoice.status == InvoiceStatus.DRAFT.value,
     )
+    if invoices_only:
+        heads = heads.where(Invoice.series == INVOICE_SERIES)
     ordered = sorted(ctx.session.execute(heads), key=_billing_order)
     if not ordered:
         return outcome

@@ -384,6 +384,12 @@ def record_payment(
     outstanding = amount_due(invoice)
     if value > outstanding:
         shown = round_to_minor_unit(outstanding, money)  # 378.80, not the stored 378.8
+        if outstanding <= 0:  # a 0.00 invoice, or one of credits: "more than -324.90" misleads
+            raise InvalidInput.on(
+                "amount",
+                f"invoice {invoice.number or invoice.id} owes nothing (amount due {shown}): "
+                "it takes no payment",
+            )
         raise InvalidInput.on("amount", f"more than the {shown} still due")
     payment = InvoicePayment(
         id=new_id("pay"),

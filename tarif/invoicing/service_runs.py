@@ -35,7 +35,7 @@ from tarif.audit.service import record
 from tarif.billing.charges import Charge, ChargeKind, charges_as_of
 from tarif.billing.periods import Period
 from tarif.billing.totals import InvoiceTotals, TaxedLine, invoice_totals, vat_rate
-from tarif.billing.usage_lines import FINAL
+from tarif.billing.usage_lines import FINAL, split_part
 from tarif.billing.usage_periods import usage_due
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
@@ -58,9 +58,9 @@ from tarif.customers.service import treatment_of
 from tarif.db.among import among, dialect_of
 from tarif.db.bulk import PreparedRows, prepare_rows, write_prepared
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
-from tarif.errors import Conflict, NotFound
+from tarif.errors import Conflict, FieldError, NotFound
 from tarif.ids import new_id
-from tarif.invoicing.credit_origin import BilledDays, billed_by, place_credit
+from tarif.invoicing.credit_origin import BilledDays, billed_by, place_credit, taken_back
 from tarif.invoicing.issued import remember_contract_terms
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
 from tarif.invoicing.service_credit_notes import CORRECTABLE, CREDIT_NOTE
@@ -142,8 +142,12 @@ def list_runs(ctx: Ctx, page: PageRequest) -> Page[BillingRun]:
 def get_run(ctx: Ctx, run_id: str) -> BillingRun:
     if "\x00" in run_id:
         raise NotFound("billing run not found")
-    run: BillingRun = get_scoped(ctx.session, BillingRun, ctx.organization_id, run_id)
-    return run
+    run = ctx.session.scalars(
+        scoped(BillingRun, ctx.organization_id).where(BillingRun.id == run_id)
+    ).one_or_none()
+    if run is None:  # named in words, not "billingrun" as get_scoped would
+        raise NotFound(f"billing run '{run_id}' not found")
+    return cast(BillingRun, run)
 
 
 def last_run_date(ctx: Ctx) -> date | None:
@@ -159,10 +163,12 @@ def check_run_date(ctx: Ctx, as_of: date) -> None:
     ctx.require(Permission.WRITE_BILLING)
     latest = last_run_date(ctx)
     if latest is not None and as_of < latest:
-        raise Conflict(
+        message = (
             f"a billing run as of {as_of.isoformat()} is before the last run's date "
             f"({latest.isoformat()})"
         )
+        # Names the field, like a bad date would: API problems, forms and jobs point at it.
+        raise Conflict(message, [FieldError("as_of", message)])
 
 
 # The run keeps every contract's charges and drafts until it ends: full collections, which
@@ -217,7 +223,9 @@ def run_billing(
     from tarif.invoicing.service_finalize import finalize_run
 
     finalizing = finalize or finalizes_on_run(ctx)  # asked, or the organization's setting is 0
-    sealer = InlineSealer.for_run(ctx) if finalizing else None
+    # The setting finalizes invoices only: run-made credit notes wait for a person.
+    invoices_only = not finalize
+    sealer = InlineSealer.for_run(ctx, invoices_only=invoices_only) if finalizing else None
     written: list[DraftInvoice] = []
     conflicts = 0
     batches = list(_chunks(drafts, WRITE_CHUNK))
@@ -261,7 +269,8 @@ def run_billing(
     outcome = RunOutcome(run, as_of, False, written, conflicts)
     if sealer is not None:
         # Sealed as written; whatever is left as a draft (nothing, in a run alone) goes after.
-        outcome.finalized = sealer.finalized + finalize_run(ctx, run.id).finalized
+        left = finalize_run(ctx, run.id, invoices_only=invoices_only)
+        outcome.finalized = sealer.finalized + left.finalized
     return outcome
 
 
@@ -415,7 +424,7 @@ def build_drafts(
             (head.id, charge.period.start)
             for head, _, billing in chunk_charges
             for charge, _ in billing
-            if charge.kind is ChargeKind.CREDIT
+            if _takes_back(charge)
         ]
         origins_by = _billed_days_by_contract(
             ctx,
@@ -468,26 +477,50 @@ def _group_charges(
         category = categories[product_id]
         key = GroupKey(head.customer_id, head.currency, charge.due_on, own)
         line = DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
-        document = treatment
-        if charge.kind is ChargeKind.CREDIT:
-            origin = billed_by(origins, charge.line_key, charge.version, charge.period)
-            place = place_credit(
-                origin, treatment, category, line.vat_rate, to_credit_notes=to_notes
-            )
-            line.vat_category, line.vat_rate, document = (
-                place.vat_category,
-                place.vat_rate,
-                place.tax_treatment,
-            )
-            key = replace(
-                key,
-                corrects_invoice_id=place.corrects_invoice_id,
-                tax_treatment=document.value if place.former_treatment else None,
-            )
+        key, document = _placed(line, key, treatment, origins, to_notes=to_notes)
         draft = groups.get(key)
         if draft is None:
             draft = groups[key] = DraftInvoice(key, document.value)
         draft.lines.append(line)
+
+
+def _takes_back(charge: Charge) -> bool:
+    """A credit of days, or a negative amount taking back a top-up, a fee or a usage part
+    billed: placed by what it gives back (`credit_origin`)."""
+    return charge.kind is ChargeKind.CREDIT or (
+        charge.kind is not ChargeKind.CHARGE and charge.net < 0
+    )
+
+
+def _placed(
+    line: DraftLine,
+    key: GroupKey,
+    treatment: TaxTreatment,
+    origins: Sequence[BilledDays],
+    *,
+    to_notes: bool,
+) -> tuple[GroupKey, TaxTreatment]:
+    """The draft a line goes on and that draft's treatment; a line taking back what was billed
+    gets the VAT of the line it gives back (set on `line`)."""
+    charge = line.charge
+    if not _takes_back(charge):
+        return key, treatment
+    if charge.kind is ChargeKind.CREDIT:
+        origin = billed_by(origins, charge.line_key, charge.version, charge.period)
+    else:
+        part = split_part(line.usage_part)[1] if line.usage_part else ""
+        origin = taken_back(origins, charge.kind.value, charge.line_key, charge.period, part)
+        to_notes = False  # the contract's `corrections` is about credits of days
+    place = place_credit(
+        origin, treatment, line.vat_category, line.vat_rate, to_credit_notes=to_notes
+    )
+    line.vat_category, line.vat_rate = place.vat_category, place.vat_rate
+    key = replace(
+        key,
+        corrects_invoice_id=place.corrects_invoice_id,
+        tax_treatment=place.tax_treatment.value if place.former_treatment else None,
+    )
+    return key, place.tax_treatment
 
 
 def _charges_of(
@@ -568,10 +601,22 @@ def _add_usage(
     categories: dict[str, str],
     groups: dict[GroupKey, DraftInvoice],
 ) -> None:
-    """The run's usage lines, each on its contract's invoice of its billing date."""
+    """The run's usage lines, each on its contract's invoice of its billing date (a negative
+    part of a late re-rating: where `credit_origin` puts what it takes back)."""
     if not usage_by:
         return
     _load_categories(ctx, {u.product_id for lines in usage_by.values() for u in lines}, categories)
+    taking_back = [
+        (contract_id, used.charge.period.start)
+        for contract_id, lines in usage_by.items()
+        for used in lines
+        if used.charge.net < 0
+    ]
+    origins_by = _billed_days_by_contract(
+        ctx,
+        sorted({contract_id for contract_id, _ in taking_back}),
+        min((start for _, start in taking_back), default=None),
+    )
     for head in heads:
         for used in usage_by.get(head.id, ()):
             treatment = treatments[head.customer_id]
@@ -581,22 +626,24 @@ def _add_usage(
                 used.charge.due_on,
                 head.id if head.id in own_invoices else None,
             )
+            category = categories[used.product_id]
+            line = DraftLine(
+                head.id,
+                used.product_id,
+                category,
+                _rate(category, treatment),
+                used.charge,
+                USAGE_SOURCE,
+                used.part,
+                used.usage,
+            )
+            key, document = _placed(
+                line, key, treatment, origins_by.get(head.id, ()), to_notes=False
+            )
             draft = groups.get(key)
             if draft is None:
-                draft = groups[key] = DraftInvoice(key, treatment.value)
-            category = categories[used.product_id]
-            draft.lines.append(
-                DraftLine(
-                    head.id,
-                    used.product_id,
-                    category,
-                    _rate(category, treatment),
-                    used.charge,
-                    USAGE_SOURCE,
-                    used.part,
-                    used.usage,
-                )
-            )
+                draft = groups[key] = DraftInvoice(key, document.value)
+            draft.lines.append(line)
 
 
 def _contract_heads(ctx: Ctx, customer_id: str | None) -> list[Any]:
@@ -678,19 +725,27 @@ def _billed_days_by_contract(
             InvoiceLine.period_end,
             InvoiceLine.vat_category,
             InvoiceLine.vat_rate,
+            InvoiceLine.net_amount,
+            InvoiceLine.usage_part,
         )
         .where(
             InvoiceLine.organization_id == ctx.organization_id,
             among(InvoiceLine.contract_id, ids, dialect),
-            InvoiceLine.source == "contract",
+            InvoiceLine.source.in_(("contract", USAGE_SOURCE)),
             InvoiceLine.period_end > first_credited,
         )
         .order_by(InvoiceLine.id)
     ).all()
     # Credits are left out here, not in SQL: `kind` is a column of the lines' unique key, and
     # a condition on it led PostgreSQL to scan the organization's whole key range (200 ms a
-    # chunk) instead of looking up the contracts (5 ms).
-    charges = [line for line in lines if line.kind == ChargeKind.CHARGE.value]
+    # chunk) instead of looking up the contracts (5 ms). Amounts (top-ups, fees, usage parts)
+    # count when positive: what a negative one takes back.
+    charges = [
+        line
+        for line in lines
+        if line.kind == ChargeKind.CHARGE.value
+        or (line.kind != ChargeKind.CREDIT.value and line.net_amount > 0)
+    ]
     invoices = {
         row.id: row
         for row in ctx.session.execute(
@@ -714,6 +769,8 @@ def _billed_days_by_contract(
                 tax_treatment=TaxTreatment(invoice.tax_treatment),
                 vat_category=line.vat_category,
                 vat_rate=line.vat_rate,
+                kind=line.kind,
+                part=split_part(line.usage_part)[1] if line.usage_part else "",
             )
         )
     return result

@@ -73,13 +73,16 @@ class InlineSealer:
     finalized: int = 0
     first_number: str | None = None
     last_number: str | None = None
+    # Credit notes stay drafts (finalizing on the organization's setting, not on request).
+    invoices_only: bool = False
     # Drafts of the current chunk left to `seal_invoice`, with their numbers, in billing order.
     _deferred: list[tuple[str, str, str]] = field(default_factory=list)
     _events: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def for_run(cls, ctx: Ctx) -> InlineSealer:
-        return cls(ctx.session.get_one(Organization, ctx.organization_id), today(ctx))
+    def for_run(cls, ctx: Ctx, *, invoices_only: bool = False) -> InlineSealer:
+        org = ctx.session.get_one(Organization, ctx.organization_id)
+        return cls(org, today(ctx), invoices_only=invoices_only)
 
     def seal(
         self,
@@ -99,6 +102,7 @@ class InlineSealer:
             values
             for values in invoices
             if lines_by_invoice.get(values["id"])
+            and not (self.invoices_only and values["kind"] != "invoice")
             and over_credit(ctx, values["corrects_invoice_id"], values["gross_total"], stored=False)
             is None
         ]

@@ -17,6 +17,7 @@ from tarif.billing.periods import Period
 from tarif.billing.proration import prorate
 from tarif.billing.usage_lines import FINAL, split_part
 from tarif.context import Ctx
+from tarif.errors import InvalidInput
 from tarif.invoicing.models import InvoiceLine
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.pricing.percentage import FeeThresholds, TransactionBands, fee_thresholds
@@ -150,24 +151,53 @@ def prepaid_used_before(
 
 class SmartCodePricer:
     """Runs the pricing SmartCode of a charge for one period of a contract: one call with
-    every group's quantity under its value in `usage.groups`; remembers the versions used."""
+    every group's quantity under its value in `usage.groups`; remembers the versions used.
+    `pinned` (SmartCode id → version id): the versions that priced the period first, which a
+    late re-rating keeps (a new version never reprices usage already invoiced); any other
+    SmartCode runs its latest version."""
 
-    def __init__(self, ctx: Ctx, reference: str, period: Period) -> None:
+    def __init__(
+        self, ctx: Ctx, reference: str, period: Period, pinned: Mapping[str, str] | None = None
+    ) -> None:
         self.ctx, self.reference, self.period = ctx, reference, period
+        self.pinned = dict(pinned or {})
         self.used: dict[str, str] = {}  # smartcode id → version id
 
     def price(
         self, smartcode_id: str, *, spec: ChargeSpec, usage: Usage, currency: str
     ) -> Sequence[SmartCodeLine]:
         from tarif.smartcodes import service as smartcodes
+        from tarif.smartcodes.failures import SmartCodeError
+        from tarif.smartcodes.models import SmartCodeVersion
         from tarif.smartcodes.runner import default_runner
 
-        version = smartcodes.get_version(self.ctx, smartcode_id)
+        version = None
+        if smartcode_id in self.pinned:
+            version = self.ctx.session.get(SmartCodeVersion, self.pinned[smartcode_id])
+            if version is not None and version.organization_id != self.ctx.organization_id:
+                version = None
+        if version is None:
+            version = smartcodes.get_version(self.ctx, smartcode_id)
         self.used[smartcode_id] = version.id
-        lines = default_runner().price_usage(
-            version, macro_usage(usage, self.period), macro_contract(self.reference, currency, spec)
-        )
-        return [SmartCodeLine(x.description, x.quantity, x.unit_price, x.amount) for x in lines]
+        try:
+            lines = default_runner().price_usage(
+                version,
+                macro_usage(usage, self.period),
+                macro_contract(self.reference, currency, spec),
+            )
+        except SmartCodeError as exc:
+            # A macro error, a refused result or a limit: the caller's request is refused with
+            # what failed where (a bare exception would be a 500 and leave the user guessing).
+            code = smartcodes.get_smartcode(self.ctx, smartcode_id).code
+            start, end = self.period.start.isoformat(), self.period.end.isoformat()
+            raise InvalidInput.on(
+                "smartcode",
+                f"the pricing SmartCode '{code}' (version {version.number}) failed on contract "
+                f"{self.reference}, period {start} – {end}: {exc}",
+            ) from exc
+        return [
+            SmartCodeLine(x.description, x.quantity, x.unit_price, x.amount, x.group) for x in lines
+        ]
 
 
 def macro_usage(usage: Usage, period: Period) -> Any:

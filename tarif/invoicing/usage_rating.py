@@ -33,7 +33,7 @@ each event.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -52,6 +52,7 @@ from tarif.billing.usage_lines import (
     next_revision,
     part_names,
     revision_part,
+    split_part,
 )
 from tarif.billing.usage_periods import UsageDue, usage_due
 from tarif.collector import collections_paused
@@ -390,10 +391,11 @@ class UsageRater:
         adjustment: bool,
         due_on: date | None = None,
         prefix: str = FINAL,
+        pinned: Mapping[str, str] | None = None,
     ) -> list[UsageCharge]:
         """The period's lines from its measured rows (with `billed`: the difference with
         it). A progressive rating (`prefix` PROGRESSIVE) leaves the minimum spend to the
-        period's end."""
+        period's end. `pinned`: the pricing SmartCode versions a late re-rating keeps."""
         spec = item.spec
         if prefix == PROGRESSIVE:
             spec = replace(spec, minimum_spend=None)
@@ -411,7 +413,7 @@ class UsageRater:
                 self.ctx, *line_of, item.due.period.start, self._prepaid_now.get(line_of)
             )
         usages = [usage_of(row, prepaid_before) for row in rows]
-        smartcodes = SmartCodePricer(self.ctx, item.head.reference, item.due.period)
+        smartcodes = SmartCodePricer(self.ctx, item.head.reference, item.due.period, pinned)
         rated = rate_groups(spec, usages, item.head.currency, self.rounding, smartcodes=smartcodes)
         if spec.prepaid_units:
             drawn = drawn_by(rated)
@@ -572,9 +574,10 @@ class UsageRater:
                 for row in rows
             ],
             "event_count": sum(row.event_count for row in rows),
+            # The contract too: a customer's contracts on one metric each count their own.
             "events_url": (
                 f"/v1/metrics/{item.metric_id}/events?customer_id={item.head.customer_id}"
-                f"&from={start}&to={end}"
+                f"&contract_id={item.head.id}&from={start}&to={end}"
             ),
         }
 
@@ -635,8 +638,9 @@ class UsageRater:
                     continue
                 billed = self._billed(contract_id, line_key, start, end)
                 rows = self._measure(item, [head], owners).get(owner, [])
+                pinned = self._first_smartcodes(contract_id, line_key, start, end)
                 result[contract_id] += self._lines(
-                    item, rows, next_revision(billed), billed, True, due_on
+                    item, rows, next_revision(billed), billed, True, due_on, pinned=pinned
                 )
 
     def _late_days(
@@ -666,6 +670,28 @@ class UsageRater:
             days = found[(owner, code)]
             days[day] = max(days.get(day, received), received)
         return found
+
+    def _first_smartcodes(
+        self, contract_id: str, line_key: str, start: date, end: date
+    ) -> dict[str, str]:
+        """The pricing SmartCode versions of the period's first rating at its end (its lowest
+        `r` revision: triggers' `p` ratings may come before it): a late re-rating prices with
+        them, so a version saved since bills the late events only, never a new price for the
+        usage already invoiced (docs/smartcodes.md)."""
+        stmt = select(InvoiceLine.usage_part, InvoiceLine.usage).where(
+            InvoiceLine.organization_id == self.ctx.organization_id,
+            InvoiceLine.contract_id == contract_id,
+            InvoiceLine.line_key == line_key,
+            InvoiceLine.source == USAGE_SOURCE,
+            InvoiceLine.period_start == start,
+            InvoiceLine.period_end == end,
+            InvoiceLine.usage_part.startswith(FINAL),
+        )
+        by_revision: dict[int, dict[str, str]] = defaultdict(dict)
+        for part, trace in self.ctx.session.execute(stmt):
+            versions = (trace or {}).get("smartcode_versions") or {}
+            by_revision[split_part(str(part))[0]].update(versions)
+        return by_revision[min(by_revision)] if by_revision else {}
 
     def _billed(self, contract_id: str, line_key: str, start: date, end: date) -> list[BilledPart]:
         stmt = select(

@@ -207,12 +207,14 @@ class RatedLine:
 
 @dataclass(frozen=True)
 class SmartCodeLine:
-    """A line a pricing SmartCode returns; `net` None means quantity × unit price."""
+    """A line a pricing SmartCode returns; `net` None means quantity × unit price. `group`:
+    the label (`group_label`) of the group it prices, if it names one."""
 
     description: str
     quantity: Decimal
     unit_price: Decimal
     net: Decimal | None = None
+    group: str | None = None
 
 
 class PricingSmartCodes(Protocol):
@@ -285,7 +287,7 @@ def rate_groups(
     lines: list[RatedLine] = []
     if spec.smartcode_id is not None:
         # One call for the period, with every group's quantity (as the macro's docs say).
-        lines += _smartcode_lines(spec, whole_period(ordered), money, rounding, smartcodes)
+        lines += _smartcode_lines(spec, ordered, money, rounding, smartcodes)
     else:
         for usage in ordered:
             lines += _rate_one(spec, usage, money, rounding, allowance)
@@ -537,12 +539,13 @@ def _percentage(
 
 def _smartcode_lines(
     spec: ChargeSpec,
-    usage: Usage,
+    groups: Sequence[Usage],
     money: Currency,
     rounding: RoundingMode,
     smartcodes: PricingSmartCodes | None,
 ) -> list[RatedLine]:
     assert spec.smartcode_id is not None
+    usage = whole_period(groups)
     if smartcodes is None:
         raise ChargeError(
             f"charge on {spec.metric} is priced by SmartCode {spec.smartcode_id}: "
@@ -558,19 +561,31 @@ def _smartcode_lines(
         smartcode_id=spec.smartcode_id,
     )
     returned = smartcodes.price(spec.smartcode_id, spec=spec, usage=usage, currency=money.code)
-    return [
-        _line(
-            LineKind.SMARTCODE,
-            item.description,
-            item.quantity,
-            item.unit_price,
-            item.quantity * item.unit_price if item.net is None else item.net,
-            explain,
-            money,
-            rounding,
+    # A line naming its group explains that group only (its units, and the events a
+    # statement shares it over); the others, the whole period.
+    by_label = {group_label(u.group): u for u in groups if u.group}
+    lines = []
+    for item in returned:
+        mine = by_label.get(item.group) if item.group is not None else None
+        explained = explain
+        if mine is not None:
+            explained = replace(
+                explain, group=mine.group, units=mine.quantity, billed_units=mine.quantity
+            )
+        net = item.quantity * item.unit_price if item.net is None else item.net
+        lines.append(
+            _line(
+                LineKind.SMARTCODE,
+                item.description,
+                item.quantity,
+                item.unit_price,
+                net,
+                explained,
+                money,
+                rounding,
+            )
         )
-        for item in returned
-    ]
+    return lines
 
 
 def _minimum_spend(

@@ -17,6 +17,7 @@ from tarif.cli.common import (
     cli_ctx,
     fail,
     one_line_errors,
+    parse_day,
     print_json,
     print_record,
     print_table,
@@ -183,6 +184,9 @@ def test(
     if contract is not None:
         if events is not None or usage is not None:
             fail("--contract runs on the contract's own events or usage: no --events/--usage")
+        # a bad day named as its option, like `bill run --as-of`
+        for text, option in ((period_from, "--from"), (period_to, "--to"), (as_of, "--as-of")):
+            parse_day(text or None, option)
         given = {
             "contract_id": contract,
             "line_key": line,

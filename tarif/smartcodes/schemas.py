@@ -198,6 +198,7 @@ class LineRead(BaseModel):
     quantity: str
     unit_price: str
     amount: str
+    group: str | None = None
 
 
 class ValuedEventRead(BaseModel):
@@ -298,6 +299,7 @@ class DryRunRead(BaseModel):
                 quantity=format(line.quantity, "f"),
                 unit_price=format(line.unit_price, "f"),
                 amount=format(line.amount, "f"),
+                group=line.group,
             )
             for line in run.lines
         ]

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 MAX_DESCRIPTION = 500
 MAX_LINES = 1_000
 MAX_FIELDS = 50
-LINE_FIELDS = frozenset({"description", "quantity", "unit_price", "amount"})
+LINE_FIELDS = frozenset({"description", "quantity", "unit_price", "amount", "group"})
 
 
 class MacroEvent(NamedTuple):
@@ -96,12 +96,14 @@ class Valuation(NamedTuple):
 
 
 class PriceLine(NamedTuple):
-    """One line a pricing macro asks for; `amount` is quantity × unit price unless given."""
+    """One line a pricing macro asks for; `amount` is quantity × unit price unless given.
+    `group`: the key of `usage.groups` the line prices, if it names one."""
 
     description: str
     quantity: Decimal
     unit_price: Decimal
     amount: Decimal
+    group: str | None = None
 
 
 class BadResult(Exception):
@@ -190,16 +192,17 @@ def check_valuation(raw: Any) -> int | Decimal | tuple[Decimal, dict[str, Any]]:
     return exact(raw["value"], "value"), fields
 
 
-def check_lines(raw: Any) -> list[PriceLine]:
-    """A pricing result: a list of dicts `{description, quantity, unit_price, amount?}`."""
+def check_lines(raw: Any, groups: Mapping[str, Any] | None = None) -> list[PriceLine]:
+    """A pricing result: a list of dicts `{description, quantity, unit_price, amount?,
+    group?}`; a `group` must be one of `groups` (the usage's) when they are given."""
     if type(raw) not in (list, tuple):
         raise BadResult("lines", f"must be a list of lines, not {type(raw).__name__}")
     if len(raw) > MAX_LINES:
         raise BadResult("lines", f"at most {MAX_LINES} lines")
-    return [_line(item, f"lines[{i}]") for i, item in enumerate(raw)]
+    return [_line(item, f"lines[{i}]", groups) for i, item in enumerate(raw)]
 
 
-def _line(raw: Any, where: str) -> PriceLine:
+def _line(raw: Any, where: str, groups: Mapping[str, Any] | None = None) -> PriceLine:
     if type(raw) is not dict and type(raw) is not MappingProxyType:
         raise BadResult(where, f"must be a dict, not {type(raw).__name__}")
     unknown = sorted(str(k) for k in raw if k not in LINE_FIELDS)
@@ -217,4 +220,11 @@ def _line(raw: Any, where: str) -> PriceLine:
     unit_price = exact(raw["unit_price"], f"{where}.unit_price")
     amount = raw.get("amount")
     total = quantity * unit_price if amount is None else exact(amount, f"{where}.amount")
-    return PriceLine(description.strip(), quantity, unit_price, total)
+    group = raw.get("group")
+    if group is not None:
+        # The group a line prices lets a statement count that group's events only.
+        if type(group) is not str:
+            raise BadResult(f"{where}.group", f"must be a string, not {type(group).__name__}")
+        if groups is not None and group not in groups:
+            raise BadResult(f"{where}.group", f"{group!r} is not one of the usage's groups")
+    return PriceLine(description.strip(), quantity, unit_price, total, group)

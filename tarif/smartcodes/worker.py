@@ -168,7 +168,7 @@ class Worker:
         usage = MacroUsage(quantity, event_count, frozen_mapping(groups), MacroPeriod(start, end))
         contract = MacroContract(reference, currency, frozen_mapping(terms))
         try:
-            lines = check_lines(macro(usage, contract))
+            lines = check_lines(macro(usage, contract), groups)
         except BaseException as exc:
             failure, message, line = describe(exc)
             return ("failed", failure, message, line, None, _field(exc))

@@ -31,7 +31,7 @@ def usage_explanation(
         },
         "filters": list(trace.get("filters") or []),
         "group_by": list(trace.get("group_by") or []),
-        "group": dict(explanation.get("group") or {}),
+        "group": priced_group(trace, explanation),
         "period": {"from": start, "to": end, "timezone": trace.get("timezone")},
         "event_count": int(trace.get("event_count") or 0),
         "events_url": trace.get("events_url"),
@@ -55,6 +55,18 @@ def usage_explanation(
         "late_adjustment": revision > 1,
         "rated_at": trace.get("rated_at"),
     }
+
+
+def priced_group(trace: dict[str, Any], explanation: dict[str, Any]) -> dict[str, Any]:
+    """The group the line priced, as measured: pricing reads a missing property as "", the
+    measured groups keep it null (as the metric's aggregate shows it), so the matching measured
+    group is the one shown."""
+    priced = {str(k): str(v) for k, v in (explanation.get("group") or {}).items()}
+    for measured in trace.get("groups") or []:
+        values = dict(measured.get("group") or {})
+        if values.keys() == priced.keys() and all((values[k] or "") == priced[k] for k in priced):
+            return values
+    return dict(explanation.get("group") or {})
 
 
 def events_page(trace: dict[str, Any], customer_external_id: str | None) -> str | None:

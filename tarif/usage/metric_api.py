@@ -162,9 +162,14 @@ def events_counted(
     starting_after: Annotated[
         int | None, Query(ge=0, description="Cursor: the last event id of the previous page")
     ] = None,
+    contract_id: Annotated[
+        str | None,
+        Query(max_length=40, description="Only the events this contract counts (its customer's)"),
+    ] = None,
 ) -> ListResponse[UsageEventRead]:
     """The events of `[from, to)` the metric counts for the customer (its filters applied), in
-    the order they were stored."""
+    the order they were stored; with `contract_id`, those that contract counts (a customer with
+    several contracts on the metric: the events naming each, and the others for the first)."""
     selection = _selection(late, received_after)
     page = service.events_counted(
         ctx,
@@ -175,6 +180,7 @@ def events_counted(
         starting_after=starting_after,
         limit=limit,
         selection=selection,
+        contract_id=contract_id,
     )
     cursor = page.next_cursor
     return ListResponse(

@@ -22,6 +22,7 @@ from tarif.cli.common import (
     say_next_page,
     to_plain,
 )
+from tarif.contracts.service_contracts import find_contract
 from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
 from tarif.errors import ErrorCollector
@@ -287,15 +288,19 @@ def events(
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     # Not named `starting_after`: an event cursor is a number, within one customer's period.
     after_event: int = typer.Option(None, "--starting-after", help="Continue after this event"),
+    contract: str = typer.Option(
+        None, "--contract", help="Only the events this contract counts (id or reference)"
+    ),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """The events a metric counts for a customer over [from, to)."""
+    """The events a metric counts for a customer over [from, to) (or one of its contracts)."""
     first, after = parse_day(period_from, "--from"), parse_day(period_to, "--to")
     selection = _late(late)
     with cli_ctx(org) as ctx:
         found = service.resolve_metric(ctx, metric)
         who = customers.resolve_customer(ctx, customer)
+        contract_id = find_contract(ctx, contract).id if contract else None
         page = service.events_counted(
             ctx,
             found.id,
@@ -305,6 +310,7 @@ def events(
             starting_after=after_event,
             limit=limit,
             selection=selection,
+            contract_id=contract_id,
         )
         rows = [to_plain(UsageEventRead.of(e)) for e in page.events]
     if as_json:

@@ -396,16 +396,39 @@ def events_counted(
     starting_after: int | None = None,
     limit: int = 50,
     selection: EventSelection = ALL_EVENTS,
+    contract_id: str | None = None,
 ) -> EventPage:
-    """The events behind `aggregate_metric`'s quantity, a page at a time."""
+    """The events behind `aggregate_metric`'s quantity, a page at a time. With `contract_id`,
+    those the contract counts (its customer's, by the billing run's rule `EventOwners`): a
+    customer with several contracts on the metric has each count its own."""
     metric = get_metric(ctx, metric_id)
     customer = _customer_id(ctx, customer_id)
     period = period_of(ctx, start, end)
+    own: str | None = None
+    others: tuple[str, ...] = ()
+    if contract_id is not None:
+        # Invoicing reads usage: imported here, not at the top, so usage never imports it.
+        from tarif.contracts.models import Contract
+        from tarif.invoicing.current_usage import event_scope
+
+        if not _searchable(contract_id):
+            raise NotFound("contract not found")
+        contract: Contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
+        if customer is not None and contract.customer_id != customer:
+            raise InvalidInput.on("contract_id", "is not a contract of this customer")
+        customer = contract.customer_id
+        scope = event_scope(ctx, contract, metric.code)
+        if scope.first:
+            others = scope.others
+        else:
+            own = contract.id
     return store_for(ctx).list_events(
         ctx.organization_id,
         definition_of(metric),
         period,
         customer_id=customer,
+        contract_id=own,
+        other_contracts=others,
         selection=selection,
         starting_after=starting_after,
         limit=limit,

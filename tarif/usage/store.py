@@ -177,11 +177,14 @@ class EventStore(Protocol):
         *,
         customer_id: str | None = None,
         contract_id: str | None = None,
+        other_contracts: Sequence[str] = (),
         selection: EventSelection = ALL_EVENTS,
         starting_after: int | None = None,
         limit: int = 50,
     ) -> EventPage:
-        """The period's events the metric counts, in id order, a page at a time."""
+        """The period's events the metric counts, in id order, a page at a time.
+        `contract_id` keeps the events naming that contract; `other_contracts` instead keeps
+        those naming none of them (as `breakdown`)."""
         ...
 
     def events_by_id(
@@ -355,6 +358,7 @@ class SqlEventStore:
         *,
         customer_id: str | None = None,
         contract_id: str | None = None,
+        other_contracts: Sequence[str] = (),
         selection: EventSelection = ALL_EVENTS,
         starting_after: int | None = None,
         limit: int = 50,
@@ -366,6 +370,10 @@ class SqlEventStore:
             conditions.append(ev.customer_id == customer_id)
         if contract_id is not None:
             conditions.append(ev.contract_id == contract_id)
+        elif other_contracts:
+            conditions.append(
+                or_(ev.contract_id.is_(None), ev.contract_id.not_in(list(other_contracts)))
+            )
         if starting_after is not None:
             conditions.append(ev.id > starting_after)
         stmt = select(UsageEvent).where(*conditions).order_by(ev.id).limit(limit + 1)

@@ -523,7 +523,7 @@ def test_bad_input_is_one_clear_line_and_a_non_zero_exit(op: Operator, pricelist
           "--start", "2026-01-15")  # fmt: skip
     assert op.refused(
         "contracts", "add-line", "C-1", "--product", "hosting", "--quantity", "-2"
-    ) == ("error: The contract is not valid: lines.0.quantity: must be greater than 0")
+    ) == ("error: The contract is not valid: quantity: must be greater than 0")
     op.ok("contracts", "add-line", "C-1", "--product", "hosting")
     op.ok("contracts", "submit", "C-1")
     op.ok("contracts", "activate", "C-1")

@@ -132,7 +132,13 @@ def test_draft_lines_are_edited_in_place(api: TestClient, shop: World) -> None:
     changed = ok(api.patch(f"{url}/lines/licence", json={"unit_price": "99.00"}))
     assert changed["terms"]["lines"][1]["price_source"] == "override"
     bad = api.patch(f"{url}/lines/licence", json={"quantity": "-1"})
-    assert pointers(bad) == {"/lines/1/quantity": "must be greater than 0"}
+    # the line's own route names the field of its body, not the contract's `lines.1.quantity`
+    assert pointers(bad) == {"/quantity": "must be greater than 0"}
+    assert "quantity: must be greater than 0" in bad.json()["detail"]
+    assert "lines.1" not in bad.json()["detail"]
+    second = {"product_id": shop.licence.id, "line_key": "licence-2", "quantity": "0"}
+    added_bad = api.post(f"{url}/lines", json=second)
+    assert pointers(added_bad) == {"/quantity": "must be greater than 0"}
     assert api.patch(f"{url}/lines/nope", json={"quantity": "2"}).status_code == 404
     removed = ok(api.delete(f"{url}/lines/licence"))
     assert len(removed["terms"]["lines"]) == 1

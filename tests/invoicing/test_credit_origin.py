@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from tarif.billing.periods import Period
 from tarif.customers.rules import TaxTreatment
-from tarif.invoicing.credit_origin import BilledDays, CreditPlace, billed_by, place_credit
+from tarif.invoicing.credit_origin import (
+    BilledDays,
+    CreditPlace,
+    billed_by,
+    place_credit,
+    taken_back,
+)
 
 STANDARD, REVERSE = TaxTreatment.STANDARD, TaxTreatment.REVERSE_CHARGE
 MARCH = Period(date(2026, 3, 1), date(2026, 4, 1))
@@ -80,3 +86,30 @@ def test_after_a_change_of_treatment_the_credit_keeps_the_treatment_billed() -> 
     moved_in = billed(treatment=REVERSE, rate=ZERO)
     place = place_credit(moved_in, STANDARD, "standard", TWENTY, to_credit_notes=False)
     assert place == CreditPlace("standard", ZERO, REVERSE, "inv_march", True)
+
+
+def amount_line(
+    invoice_id: str, kind: str, *, period: Period = MARCH, part: str = "", version: int = 1
+) -> BilledDays:
+    return BilledDays(
+        invoice_id, True, "hosting", version, period, STANDARD, "standard", TWENTY, kind, part
+    )
+
+
+def test_an_amount_taken_back_is_given_back_by_the_line_of_its_kind_period_and_part() -> None:
+    fee = amount_line("inv_fee", "fee", period=Period(date(2026, 6, 14), date(2026, 6, 15)))
+    top_up = amount_line("inv_april", "minimum")
+    tier_1 = amount_line("inv_april", "usage", part="usage||1")
+    minimum = amount_line("inv_april", "usage", part="minimum||1")
+    later = amount_line("inv_may", "usage", part="minimum||1", version=2)
+    lines = [fee, top_up, tier_1, minimum, later]
+    # a withdrawn fee names the version withdrawing it: any version's fee of that day
+    assert taken_back(lines, "fee", "hosting", fee.period) == fee
+    assert taken_back(lines, "minimum", "hosting", MARCH) == top_up
+    assert taken_back(lines, "usage", "hosting", MARCH, "usage||1") == tier_1
+    # several lines billed the part: the last one issued
+    assert taken_back(lines, "usage", "hosting", MARCH, "minimum||1") == later
+    assert taken_back(lines, "usage", "hosting", MARCH, "usage||2") is None
+    assert taken_back(lines, "minimum", "hosting", LATE_MARCH) is None
+    # amounts never give back days: a credit of days finds the day charges only
+    assert billed_by(lines, "hosting", 1, LATE_MARCH) is None

@@ -7,24 +7,31 @@ The customer then moves to Germany with a VAT number (reverse charge) before 20 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event
 
+from tarif.billing.charges import Charge, ChargeKind
+from tarif.billing.periods import Period
 from tarif.context import Ctx
 from tarif.contracts import service as contracts
+from tarif.contracts.model import LinePriceSource
 from tarif.contracts.schemas import AmendmentCreate, parse
 from tarif.contracts.term import TerminationMode
 from tarif.customers import service as customers
+from tarif.customers.rules import TaxTreatment
 from tarif.invoicing import service
-from tarif.invoicing.service_runs import build_drafts
+from tarif.invoicing.credit_origin import BilledDays
+from tarif.invoicing.service_runs import DraftLine, GroupKey, _placed, build_drafts
 from tests.contracts.conftest import World
 from tests.invoicing.conftest import DE_VAT, JAN_15, hosting_contract
 
 D = Decimal
 JAN_20 = date(2026, 1, 20)
+STANDARD, REVERSE = TaxTreatment.STANDARD, TaxTreatment.REVERSE_CHARGE
 UPGRADE = {
     "effective_date": "2026-01-20",
     "reason": "more hosting",
@@ -124,3 +131,78 @@ def test_credits_read_what_billed_them_in_one_query_per_chunk(ctx: Ctx, world: W
     lines = [s for s in statements if "from invoice_lines" in s and "vat_category" in s]
     invoices = [s for s in statements if "from invoices" in s and "tax_treatment" in s]
     assert (len(lines), len(invoices)) == (1, 1)
+
+
+def test_regenerating_a_draft_of_the_former_treatment_rebuilds_it_with_that_treatment(
+    ctx: Ctx, world: World
+) -> None:
+    contract = hosting_contract(world)
+    january_then_moved(ctx, world, finalized=False)
+    upgrade(ctx, contract.id)
+    to_jan_20(ctx)
+    drafts = {d.tax_treatment: d for d in service.run_billing(ctx, JAN_20).invoices}
+    credit_id = drafts["standard"].invoice_id or ""
+    again = service.regenerate_draft(ctx, credit_id)
+    # the credit comes back as it was, French VAT on a draft of its own: −399 × 12/31 =
+    # −154.45, VAT 20 % −30.89, −185.34 (not the reverse-charge upgrade of 463.35 beside it)
+    assert (again.outcome, again.contract_lines) == ("regenerated", 1)
+    stored = service.get_invoice(ctx, credit_id)
+    assert stored.tax_treatment == "standard"
+    assert (stored.net_total, stored.vat_total, stored.gross_total) == (
+        D("-154.45"),
+        D("-30.89"),
+        D("-185.34"),
+    )
+    upgrade_draft = service.get_invoice(ctx, drafts["reverse_charge"].invoice_id or "")
+    assert (upgrade_draft.tax_treatment, upgrade_draft.net_total) == ("reverse_charge", D("463.35"))
+
+
+def amount(kind: ChargeKind, net: str, period: Period, version: int = 2) -> DraftLine:
+    """A line of an amount billed to the customer now in Germany (reverse charge, 0 %)."""
+    charge = Charge(
+        "hosting",
+        version,
+        None,
+        kind,
+        period,
+        period,
+        period.end,
+        D(1),
+        D(net),
+        LinePriceSource.OVERRIDE,
+        D(net),
+        D(0),
+        (),
+        D(net),
+        True,
+    )
+    return DraftLine("ctr_1", "prd_hosting", "standard", D(0), charge)
+
+
+def test_a_withdrawn_fee_and_a_lowered_top_up_give_back_the_vat_billed() -> None:
+    june_14 = Period(date(2026, 6, 14), date(2026, 6, 15))
+    march = Period(date(2026, 3, 1), date(2026, 4, 1))
+    billed = [
+        BilledDays("inv_june", True, "hosting", 1, june_14, STANDARD, "standard", D(20), "fee"),
+        BilledDays("inv_april", False, "hosting", 1, march, STANDARD, "standard", D(20), "minimum"),
+    ]
+    key = GroupKey("cus_1", "EUR", date(2026, 7, 1), None)
+    # the 500.00 fee billed with French VAT on a finalized invoice, withdrawn by version 2:
+    # −500.00 at 20 % on a credit note of that invoice
+    fee = amount(ChargeKind.FEE, "-500.00", june_14)
+    placed = _placed(fee, key, REVERSE, billed, to_notes=False)
+    assert placed == (
+        replace(key, corrects_invoice_id="inv_june", tax_treatment="standard"),
+        STANDARD,
+    )
+    assert (fee.vat_category, fee.vat_rate) == ("standard", D(20))
+    # March's top-up, billed with French VAT on an invoice still a draft, lowered by 21.94: a
+    # draft of the former treatment at 20 %, apart from today's charges
+    top_up = amount(ChargeKind.MINIMUM, "-21.94", march)
+    placed = _placed(top_up, key, REVERSE, billed, to_notes=True)
+    assert placed == (replace(key, tax_treatment="standard"), STANDARD)
+    assert (top_up.vat_category, top_up.vat_rate) == ("standard", D(20))
+    # a top-up raised is billed as today would: reverse charge, 0 %, today's invoice
+    raised = amount(ChargeKind.MINIMUM, "21.94", march)
+    assert _placed(raised, key, REVERSE, billed, to_notes=False) == (key, REVERSE)
+    assert raised.vat_rate == D(0)

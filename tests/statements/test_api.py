@@ -178,7 +178,7 @@ def test_the_invoice_offers_its_statement_and_explains_its_usage(
     assert usage["event_count"] == 1200
     assert usage["events_url"] == (
         f"/v1/metrics/{usage['metric']['id']}/events?customer_id={world.customer.id}"
-        "&from=2026-01-01&to=2026-02-01"
+        f"&contract_id={invoice['lines'][1]['contract_id']}&from=2026-01-01&to=2026-02-01"
     )
     assert usage["events_page"] == (
         f"/events?customer={world.customer.external_id}&metric=turnover"
