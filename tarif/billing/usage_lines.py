@@ -51,6 +51,10 @@ def part_names(lines: Sequence[RatedLine]) -> list[str]:
     return names
 
 
+# The part of the 0.00 line recording a rating that gave no line at all (a pricing SmartCode
+# returning none): without it the period would not count as rated and would be rated again.
+NOTHING = "none||1"
+
 FINAL = "r"  # a rating at or after the period's end
 PROGRESSIVE = "p"  # a rating inside the period, by a trigger (`tarif.billing.triggers`)
 

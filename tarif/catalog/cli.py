@@ -23,7 +23,13 @@ from tarif.catalog.imports import (
     read_csv,
     report_csv,
 )
-from tarif.catalog.schemas import EntryRead, PricelistDetail, PricelistRead, ProductRead
+from tarif.catalog.schemas import (
+    EntryRead,
+    PricelistDetail,
+    PricelistRead,
+    PriceQuoteRead,
+    ProductRead,
+)
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
@@ -40,6 +46,7 @@ from tarif.cli.common import (
     to_plain,
 )
 from tarif.context import Ctx
+from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
 from tarif.pricing.inputs import charge_option
 
@@ -336,6 +343,29 @@ def show_pricelist(
     entries = data.pop("entries")
     print_record(data)
     print_table(entries, ENTRY_COLUMNS_SHOWN, title="Entries")
+
+
+@pricelists_app.command("lookup")
+@one_line_errors
+def lookup_price(
+    customer: str = typer.Option(..., "--customer", help="Customer id or external id"),
+    product: str = typer.Option(..., "--product", help="Product id or code"),
+    on: str = typer.Option(..., "--date", help="The day to price, YYYY-MM-DD"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """The unit price a customer pays for a product on a day, the pricelist it came from and
+    why (as GET /v1/prices/lookup)."""
+    day = parse_day(on, "--date")
+    with cli_ctx(org) as ctx:
+        customer_id = customers.resolve_customer(ctx, customer).id
+        product_id = service.find_product(ctx, product).id
+        quote = service.resolve_price(ctx, customer_id, product_id, day)
+        data = to_plain(PriceQuoteRead.of(customer_id, product_id, day, quote))
+    if as_json:
+        print_json(data)
+        return
+    print_record(data)
 
 
 def _check_days(**days: str | None) -> None:

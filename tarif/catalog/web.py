@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -15,10 +16,12 @@ from tarif.audit.service import events_for_object
 from tarif.catalog import service
 from tarif.catalog.fields import PRICELIST_FIELDS, PRODUCT_FIELDS
 from tarif.catalog.models import Pricelist, Product
+from tarif.catalog.schemas import PriceQuoteRead
 from tarif.catalog.web_text import FRENCH, KIND_LABELS, Labels
 from tarif.context import Ctx
+from tarif.customers import service as customers
 from tarif.db.repository import PageRequest
-from tarif.errors import Conflict, InvalidInput
+from tarif.errors import Conflict, InvalidInput, NotFound
 from tarif.web.auth import WebCtx
 from tarif.web.forms import field_errors, form_data
 from tarif.web.i18n import register, translate
@@ -125,7 +128,12 @@ async def create_product(request: Request, ctx: WebCtx) -> Response:
 
 
 def _product_detail(
-    request: Request, ctx: Ctx, product: Product, status_code: int = 200, problem: str | None = None
+    request: Request,
+    ctx: Ctx,
+    product: Product,
+    status_code: int = 200,
+    problem: str | None = None,
+    lookup: dict[str, Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -137,14 +145,45 @@ def _product_detail(
             "saved": request.query_params.get("saved") == "1",
             "problem": problem,
             "labels": _labels(request),
+            "lookup": lookup or {"customer": "", "date": "", "quote": None, "problem": None},
         },
         status_code,
     )
 
 
+def _price_lookup(ctx: Ctx, product: Product, customer: str, day: str) -> dict[str, Any]:
+    """The product page's price lookup (as `GET /v1/prices/lookup`): what a customer pays for
+    the product on a day, from which pricelist and why; what stops it, said in the box."""
+    box: dict[str, Any] = {"customer": customer, "date": day, "quote": None, "problem": None}
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        box["problem"] = "bad_date"
+        return box
+    try:
+        found = customers.resolve_customer(ctx, customer)
+        quote = service.resolve_price(ctx, found.id, product.id, on)
+    except (NotFound, Conflict) as exc:
+        box["problem"] = exc.detail
+        return box
+    box["quote"] = PriceQuoteRead.of(found.id, product.id, on, quote)
+    box["customer_name"] = found.legal_name
+    return box
+
+
 @router.get("/products/{product_id}")
-def product_page(request: Request, product_id: str, ctx: WebCtx) -> Response:
-    return _product_detail(request, ctx, service.get_product(ctx, product_id))
+def product_page(
+    request: Request,
+    product_id: str,
+    ctx: WebCtx,
+    customer: str | None = None,
+    on: Annotated[str | None, Query(alias="date")] = None,
+) -> Response:
+    product = service.get_product(ctx, product_id)
+    lookup = None
+    if customer and customer.strip():
+        lookup = _price_lookup(ctx, product, customer.strip(), (on or "").strip())
+    return _product_detail(request, ctx, product, lookup=lookup)
 
 
 @router.get("/products/{product_id}/edit")

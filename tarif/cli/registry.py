@@ -15,7 +15,7 @@ def register_capabilities(app: typer.Typer) -> None:
     from tarif.invoicing.cli_balance import balance_app
     from tarif.invoicing.cli_credit_notes import credit_notes_app
     from tarif.invoicing.cli_credit_notes import void as void_invoice
-    from tarif.invoicing.cli_issued import invoice_pdf
+    from tarif.invoicing.cli_issued import credit_note_pdf, invoice_pdf
     from tarif.jobs.cli import jobs_app, worker
     from tarif.smartcodes.cli import app as smartcodes_cli
     from tarif.statements.cli import app as statements_cli
@@ -41,6 +41,7 @@ def register_capabilities(app: typer.Typer) -> None:
     invoices_app.command("void")(void_invoice)
     app.add_typer(invoices_app, name="invoices", help="Invoices: finalize, explain, payments")
     app.add_typer(balance_app, name="balance", help="Customer credit balances: goodwill, refunds")
+    credit_notes_app.command("pdf")(credit_note_pdf)
     app.add_typer(credit_notes_app, name="credit-notes", help="Credit notes correcting invoices")
     app.add_typer(coupons_cli, name="coupons", help="Coupons: invoice discounts by code")
     app.add_typer(smartcodes_cli, name="smartcodes", help="SmartCodes: sandboxed Python macros")

@@ -39,7 +39,9 @@ from tarif.contracts.model import BillingAlignment, ContractStatus
 from tarif.contracts.schemas import (
     AmendmentCreate,
     ContractCreate,
+    ContractUpdate,
     LineInput,
+    LineUpdate,
     TemplateCreate,
     TemplateInstantiate,
     TemplateUpdate,
@@ -286,6 +288,118 @@ def add_line(
         line = terms.lines[-1]
     price = "usage" if line.unit_price is None else price_text(line.unit_price, terms.currency)
     say(f"line {line.line_key} added: {line.quantity} × {price}")
+
+
+@contracts_app.command("update")
+@one_line_errors
+def update_contract(
+    contract: str = typer.Argument(..., help="Id or reference of a draft"),
+    file: Path = typer.Option(
+        None, "--file", exists=True, dir_okay=False, help="A JSON body, as PATCH /v1/contracts/{id}"
+    ),
+    reference: str = typer.Option(None, help="Unique in the organization"),
+    start: str = typer.Option(None, help="First day, YYYY-MM-DD"),
+    end: str = typer.Option(None, help='Last day covered; "" = evergreen'),
+    purchase_order: str = typer.Option(None, "--purchase-order", help='"" clears it'),
+    term_months: int = typer.Option(None, help="Initial term in months"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change a draft's header (only what is given); once submitted, amend it instead."""
+    data: dict[str, Any] = {} if file is None else _json_file(file)
+    if reference is not None:
+        data["reference"] = reference
+    if start is not None:
+        data["start_date"] = parse_day(start, "--start")
+    if end is not None:
+        data["end_date"] = parse_day(end, "--end") if end.strip() else None
+    if purchase_order is not None:
+        data["purchase_order"] = purchase_order or None
+    if term_months is not None:
+        data["initial_term_months"] = term_months
+    if not data:
+        fail("nothing to change: give --file or an option (see --help)")
+    with cli_ctx(org) as ctx:
+        contract_id = _contract_id(ctx, contract)
+        updated = service.update_contract(ctx, contract_id, data=parse(ContractUpdate, data))
+        ctx.session.commit()
+        if as_json:
+            _show(ctx, contract_id, as_json=True)
+            return
+        say(f"contract {updated.reference} updated")
+
+
+@contracts_app.command("update-line")
+@one_line_errors
+def update_line(
+    contract: str = typer.Argument(..., help="Id or reference of a draft"),
+    line_key: str = typer.Argument(..., help="The line's key"),
+    quantity: str = typer.Option(None, help="Greater than 0"),
+    unit_price: str = typer.Option(None, help='An override; "" = the pricelist\'s price'),
+    description: str = typer.Option(None),
+    start: str = typer.Option(None, help="First day"),
+    end: str = typer.Option(None, help='Last day covered; "" = the contract\'s'),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change a draft's line (only what is given)."""
+    data: dict[str, Any] = {}
+    if quantity is not None:
+        data["quantity"] = quantity
+    if unit_price is not None:
+        data["unit_price"] = unit_price or None
+    if description is not None:
+        data["description"] = description
+    if start is not None:
+        data["start_date"] = parse_day(start, "--start")
+    if end is not None:
+        data["end_date"] = parse_day(end, "--end") if end.strip() else None
+    if not data:
+        fail("nothing to change: give --quantity, --unit-price, --description, --start or --end")
+    with cli_ctx(org) as ctx:
+        contract_id = _contract_id(ctx, contract)
+        service.update_line(ctx, contract_id, line_key, data=parse(LineUpdate, data))
+        ctx.session.commit()
+        if as_json:
+            _show(ctx, contract_id, as_json=True)
+            return
+        terms = service.show_contract(ctx, contract_id).terms
+        line = next(x for x in terms.lines if x.line_key == line_key)
+    price = "usage" if line.unit_price is None else price_text(line.unit_price, terms.currency)
+    say(f"line {line_key} updated: {line.quantity} × {price}")
+
+
+@contracts_app.command("remove-line")
+@one_line_errors
+def remove_line(
+    contract: str = typer.Argument(..., help="Id or reference of a draft"),
+    line_key: str = typer.Argument(..., help="The line's key"),
+    org: str = OrgOption,
+) -> None:
+    """Remove a line from a draft contract."""
+    with cli_ctx(org) as ctx:
+        found = service.remove_line(ctx, _contract_id(ctx, contract), line_key)
+        ctx.session.commit()
+        reference = found.reference
+    say(f"line {line_key} removed from {reference}")
+
+
+@contracts_app.command("delete")
+@one_line_errors
+def delete_contract(
+    contract: str = typer.Argument(..., help="Id or reference of a draft"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+    org: str = OrgOption,
+) -> None:
+    """Delete a draft that was never submitted (anything later is kept for history)."""
+    with cli_ctx(org) as ctx:
+        found = service.find_contract(ctx, contract)
+        contract_id, reference = found.id, found.reference
+        if not yes and not typer.confirm(f"Delete {reference} ({contract_id})?"):
+            fail("not deleted")
+        service.delete_draft(ctx, contract_id)
+        ctx.session.commit()
+    say(f"contract {reference} deleted")
 
 
 def _transition(org: str | None, contract: str, body: dict[str, Any]) -> None:
@@ -618,6 +732,24 @@ def list_amendments(
         return
     print_table(rows, AMENDMENT_COLUMNS)
     say_next_page(page)
+
+
+@amendments_app.command("show")
+@one_line_errors
+def show_amendment(
+    amendment: str = typer.Argument(..., help="Amendment id"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """An amendment: its date, status, changes and what they do to the contract."""
+    with cli_ctx(org) as ctx:
+        read = to_plain(reads.amendment_read(service.amendment_view(ctx, amendment)))
+    if as_json:
+        print_json(read)
+        return
+    print_record({k: v for k, v in read.items() if k not in ("changes", "diff")})
+    for change in read["diff"]:
+        say(f"  {change}")
 
 
 @amendments_app.command("schedule")

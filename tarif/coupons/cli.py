@@ -1,4 +1,4 @@
-"""`tarif coupons list|show|create|archive|redeem|redemptions|remove`."""
+"""`tarif coupons list|show|create|update|archive|redeem|redemptions|remove`."""
 
 from __future__ import annotations
 
@@ -127,6 +127,45 @@ def create(
         print_json(read)
         return
     say(f"coupon {read['code']} created ({read['id']})")
+
+
+@app.command("update")
+@one_line_errors
+def update(
+    coupon: str = typer.Argument(..., help="Coupon code (or id)"),
+    name: str = typer.Option(None, "--name", help="Name shown in lists"),
+    redeemable_from: str = typer.Option(None, "--from", help='First day; "" = no first day'),
+    redeemable_until: str = typer.Option(None, "--until", help='Last day; "" = no last day'),
+    limit: int = typer.Option(None, "--limit", help="How many redemptions at most"),
+    no_limit: bool = typer.Option(False, "--no-limit", help="No redemption limit"),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change the name, the redemption limit or the window; what a coupon gives never changes."""
+    if limit is not None and no_limit:
+        fail("give either --limit or --no-limit")
+    data: dict[str, Any] = {}
+    if name is not None:
+        data["name"] = name
+    for key, value, option in (
+        ("redeemable_from", redeemable_from, "--from"),
+        ("redeemable_until", redeemable_until, "--until"),
+    ):
+        if value is not None:
+            # "" clears the day; a bad day is named as its option
+            data[key] = parse_day(value, option) if value.strip() else None
+    if limit is not None or no_limit:
+        data["max_redemptions"] = limit
+    if not data:
+        fail("nothing to change: give --name, --from, --until, --limit or --no-limit")
+    with cli_ctx(org) as ctx:
+        found = service.update_coupon(ctx, service.resolve_coupon(ctx, coupon).id, data)
+        ctx.session.commit()
+        read = to_plain(CouponRead.of(found))
+    if as_json:
+        print_json(read)
+        return
+    say(f"coupon {read['code']} updated")
 
 
 @app.command("archive")

@@ -1,4 +1,5 @@
-"""`tarif customers list|show|create|update|archive|delete|import` and `… contacts add|list`.
+"""`tarif customers list|show|create|update|archive|delete|import` and
+`… contacts add|list|update|remove`.
 
 A customer is named by its id or its external id, whichever is handier.
 """
@@ -384,3 +385,45 @@ def list_contacts(
         print_json(rows)
     else:
         print_table(rows, ["id", "name", "role", "email", "phone"])
+
+
+@contacts_app.command("update")
+@one_line_errors
+def update_contact(
+    customer: str = typer.Argument(..., help="Id or external id"),
+    contact_id: str = typer.Argument(..., help="Contact id"),
+    name: str = typer.Option(None),
+    role: str = typer.Option(None, help='"" clears it'),
+    email: str = typer.Option(None, help='"" clears it'),
+    phone: str = typer.Option(None, help='"" clears it'),
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Change a contact's name, role, e-mail or phone (only the options given)."""
+    changes = _values(name=name, role=role, email=email, phone=phone)
+    if not changes:
+        fail("nothing to change: give --name, --role, --email or --phone")
+    with cli_ctx(org) as ctx:
+        found = service.resolve_customer(ctx, customer)
+        contact = service.update_contact(ctx, found.id, contact_id, changes)
+        ctx.session.commit()
+        read = to_plain(ContactRead.of(contact))
+    if as_json:
+        print_json(read)
+        return
+    say(f"contact {read['id']} updated")
+
+
+@contacts_app.command("remove")
+@one_line_errors
+def remove_contact(
+    customer: str = typer.Argument(..., help="Id or external id"),
+    contact_id: str = typer.Argument(..., help="Contact id"),
+    org: str = OrgOption,
+) -> None:
+    """Remove a contact from a customer."""
+    with cli_ctx(org) as ctx:
+        found = service.resolve_customer(ctx, customer)
+        service.remove_contact(ctx, found.id, contact_id)
+        ctx.session.commit()
+    say(f"contact {contact_id} removed")

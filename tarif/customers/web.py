@@ -312,6 +312,50 @@ async def add_contact(request: Request, customer_id: str, ctx: WebCtx) -> Respon
     return RedirectResponse(f"/customers/{customer.id}#contacts", status_code=303)
 
 
+def _contact_form(
+    request: Request,
+    ctx: Ctx,
+    customer_id: str,
+    contact_id: str,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    customer = service.get_customer(ctx, customer_id)
+    contact = service.get_contact(ctx, customer.id, contact_id)
+    defaults = {name: getattr(contact, name) or "" for name in CONTACT_FIELDS}
+    context = {
+        "customer": customer,
+        "contact": contact,
+        "values": values if values is not None else defaults,
+        "errors": errors or {},
+    }
+    return render(request, "customers/contact_form.html", context, status_code)
+
+
+@router.get("/customers/{customer_id}/contacts/{contact_id}/edit")
+def edit_contact_page(request: Request, customer_id: str, contact_id: str, ctx: WebCtx) -> Response:
+    ctx.require(Permission.WRITE_CUSTOMERS)
+    return _contact_form(request, ctx, customer_id, contact_id)
+
+
+@router.post("/customers/{customer_id}/contacts/{contact_id}/edit")
+async def edit_contact(
+    request: Request, customer_id: str, contact_id: str, ctx: WebCtx
+) -> Response:
+    form = await form_data(request)
+    # Every box of the form is sent: an emptied box clears the value.
+    changes = {name: form.get(name, "").strip() or None for name in CONTACT_FIELDS}
+    try:
+        service.update_contact(ctx, customer_id, contact_id, changes)
+        ctx.session.commit()
+    except InvalidInput as exc:
+        ctx.session.rollback()
+        errors = _errors(request, exc)
+        return _contact_form(request, ctx, customer_id, contact_id, form, errors, 422)
+    return RedirectResponse(f"/customers/{customer_id}#contacts", status_code=303)
+
+
 @router.post("/customers/{customer_id}/contacts/{contact_id}/delete")
 def remove_contact(request: Request, customer_id: str, contact_id: str, ctx: WebCtx) -> Response:
     service.remove_contact(ctx, customer_id, contact_id)

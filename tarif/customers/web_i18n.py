@@ -51,6 +51,7 @@ FRENCH = {
     "Other": "Autre",
     "Contacts": "Contacts",
     "Add a contact": "Ajouter un contact",
+    "Edit contact": "Modifier le contact",
     "Phone": "Téléphone",
     "Add": "Ajouter",
     "Remove": "Retirer",

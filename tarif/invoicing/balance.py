@@ -1,8 +1,10 @@
 """A customer's credit balance: money the customer can use on later invoices, per currency.
 
-Credits come in from credit notes (`add_credit`, called by the credit-note service) and from
-goodwill gestures (`grant_goodwill`); they go out when an invoice is finalized (`apply_balance`,
-called by `seal_invoice`) and when money is paid back (`refund_balance`). Each movement is one
+Credits come in from credit notes (`add_credit`, called by the credit-note service), from
+goodwill gestures (`grant_goodwill`) and from invoices of credits only, whose negative amount
+due comes here when they are finalized (`credit_negative_invoice`); they go out when an
+invoice is finalized (`apply_balance`, called by `seal_invoice`) and when money is paid back
+(`refund_balance`). Each movement is one
 row of `customer_balance_entries`, signed; nothing is ever updated or deleted, so the history
 is the ledger and the balance is its sum.
 
@@ -452,6 +454,40 @@ def apply_balance(ctx: Ctx, invoice: Invoice) -> Decimal:
         {"amount": str(used_total), "entry_id": entry.id, "payment_id": payment.id},
     )
     return used_total
+
+
+def credit_negative_invoice(ctx: Ctx, invoice: Invoice) -> Decimal:
+    """Puts the negative amount due of a just-finalized invoice (credits only, e.g. a
+    termination's unused days with nothing else due) on the customer's balance, where later
+    invoices use it; returns the amount (0 for any other invoice).
+
+    Such an invoice takes no payment, void or credit note, so the money owed to the customer
+    would otherwise stay on it. It then owes nothing (`amount_credited` takes the negative
+    amount: gross − paid − credited = 0) and reads `credited`, never overdue. Called by
+    `seal_invoice`: no permission check of its own, finalizing already checked one."""
+    if invoice.kind != "invoice" or invoice.status not in invoices.PAYABLE:
+        return Decimal(0)
+    due = invoices.amount_due(invoice)
+    if due >= 0:
+        return Decimal(0)
+    number = invoice.number or invoice.id
+    code = invoice.currency
+    entry = _entry(
+        ctx,
+        invoice.customer_id,
+        code,
+        -due,
+        EntryKind.NEGATIVE_INVOICE,
+        f"invoice {number}: amount due {due} {code} put on the balance",
+    )
+    entry.invoice_id = invoice.id
+    invoice.amount_credited = (invoice.amount_credited or Decimal(0)) + due
+    invoice.status = invoices.settled_status(invoice)
+    invoice.updated_at = ctx.clock.now()
+    ctx.session.info.pop(_PREFETCHED, None)  # this customer now has money
+    ctx.session.flush()
+    record(ctx, "balance_negative_invoice", "customer", invoice.customer_id, None, _audit(entry))
+    return -due
 
 
 def applied_entries(ctx: Ctx, invoice_id: str) -> list[BalanceEntry]:

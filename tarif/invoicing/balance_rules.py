@@ -36,6 +36,8 @@ class EntryKind(StrEnum):
     CREDIT_NOTE = "credit_note"  # + a credit note's amount sent to the balance
     GOODWILL = "goodwill"  # + a commercial gesture
     APPLIED = "applied"  # - used to pay an invoice at its finalization
+    # + the negative amount due of an invoice of credits, at its finalization
+    NEGATIVE_INVOICE = "negative_invoice"
     REFUND = "refund"  # - paid back to the customer
 
 

@@ -40,7 +40,7 @@ class BalanceEntryRead(BaseModel):
     object: str = "balance_entry"
     customer_id: str
     currency: str
-    kind: str  # credit_note, goodwill, applied, refund
+    kind: str  # credit_note, goodwill, negative_invoice, applied, refund
     amount: str  # signed
     balance_after: str  # the currency's balance right after this entry
     credit_note_id: str | None

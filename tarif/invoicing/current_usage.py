@@ -30,6 +30,7 @@ from tarif.contracts import service_store as store
 from tarif.contracts.amendments import ContractVersion
 from tarif.contracts.model import ContractTerms
 from tarif.contracts.models import Contract
+from tarif.errors import InvalidInput
 from tarif.invoicing.service_runs import BILLABLE
 from tarif.invoicing.usage_pricing import (
     EventOwners,
@@ -144,7 +145,10 @@ def _line_usage(
     pricer = SmartCodePricer(ctx, contract.reference, part.period)
     try:
         rated = rate_groups(spec, usages, terms.currency, rounding, smartcodes=pricer)
-    except Exception as exc:  # a pricing SmartCode failed, or the usage cannot be rated
+    except InvalidInput as exc:  # a pricing SmartCode failed: its own words, once
+        detail = "; ".join(e.message for e in exc.errors) or str(exc)
+        return replace(base, problem=f"cannot be priced: {detail}")
+    except Exception as exc:  # the usage cannot be rated
         detail = getattr(exc, "message", None) or str(exc)
         return replace(base, problem=f"cannot be priced: {detail}")
     return replace(base, lines=rated)

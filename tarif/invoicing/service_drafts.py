@@ -47,6 +47,7 @@ from tarif.invoicing.service_invoices import (
     invoice_lines,
 )
 from tarif.invoicing.service_runs import GroupKey, build_drafts, write_lines
+from tarif.invoicing.usage_pricing import records_only
 from tarif.money import RoundingMode, currency, parse_decimal
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
@@ -591,13 +592,13 @@ def finalize_due(ctx: Ctx, *, progress: Progress | None = None) -> FinalizedDue:
         return outcome
     drafts = due_drafts(ctx, org.auto_finalize_after_hours)
     for done, draft in enumerate(drafts, 1):
-        has_lines = ctx.session.scalar(
+        lines = ctx.session.execute(
             scoped(InvoiceLine, ctx.organization_id)
             .where(InvoiceLine.invoice_id == draft.id)
-            .with_only_columns(InvoiceLine.id)
-            .limit(1)
-        )
-        if has_lines is None:
+            .with_only_columns(InvoiceLine.source, InvoiceLine.net_amount)
+        ).all()
+        # Nothing to invoice: no line, or only 0.00 usage lines recording ratings.
+        if not lines or records_only([(source, net) for source, net in lines]):
             outcome.skipped_empty.append(draft.id)
         else:
             outcome.finalized.append(finalize_invoice(ctx, draft.id))

@@ -46,6 +46,7 @@ from tarif.invoicing.service_invoices import (
     seal_invoice,
 )
 from tarif.invoicing.service_runs import get_run
+from tarif.invoicing.usage_pricing import records_only
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 
@@ -199,8 +200,14 @@ def seal_drafts(
     )
     # Which customers have a credit balance, in one query: the others skip its `SUM`.
     balance.prefetch(ctx, customer_ids)
-    # An empty draft is not an invoice: it keeps no number and stays a draft.
-    sealed = [row for row in chunk if lines.get(row.id)]
+    # An empty draft is not an invoice, nor one made only of 0.00 usage lines (they record
+    # ratings): it keeps no number and stays a draft.
+    billing = {
+        row.id
+        for row in chunk
+        if lines.get(row.id) and not records_only([(x.source, x.net_amount) for x in lines[row.id]])
+    }
+    sealed = [row for row in chunk if row.id in billing]
     held_back: list[str] = []
     if numbers is None:
         held_back = [
@@ -227,7 +234,7 @@ def seal_drafts(
     for key, obj in list(session.identity_map.items()):
         if key not in before:
             session.expunge(obj)
-    empty = [row.id for row in chunk if not lines.get(row.id)]
+    empty = [row.id for row in chunk if row.id not in billing]
     return [numbers[row.id] for row in sealed], empty, held_back
 
 

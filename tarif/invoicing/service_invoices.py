@@ -31,6 +31,7 @@ from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.invoicing.render_jobs import render_later
+from tarif.invoicing.usage_pricing import records_only
 from tarif.money import currency, parse_decimal, round_to_minor_unit
 from tarif.statements.explain import usage_explanation
 from tarif.tenancy.models import Organization
@@ -211,7 +212,7 @@ def explain(ctx: Ctx, invoice_id: str) -> list[dict[str, Any]]:
             "amendment_id": line.amendment_id,
             "credits_line_id": line.credits_line_id,
             # Usage lines: metric, filters, events counted, tiers, SmartCode versions, revision.
-            "usage": usage_explanation(line.usage, external_id),
+            "usage": usage_explanation(line.usage, external_id, line.contract_id),
         }
         for line in lines
     ]
@@ -302,6 +303,11 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
     lines = invoice_lines(ctx, invoice.id)
     if not lines:
         raise Conflict(f"invoice '{invoice.id}' has no lines: an empty invoice is not finalized")
+    if records_only([(line.source, line.net_amount) for line in lines]):
+        raise Conflict(
+            f"invoice '{invoice.id}' has only 0.00 usage lines: they record rated usage "
+            "periods and bill nothing, so it is not finalized"
+        )
     if invoice.kind == "credit_note":
         from tarif.invoicing.service_credit_notes import over_credit
 
@@ -349,6 +355,7 @@ def seal_invoice(
     invoice.updated_at = invoice.finalized_at
     invoice.content_hash = content_hash(invoice, lines)
     balance.apply_balance(ctx, invoice)  # the customer's credit balance pays what it can
+    balance.credit_negative_invoice(ctx, invoice)  # what an invoice of credits owes goes there
     if invoice.kind == "credit_note":  # drafted by a run: issued, and its money settled
         from tarif.invoicing.service_credit_notes import seal_credit_note_draft
 

@@ -4,7 +4,8 @@ A run first brings contracts up to its day (`contracts.service.apply_due`), then
 core (`charges_as_of`) what each contract owes beyond what its stored invoice lines already
 bill, groups the charges into one invoice per customer, currency and billing date (or per
 contract when the contract groups its own), prices VAT per line (a credit at the VAT of the line
-that billed its days: `credit_origin`) and writes draft invoices.
+that billed its days: `credit_origin`) and writes draft invoices; a group whose invoice an
+earlier run of the day left as a draft gets its lines added to that draft (`_onto_drafts`).
 
 Batches: contracts are read a chunk at a time (`CHUNK` contracts: their versions, amendments,
 billed lines, transitions, customers and products in one `IN` query each) rather than several
@@ -228,6 +229,17 @@ def run_billing(
     sealer = InlineSealer.for_run(ctx, invoices_only=invoices_only) if finalizing else None
     written: list[DraftInvoice] = []
     conflicts = 0
+    # A group whose draft an earlier run of the day wrote goes on that draft, not a second one.
+    drafts, onto = _onto_drafts(ctx, drafts)
+    for draft, invoice in onto:
+        try:
+            with ctx.session.begin_nested():
+                _add_to_draft(ctx, run, invoice, draft)
+        except IntegrityError:
+            draft.invoice_id = None  # a concurrent run billed these charges first
+            conflicts += 1
+            continue
+        written.append(draft)
     batches = list(_chunks(drafts, WRITE_CHUNK))
     # The values of the chunk after the one being written: made while PostgreSQL stores the
     # lines of the current one (`write_prepared`'s `meanwhile`), on the other core.
@@ -259,8 +271,10 @@ def run_billing(
                 written.append(draft)
             continue
         written.extend(batch)
+    if onto:
+        written.sort(key=_order)
     run.status = "completed"
-    run.invoices_created = len(written)
+    run.invoices_created = len(written) - sum(1 for d, _ in onto if d.invoice_id is not None)
     run.lines_created = sum(len(d.lines) for d in written)
     run.conflicts = conflicts
     run.finished_at = ctx.clock.now()
@@ -986,6 +1000,98 @@ def _chunk_values(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> 
         lines += _line_values(ctx, invoice_id, key.currency, draft, 1, charge_columns)
         draft.invoice_id = invoice_id
     return invoices, lines
+
+
+def _onto_drafts(
+    ctx: Ctx, drafts: Sequence[DraftInvoice]
+) -> tuple[list[DraftInvoice], list[tuple[DraftInvoice, Invoice]]]:
+    """Splits a run's groups into those that make a new invoice and those whose invoice is
+    already a draft (an earlier run of the day: same customer, currency, billing date,
+    contract, corrected invoice and tax treatment), each with that draft.
+
+    One indexed read per chunk of groups, of the drafts of its customers on its billing dates:
+    usually it finds nothing. On PostgreSQL the drafts found are locked, so a finalization or
+    an edit running meanwhile waits for the run (and one that came first leaves a finalized
+    invoice, which the run no longer finds: a new invoice is made)."""
+    fresh: list[DraftInvoice] = []
+    onto: list[tuple[DraftInvoice, Invoice]] = []
+    dialect = dialect_of(ctx.session)
+    for chunk in _chunks(drafts, WRITE_CHUNK):
+        stmt = (
+            select(Invoice)
+            .where(
+                Invoice.organization_id == ctx.organization_id,
+                among(Invoice.customer_id, {d.key.customer_id for d in chunk}, dialect),
+                Invoice.billing_date.in_(sorted({d.key.billing_date for d in chunk})),
+                Invoice.status == InvoiceStatus.DRAFT.value,
+            )
+            .order_by(Invoice.id)
+            .with_for_update()
+        )
+        found = {_draft_key(row): row for row in ctx.session.scalars(stmt)}
+        for draft in chunk:
+            invoice = found.get(_key_of(draft)) if found else None
+            if invoice is None:
+                fresh.append(draft)
+            else:
+                onto.append((draft, invoice))
+    return fresh, onto
+
+
+def _draft_key(invoice: Invoice) -> tuple[Any, ...]:
+    return (
+        invoice.customer_id,
+        invoice.currency,
+        invoice.billing_date,
+        invoice.contract_id,
+        invoice.corrects_invoice_id,
+        invoice.tax_treatment,
+    )
+
+
+def _key_of(draft: DraftInvoice) -> tuple[Any, ...]:
+    key = draft.key
+    return (
+        key.customer_id,
+        key.currency,
+        key.billing_date,
+        key.contract_id,
+        key.corrects_invoice_id,
+        draft.tax_treatment,  # the draft's treatment: today's, or the former one it gives back
+    )
+
+
+def _add_to_draft(ctx: Ctx, run: BillingRun, invoice: Invoice, draft: DraftInvoice) -> None:
+    """Writes a group's lines after a draft's own and prices the draft again as any draft edit
+    does (`recompute_totals`); the draft then belongs to this run (finalizing the run
+    finalizes it)."""
+    # service_drafts imports this module: imported here.
+    from tarif.invoicing.service_drafts import recompute_totals
+
+    money = currency(invoice.currency)
+
+    def totals() -> dict[str, str]:  # in the currency's minor unit, as the API shows them
+        return {
+            name: str(round_to_minor_unit(getattr(invoice, name), money))
+            for name in ("net_total", "vat_total", "gross_total")
+        }
+
+    before = totals()
+    last = ctx.session.scalar(
+        select(func.max(InvoiceLine.position)).where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            InvoiceLine.invoice_id == invoice.id,
+        )
+    )
+    values = _line_values(ctx, invoice.id, invoice.currency, draft, (last or 0) + 1)
+    ctx.session.add_all([InvoiceLine(**v) for v in values])
+    ctx.session.flush()  # the unique key refuses a charge a concurrent run stored first
+    invoice.billing_run_id = run.id
+    recompute_totals(ctx, invoice)
+    _link_items(ctx, values)
+    draft.invoice_id = invoice.id
+    after = totals() | {"billing_run_id": run.id, "lines_added": str(len(draft.lines))}
+    record(ctx, "add_run_lines", "invoice", invoice.id, before, after)
 
 
 def _write_chunk(

@@ -10,7 +10,8 @@ finalized, with their audit records. The result is the one `finalize_run` gives 
 Two kinds of invoices still take `seal_invoice` itself, right after the chunk's INSERT and
 with the number drawn for them in billing order: credit notes drafted by the run (their money
 is settled against the corrected invoice) and invoices of a customer with money on a credit
-balance (it pays what it can). Everything else, nearly every invoice of a run, is sealed here.
+balance (it pays what it can), or with a negative total (its amount due goes to the balance).
+Everything else, nearly every invoice of a run, is sealed here.
 
 Numbers are drawn per chunk inside the chunk's savepoint: a chunk a concurrent run refuses is
 rolled back with its numbers and written again invoice by invoice, so the sequence stays
@@ -41,6 +42,7 @@ from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
 from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.render_jobs import render_later
 from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
+from tarif.invoicing.usage_pricing import records_only
 from tarif.tenancy.models import Organization
 from tarif.webhooks.events import invoice_sealed
 
@@ -96,12 +98,16 @@ class InlineSealer:
         from tarif.invoicing.service_finalize import draw_numbers
 
         self._deferred, self._events = [], []
-        # Empty drafts and credit notes that would credit too much stay drafts (as with
-        # `finalize_run`): no number is drawn for them.
+        # Empty drafts, drafts made only of 0.00 usage lines (they record ratings) and credit
+        # notes that would credit too much stay drafts (as with `finalize_run`): no number is
+        # drawn for them.
         with_lines = [
             values
             for values in invoices
             if lines_by_invoice.get(values["id"])
+            and not records_only(
+                [(x["source"], x["net_amount"]) for x in lines_by_invoice[values["id"]]]
+            )
             and not (self.invoices_only and values["kind"] != "invoice")
             and over_credit(ctx, values["corrects_invoice_id"], values["gross_total"], stored=False)
             is None
@@ -124,8 +130,10 @@ class InlineSealer:
             self._events.append(
                 event_values(ctx, "finalize", "invoice", values["id"], None, {"number": number})
             )
-            if values["kind"] != "invoice" or balance.may_have_money(
-                ctx, values["customer_id"], values["currency"]
+            if (
+                values["kind"] != "invoice"
+                or values["gross_total"] < 0  # its amount due goes to the balance
+                or balance.may_have_money(ctx, values["customer_id"], values["currency"])
             ):
                 self._deferred.append((values["id"], values["series"], number))
                 continue

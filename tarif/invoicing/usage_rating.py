@@ -23,6 +23,9 @@ Chunk by chunk (`UsageRater.plan`), then once for the run (`UsageRater.finish`):
    prepaid units, each period draws what the periods before it leave as they are rated now
    (`prepaid_used_before`: a period's latest rating, this run's first); a re-rating that
    changes only a period's draw still writes a 0.00 line, so the periods after it read it.
+5. A period rated to no line at all (a pricing SmartCode returning none) gets one 0.00 line
+   (part `NOTHING`), so it counts as rated. An invoice made only of 0.00 usage lines is kept
+   as a draft and never numbered (`usage_pricing.records_only`).
 
 Which events a contract counts: those naming it, and those naming no contract (or a contract
 that does not measure the metric) when it is the customer's first contract (by id) that measures
@@ -46,6 +49,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tarif.billing.charges import Charge, ChargeKind
 from tarif.billing.usage_lines import (
     FINAL,
+    NOTHING,
     PROGRESSIVE,
     BilledPart,
     changes,
@@ -443,25 +447,14 @@ class UsageRater:
                 made.append(
                     (change.part, change.line, change.quantity, change.net, text, change.unit_price)
                 )
-            if (
-                not made
-                and prefix == FINAL
-                and rated
-                and self._record(item, days, drawn, adjustment)
-            ):
+            if not made and prefix == FINAL and self._record(item, days, drawn, adjustment):
                 # Triggers billed it all, or a late re-rating changed only what the period
                 # draws of a prepaid block: a 0.00 line still records the rating.
-                zero = Decimal(0)
-                made.append(
-                    (
-                        part_names(rated)[0],
-                        rated[0],
-                        zero,
-                        zero,
-                        rated[0].description,
-                        rated[0].unit_price,
-                    )
-                )
+                made.append(_recorded(rated, spec))
+        if not made and billed is None and prefix == FINAL:
+            # Rated to no line (a pricing SmartCode returning none): a 0.00 line records it,
+            # so the period counts as billed and a late event is an adjustment, not new usage.
+            made.append(_recorded(rated, spec))
         measured = self._measured(item, rows)
         valuation = self._valuation_versions(rows)
         result = []
@@ -709,6 +702,18 @@ class UsageRater:
             InvoiceLine.period_end == end,
         )
         return [BilledPart(p, q, n, u, d) for p, q, n, u, d in self.ctx.session.execute(stmt)]
+
+
+def _recorded(
+    rated: Sequence[RatedLine], spec: ChargeSpec
+) -> tuple[str, RatedLine | None, Decimal, Decimal, str, Decimal]:
+    """A 0.00 line recording a rating that bills nothing new: under the rating's first part,
+    or `NOTHING` when the rating gave no line."""
+    zero = Decimal(0)
+    if not rated:
+        return NOTHING, None, zero, zero, spec.description or "", zero
+    first = rated[0]
+    return part_names(rated)[0], first, zero, zero, first.description, first.unit_price
 
 
 def _late_prefix(start: date, end: date) -> str:

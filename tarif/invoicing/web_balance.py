@@ -34,6 +34,7 @@ KIND_LABELS = {
     "credit_note": "Credit note",
     "goodwill": "Goodwill credit",
     "applied": "Credit applied",
+    "negative_invoice": "Negative invoice",
     "refund": "Refund",
 }
 METHOD_LABELS = {
@@ -57,6 +58,7 @@ FRENCH = {
     "Credit note": "Avoir",
     "Goodwill credit": "Geste commercial",
     "Credit applied": "Avoir appliqué",
+    "Negative invoice": "Facture négative",
     "Refund": "Remboursement",
     "Grant a goodwill credit": "Accorder un geste commercial",
     "Refund the balance": "Rembourser le solde",

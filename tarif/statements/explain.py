@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 
 
 def usage_explanation(
-    trace: dict[str, Any] | None, customer_external_id: str | None
+    trace: dict[str, Any] | None,
+    customer_external_id: str | None,
+    contract_id: str | None = None,
 ) -> dict[str, Any] | None:
     """The `usage` block of an explained line (None for a line that is not usage)."""
     if not trace:
@@ -35,7 +37,7 @@ def usage_explanation(
         "period": {"from": start, "to": end, "timezone": trace.get("timezone")},
         "event_count": int(trace.get("event_count") or 0),
         "events_url": trace.get("events_url"),
-        "events_page": events_page(trace, customer_external_id),
+        "events_page": events_page(trace, customer_external_id, contract_id),
         "rated_kind": trace.get("rated_kind"),
         "model": explanation.get("model"),
         "units": explanation.get("units"),
@@ -69,15 +71,20 @@ def priced_group(trace: dict[str, Any], explanation: dict[str, Any]) -> dict[str
     return dict(explanation.get("group") or {})
 
 
-def events_page(trace: dict[str, Any], customer_external_id: str | None) -> str | None:
-    """The back office's events page filtered like the line: customer, metric, the period's
-    days (its filter takes the last day, inclusive). The metric's property filters are not
-    the page's: the API link (`events_url`) applies them."""
+def events_page(
+    trace: dict[str, Any], customer_external_id: str | None, contract_id: str | None = None
+) -> str | None:
+    """The back office's events page filtered like the line: customer, contract (a customer's
+    contracts on one metric each count their own), metric, the period's days (its filter takes
+    the last day, inclusive). The metric's property filters are not the page's: the API link
+    (`events_url`) applies them."""
     period = list(trace.get("period") or [])
     if len(period) != 2 or not trace.get("metric"):
         return None
     last = date.fromisoformat(period[1]) - timedelta(days=1)
     query = {"metric": str(trace["metric"]), "first_day": period[0], "last_day": last.isoformat()}
+    if contract_id:
+        query = {"contract": contract_id} | query
     if customer_external_id:
         query = {"customer": customer_external_id} | query
     return "/events?" + urlencode(query)

@@ -207,6 +207,9 @@ def list_events(
     ctx: CtxDep,
     page: PageDep,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    contract_id: Annotated[
+        str | None, Query(max_length=40, description="Events naming this contract")
+    ] = None,
     metric: Annotated[str | None, Query(max_length=60, description="A metric's code")] = None,
     since: Annotated[
         datetime | None, Query(alias="from", description="Timestamp at or after (RFC 3339)")
@@ -217,7 +220,9 @@ def list_events(
     late: Annotated[bool | None, Query(description="true: late events only")] = None,
 ) -> ListResponse[EventRead]:
     """Stored events in arrival order; `q` searches transaction ids."""
-    filters = event_reads.EventFilters(customer_id, metric, _utc(since), _utc(until), late)
+    filters = event_reads.EventFilters(
+        customer_id, metric, _utc(since), _utc(until), late, contract_id=contract_id
+    )
     result = event_reads.list_events(ctx, page, filters)
     return ListResponse(
         data=[EventRead.of(e) for e in result.items],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from tarif.cli.common import (
     print_table,
     say,
 )
+from tarif.contracts.service_contracts import find_contract
 from tarif.customers.models import Customer
 from tarif.db.repository import PageRequest
 from tarif.errors import InvalidInput
@@ -46,7 +49,13 @@ def send(
         None, "--timestamp", help="RFC 3339 instant, e.g. 2026-01-31T23:30:00Z (default: now)"
     ),
     prop: list[str] = typer.Option(
-        None, "--prop", help="NAME=VALUE, repeatable: a property (e.g. tokens=12.5)"
+        None,
+        "--prop",
+        help=(
+            "NAME=VALUE, repeatable: a property (e.g. tokens=12.5). A VALUE written as a JSON "
+            "integer or decimal (61, -2, 12.50) is sent as that exact number; anything else "
+            "(007, 1e3, 12,5, abc) as text"
+        ),
     ),
     properties: str = typer.Option(None, "--properties", help="The properties as a JSON object"),
     org: str = OrgOption,
@@ -65,7 +74,7 @@ def send(
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise InvalidInput.on("--prop", f"expected NAME=VALUE, got {item!r}")
-        props[name.strip()] = value
+        props[name.strip()] = prop_value(value)
     with cli_ctx(org) as ctx:
         event: dict[str, Any] = {
             "transaction_id": transaction_id,
@@ -87,13 +96,30 @@ def send(
     print_json(data) if as_json else print_record(data)
 
 
+# A JSON integer or decimal, no exponent: "007" is not a JSON number and stays text (an id, a
+# code), and "1e3" stays text so a value is never read as something it does not spell out.
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def prop_value(text: str) -> int | Decimal | str:
+    """A `--prop` value as `POST /v1/events` would get it in JSON: a number as an exact `int`
+    or `Decimal` (never a float), so a SmartCode can compute with it; anything else as text."""
+    if not _NUMBER.fullmatch(text):
+        return text
+    try:
+        return Decimal(text) if "." in text else int(text)
+    except ValueError:  # an integer too long for Python to read: kept as written
+        return text
+
+
 @app.command("list")
 @one_line_errors
 def list_events(
     customer: str = typer.Option(None, "--customer", help="A customer's id or external id"),
+    contract: str = typer.Option(None, "--contract", help="A contract's id or reference"),
     metric: str = typer.Option(None, "--metric", help="A metric's code"),
-    since: datetime = typer.Option(None, "--from", help="Timestamp at or after"),
-    until: datetime = typer.Option(None, "--to", help="Timestamp before"),
+    since_text: str = typer.Option(None, "--from", help="Timestamp at or after (RFC 3339)"),
+    until_text: str = typer.Option(None, "--to", help="Timestamp before (RFC 3339)"),
     late: bool = typer.Option(False, "--late", help="Late events only"),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
@@ -101,7 +127,9 @@ def list_events(
     as_json: bool = JsonOption,
 ) -> None:
     """Stored usage events in arrival order."""
+    since, until = _instant(since_text, "--from"), _instant(until_text, "--to")
     with cli_ctx(org) as ctx:
+        contract_id = find_contract(ctx, contract).id if contract else None
         customer_id = None
         if customer:
             customer_id = ctx.session.scalar(
@@ -122,7 +150,12 @@ def list_events(
             ctx,
             PageRequest(limit=limit, starting_after=starting_after),
             event_reads.EventFilters(
-                customer_id, metric, _utc(since), _utc(until), True if late else None
+                customer_id,
+                metric,
+                _utc(since),
+                _utc(until),
+                True if late else None,
+                contract_id=contract_id,
             ),
         )
         rows = [EventRead.of(e).model_dump(mode="json") for e in page.items]
@@ -193,6 +226,17 @@ def import_file(
             ["line", "field", "reason"],
             title="first refused rows",
         )
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    """A timestamp option; a bad one is one line naming the option, like the date options."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option}: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), got '{text}'")
+        raise AssertionError from None  # unreachable: fail() exits
 
 
 def _utc(instant: datetime | None) -> datetime | None:

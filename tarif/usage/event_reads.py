@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from tarif.context import Ctx
+from tarif.contracts.models import Contract
 from tarif.customers.models import Customer
 from tarif.db.repository import MAX_PAGE_SIZE, PageRequest, get_scoped
 from tarif.errors import NotFound
@@ -25,6 +26,7 @@ class EventFilters:
     late: bool | None = None
     first_day: date | None = None  # local date ≥ first_day
     last_day: date | None = None  # local date ≤ last_day
+    contract_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,26 @@ def get_by_key(ctx: Ctx, source: str, transaction_id: str) -> UsageEvent:
     return event
 
 
+def _counted_by(ctx: Ctx, contract_id: str, metric: str | None) -> ColumnElement[bool]:
+    """With a metric, the events the contract counts by the billing run's rule (`EventOwners`):
+    the customer's first contract measuring it also counts the events naming no contract, so
+    an invoice line's link lists what the line counted. Without one, the events naming it."""
+    # Another organization's contract is a 404 too.
+    contract = get_scoped(ctx.session, Contract, ctx.organization_id, contract_id)
+    if metric is None:
+        return UsageEvent.contract_id == contract.id
+    # Invoicing reads usage: imported here, not at the top, so usage never imports it.
+    from tarif.invoicing.current_usage import event_scope
+
+    scope = event_scope(ctx, contract, metric)
+    if not scope.first:
+        return UsageEvent.contract_id == contract.id
+    return and_(
+        UsageEvent.customer_id == contract.customer_id,
+        or_(UsageEvent.contract_id.is_(None), UsageEvent.contract_id.not_in(scope.others)),
+    )
+
+
 def list_events(ctx: Ctx, page: PageRequest, filters: EventFilters) -> EventPage:
     """Events in arrival order (ids grow as events are stored). `q` searches the transaction
     id; `updated_since` filters on the reception time (events never change)."""
@@ -74,6 +96,8 @@ def list_events(ctx: Ctx, page: PageRequest, filters: EventFilters) -> EventPage
         # Another organization's customer is a 404, not an empty list.
         get_scoped(ctx.session, Customer, ctx.organization_id, filters.customer_id)
         stmt = stmt.where(UsageEvent.customer_id == filters.customer_id)
+    if filters.contract_id is not None:
+        stmt = stmt.where(_counted_by(ctx, filters.contract_id, filters.metric))
     if filters.metric is not None:
         stmt = stmt.where(UsageEvent.metric_code == filters.metric)
     if filters.since is not None:

@@ -7,9 +7,10 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from starlette.responses import Response
 
+from tarif.contracts.models import Contract
 from tarif.customers.models import Customer
 from tarif.db.repository import PageRequest
 from tarif.usage import event_reads
@@ -44,6 +45,7 @@ def events_page(
     request: Request,
     ctx: WebCtx,
     customer: str | None = None,
+    contract: str | None = None,
     metric: str | None = None,
     first_day: str | None = None,
     last_day: str | None = None,
@@ -52,6 +54,7 @@ def events_page(
 ) -> Response:
     filters = {
         "customer": (customer or "").strip(),
+        "contract": (contract or "").strip(),
         "metric": (metric or "").strip(),
         "first_day": first_day or "",
         "last_day": last_day or "",
@@ -67,14 +70,26 @@ def events_page(
             )
         )
         unknown_customer = customer_id is None
+    contract_id = None
+    unknown_contract = False
+    if filters["contract"]:
+        # An id (the links of invoice lines) or a reference (typed in the filter).
+        contract_id = ctx.session.scalar(
+            select(Contract.id).where(
+                Contract.organization_id == ctx.organization_id,
+                or_(Contract.id == filters["contract"], Contract.reference == filters["contract"]),
+            )
+        )
+        unknown_contract = contract_id is None
     events: list[object] = []
     next_url = None
-    if not unknown_customer:
+    if not unknown_customer and not unknown_contract:
         page = event_reads.list_events(
             ctx,
             PageRequest(limit=PAGE_SIZE, starting_after=_cursor(starting_after)),
             event_reads.EventFilters(
                 customer_id=customer_id,
+                contract_id=contract_id,
                 metric=filters["metric"] or None,
                 first_day=_day(first_day),
                 last_day=_day(last_day),
@@ -96,6 +111,7 @@ def events_page(
             "filters": filters,
             "names": names,
             "unknown_customer": unknown_customer,
+            "unknown_contract": unknown_contract,
             "next_url": next_url,
             "public_id": public_id,
             "shown_value": _value,

@@ -10,6 +10,7 @@ FRENCH = {
     "Customer": "Client",
     "Contract": "Contrat",
     "Customer (external id)": "Client (identifiant externe)",
+    "Contract (reference)": "Contrat (référence)",
     "Timestamp (UTC)": "Horodatage (UTC)",
     "Local date": "Date locale",
     "Value": "Valeur",
@@ -25,6 +26,7 @@ FRENCH = {
     "Filter": "Filtrer",
     "No event.": "Aucun événement.",
     "Unknown customer: no event.": "Client inconnu : aucun événement.",
+    "Unknown contract: no event.": "Contrat inconnu : aucun événement.",
     "Billed as an adjustment on the next invoice": (
         "Facturé en régularisation sur la prochaine facture"
     ),

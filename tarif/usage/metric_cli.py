@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -52,12 +53,33 @@ def _filters(lines: list[str] | None) -> list[dict[str, Any]] | None:
     return parsed
 
 
-def _late(text: str) -> EventSelection:
+ReceivedAfterOption = typer.Option(
+    None,
+    "--received-after",
+    help="With --late only: the late events received after this instant (RFC 3339)",
+)
+
+
+def _late(text: str, received_after: str | None = None) -> EventSelection:
     try:
-        return EventSelection(LateMode(text))
+        mode = LateMode(text)
     except ValueError:
         fail(f"--late: expected include, exclude or only, got '{text}'")
         raise AssertionError from None  # unreachable: fail() exits
+    if received_after is None:
+        return EventSelection(mode)
+    try:
+        instant = datetime.fromisoformat(received_after.strip())
+    except ValueError:
+        fail(
+            "--received-after: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), "
+            f"got '{received_after}'"
+        )
+        raise AssertionError from None  # unreachable: fail() exits
+    if mode is not LateMode.ONLY:
+        fail("--received-after selects late events: use it with --late only")
+    # a time without a zone is read as UTC, like the other timestamp options
+    return EventSelection(mode, instant if instant.tzinfo else instant.replace(tzinfo=UTC))
 
 
 def _group_rows(rows: list[AggregateRow]) -> list[dict[str, Any]]:
@@ -230,12 +252,13 @@ def aggregate(
         ..., "--to", help="Day after the last (the period is [from, to))"
     ),
     late: str = LateOption,
+    received_after: str = ReceivedAfterOption,
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """A metric's quantities over [from, to): one customer's, or every customer's at once."""
     first, after = parse_day(period_from, "--from"), parse_day(period_to, "--to")
-    selection = _late(late)
+    selection = _late(late, received_after)
     with cli_ctx(org) as ctx:
         found = service.resolve_metric(ctx, metric)
         if customer is not None:
@@ -285,6 +308,7 @@ def events(
         ..., "--to", help="Day after the last (the period is [from, to))"
     ),
     late: str = LateOption,
+    received_after: str = ReceivedAfterOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     # Not named `starting_after`: an event cursor is a number, within one customer's period.
     after_event: int = typer.Option(None, "--starting-after", help="Continue after this event"),
@@ -296,7 +320,7 @@ def events(
 ) -> None:
     """The events a metric counts for a customer over [from, to) (or one of its contracts)."""
     first, after = parse_day(period_from, "--from"), parse_day(period_to, "--to")
-    selection = _late(late)
+    selection = _late(late, received_after)
     with cli_ctx(org) as ctx:
         found = service.resolve_metric(ctx, metric)
         who = customers.resolve_customer(ctx, customer)

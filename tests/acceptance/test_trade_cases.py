@@ -935,11 +935,13 @@ def test_amendment_known_late_corrects_two_billed_months(shop: Shop) -> None:
         201,
     )
     invoices = shop.run("2026-04-02")
-    lines = sorted(n for i in invoices for n in nets(i))
-    # March: credit −310 × 17/31 = −170.00, charge 620 × 17/31 = 340.00;
-    # April (30 days, whole): credit −310.00, charge 620.00; net 480.00
-    assert lines == ["-170.00", "-310.00", "340.00", "620.00"]
-    assert sum(float(i["net_total"]) for i in invoices) == 480.00
+    # March: credit −310 × 17/31 = −170.00, charge 620 × 17/31 = 340.00, due 15 Mar: a new
+    # draft, net 170.00; April (30 days, whole): credit −310.00, charge 620.00, due 1 Apr: added
+    # to the draft of 1 Apr still open (310.00 − 310.00 + 620.00 = 620.00)
+    by_day = {i["billing_date"]: i for i in invoices}
+    assert sorted(nets(by_day["2026-03-15"])) == ["-170.00", "340.00"]
+    assert nets(by_day["2026-04-01"]) == ["310.00", "-310.00", "620.00"]
+    assert [by_day[d]["net_total"] for d in ("2026-03-15", "2026-04-01")] == ["170.00", "620.00"]
 
 
 def test_minimum_commitment_tops_up_the_month(shop: Shop) -> None:

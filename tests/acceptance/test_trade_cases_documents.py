@@ -837,11 +837,12 @@ def test_an_invoice_owing_nothing_is_never_overdue(shop: Shop) -> None:
     transition(shop, ends, "terminate", date="2026-02-10", with_credit=True)
     [credit] = shop.run("2026-02-10", finalize=True)
     # [10 Feb, 1 Mar) = 19 of 28 days: −399 × 19/28 = −270.75, VAT −54.15; an invoice of
-    # −324.90 (the contract's credits go on the next invoice): nothing to pay on it
-    assert (totals(credit), credit["amount_due"]) == (("-270.75", "-54.15", "-324.90"), "-324.90")
+    # −324.90 (the contract's credits go on the next invoice), sent to the balance when
+    # finalized: nothing to pay on it
+    assert (totals(credit), credit["amount_due"]) == (("-270.75", "-54.15", "-324.90"), "0.00")
     shop.today("2026-04-01")
     late = ok(shop.api.get("/v1/invoices", params={"overdue": "true"}))["data"]
-    # only February's 478.80 is late; 0.00 and −324.90 owe nothing
+    # only February's 478.80 is late; 0.00 and −324.90 (credited) owe nothing
     assert [(i["id"], i["amount_due"]) for i in late] == [(february[leaving]["id"], "478.80")]
     for invoice in (february[gifted], credit):
         assert ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))["overdue"] is False

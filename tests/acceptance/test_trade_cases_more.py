@@ -223,15 +223,19 @@ def test_downgrade_whose_credit_exceeds_the_new_charge(shop: Shop) -> None:
     # April has 30 days, [21 Apr, 1 May) = 10: credit −600 × 10/30 = −200.00,
     # charge 150 × 10/30 = 50.00
     # adjustment (the default): both on one invoice, net −150.00, VAT −30.00, gross −180.00;
-    # finalized as it is, its amount due is negative and it takes no payment
+    # finalized, its −180.00 goes to the customer's balance: it owes nothing (`credited`) and
+    # takes no payment
     [negative] = of_customer(made, adjusting)
     assert (negative["kind"], sorted(nets(negative))) == ("invoice", ["-200.00", "50.00"])
     assert totals(negative) == ("-150.00", "-30.00", "-180.00")
     negative = finalize(shop, negative)
-    assert (negative["number"], negative["amount_due"]) == ("F-2026-000003", "-180.00")
+    assert (negative["number"], negative["status"], negative["amount_due"]) == (
+        "F-2026-000003",
+        "credited",
+        "0.00",
+    )
     refused = shop.api.post(f"/v1/invoices/{negative['id']}/payments", json={"amount": "1.00"})
-    assert refused.status_code == 422, refused.text
-    assert refused.json()["errors"][0]["field"] == "amount"
+    assert refused.status_code == 409, refused.text
     # credit_note: the credit corrects the finalized April invoice (−200.00, VAT −40.00,
     # −240.00); the new charge is an invoice of its own (50.00, VAT 10.00, 60.00)
     by_kind = {i["kind"]: i for i in of_customer(made, correcting)}
@@ -311,12 +315,14 @@ def test_termination_on_the_first_day_of_a_period(shop: Shop) -> None:
     shop.today("2026-04-01")
     transition(shop, ids[late], "terminate", date="2026-04-01", with_credit=True)
     [credit] = shop.run("2026-04-01")
-    # −310 × 30/30 = −310.00, VAT −62.00, gross −372.00
-    assert (credit["customer_id"], periods(credit)) == (
+    # −310 × 30/30 = −310.00, VAT −62.00, gross −372.00, on April's draft of the same day, still
+    # open: 310.00 − 310.00 = 0.00 in all
+    assert (credit["id"], credit["customer_id"], periods(credit)) == (
+        april["id"],
         late,
-        [("2026-04-01", "2026-04-30", "-310.00")],
+        [("2026-04-01", "2026-04-30", "310.00"), ("2026-04-01", "2026-04-30", "-310.00")],
     )
-    assert totals(credit) == ("-310.00", "-62.00", "-372.00")
+    assert totals(credit) == ("0.00", "0.00", "0.00")
     assert shop.run("2026-05-01") == []
 
 

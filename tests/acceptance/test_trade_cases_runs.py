@@ -879,7 +879,7 @@ def test_a_dry_run_under_the_at_once_setting_finalizes_nothing(shop: Shop) -> No
     assert (real["status"], real["number"]) == ("finalized", "F-2026-000001")
 
 
-def test_a_second_run_of_the_day_never_edits_the_first_runs_draft(shop: Shop) -> None:
+def test_a_second_run_of_the_day_adds_to_the_first_runs_draft(shop: Shop) -> None:
     customer, host = shop.customer(), hosting(shop)
     shop.contract(customer, "C-1", "2026-02-01", [{"product_id": host}])
     shop.today("2026-02-01")
@@ -887,16 +887,15 @@ def test_a_second_run_of_the_day_never_edits_the_first_runs_draft(shop: Shop) ->
     support = product(shop, "support", "120.00")
     shop.contract(customer, "C-2", "2026-02-01", [{"product_id": support}])
     [second] = shop.run("2026-02-01")
-    # the draft already written (a person may have edited it) is left as it is: C-2's 120.00
-    # goes on a draft of its own for the same billing date
-    assert (first["billing_date"], nets(first)) == (second["billing_date"], ["399.00"])
-    assert nets(second) == ["120.00"]
-    # to send one invoice instead, delete the drafts and run the day again: 399.00 + 120.00 =
-    # 519.00, VAT 103.80, gross 622.80
-    for draft in (first, second):
-        assert shop.api.delete(f"/v1/invoices/{draft['id']}").status_code == 204
-    [merged] = shop.run("2026-02-01")
-    assert totals(merged) == ("519.00", "103.80", "622.80")
+    # one invoice per customer and billing date: C-2's 120.00 goes on the draft still open,
+    # after its line: 399.00 + 120.00 = 519.00, VAT 103.80, gross 622.80
+    assert second["id"] == first["id"]
+    assert [(x["position"], x["net_amount"]) for x in second["lines"]] == [
+        (1, "399.00"),
+        (2, "120.00"),
+    ]
+    assert totals(second) == ("519.00", "103.80", "622.80")
+    assert shop.run("2026-02-01") == []  # the same day again: nothing more
 
 
 def test_an_invoice_of_credits_only_takes_no_payment_and_no_void(shop: Shop) -> None:
@@ -915,30 +914,29 @@ def test_an_invoice_of_credits_only_takes_no_payment_and_no_void(shop: Shop) -> 
         201,
     )
     [credit] = shop.run("2026-02-10", finalize=True)
-    # [10 Feb, 1 Mar) = 19 of 28 days: −399 × 19/28 = −270.75, VAT −54.15, −324.90
-    assert (credit["number"], totals(credit), credit["amount_due"]) == (
+    # [10 Feb, 1 Mar) = 19 of 28 days: −399 × 19/28 = −270.75, VAT −54.15, −324.90; finalized,
+    # the −324.90 it owes the customer goes to the balance (amount_credited −324.90, so 0.00
+    # is due) and it reads `credited`: settled
+    assert (credit["number"], totals(credit), credit["amount_due"], credit["status"]) == (
         "F-2026-000002",
         ("-270.75", "-54.15", "-324.90"),
-        "-324.90",
+        "0.00",
+        "credited",
     )
     url = f"/v1/invoices/{credit['id']}"
-    refused = problem(shop.api.post(f"{url}/payments", json={"amount": "10.00"}), 422)
-    assert refused["errors"] == [
-        {
-            "pointer": "/amount",
-            "field": "amount",
-            "detail": "invoice F-2026-000002 owes nothing (amount due -324.90): "
-            "it takes no payment",
-        }
-    ]
+    refused = problem(shop.api.post(f"{url}/payments", json={"amount": "10.00"}), 409)
+    assert refused["detail"] == f"invoice '{credit['id']}' is credited: it cannot take a payment"
     void = problem(shop.api.post(f"{url}/void", json={"reason": "oops"}), 409)
     assert void["detail"] == "invoice F-2026-000002 has nothing left to credit: it cannot be voided"
     after = ok(shop.api.get(url))
     assert (after["status"], after["amount_paid"], after["amount_due"]) == (
-        "finalized",
+        "credited",
         "0.00",
-        "-324.90",
+        "0.00",
     )
+    assert ok(shop.api.get(f"/v1/customers/{customer}/balance"))["balances"] == [
+        {"currency": "EUR", "available": "324.90"}
+    ]
 
 
 def test_credit_notes_on_a_run_invoice_of_a_credit_and_a_charge(shop: Shop) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tarif.billing.usage_lines import BilledPart, changes, part_names, revision_part
+from tarif.billing.usage_lines import (
+    NOTHING,
+    BilledPart,
+    changes,
+    part_names,
+    revision_part,
+)
 from tarif.pricing.rating import Usage, rate_groups
 from tarif.pricing.spec import ChargeSpec
 
@@ -64,3 +70,17 @@ def test_a_graduated_tier_no_longer_reached_keeps_its_words_and_price() -> None:
         ("Seats — tier 1", D(-6), D("2.00"), D("-12.00")),
         ("Seats — tier 2", D(-5), D("1.00"), D("-5.00")),
     ]
+
+
+def test_a_period_recorded_as_rated_to_no_line_bills_only_what_a_late_rating_adds() -> None:
+    # rated first to no line: one 0.00 record under NOTHING; re-rated with 30 units at 0.10:
+    # +30 × 0.10 = +3.00 under the new line's part, the record itself unchanged (0 − 0)
+    spec = ChargeSpec.from_json(
+        {"metric": "minutes", "model": "per_unit", "unit_price": "0.10", "description": "Min"}
+    )
+    recorded = [BilledPart(revision_part(1, NOTHING), D(0), D(0), D(0), "Min")]
+    rated = rate_groups(spec, [Usage(D(30), 1)], "EUR")
+    got = [(c.part, c.quantity, c.net) for c in changes(rated, recorded)]
+    assert got == [("usage||1", D(30), D("3.00"))]
+    # rated to no line again: nothing to add
+    assert changes([], recorded) == []

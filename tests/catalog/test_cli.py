@@ -232,3 +232,44 @@ def test_another_organizations_products_are_not_found(  # type: ignore[no-untype
     create_hosting(run)
     line = one_error_line(run("products", "show", "hosting", org=other.id))
     assert line == "error: product 'hosting' not found"
+
+
+def test_lookup_a_customers_price(run) -> None:  # type: ignore[no-untyped-def]
+    create_hosting(run)
+    pricelist = as_json(
+        run(
+            "pricelists", "create", "--name", "Standard 2026", "--currency", "EUR",
+            "--valid-from", "2026-01-01", "--default", "--json",
+        )
+    )  # fmt: skip
+    ok(
+        run(
+            "pricelists", "add-entry", pricelist["id"], "--product", "hosting",
+            "--price", "399.00", "--periodicity", "monthly", "--timing", "in_advance",
+        )
+    )  # fmt: skip
+    ok(run("customers", "create", "--legal-name", "Nuage SAS", "--country", "FR",
+           "--external-id", "N-1", "--currency", "EUR"))  # fmt: skip
+    quote = as_json(
+        run("pricelists", "lookup", "--customer", "N-1", "--product", "hosting",
+            "--date", "2026-03-01", "--json")
+    )  # fmt: skip
+    assert (quote["unit_price"], quote["pricelist_name"], quote["date"]) == (
+        "399.00",
+        "Standard 2026",
+        "2026-03-01",
+    )
+    text = ok(
+        run("pricelists", "lookup", "--customer", "N-1", "--product", "hosting",
+            "--date", "2026-03-01")
+    ).stdout  # fmt: skip
+    assert "Standard 2026" in text and "399.00" in text
+    # before the pricelist's first day: no price, one line
+    assert "hosting" in one_error_line(
+        run("pricelists", "lookup", "--customer", "N-1", "--product", "hosting",
+            "--date", "2025-12-31")
+    )  # fmt: skip
+    assert one_error_line(
+        run("pricelists", "lookup", "--customer", "N-1", "--product", "hosting",
+            "--date", "2026-02-30")
+    ) == "error: --date: expected a date YYYY-MM-DD, got '2026-02-30'"  # fmt: skip

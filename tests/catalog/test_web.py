@@ -397,3 +397,48 @@ def test_a_pricelist_used_by_customers_cannot_be_deleted_from_its_page(
     seeded.session.commit()
     response = post_form(browser, f"/pricelists/{other.id}", f"/pricelists/{other.id}/delete")
     assert (response.status_code, response.headers["location"]) == (303, "/pricelists")
+
+
+def test_the_product_page_looks_up_a_customers_price(browser: TestClient, seeded: Ctx) -> None:
+    from tests.catalog.conftest import make_customer
+
+    product_id = seed_product(seeded, "hosting")
+    pricelist = service.create_pricelist(
+        seeded,
+        {
+            "name": "Standard 2026",
+            "currency": "EUR",
+            "valid_from": "2026-01-01",
+            "is_default": True,
+        },
+    )
+    service.add_entry(
+        seeded,
+        pricelist.id,
+        {"product_id": product_id, "unit_price": "399.00", "periodicity": "monthly",
+         "timing": "in_advance"},
+    )  # fmt: skip
+    customer = make_customer(seeded, name="Nuage SAS")
+    seeded.session.commit()
+    page = browser.get(f"/products/{product_id}").text
+    assert 'id="price-lookup-form"' in page and 'id="price-quote"' not in page
+    found = browser.get(
+        f"/products/{product_id}", params={"customer": customer.external_id, "date": "2026-03-01"}
+    )
+    assert found.status_code == 200
+    quote = text_of(found.text.split('id="price-quote"')[1].split("</dl>")[0])
+    assert "Nuage SAS" in quote and "399.00 EUR" in quote and "Standard 2026" in quote
+    # before the pricelist's first day: nothing prices it, said in the box
+    before = browser.get(
+        f"/products/{product_id}", params={"customer": customer.id, "date": "2025-12-31"}
+    )
+    assert before.status_code == 200 and 'id="price-lookup-problem"' in before.text
+    assert "no price for product 'hosting'" in text_of(before.text)
+    unknown = browser.get(
+        f"/products/{product_id}", params={"customer": "NOPE", "date": "2026-03-01"}
+    )
+    assert "customer 'NOPE' not found" in text_of(unknown.text)
+    bad_day = browser.get(
+        f"/products/{product_id}", params={"customer": customer.id, "date": "2026-02-30"}
+    )
+    assert "A date is required (YYYY-MM-DD)." in text_of(bad_day.text)

@@ -262,3 +262,75 @@ def test_create_takes_the_billing_alignment(run: Any, shop: World) -> None:
         "--reference", "C-CLI-3", "--start", "2026-01-01", "--alignment", "weekly",
     )  # fmt: skip
     assert refused.exit_code != 0 and "--alignment" in refused.output
+
+
+def test_show_an_amendment(run: Any, shop: World) -> None:
+    create(run, shop)
+    ok(run("contracts", "submit", "C-CLI-1"))
+    ok(run("contracts", "activate", "C-CLI-1"))
+    created = as_json(
+        run(
+            "amendments", "create", "C-CLI-1", "--effective", "2026-03-01",
+            "--reason", "upgrade", "--set-quantity", "hosting=3", "--json",
+        )
+    )  # fmt: skip
+    shown = as_json(run("amendments", "show", created["id"], "--json"))
+    assert shown == created
+    text = ok(run("amendments", "show", created["id"])).stdout
+    assert "upgrade" in text and "line hosting: quantity 1 → 3" in text
+    assert "not found" in one_error_line(run("amendments", "show", "amd_nope"))
+
+
+def test_edit_and_delete_a_draft(run: Any, shop: World) -> None:
+    create(run, shop)
+    ok(run("contracts", "add-line", "C-CLI-1", "--product", "licence", "--quantity", "10"))
+    updated = as_json(
+        run(
+            "contracts", "update", "C-CLI-1", "--reference", "C-CLI-2", "--end", "2026-12-31",
+            "--purchase-order", "PO-7", "--json",
+        )
+    )  # fmt: skip
+    assert (updated["reference"], updated["terms"]["end_date"]) == ("C-CLI-2", "2026-12-31")
+    assert updated["terms"]["purchase_order"] == "PO-7"
+    evergreen = as_json(run("contracts", "update", "C-CLI-2", "--end", "", "--json"))
+    assert evergreen["terms"]["end_date"] is None
+    # 4 licences at 99.00 instead of the pricelist's 120.00
+    out = ok(
+        run("contracts", "update-line", "C-CLI-2", "licence", "--quantity", "4",
+            "--unit-price", "99.00")
+    )  # fmt: skip
+    assert out.stdout.strip() == "line licence updated: 4 × 99.00"
+    back = as_json(
+        run("contracts", "update-line", "C-CLI-2", "licence", "--unit-price", "", "--json")
+    )
+    [licence] = [x for x in back["terms"]["lines"] if x["line_key"] == "licence"]
+    assert (licence["quantity"], licence["unit_price"]) == ("4", "120")
+    out = ok(run("contracts", "remove-line", "C-CLI-2", "licence"))
+    assert out.stdout.strip() == "line licence removed from C-CLI-2"
+    shown = as_json(run("contracts", "show", "C-CLI-2", "--json"))
+    assert [x["line_key"] for x in shown["terms"]["lines"]] == ["hosting"]
+    assert "--end: expected a date" in one_error_line(
+        run("contracts", "update", "C-CLI-2", "--end", "2026-02-30")
+    )
+    assert "nothing to change" in one_error_line(run("contracts", "update", "C-CLI-2"))
+    assert "licence" in one_error_line(
+        run("contracts", "update-line", "C-CLI-2", "licence", "--quantity", "2")
+    )
+    assert ok(run("contracts", "delete", "C-CLI-2", "--yes")).stdout.strip() == (
+        "contract C-CLI-2 deleted"
+    )
+    assert "not found" in one_error_line(run("contracts", "show", "C-CLI-2"))
+
+
+def test_a_submitted_contract_is_not_edited(run: Any, shop: World) -> None:
+    create(run, shop)
+    ok(run("contracts", "submit", "C-CLI-1"))
+    for args in (
+        ("update", "C-CLI-1", "--reference", "X"),
+        ("update-line", "C-CLI-1", "hosting", "--quantity", "2"),
+        ("remove-line", "C-CLI-1", "hosting"),
+        ("delete", "C-CLI-1", "--yes"),
+    ):
+        result = run("contracts", *args)
+        assert result.exit_code == 1
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

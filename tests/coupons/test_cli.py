@@ -76,3 +76,40 @@ def test_bad_input_is_one_line_on_stderr(run, reference: str) -> None:  # type: 
     assert refused.exit_code == 1 and "XMAS" in refused.stderr
     missing = run("coupons", "show", "NOPE")
     assert missing.exit_code == 1 and "not found" in missing.stderr
+
+
+def test_update_changes_name_limit_and_window(run) -> None:  # type: ignore[no-untyped-def]
+    made = run("coupons", "create", "SPRING", "--percent", "10", "--limit", "5")
+    assert made.exit_code == 0, made.output
+    updated = run(
+        "coupons", "update", "spring", "--name", "Spring offer", "--limit", "8",
+        "--until", "2026-03-31", "--json",
+    )  # fmt: skip
+    assert updated.exit_code == 0, updated.output
+    read = json.loads(updated.stdout)
+    assert (read["name"], read["max_redemptions"], read["redeemable_until"]) == (
+        "Spring offer",
+        8,
+        "2026-03-31",
+    )
+    cleared = run("coupons", "update", "SPRING", "--no-limit", "--until", "", "--json")
+    assert cleared.exit_code == 0, cleared.output
+    read = json.loads(cleared.stdout)
+    assert (read["max_redemptions"], read["redeemable_until"]) == (None, None)
+    said = run("coupons", "update", "SPRING", "--name", "Spring")
+    assert said.exit_code == 0 and "coupon SPRING updated" in said.stdout
+
+
+def test_update_bad_input_is_one_line(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("coupons", "create", "AUTUMN", "--percent", "10").exit_code == 0
+    bad_day = run("coupons", "update", "AUTUMN", "--from", "2026-02-30")
+    assert bad_day.exit_code == 1
+    assert bad_day.stderr.strip() == "error: --from: expected a date YYYY-MM-DD, got '2026-02-30'"
+    nothing = run("coupons", "update", "AUTUMN")
+    assert nothing.exit_code == 1 and "nothing to change" in nothing.stderr
+    both = run("coupons", "update", "AUTUMN", "--limit", "3", "--no-limit")
+    assert both.exit_code == 1 and "either --limit or --no-limit" in both.stderr
+    refused = run("coupons", "update", "AUTUMN", "--from", "2026-05-01", "--until", "2026-04-01")
+    assert refused.exit_code == 1 and len(refused.stderr.strip().splitlines()) == 1
+    missing = run("coupons", "update", "NOPE", "--name", "x")
+    assert missing.exit_code == 1 and "not found" in missing.stderr

@@ -185,3 +185,30 @@ def test_import_refuses_a_bad_header_before_writing(run, tmp_path: Path) -> None
     source.write_text("external_id,legal_nam,country\nA,B,FR\n", encoding="utf-8")
     assert "legal_nam: unknown column" in one_error_line(run("customers", "import", str(source)))
     assert json.loads(ok(run("customers", "list", "--json")).stdout) == []
+
+
+def test_contacts_update_and_remove(run) -> None:  # type: ignore[no-untyped-def]
+    create_json(run, "--legal-name", "Nuage SAS", "--country", "FR", "--external-id", "N-2")
+    ok(run("customers", "contacts", "add", "N-2", "--name", "Jeanne", "--phone", "0102030405"))
+    [contact] = json.loads(ok(run("customers", "contacts", "list", "N-2", "--json")).stdout)
+    changed = run(
+        "customers", "contacts", "update", "N-2", contact["id"], "--name", "Jeanne Roux",
+        "--email", "j@x.example", "--phone", "", "--json",
+    )  # fmt: skip
+    updated = json.loads(ok(changed).stdout)
+    assert (updated["name"], updated["email"], updated["phone"]) == (
+        "Jeanne Roux",
+        "j@x.example",
+        None,
+    )
+    assert "email" in one_error_line(
+        run("customers", "contacts", "update", "N-2", contact["id"], "--email", "nope")
+    )
+    assert "nothing to change" in one_error_line(
+        run("customers", "contacts", "update", "N-2", contact["id"])
+    )
+    assert "removed" in ok(run("customers", "contacts", "remove", "N-2", contact["id"])).stdout
+    assert json.loads(ok(run("customers", "contacts", "list", "N-2", "--json")).stdout) == []
+    assert "not found" in one_error_line(
+        run("customers", "contacts", "remove", "N-2", contact["id"])
+    )

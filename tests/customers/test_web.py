@@ -257,3 +257,37 @@ def test_a_read_only_user_reads_but_does_not_write(
     refused = client.post("/customers/new", data=form_of(listing, NEW_CUSTOMER))
     assert refused.status_code == 403
     assert "NUAGE-1" not in client.get("/customers").text
+
+
+def test_a_contact_is_edited_on_its_own_page(browser: TestClient, seed: Seed) -> None:
+    customer_id = seed(legal_name="Nuage SAS")
+    page = browser.get(f"/customers/{customer_id}").text
+    browser.post(
+        f"/customers/{customer_id}/contacts",
+        data=form_of(page, name="Jeanne", phone="0102030405"),
+        follow_redirects=False,
+    )
+    page = browser.get(f"/customers/{customer_id}").text
+    [contact_id] = re.findall(r'data-contact-id="([^"]+)"', page)
+    edit = f"/customers/{customer_id}/contacts/{contact_id}/edit"
+    assert f'href="{edit}"' in page
+    form = browser.get(edit).text
+    assert input_value(form, "name") == "Jeanne" and input_value(form, "phone") == "0102030405"
+    bad = browser.post(edit, data=form_of(form, name="Jeanne", email="pas-un-email"))
+    assert bad.status_code == 422
+    assert error_of(bad.text, "email") == "« pas-un-email » n'est pas une adresse e-mail"
+    assert input_value(bad.text, "email") == "pas-un-email"  # what was typed is kept
+    # the emptied phone is cleared
+    saved = browser.post(
+        edit,
+        data=form_of(form, name="Jeanne Roux", role="", email="jeanne@nuage.example", phone=""),
+        follow_redirects=False,
+    )
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        f"/customers/{customer_id}#contacts",
+    )
+    page = browser.get(f"/customers/{customer_id}").text
+    assert "Jeanne Roux" in page and "jeanne@nuage.example" in page and "0102030405" not in page
+    assert "contact.update" in page
+    assert browser.get(f"/customers/{customer_id}/contacts/con_nope/edit").status_code == 404

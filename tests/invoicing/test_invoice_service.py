@@ -113,10 +113,11 @@ def test_an_invoice_owing_nothing_is_never_overdue(ctx: Ctx, world: World) -> No
     january, _ = two_drafts(ctx, world)
     owing = service.finalize_invoice(ctx, january)
     # Issued 15 Jan, due 14 Feb: a gesture of 0.00 and a credit-only invoice of -12.00
-    # (-10.00 + VAT -2.00) owe nothing, whatever the date.
+    # (-10.00 + VAT -2.00), whose -12.00 went to the balance when finalized, owe nothing,
+    # whatever the date.
     zero = manual_invoice(ctx, world.customer, [("Gesture", "1", "0.00", "20")])
     negative = manual_invoice(ctx, world.customer, [("Days back", "1", "-10.00", "20")])
-    assert (amount_due(zero), amount_due(negative)) == (Decimal("0.00"), Decimal("-12.00"))
+    assert (amount_due(zero), amount_due(negative)) == (Decimal("0.00"), Decimal("0.00"))
     ctx.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
     assert [service.is_overdue(ctx, i) for i in (owing, zero, negative)] == [True, False, False]
     late = service.list_invoices(ctx, PageRequest(limit=10), overdue=True).items

@@ -242,6 +242,41 @@ def test_the_cli_writes_the_pdf_and_the_xml(
     assert missing.exit_code != 0 and "not found" in missing.output
 
 
+def test_the_cli_writes_a_credit_notes_pdf(
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    engine: Engine,
+    tenant: Tenant,
+    api: TestClient,
+    invoice_id: str,
+    tmp_path: Path,
+) -> None:
+    made = api.post(
+        "/v1/credit-notes",
+        json={"invoice_id": invoice_id, "reason": "Service outage", "amount": "120.00"},
+    )
+    assert made.status_code == 201, made.text
+    note_id = made.json()["id"]
+    monkeypatch.setenv("TARIF_DATABASE_URL", database_url)
+    monkeypatch.setenv("TARIF_SECRET_KEY", "test-secret-key")
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: FixedClock(START))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["credit-notes", "pdf", note_id, "--org", tenant.id])
+    assert result.exit_code == 0, result.output
+    pdf = (tmp_path / "AV-2026-000001.pdf").read_bytes()
+    # the stored document, as the API serves it
+    assert pdf == api.get(f"/v1/credit-notes/{note_id}/pdf").content
+    args = ["credit-notes", "pdf", note_id, "--xml", "-o", "-", "--org", tenant.id]
+    xml = runner.invoke(cli_app, args)
+    assert xml.exit_code == 0, xml.output
+    check_cii_xml(xml.stdout_bytes)
+    # an invoice is not a credit note: one line, as the API's 404
+    refused = runner.invoke(cli_app, ["credit-notes", "pdf", invoice_id, "--org", tenant.id])
+    assert refused.exit_code == 1 and "not found" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
 # --- back office -----------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from tarif.billing.periods import Period
-from tarif.invoicing.usage_pricing import for_part, measured_days
+from tarif.invoicing.usage_pricing import for_part, measured_days, records_only
 from tarif.money import RoundingMode
 from tarif.pricing.spec import ChargeSpec
 
@@ -45,3 +45,15 @@ def test_measured_days_know_their_whole_period_only_when_a_part() -> None:
     # January in Paris: 31 × 86,400 s, the part's level is averaged over all of them
     assert part.weighting_seconds == 31 * 86_400
     assert measured_days(JANUARY, JANUARY, "Europe/Paris").whole is None
+
+
+def test_only_zero_usage_lines_record_and_bill_nothing() -> None:
+    zero, ten = Decimal("0.00"), Decimal("10.00")
+    # 0.00 usage lines only (idle periods, a draw-only re-rating): nothing to invoice
+    assert records_only([("usage", zero), ("usage", Decimal(0))])
+    # a line worth something, a manual or fixed line (even at 0.00), or no line at all: not so
+    assert not records_only([("usage", zero), ("usage", ten)])
+    assert not records_only([("usage", zero), ("usage", -ten)])
+    assert not records_only([("usage", zero), ("manual", zero)])
+    assert not records_only([("usage", zero), (None, zero)])
+    assert not records_only([])

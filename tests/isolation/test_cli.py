@@ -58,6 +58,7 @@ VALUES = {
     "period_to": "2026-02-01",
     "limit": "1000",
     "metric": "mallory-calls",
+    "on": "2026-03-01",
 }
 # Options a command needs to do something with the object it finds (without them it could stop
 # at a missing option before looking the object up).
@@ -71,6 +72,10 @@ EXTRA_OPTIONS = {
         *("--set-quantity", "hosting=3"),
     ],
     "templates instantiate": ["--param", "start_date=2026-02-01"],
+    "customers contacts update": ["--name", "Takeover"],
+    "contracts update": ["--reference", "mallory-c2"],
+    "contracts update-line": ["--quantity", "3"],
+    "coupons update": ["--name", "Takeover"],
 }
 # The file a command's required `file` parameter reads (default: a CSV of prices).
 FILES = {"templates update": "template.json"}

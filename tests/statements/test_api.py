@@ -181,7 +181,8 @@ def test_the_invoice_offers_its_statement_and_explains_its_usage(
         f"&contract_id={invoice['lines'][1]['contract_id']}&from=2026-01-01&to=2026-02-01"
     )
     assert usage["events_page"] == (
-        f"/events?customer={world.customer.external_id}&metric=turnover"
+        f"/events?customer={world.customer.external_id}"
+        f"&contract={invoice['lines'][1]['contract_id']}&metric=turnover"
         "&first_day=2026-01-01&last_day=2026-01-31"
     )
     assert (usage["rated_kind"], usage["model"]) == ("percentage", "percentage")

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tarif.context import Ctx
+from tarif.invoicing.models import InvoiceLine
 from tests.contracts.conftest import World
 from tests.statements.conftest import seed_invoice
 from tests.web.conftest import admin, browser, make_user
@@ -33,18 +35,26 @@ def page(response: Any, status: int = 200) -> str:
 
 
 def test_the_invoice_page_links_its_statement_and_explains_usage(
-    seeded: tuple[World, str], admin: TestClient
+    seeded: tuple[World, str], admin: TestClient, ctx: Ctx
 ) -> None:
     world, invoice_id = seeded
     text = page(admin.get(f"/invoices/{invoice_id}"))
     assert f'id="consumption-statement" href="/invoices/{invoice_id}/statement"' in text
     # the fixed line has no usage block; the two usage lines (positions 2 and 3) have one each
     assert re.findall(r'id="usage-explain-(\d+)"', text) == ["2", "3"]
+    contract_id = ctx.session.scalar(
+        select(InvoiceLine.contract_id).where(
+            InvoiceLine.invoice_id == invoice_id, InvoiceLine.position == 2
+        )
+    )
+    # filtered by the contract too: a customer's contracts on one metric each count their own
     events_page = (
-        f"/events?customer={world.customer.external_id}&metric=turnover"
+        f"/events?customer={world.customer.external_id}&contract={contract_id}&metric=turnover"
         "&first_day=2026-01-01&last_day=2026-01-31"
     )
     assert text.count(f'class="events-page" href="{events_page}"') == 2
+    listed = page(admin.get(events_page))
+    assert listed.count("<tr data-event-id=") == 50  # the first page of the 1,200 events
     assert text.count('<span class="event-count">1200</span>') == 2
     assert re.findall(r'class="revision">(\d)', text) == ["1", "1"]
 

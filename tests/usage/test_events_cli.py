@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner, Result
 from tarif.cli.main import app
 from tarif.clock import FixedClock
 from tarif.db.session import session_factory
+from tarif.usage.event_cli import prop_value
 from tarif.usage.models import UsageEvent
 from tests.conftest import START, Tenant
 from tests.usage.ingest_helpers import seed
@@ -282,3 +284,47 @@ def test_import_chunk_meeting_a_stored_key_is_written_again_skipping_it(  # type
         "d": 4_000_000,
         "e": 5_000_000,
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("61", 61),
+        ("-2", -2),
+        ("0", 0),
+        ("12.50", Decimal("12.50")),
+        ("0.000001", Decimal("0.000001")),
+        ("007", "007"),  # a leading zero is not a JSON number: an id stays text
+        ("1e3", "1e3"),
+        ("12,5", "12,5"),
+        (".5", ".5"),
+        ("5.", "5."),
+        ("+5", "+5"),
+        (" 5", " 5"),
+        ("abc", "abc"),
+        ("", ""),
+    ],
+)
+def test_prop_values_that_are_json_numbers_are_exact_numbers(text: str, expected: object) -> None:
+    value = prop_value(text)
+    assert (value, type(value)) == (expected, type(expected))
+
+
+def test_send_keeps_prop_numbers_as_numbers(  # type: ignore[no-untyped-def]
+    run, customers: dict[str, str], engine: Engine, tenant: Tenant
+) -> None:
+    sent = run(
+        "events", "send", "--transaction-id", "n1", "--metric", "tokens", "--customer", "ACME",
+        "--timestamp", "2026-01-14T10:00:00Z", "--prop", "tokens=2.5", "--prop", "duration=61",
+        "--prop", "agent=007", "--properties", '{"duration": "x", "zone": "eu"}', "--json",
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    with session_factory(engine)() as session:
+        stored = session.scalars(
+            select(UsageEvent.properties).where(
+                UsageEvent.organization_id == tenant.id, UsageEvent.transaction_id == "n1"
+            )
+        ).one()
+    # stored as JSON numbers, not "61"; --prop wins over --properties on the same name
+    assert stored == {"tokens": Decimal("2.5"), "duration": 61, "agent": "007", "zone": "eu"}
+    assert (type(stored["duration"]), type(stored["agent"])) == (int, str)

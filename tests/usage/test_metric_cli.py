@@ -14,6 +14,7 @@ from tarif.context import Ctx
 from tarif.customers import service as customers
 from tarif.db.session import session_factory
 from tests.conftest import START, Tenant
+from tests.usage import factories
 from tests.usage.factories import add_event
 
 
@@ -130,3 +131,37 @@ def test_a_valuation_smartcode_by_code(run, ctx: Ctx) -> None:  # type: ignore[n
     refused = run("metrics", "update", "call_minutes", "--valuation-smartcode", "nope")
     assert refused.exit_code != 0
     assert "valuation_smartcode_id: unknown SmartCode 'nope'" in refused.output
+
+
+def test_late_events_received_after(run, customer: str, engine: Engine, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    made = run("metrics", "create", "turnover", "--aggregation", "sum", "--field", "amount")
+    assert made.exit_code == 0, made.output
+    with session_factory(engine)() as session:
+        add_event(session, tenant.id, "turnover", customer, "2026-01-05 10:00", "12.25")
+        for received, amount in (("2026-01-10 08:00", "3"), ("2026-01-12 08:00", "4")):
+            add_event(
+                session, tenant.id, "turnover", customer, "2026-01-05 11:00", amount,
+                late=True, received_at=factories.at(received),
+            )  # fmt: skip
+        session.commit()
+    period = ("--customer", "ACME", "--from", "2026-01-01", "--to", "2026-02-01", "--json")
+    after = ("--late", "only", "--received-after", "2026-01-11T00:00:00Z")
+    # the late event received on 12 Jan only: 4
+    one = run("metrics", "aggregate", "turnover", *period, *after)
+    assert one.exit_code == 0, one.output
+    assert [(g["quantity"], g["event_count"]) for g in json.loads(one.stdout)] == [("4", 1)]
+    events = run("metrics", "events", "turnover", *period, *after)
+    assert events.exit_code == 0, events.output
+    assert [e["value"] for e in json.loads(events.stdout)] == ["4"]
+    # without a zone: UTC, the same instant
+    naive = run("metrics", "events", "turnover", *period, "--late", "only",
+                "--received-after", "2026-01-11T00:00:00")  # fmt: skip
+    assert [e["value"] for e in json.loads(naive.stdout)] == ["4"]
+    bad = run("metrics", "aggregate", "turnover", *period, "--late", "only",
+              "--received-after", "yesterday")  # fmt: skip
+    assert bad.exit_code == 1 and bad.stderr.strip().startswith("error: --received-after:")
+    alone = run("metrics", "aggregate", "turnover", *period, "--received-after", "2026-01-11")
+    assert alone.exit_code == 1
+    assert alone.stderr.strip() == (
+        "error: --received-after selects late events: use it with --late only"
+    )
