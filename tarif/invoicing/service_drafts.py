@@ -47,7 +47,7 @@ from tarif.invoicing.service_invoices import (
     invoice_lines,
 )
 from tarif.invoicing.service_runs import GroupKey, build_drafts, write_lines
-from tarif.invoicing.usage_pricing import records_only
+from tarif.invoicing.usage_pricing import kept_as_draft
 from tarif.money import RoundingMode, currency, parse_decimal
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
@@ -597,8 +597,9 @@ def finalize_due(ctx: Ctx, *, progress: Progress | None = None) -> FinalizedDue:
             .where(InvoiceLine.invoice_id == draft.id)
             .with_only_columns(InvoiceLine.source, InvoiceLine.net_amount)
         ).all()
-        # Nothing to invoice: no line, or only 0.00 usage lines recording ratings.
-        if not lines or records_only([(source, net) for source, net in lines]):
+        # Nothing to invoice: no line, or 0.00 usage lines the organization keeps as a draft.
+        zero = org.finalize_zero_usage_invoices
+        if not lines or kept_as_draft(zero, [(source, net) for source, net in lines]):
             outcome.skipped_empty.append(draft.id)
         else:
             outcome.finalized.append(finalize_invoice(ctx, draft.id))

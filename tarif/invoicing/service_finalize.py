@@ -46,7 +46,7 @@ from tarif.invoicing.service_invoices import (
     seal_invoice,
 )
 from tarif.invoicing.service_runs import get_run
-from tarif.invoicing.usage_pricing import records_only
+from tarif.invoicing.usage_pricing import kept_as_draft
 from tarif.tenancy.models import Organization
 from tarif.tenancy.rules import Permission
 
@@ -200,12 +200,14 @@ def seal_drafts(
     )
     # Which customers have a credit balance, in one query: the others skip its `SUM`.
     balance.prefetch(ctx, customer_ids)
-    # An empty draft is not an invoice, nor one made only of 0.00 usage lines (they record
-    # ratings): it keeps no number and stays a draft.
+    # An empty draft is not an invoice: it keeps no number and stays a draft, as does one of
+    # 0.00 usage lines only when the organization keeps those.
+    zero = org.finalize_zero_usage_invoices
     billing = {
         row.id
         for row in chunk
-        if lines.get(row.id) and not records_only([(x.source, x.net_amount) for x in lines[row.id]])
+        if lines.get(row.id)
+        and not kept_as_draft(zero, [(x.source, x.net_amount) for x in lines[row.id]])
     }
     sealed = [row for row in chunk if row.id in billing]
     held_back: list[str] = []

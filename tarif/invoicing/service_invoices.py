@@ -31,7 +31,7 @@ from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.models import Invoice, InvoiceLine, InvoicePayment, NumberSequence
 from tarif.invoicing.numbering import invoice_number
 from tarif.invoicing.render_jobs import render_later
-from tarif.invoicing.usage_pricing import records_only
+from tarif.invoicing.usage_pricing import kept_as_draft
 from tarif.money import currency, parse_decimal, round_to_minor_unit
 from tarif.statements.explain import usage_explanation
 from tarif.tenancy.models import Organization
@@ -303,10 +303,13 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
     lines = invoice_lines(ctx, invoice.id)
     if not lines:
         raise Conflict(f"invoice '{invoice.id}' has no lines: an empty invoice is not finalized")
-    if records_only([(line.source, line.net_amount) for line in lines]):
+    org = ctx.session.get_one(Organization, ctx.organization_id)
+    if kept_as_draft(
+        org.finalize_zero_usage_invoices, [(line.source, line.net_amount) for line in lines]
+    ):
         raise Conflict(
-            f"invoice '{invoice.id}' has only 0.00 usage lines: they record rated usage "
-            "periods and bill nothing, so it is not finalized"
+            f"invoice '{invoice.id}' has only 0.00 usage lines, which this organization keeps "
+            "as drafts (setting finalize_zero_usage_invoices)"
         )
     if invoice.kind == "credit_note":
         from tarif.invoicing.service_credit_notes import over_credit
@@ -314,7 +317,6 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
         problem = over_credit(ctx, invoice.corrects_invoice_id, invoice.gross_total)
         if problem is not None:
             raise Conflict(f"credit note '{invoice.id}': {problem}")
-    org = ctx.session.get_one(Organization, ctx.organization_id)
     issued = today(ctx)
     seq = next_sequence_value(ctx, invoice.series, issued.year)
     number = invoice_number(number_format(org, invoice.series), issued.year, seq)

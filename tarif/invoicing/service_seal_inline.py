@@ -42,7 +42,7 @@ from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
 from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.render_jobs import render_later
 from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
-from tarif.invoicing.usage_pricing import records_only
+from tarif.invoicing.usage_pricing import kept_as_draft
 from tarif.tenancy.models import Organization
 from tarif.webhooks.events import invoice_sealed
 
@@ -98,15 +98,16 @@ class InlineSealer:
         from tarif.invoicing.service_finalize import draw_numbers
 
         self._deferred, self._events = [], []
-        # Empty drafts, drafts made only of 0.00 usage lines (they record ratings) and credit
-        # notes that would credit too much stay drafts (as with `finalize_run`): no number is
-        # drawn for them.
+        # Empty drafts, drafts of 0.00 usage lines only when the organization keeps those,
+        # and credit notes that would credit too much stay drafts (as with `finalize_run`): no
+        # number is drawn for them.
+        zero = self.org.finalize_zero_usage_invoices
         with_lines = [
             values
             for values in invoices
             if lines_by_invoice.get(values["id"])
-            and not records_only(
-                [(x["source"], x["net_amount"]) for x in lines_by_invoice[values["id"]]]
+            and not kept_as_draft(
+                zero, [(x["source"], x["net_amount"]) for x in lines_by_invoice[values["id"]]]
             )
             and not (self.invoices_only and values["kind"] != "invoice")
             and over_credit(ctx, values["corrects_invoice_id"], values["gross_total"], stored=False)

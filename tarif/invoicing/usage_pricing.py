@@ -28,11 +28,16 @@ from tarif.usage.aggregates import AggregateRow, UsagePeriod
 USAGE_SOURCE = "usage"  # the `source` of usage invoice lines
 
 
-def records_only(lines: Sequence[tuple[str | None, Decimal]]) -> bool:
-    """Whether a document's lines, as (source, net amount), are all 0.00 usage lines: they
-    record that usage periods were rated (and what a prepaid block lent them) and bill
-    nothing, so the document stays a draft that keeps them, never finalized nor numbered."""
-    return bool(lines) and all(source == USAGE_SOURCE and net == 0 for source, net in lines)
+def kept_as_draft(finalize_zero: bool, lines: Sequence[tuple[str | None, Decimal]]) -> bool:
+    """Whether a document stays an unnumbered draft although it has lines: its lines, as
+    (source, net amount), are all 0.00 usage lines (they record that usage periods were rated,
+    and what a prepaid block lent them, and bill nothing), and the organization does not
+    finalize such invoices (`finalize_zero_usage_invoices` false; by default it does)."""
+    return (
+        not finalize_zero
+        and bool(lines)
+        and all(source == USAGE_SOURCE and net == 0 for source, net in lines)
+    )
 
 
 def charge_thresholds(spec: ChargeSpec) -> FeeThresholds | None:

@@ -24,8 +24,9 @@ Chunk by chunk (`UsageRater.plan`), then once for the run (`UsageRater.finish`):
    (`prepaid_used_before`: a period's latest rating, this run's first); a re-rating that
    changes only a period's draw still writes a 0.00 line, so the periods after it read it.
 5. A period rated to no line at all (a pricing SmartCode returning none) gets one 0.00 line
-   (part `NOTHING`), so it counts as rated. An invoice made only of 0.00 usage lines is kept
-   as a draft and never numbered (`usage_pricing.records_only`).
+   (part `NOTHING`), so it counts as rated. An invoice made only of 0.00 usage lines is
+   finalized like any other, or kept as an unnumbered draft when the organization says so
+   (`usage_pricing.kept_as_draft`).
 
 Which events a contract counts: those naming it, and those naming no contract (or a contract
 that does not measure the metric) when it is the customer's first contract (by id) that measures

@@ -54,6 +54,9 @@ class Organization(Timestamped, Base):
     # timestamp may be, and what happens to an event of a day already invoiced.
     future_event_tolerance_seconds: Mapped[int] = mapped_column(Integer, default=300)
     late_usage_policy: Mapped[str] = mapped_column(String(10), default="adjust")  # adjust | reject
+    # An invoice made only of 0.00 usage lines (a period without usage): finalized and numbered
+    # like any other (True), or kept as an unnumbered draft holding the ratings (False).
+    finalize_zero_usage_invoices: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class User(TenantScoped, Base):

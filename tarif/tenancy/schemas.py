@@ -30,6 +30,7 @@ class OrganizationRead(ReadModel):
     auto_finalize_after_hours: int | None = None
     future_event_tolerance_seconds: int = 300
     late_usage_policy: str = "adjust"
+    finalize_zero_usage_invoices: bool = True
     late_penalty_rate: DecimalString
     legal_form_and_capital: str | None = None
     rcs: str | None = None
@@ -61,6 +62,8 @@ class OrganizationUpdate(StrictModel):
     # Usage events: seconds an event may be ahead of the clock; 'adjust' or 'reject' late ones.
     future_event_tolerance_seconds: int | None = Field(None, ge=0, le=604800)
     late_usage_policy: str | None = Field(None, max_length=10, examples=["adjust"])
+    # An invoice of 0.00 usage lines only: finalized and numbered (true), or kept as a draft.
+    finalize_zero_usage_invoices: bool | None = None
     late_penalty_rate: DecimalString | None = Field(
         None, description="Yearly late-payment penalty rate, a percentage (0 to 100): '12.15'"
     )

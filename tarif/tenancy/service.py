@@ -65,6 +65,7 @@ ORGANIZATION_FIELDS = (
     "auto_finalize_after_hours",
     "future_event_tolerance_seconds",
     "late_usage_policy",
+    "finalize_zero_usage_invoices",
     *DOCUMENT_FIELDS,
 )
 

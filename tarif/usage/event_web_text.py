@@ -36,4 +36,9 @@ FRENCH = {
     "Late events (day already invoiced)": "Événements en retard (jour déjà facturé)",
     "Adjust on the next invoice": "Régulariser sur la prochaine facture",
     "Refuse": "Refuser",
+    "Invoices of 0.00 usage only (a period without usage)": (
+        "Factures de consommation à 0,00 seulement (période sans consommation)"
+    ),
+    "Finalize and number them": "Les finaliser et les numéroter",
+    "Keep them as drafts": "Les garder en brouillon",
 }

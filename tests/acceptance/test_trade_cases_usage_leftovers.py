@@ -41,9 +41,16 @@ def lines_of(invoice: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     )
 
 
+def keep_zero_usage_drafts(shop: Shop) -> None:
+    """The organization keeps invoices of 0.00 usage lines only as drafts (by default it
+    finalizes and numbers them like any other)."""
+    changed = ok(shop.api.patch("/v1/organization", json={"finalize_zero_usage_invoices": False}))
+    assert changed["finalize_zero_usage_invoices"] is False
+
+
 def unnumbered_draft(shop: Shop, invoice: dict[str, Any]) -> None:
-    """Only 0.00 usage lines: the invoice stays a draft keeping them, with no number, and
-    finalizing it by hand is refused."""
+    """Only 0.00 usage lines, kept: the invoice stays a draft keeping them, with no number,
+    and finalizing it by hand is refused."""
     stored = ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))
     assert (stored["status"], stored["number"]) == ("draft", None)
     assert totals(stored) == ("0.00", "0.00", "0.00")
@@ -68,6 +75,7 @@ def price(usage, contract):
 def test_a_period_priced_to_no_line_is_rated_once_and_a_late_event_adjusts_it(
     shop: Shop,
 ) -> None:
+    keep_zero_usage_drafts(shop)
     code = smartcode(shop, "minutes_rate", "pricing", IDLE_NOTHING)
     metric(shop, "minutes", "sum", field="min", name="Minutes")
     charge = {"metric": "minutes", "model": "per_unit", "unit_price": "0",
@@ -111,10 +119,38 @@ def test_a_period_priced_to_no_line_is_rated_once_and_a_late_event_adjusts_it(
     unnumbered_draft(shop, april)
 
 
+def test_by_default_an_idle_period_gets_a_numbered_invoice_of_zero(shop: Shop) -> None:
+    code = smartcode(shop, "minutes_rate", "pricing", IDLE_NOTHING)
+    metric(shop, "minutes", "sum", field="min", name="Minutes")
+    charge = {"metric": "minutes", "model": "per_unit", "unit_price": "0",
+              "smartcode_id": code["id"]}  # fmt: skip
+    calendar_contract(shop, [usage_product(shop, "calls", charge, "Minutes")])
+    shop.today("2026-02-02")
+    # No January minutes: one 0.00 line records the rating, and the invoice is finalized like
+    # any other: 0.00 net, 0.00 VAT, 0.00 due, the first number of the year
+    [january] = shop.run("2026-02-01", finalize=True)
+    assert lines_of(january) == [("2026-01-01", "0", "0.00", False)]
+    assert totals(january) == ("0.00", "0.00", "0.00")
+    assert (january["status"], january["number"]) == ("finalized", "F-2026-000001")
+    # nothing owed: never overdue, and nothing left to pay
+    stored = ok(shop.api.get(f"/v1/invoices/{january['id']}"))
+    assert (stored["amount_due"], stored["overdue"]) == ("0.00", False)
+    # a late January event is then an adjustment on March's invoice: 12 × 0.10 = +1.20
+    shop.today("2026-02-10")
+    send(shop, [event("late", "minutes", "2026-01-20T10:00:00Z", min=12)])
+    shop.today("2026-03-02")
+    [march] = shop.run("2026-03-01", finalize=True)
+    assert adjustments(march) == [("2026-01-01", "12", "1.20")]
+    # 1.20 net, VAT 20 % 0.24, 1.44; February's 0.00 record rides along; the second number
+    assert totals(march) == ("1.20", "0.24", "1.44")
+    assert march["number"] == "F-2026-000002"
+
+
 # --- a late re-rating that changes only a prepaid draw ----------------------------------------
 
 
 def test_a_draw_only_re_rating_makes_no_invoice_and_later_periods_read_it(shop: Shop) -> None:
+    keep_zero_usage_drafts(shop)
     # A block of 1,000 text messages paid in advance, then 0.10 each.
     metric(shop, "texts", "sum", field="n", name="Texts")
     charge = {"metric": "texts", "model": "per_unit", "unit_price": "0.10", "prepaid_units": "1000"}

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from tarif.billing.periods import Period
-from tarif.invoicing.usage_pricing import for_part, measured_days, records_only
+from tarif.invoicing.usage_pricing import for_part, kept_as_draft, measured_days
 from tarif.money import RoundingMode
 from tarif.pricing.spec import ChargeSpec
 
@@ -47,13 +47,15 @@ def test_measured_days_know_their_whole_period_only_when_a_part() -> None:
     assert measured_days(JANUARY, JANUARY, "Europe/Paris").whole is None
 
 
-def test_only_zero_usage_lines_record_and_bill_nothing() -> None:
+def test_only_zero_usage_lines_stay_drafts_where_the_organization_keeps_them() -> None:
     zero, ten = Decimal("0.00"), Decimal("10.00")
-    # 0.00 usage lines only (idle periods, a draw-only re-rating): nothing to invoice
-    assert records_only([("usage", zero), ("usage", Decimal(0))])
+    # 0.00 usage lines only (idle periods, a draw-only re-rating): kept when the setting is off
+    assert kept_as_draft(False, [("usage", zero), ("usage", Decimal(0))])
+    # ... and finalized like any invoice when it is on (the default)
+    assert not kept_as_draft(True, [("usage", zero), ("usage", Decimal(0))])
     # a line worth something, a manual or fixed line (even at 0.00), or no line at all: not so
-    assert not records_only([("usage", zero), ("usage", ten)])
-    assert not records_only([("usage", zero), ("usage", -ten)])
-    assert not records_only([("usage", zero), ("manual", zero)])
-    assert not records_only([("usage", zero), (None, zero)])
-    assert not records_only([])
+    assert not kept_as_draft(False, [("usage", zero), ("usage", ten)])
+    assert not kept_as_draft(False, [("usage", zero), ("usage", -ten)])
+    assert not kept_as_draft(False, [("usage", zero), ("manual", zero)])
+    assert not kept_as_draft(False, [("usage", zero), (None, zero)])
+    assert not kept_as_draft(False, [])

@@ -326,7 +326,12 @@ def test_future_tolerance_is_an_organization_setting(
     changed = api.patch("/v1/organization", json={"future_event_tolerance_seconds": 3600})
     assert changed.status_code == 200
     assert api.post("/v1/events", json=ahead).status_code == 201
-    for bad in ({"future_event_tolerance_seconds": -1}, {"late_usage_policy": "ignore"}):
+    for bad in (
+        {"future_event_tolerance_seconds": -1},
+        {"late_usage_policy": "ignore"},
+        {"finalize_zero_usage_invoices": "sometimes"},
+        {"finalize_zero_usage_invoices": None},
+    ):
         refused = api.patch("/v1/organization", json=bad)
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"] == next(iter(bad))

@@ -191,6 +191,18 @@ def test_usage_settings_through_orgs_update(run, customers: dict[str, str]) -> N
     assert cleared.exit_code != 0 and "late_usage_policy" in cleared.output
 
 
+def test_zero_usage_invoices_setting_through_orgs_update(run, customers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    shown = json.loads(run("orgs", "show", "--json").stdout)
+    assert shown["finalize_zero_usage_invoices"] is True  # the default
+    changed = run("orgs", "update", "--set", "finalize_zero_usage_invoices=false", "--json")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.stdout)["finalize_zero_usage_invoices"] is False
+    bad = run("orgs", "update", "--set", "finalize_zero_usage_invoices=maybe")
+    assert bad.exit_code != 0 and "finalize_zero_usage_invoices" in bad.output
+    cleared = run("orgs", "update", "--set", "finalize_zero_usage_invoices=")
+    assert cleared.exit_code != 0 and "is required (default: true)" in cleared.output
+
+
 MIXED = (
     "transaction_id,customer,metric,timestamp,tokens,region\n"
     "a,ACME,tokens,2026-01-10T10:00:00Z,12.5,eu\n"  # line 2: checked column-wise

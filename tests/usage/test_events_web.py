@@ -83,3 +83,15 @@ def test_usage_settings_on_the_settings_page(
     saved = admin.post("/settings", data=form | {"future_event_tolerance_seconds": "600"})
     assert saved.status_code == 200, saved.text
     assert 'value="600"' in saved.text
+    # 0.00 usage-only invoices: finalized by default, kept as drafts when chosen
+    assert '<option value="true" selected>' in saved.text
+    kept = admin.post(
+        "/settings",
+        data=form
+        | {"future_event_tolerance_seconds": "600", "finalize_zero_usage_invoices": "false"},
+    )
+    assert kept.status_code == 200, kept.text
+    assert '<option value="false" selected>' in kept.text
+    wrong = admin.post("/settings", data=form | {"finalize_zero_usage_invoices": "maybe"})
+    assert wrong.status_code == 422
+    assert 'data-field="finalize_zero_usage_invoices"' in wrong.text

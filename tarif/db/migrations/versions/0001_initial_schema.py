@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('auto_finalize_after_hours', sa.Integer(), nullable=True),
     sa.Column('future_event_tolerance_seconds', sa.Integer(), nullable=False),
     sa.Column('late_usage_policy', sa.String(length=10).with_variant(sa.String(length=10, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('finalize_zero_usage_invoices', sa.Boolean(), nullable=False),
     sa.Column('created_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', tarif.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations'))
