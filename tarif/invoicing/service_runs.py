@@ -281,6 +281,11 @@ def run_billing(
     ctx.session.flush()
     record(ctx, "run", "billing_run", run.id, None, {"as_of": as_of.isoformat()})
     outcome = RunOutcome(run, as_of, False, written, conflicts)
+    if sealer is None and written:
+        # Drafts the organization finalizes N hours after they are made: the worker will.
+        from tarif.invoicing.finalize_jobs import schedule_for
+
+        schedule_for(ctx, run.finished_at)
     if sealer is not None:
         # Sealed as written; whatever is left as a draft (nothing, in a run alone) goes after.
         left = finalize_run(ctx, run.id, invoices_only=invoices_only)

@@ -33,6 +33,7 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def load_handlers() -> None:
     """Imports the modules that register handlers (a worker needs them all)."""
+    import tarif.invoicing.finalize_jobs
     import tarif.invoicing.mailing
     import tarif.invoicing.render_jobs
     import tarif.invoicing.run_jobs

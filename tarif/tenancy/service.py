@@ -234,6 +234,13 @@ def update_organization(ctx: Ctx, changes: dict[str, Any]) -> Organization:
     org.updated_at = ctx.clock.now()
     ctx.session.flush()
     record(ctx, "update", "organization", org.id, before, snapshot(org))
+    if org.auto_finalize_after_hours and (
+        org.auto_finalize_after_hours != before.get("auto_finalize_after_hours")
+    ):
+        # The drafts already waiting get the worker's finalization at the new delay.
+        from tarif.invoicing.finalize_jobs import schedule_waiting
+
+        schedule_waiting(ctx)
     return org
 
 
