@@ -183,3 +183,16 @@ def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     from tarif.tenancy import passwords
 
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Schemathesis makes one item per OpenAPI operation, all under the test function's node
+    id (its own renaming sets an attribute this pytest no longer reads). pytest-xdist schedules
+    items by node id, so with `--dist loadgroup`, as `make test` runs, only one operation of
+    about 150 was run: each item gets its operation in its id."""
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and not item.nodeid.endswith("]"):
+            item._id = coerce_node_id(f"{item.nodeid}[{label}]")
