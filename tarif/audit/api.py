@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse, ReadModel
-from tarif.audit.models import AuditEvent
-from tarif.db.repository import paginate, scoped
+from tarif.audit import service
 
 router = APIRouter(tags=["audit"])
 
@@ -35,20 +34,7 @@ def list_audit_events(
     object_id: Annotated[str | None, Query(max_length=40)] = None,
     object_type: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ListResponse[AuditEventRead]:
-    stmt = scoped(AuditEvent, ctx.organization_id)
-    if object_id:
-        stmt = stmt.where(AuditEvent.object_id == object_id)
-    if object_type:
-        stmt = stmt.where(AuditEvent.object_type == object_type)
-    result = paginate(
-        ctx.session,
-        stmt,
-        AuditEvent,
-        page,
-        (AuditEvent.object_type, AuditEvent.object_id, AuditEvent.action, AuditEvent.actor_label),
-        # Events never change: "updated since" means "happened since".
-        updated_column=AuditEvent.occurred_at,
-    )
+    result = service.list_events(ctx, page, object_id=object_id, object_type=object_type)
     return ListResponse(
         data=[AuditEventRead.model_validate(e) for e in result.items],
         has_more=result.has_more,

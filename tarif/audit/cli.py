@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from tarif.audit import service
 from tarif.audit.api import AuditEventRead
-from tarif.audit.models import AuditEvent
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
     cli_ctx,
     one_line_errors,
+    parse_instant,
     print_json,
     print_table,
 )
-from tarif.db.repository import scoped
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -23,15 +23,27 @@ app = typer.Typer(no_args_is_help=True)
 @one_line_errors
 def list_events(
     object_id: str = typer.Option(None, "--object", help="Only this object's events"),
+    object_type: str = typer.Option(
+        None, "--type", help="Only events on this kind of object (customer, contract…)"
+    ),
+    q: str = typer.Option(
+        None, "--q", "-q", help="Search the object type and id, the action and the actor"
+    ),
+    happened_since: str = typer.Option(
+        None,
+        "--updated-since",
+        help="Only events that happened at or after this instant (RFC 3339; no offset: UTC)",
+    ),
     limit: int = typer.Option(50, min=1, max=1000),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
+    """The latest events, newest first."""
+    since = parse_instant(happened_since, "--updated-since")
     with cli_ctx(org) as ctx:
-        stmt = scoped(AuditEvent, ctx.organization_id)
-        if object_id:
-            stmt = stmt.where(AuditEvent.object_id == object_id)
-        events = ctx.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit))
+        events = service.recent_events(
+            ctx, limit=limit, object_id=object_id, object_type=object_type, q=q, since=since
+        )
         rows = [AuditEventRead.model_validate(e).model_dump(mode="json") for e in events]
     if as_json:
         print_json(rows)

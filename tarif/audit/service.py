@@ -8,10 +8,11 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Select, inspect, select
 
 from tarif.audit.models import AuditEvent
 from tarif.context import Ctx
+from tarif.db.repository import Page, PageRequest, paginate, scoped, search_clause
 from tarif.ids import new_id
 
 # Secrets never reach the log, not even hashed.
@@ -96,3 +97,47 @@ def events_for_object(ctx: Ctx, object_id: str, limit: int = 50) -> list[AuditEv
         .limit(limit)
     )
     return list(ctx.session.scalars(stmt))
+
+
+# What `q` searches in the log. "Updated since" is "happened since" there: events never change.
+SEARCHED = (AuditEvent.object_type, AuditEvent.object_id, AuditEvent.action, AuditEvent.actor_label)
+
+
+def _filtered(ctx: Ctx, object_id: str | None, object_type: str | None) -> Select[Any]:
+    stmt = scoped(AuditEvent, ctx.organization_id)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    return stmt
+
+
+def list_events(
+    ctx: Ctx,
+    page: PageRequest,
+    *,
+    object_id: str | None = None,
+    object_type: str | None = None,
+) -> Page[AuditEvent]:
+    """The log oldest first, a page at a time (`GET /v1/audit-events`)."""
+    stmt = _filtered(ctx, object_id, object_type)
+    updated = AuditEvent.occurred_at
+    return paginate(ctx.session, stmt, AuditEvent, page, SEARCHED, updated_column=updated)
+
+
+def recent_events(
+    ctx: Ctx,
+    *,
+    limit: int,
+    object_id: str | None = None,
+    object_type: str | None = None,
+    q: str | None = None,
+    since: datetime | None = None,
+) -> list[AuditEvent]:
+    """The latest `limit` events, newest first (`tarif audit list`), filtered as `list_events`."""
+    stmt = _filtered(ctx, object_id, object_type)
+    if q:
+        stmt = stmt.where(search_clause(q, SEARCHED))
+    if since is not None:
+        stmt = stmt.where(AuditEvent.occurred_at >= since)
+    return list(ctx.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit)))

@@ -111,7 +111,7 @@ def charges_as_of(
     Versions effective after `as_of` are not known yet. Usage lines (no unit price) are priced
     elsewhere and skipped. Suspended days are never billed (one-off lines are not suspended).
     With `credit_on_termination` False, days billed in advance after the contract's end stay
-    billed.
+    billed (days billed in arrears after it are still credited).
     """
     known = [v for v in versions if v.effective_from <= as_of]
     if not known:
@@ -128,7 +128,13 @@ def charges_as_of(
             have = _coverage(c for c in line_billed if c.version == segment.version.number)
             wanted = _wanted(segment, paused)
             no_longer = subtract(have, wanted)
-            if not credit_on_termination and ended_on is not None:
+            # Only days billed in advance stay billed: days billed in arrears after the end
+            # (a backdated termination) were never in force, so they are credited.
+            if (
+                not credit_on_termination
+                and ended_on is not None
+                and segment.line.timing is Timing.IN_ADVANCE
+            ):
                 no_longer = subtract(no_longer, [Period(ended_on, date.max)])
             if no_longer:  # rare: most runs credit nothing
                 # Billed days past the line's (new) end are still sliced on the line's grid.

@@ -33,11 +33,13 @@ from tarif.catalog.schemas import (
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     console,
     fail,
     one_line_errors,
     parse_day,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -93,16 +95,18 @@ def list_products(
     archived: bool = typer.Option(
         None, "--archived/--active", help="Only archived / only active (default: all)"
     ),
+    updated_since: str = UpdatedSinceOption,
     limit: int = LimitOption,
     starting_after: str = AfterOption,
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List products, in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_products(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after, q=q),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             kind=kind,
             active=None if archived is None else not archived,
         )
@@ -305,16 +309,18 @@ def list_pricelists(
     default: bool = typer.Option(
         None, "--default/--not-default", help="Only default / only other pricelists"
     ),
+    updated_since: str = UpdatedSinceOption,
     limit: int = LimitOption,
     starting_after: str = AfterOption,
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List pricelists, in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_pricelists(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after, q=q),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             currency=currency,
             is_default=default,
         )

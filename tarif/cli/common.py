@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, overload
 
 import typer
@@ -38,6 +38,12 @@ OrgOption = typer.Option(
     None, "--org", envvar="TARIF_ORG", help="Organization id (default: the only one there is)"
 )
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
+# The `updated_since` every `GET /v1/…` list takes; read with `parse_instant`.
+UpdatedSinceOption = typer.Option(
+    None,
+    "--updated-since",
+    help="Only what changed at or after this instant (RFC 3339; no offset: UTC)",
+)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -96,6 +102,9 @@ def cli_ctx(org: str | None) -> Iterator[Ctx]:
         actor = Actor(kind="cli", id=None, label=f"cli:{_os_user()}", role=Role.ADMIN)
         yield Ctx(session, organization_id, actor, SystemClock())
     finally:
+        # Detached as loaded, not expired by the rollback: what the command read stays readable
+        # once the session is gone (a list prints its next cursor after the block).
+        session.expunge_all()
         session.rollback()
         session.close()
 
@@ -165,3 +174,21 @@ def parse_day(text: str | None, option: str) -> date | None:
     except ValueError:
         fail(f"{option}: expected a date YYYY-MM-DD, got '{text}'")
         raise AssertionError from None  # unreachable: fail() exits
+
+
+@overload
+def parse_instant(text: str, option: str) -> datetime: ...
+@overload
+def parse_instant(text: None, option: str) -> None: ...
+def parse_instant(text: str | None, option: str) -> datetime | None:
+    """An RFC 3339 instant option (`2026-01-31T23:30:00Z`; a date alone is its midnight), read
+    as the API reads `updated_since`: without an offset, UTC. A bad one is the usual one-line
+    error naming the option, like `parse_day`."""
+    if text is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option}: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), got '{text}'")
+        raise AssertionError from None  # unreachable: fail() exits
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)

@@ -20,11 +20,13 @@ from tarif.catalog.rules import price_text
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     console,
     fail,
     one_line_errors,
     parse_day,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -110,20 +112,23 @@ def list_contracts(
     renewal_due_before: str = typer.Option(
         None, help="Running contracts whose current term ends before this day"
     ),
+    updated_since: str = UpdatedSinceOption,
     limit: int = LimitOption,
     starting_after: str = AfterOption,
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List contracts, in creation order."""
+    before = parse_day(renewal_due_before, "--renewal-due-before")
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         customer_id = customers.resolve_customer(ctx, customer).id if customer else None
         page = service.list_contracts(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after, q=q),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             status=status,
             customer_id=customer_id,
-            renewal_due_before=parse_day(renewal_due_before, "--renewal-due-before"),
+            renewal_due_before=before,
         )
         rows = [to_plain(reads.contract_read(c)) for c in page.items]
     if as_json:
@@ -710,17 +715,24 @@ def create_amendment(
 def list_amendments(
     contract: str = typer.Option(None, "--contract", help="Id or reference"),
     status: AmendmentStatus = typer.Option(None, help="draft, scheduled, applied, cancelled"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the reason"),
+    updated_since: str = typer.Option(
+        None,
+        "--updated-since",
+        help="Only amendments made at or after this instant (RFC 3339; no offset: UTC)",
+    ),
     limit: int = LimitOption,
     starting_after: str = AfterOption,
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List amendments, in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         contract_id = _contract_id(ctx, contract) if contract else None
         page = service.list_amendments(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             contract_id=contract_id,
             status=status,
         )
@@ -824,6 +836,7 @@ def apply_due(
 @one_line_errors
 def list_templates(
     q: str = typer.Option(None, "--q", "-q", help="Search the name"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = LimitOption,
     starting_after: str = AfterOption,
     org: str = OrgOption,
@@ -832,9 +845,10 @@ def list_templates(
     """List contract templates, in creation order."""
     from tarif.contracts.schemas import TemplateRead
 
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_templates(
-            ctx, PageRequest(limit=limit, starting_after=starting_after, q=q)
+            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q)
         )
         rows = [to_plain(TemplateRead.model_validate(t)) for t in page.items]
     if as_json:

@@ -25,6 +25,7 @@ from tarif.contracts.service_contracts import (
     contract_versions,
     create_contract,
     delete_draft,
+    ensure_draft,
     find_contract,
     get_contract,
     line_charge,
@@ -37,6 +38,8 @@ from tarif.contracts.service_contracts import (
 from tarif.contracts.service_due import DueSummary, apply_due
 from tarif.contracts.service_lifecycle import (
     activate,
+    activate_when_due,
+    activation_day,
     last_invoiced_date,
     record_first_payment,
     record_signature,
@@ -65,6 +68,8 @@ __all__ = [
     "TemplateView",
     "VersionView",
     "activate",
+    "activate_when_due",
+    "activation_day",
     "add_line",
     "amendment_history",
     "amendment_view",
@@ -77,6 +82,7 @@ __all__ = [
     "create_contract",
     "create_template",
     "delete_draft",
+    "ensure_draft",
     "find_contract",
     "get_amendment",
     "get_contract",

@@ -302,14 +302,20 @@ def create_contract(ctx: Ctx, *, data: ContractCreate) -> Contract:
 # --- drafts, edited in place -------------------------------------------------------------------
 
 
-def _draft(ctx: Ctx, contract_id: str) -> tuple[Contract, ContractTerms]:
-    ctx.require(Permission.WRITE_BILLING)
-    contract = store.load_contract(ctx, contract_id, for_update=True)
+def ensure_draft(contract: Contract) -> None:
+    """Refuses (409) a contract that is no longer a draft: the edits below check it, and a
+    page checks it before offering a draft's forms or asking to confirm a deletion."""
     if contract.status != ContractStatus.DRAFT.value:
         raise Conflict(
             f"contract {contract.reference} is {contract.status}: only a draft is edited in "
             "place; change it with an amendment"
         )
+
+
+def _draft(ctx: Ctx, contract_id: str) -> tuple[Contract, ContractTerms]:
+    ctx.require(Permission.WRITE_BILLING)
+    contract = store.load_contract(ctx, contract_id, for_update=True)
+    ensure_draft(contract)
     return contract, store.original_terms(ctx, contract)
 
 

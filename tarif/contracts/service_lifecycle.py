@@ -121,17 +121,27 @@ def _facts(ctx: Ctx, contract: Contract) -> ActivationFacts:
     return ActivationFacts(signed_on=signed, first_paid_on=contract.first_paid_on)
 
 
-def activate_when_due(ctx: Ctx, contract: Contract, until: date) -> bool:
-    """Activates a pending contract whose condition (date, signature, first payment) is met by
-    `until`, dated the day it was met or the last transition's if later."""
+def activation_day(ctx: Ctx, contract: Contract, until: date) -> date | None:
+    """The day `activate_when_due(ctx, contract, until)` would date the activation of a pending
+    contract; None when it would not activate it (not pending, condition not met by then)."""
     if contract.status != ContractStatus.PENDING.value:
-        return False
+        return None
     lifecycle = store.lifecycle_of(ctx, contract)
     terms = store.version_on(store.versions_of(ctx, contract), until).terms
     met_on = automatic_activation_date(terms.activation, _facts(ctx, contract))
     if met_on is None or met_on > until:
+        return None
+    return max([met_on, *(t.on for t in lifecycle.transitions)])
+
+
+def activate_when_due(ctx: Ctx, contract: Contract, until: date) -> bool:
+    """Activates a pending contract whose condition (date, signature, first payment) is met by
+    `until`, dated the day it was met or the last transition's if later."""
+    on = activation_day(ctx, contract, until)
+    if on is None:
         return False
-    on = max([met_on, *(t.on for t in lifecycle.transitions)])
+    lifecycle = store.lifecycle_of(ctx, contract)
+    terms = store.version_on(store.versions_of(ctx, contract), until).terms
     step = activate_lifecycle(
         lifecycle,
         terms.activation,

@@ -1,6 +1,7 @@
 """Back-office pages of contracts: the list, a new draft, a contract as of a day with its timeline,
-lifecycle actions, amendments and termination. Template pages are in `web_templates.py`; forms
-are read by `web_forms.py`. Every page goes through `tarif.contracts.service`."""
+lifecycle actions, amendments and termination. Edits of a draft are in `web_drafts.py`, template
+pages in `web_templates.py`; forms are read by `web_forms.py`. Every page goes through
+`tarif.contracts.service`."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from tarif.contracts.web_common import (
     product_choices,
     products_by_id,
 )
+from tarif.contracts.web_drafts import router as drafts_router
 from tarif.contracts.web_templates import router as templates_router
 from tarif.contracts.web_text import (
     ACTIVATION_LABELS,
@@ -62,6 +64,7 @@ from tarif.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(templates_router)
+router.include_router(drafts_router)
 
 PAGE_SIZE = 25
 ACTION_FIELDS = {"date", "reason", "forced"}

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tarif.catalog.periodicity import format_periodicity
 from tarif.contracts.dates import last_day
+from tarif.contracts.model import ContractLine, ContractTerms, LinePriceSource
 from tarif.contracts.parameters import Param
 from tarif.errors import FieldError, InvalidInput
 
@@ -191,6 +193,142 @@ def contract_fields(count: int) -> set[str]:
     return set(HEADER_FIELDS) | {
         f"lines.{row}.{name}" for row in range(count) for name in LINE_FIELDS
     }
+
+
+# --- drafts, edited in place -------------------------------------------------------------------
+
+# The boxes of a draft's line form (`LineUpdate`); adding a line also asks for the product.
+LINE_EDIT_FIELDS = (
+    "quantity",
+    "unit_price",
+    "periodicity",
+    "timing",
+    "description",
+    "start_date",
+    "end_date",
+    "minimum_commitment.amount",
+    "minimum_commitment.periodicity",
+)
+NEW_LINE_FIELDS = ("product_id", "line_key", *LINE_EDIT_FIELDS)
+# Boxes a line always has: emptied, they are refused here, since the service keeps a line's
+# value when the field comes empty (PATCH), which a form would show as saved.
+_LINE_REQUIRED = ("quantity", "periodicity")
+
+
+def _day_text(day: date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def _number_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def header_values(terms: ContractTerms) -> dict[str, str]:
+    """A draft's header as the edit form shows it: end dates as last days, empty boxes for
+    what is not set."""
+    fee = terms.early_termination_fee
+    return {
+        "customer_id": terms.customer_id,
+        "reference": terms.reference,
+        "currency": terms.currency,
+        "pricelist_id": terms.pricelist_id or "",
+        "start_date": terms.start_date.isoformat(),
+        "end_date": last_day_text(terms.end_date),
+        "signed_on": _day_text(terms.signed_on),
+        "initial_term_months": _number_text(terms.initial_term_months),
+        "renewal_months": _number_text(terms.renewal.months),
+        "notice_months": str(terms.notice.months),
+        "notice_days": str(terms.notice.days),
+        "billing_alignment": terms.billing_alignment.value,
+        "invoice_grouping": terms.invoice_grouping.value,
+        "corrections": terms.corrections.value,
+        "credit_on_termination": "true" if terms.credit_on_termination else "false",
+        "activation.condition": terms.activation.condition.value,
+        "activation.on": _day_text(terms.activation.on),
+        "purchase_order": terms.purchase_order or "",
+        "payment_terms_days": _number_text(terms.payment_terms_days),
+        "early_termination_fee.kind": fee.kind.value if fee else "",
+        "early_termination_fee.amount": _number_text(fee.amount) if fee else "",
+        "early_termination_fee.percentage": _number_text(fee.percentage) if fee else "",
+    }
+
+
+def _changed(form: dict[str, str], shown: dict[str, str], names: tuple[str, ...]) -> set[str]:
+    return {name for name in names if form.get(name, "").strip() != shown.get(name, "")}
+
+
+def header_changes(form: dict[str, str], shown: dict[str, str]) -> dict[str, Any]:
+    """A `ContractUpdate` as plain data: only the boxes changed from what the form showed (the
+    API's PATCH), so what was not touched is not re-decided. An emptied box is null: no end
+    (evergreen), no renewal, no fee…; an emptied notice is none."""
+    changed = _changed(form, shown, HEADER_FIELDS)
+    values: dict[str, Any] = {}
+    for name in changed:
+        if name.startswith(("activation.", "early_termination_fee.")):
+            continue
+        value = _text(form, name)
+        values[name] = "0" if value is None and name.startswith("notice_") else value
+    if changed & {"activation.condition", "activation.on"}:
+        activation: dict[str, str] = {}
+        if condition := _text(form, "activation.condition"):
+            activation["condition"] = condition
+        if on := _text(form, "activation.on"):
+            activation["on"] = on
+        values["activation"] = activation
+    if any(name.startswith("early_termination_fee.") for name in changed):
+        values["early_termination_fee"] = fee_values(form, "early_termination_fee")
+    return values
+
+
+def line_values(line: ContractLine) -> dict[str, str]:
+    """A draft's line as its form shows it: the unit price only when it is an override (empty:
+    the pricelist's), its own dates (empty: the contract's), the end as the last day."""
+    override = line.price_source is LinePriceSource.OVERRIDE and line.unit_price is not None
+    commitment = line.minimum_commitment
+    commitment_periodicity = commitment.periodicity if commitment else None
+    return {
+        "quantity": str(line.quantity),
+        "unit_price": str(line.unit_price) if override else "",
+        "periodicity": format_periodicity(line.periodicity),
+        "timing": line.timing.value,
+        "description": line.description,
+        "start_date": _day_text(line.start),
+        "end_date": last_day_text(line.end),
+        "minimum_commitment.amount": _number_text(commitment.amount) if commitment else "",
+        "minimum_commitment.periodicity": (
+            format_periodicity(commitment_periodicity) if commitment_periodicity else ""
+        ),
+    }
+
+
+def line_changes(form: dict[str, str], shown: dict[str, str]) -> dict[str, Any]:
+    """A `LineUpdate` as plain data: the boxes changed from what the form showed. An emptied
+    unit price goes back to the pricelist's, emptied dates to the contract's, an emptied minimum
+    amount removes the minimum."""
+    changed = _changed(form, shown, LINE_EDIT_FIELDS)
+    for name in _LINE_REQUIRED:
+        if name in changed and _text(form, name) is None:
+            raise page_error(name, "is required")
+    values: dict[str, Any] = {}
+    for name in changed:
+        if name.startswith("minimum_commitment."):
+            continue
+        # An emptied description is an empty one, not "keep it" as null would be.
+        values[name] = form.get(name, "").strip() if name == "description" else _text(form, name)
+    if changed & {"minimum_commitment.amount", "minimum_commitment.periodicity"}:
+        amount = _text(form, "minimum_commitment.amount")
+        commitment: dict[str, str] | None = None
+        if amount is not None:
+            commitment = {"amount": amount}
+            if periodicity := _text(form, "minimum_commitment.periodicity"):
+                commitment["periodicity"] = periodicity
+        values["minimum_commitment"] = commitment
+    return values
+
+
+def new_line_values(form: dict[str, str]) -> dict[str, Any]:
+    """A `LineInput` as plain data: blank boxes are left out (the input's defaults)."""
+    return _nested({name: _text(form, name) for name in NEW_LINE_FIELDS})
 
 
 # --- amendments --------------------------------------------------------------------------------

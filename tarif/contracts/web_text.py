@@ -281,6 +281,26 @@ FRENCH = {
         "gardent la leur."
     ),
     "optional": "facultatif",
+    # Drafts, edited in place
+    "Edit the draft": "Modifier le brouillon",
+    "Delete the draft": "Supprimer le brouillon",
+    "Delete this draft?": "Supprimer ce brouillon ?",
+    "The draft and its lines are deleted for good. A contract once submitted is never deleted: "
+    "it is terminated.": (
+        "Le brouillon et ses lignes sont supprimés définitivement. Un contrat soumis n'est "
+        "jamais supprimé : il est résilié."
+    ),
+    "Only what you change is saved; lines priced from the pricelist are priced again.": (
+        "Seul ce que vous modifiez est enregistré ; les lignes au prix de la liste sont "
+        "recalculées."
+    ),
+    "The default pricelist of the currency": "La liste de prix par défaut de la devise",
+    "Edit a line": "Modifier une ligne",
+    "Remove": "Retirer",
+    "Empty: from the product code.": "Vide : d'après le code produit.",
+    "Empty: the pricelist's.": "Vide : celle de la liste de prix.",
+    "Empty: the contract's.": "Vide : celle du contrat.",
+    "Empty: no minimum.": "Vide : pas de minimum.",
     # Minimum commitments and early-termination fees
     "Early-termination fee": "Frais de résiliation anticipée",
     "No early-termination fee": "Aucun frais de résiliation anticipée",

@@ -1,21 +1,24 @@
 """Coupons on draft invoices: the discount lines a billing run adds before totals.
 
-`apply_coupons(ctx, drafts, as_of)` looks, for each contract on each draft, for redemptions
-active on the draft's billing date and adds one negative line per VAT rate of that contract's
-lines on the draft (`tarif.billing.invoice_discounts`). The lines are stored by the run with the
-other lines. Whether a once coupon was used is read from the stored coupon lines, not from the
-redemption's status, so a preview (dry run, upcoming invoice) that marks a redemption `used_up`
+`apply_coupons(ctx, drafts, as_of)` places each contract's lines on each draft in the contract's
+billing periods (`tarif.billing.coupon_periods`, replayed from the stored lines) and adds, for
+each redemption, one negative line per VAT rate over the lines of the periods it discounts
+(`tarif.billing.invoice_discounts`). The lines are stored by the run with the other lines.
+Whether a once coupon was used is read from the stored coupon lines, not from the redemption's
+status, so a preview (dry run, upcoming invoice) that marks a redemption `used_up`
 and is rolled back, or an invoice refused by the unique key, never loses a discount; the status
 (`used_up`, with `ends_on` the day after the first invoice for a once coupon) is for people.
 
 What a coupon line stores, chosen so the unique key of `invoice_lines` (organization, contract,
 line key, version, period, kind, adjustment) refuses the same discount twice:
 
-- `source` "coupon", `kind` "discount", `adjustment` false;
+- `source` "coupon", `kind` "discount"; `adjustment` true when it completes a period an earlier
+  invoice opened (false on the period's first discount);
 - `line_key` `coupon:<redemption id>:<VAT rate>` (one line per rate of the same redemption);
 - `contract_version` the latest version among the lines it reduces (a later amendment's
   adjustments carry a later version, so their discount is a different line);
-- `period` the span of the reduced lines' periods on this invoice.
+- `period` the span of the reduced lines' periods on this invoice; `full_period` the days of the
+  coupon period it discounts, which tells later runs what each period already took.
 
 A coupon reduces the charges of the invoice it is on, never its credits: a credit gives back
 the days it credits at the price the customer paid for them. When the invoice that billed those
@@ -39,11 +42,18 @@ from typing import Any, cast
 from sqlalchemy import select
 
 from tarif.billing.charges import Charge, ChargeKind
+from tarif.billing.coupon_periods import (
+    Billed,
+    CouponPeriod,
+    coupon_takes,
+    period_of,
+    place,
+    replay,
+)
 from tarif.billing.invoice_discounts import (
     CoveredLine,
     DiscountPart,
     InvoiceDiscountKind,
-    invoice_discount,
 )
 from tarif.billing.periods import Period
 from tarif.context import Ctx
@@ -56,7 +66,7 @@ from tarif.coupons.rules import (
 )
 from tarif.db.among import among, dialect_of
 from tarif.db.repository import scoped
-from tarif.invoicing.models import InvoiceLine
+from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.money import RoundingMode, currency, round_to_minor_unit
 from tarif.tenancy.models import Organization
 
@@ -121,16 +131,22 @@ def apply_coupons(ctx: Ctx, drafts: Sequence[Any], as_of: date) -> None:
     """Adds coupon discount lines to `drafts` (`DraftInvoice`s whose lines are complete and
     whose totals are not computed yet). `as_of` is the run's day; each draft is judged on its
     own billing date (a run can make several invoices of a contract). Drafts correcting an
-    invoice (credit notes) get no coupon, only the shares given back on their credits."""
+    invoice (credit notes) get no coupon, only the shares given back on their credits.
+
+    A coupon discounts billing periods, not invoices (`tarif.billing.coupon_periods`): the
+    contract's periods are replayed from the lines already billed, then each draft's lines are
+    placed in them; a draft's lines of a period already billed (an amendment's prorated charge
+    on an extra invoice) get the coupon only if that period had it, and a fixed amount only
+    what is left of it for that period."""
     from tarif.invoicing.service_runs import DraftLine
 
     org = ctx.session.get(Organization, ctx.organization_id)
     mode = RoundingMode(org.rounding_mode) if org is not None else RoundingMode.HALF_UP
     _give_back_on_credits(ctx, drafts, mode, DraftLine)
-    drafts = [d for d in drafts if d.key.corrects_invoice_id is None]
     contract_ids = {
         line.contract_id
         for draft in drafts
+        if draft.key.corrects_invoice_id is None
         for line in draft.lines
         if getattr(line, "source", "contract") in DISCOUNTED_SOURCES
     }
@@ -157,33 +173,78 @@ def apply_coupons(ctx: Ctx, drafts: Sequence[Any], as_of: date) -> None:
             )
         )
     }
-    stored = _stored_lines(ctx, redemptions)
-    once = {r.id for r in redemptions if _once(coupons[r.coupon_id])}
-    used = {_redemption_of(key[0]) for key in stored} & once
+    contracts = sorted({r.contract_id for r in redemptions})
+    periods = _contract_periods(ctx, contracts)
+    rows = _stored_rows(ctx, contracts)
+    stored = {
+        (row.line_key or "", row.contract_version, row.period_start, row.period_end, row.adjustment)
+        for row in rows
+    }
+    ledgers = {r.id: _Ledger() for r in redemptions}
+    for row in rows:
+        ledger = ledgers.get(_redemption_of(row.line_key or ""))
+        if ledger is not None:
+            ledger.record(periods.setdefault(row.contract_id, []), row)
     by_contract: dict[str, list[CouponRedemption]] = {}
     for redemption in redemptions:
         by_contract.setdefault(redemption.contract_id, []).append(redemption)
-    for draft in sorted(drafts, key=lambda d: d.key.billing_date):
+    # Credit notes too, first on their day: what their credits give back frees a fixed amount.
+    for draft in sorted(
+        drafts, key=lambda d: (d.key.billing_date, d.key.corrects_invoice_id is None)
+    ):
         billing_date: date = draft.key.billing_date
         for contract_id in _contracts_in_order(draft):
-            for redemption in by_contract.get(contract_id, []):
+            if contract_id not in by_contract:
+                continue
+            contract_periods = periods.setdefault(contract_id, [])
+            if draft.key.corrects_invoice_id is not None:
+                for redemption in by_contract[contract_id]:
+                    ledgers[redemption.id].give_backs(
+                        contract_periods, draft, contract_id, redemption.id
+                    )
+                continue
+            covered = _covered(draft, contract_id)
+            before = len(contract_periods)
+            placed = place(
+                contract_periods,
+                [Billed(line.charge.period, line.charge.full_period) for line in covered],
+                billing_date,
+            )
+            opened = range(before, len(contract_periods))
+            for redemption in by_contract[contract_id]:
+                ledger = ledgers[redemption.id]
+                ledger.give_backs(contract_periods, draft, contract_id, redemption.id)
                 coupon = coupons[redemption.coupon_id]
-                end = redemption.ends_on
-                if not applies_on(
+                starts = [p for p in opened if p not in ledger.discounted]
+                if starts and applies_on(
                     CouponDuration(coupon.duration),
                     redemption.redeemed_on,
-                    end,
+                    redemption.ends_on,
                     RedemptionStatus(redemption.status),
                     billing_date,
-                    already_used=redemption.id in used,
+                    already_used=_once(coupon) and bool(ledger.discounted),
                 ):
-                    _settle(redemption, coupon, billing_date, redemption.id in used)
-                    continue
+                    # A once coupon discounts one period: the first the invoice opens.
+                    newly = starts[:1] if _once(coupon) else starts
+                else:
+                    newly = []
+                    _settle(redemption, coupon, billing_date, bool(ledger.discounted))
                 added = _discount_lines(
-                    draft, contract_id, redemption, coupon, mode, DraftLine, stored
+                    draft,
+                    contract_id,
+                    redemption,
+                    coupon,
+                    mode,
+                    DraftLine,
+                    stored,
+                    covered,
+                    placed,
+                    contract_periods,
+                    ledger,
+                    newly,
+                    opened,
                 )
                 if added and _once(coupon):
-                    used.add(redemption.id)
                     redemption.status = RedemptionStatus.USED_UP.value
                     redemption.ends_on = billing_date + timedelta(days=1)
 
@@ -201,27 +262,136 @@ def _once(coupon: Coupon) -> bool:
     return coupon.duration == CouponDuration.ONCE.value
 
 
-StoredKey = tuple[str, int | None, date | None, date | None]
+StoredKey = tuple[str, int | None, date | None, date | None, bool]
 
 
-def _stored_lines(ctx: Ctx, redemptions: list[CouponRedemption]) -> set[StoredKey]:
-    """The unique-key values of the coupon lines already stored for these redemptions."""
-    stmt = select(
-        InvoiceLine.line_key,
-        InvoiceLine.contract_version,
-        InvoiceLine.period_start,
-        InvoiceLine.period_end,
-    ).where(
-        InvoiceLine.organization_id == ctx.organization_id,
-        InvoiceLine.source == COUPON_SOURCE,
-        InvoiceLine.contract_id.in_(sorted({r.contract_id for r in redemptions})),
+def _stored_rows(ctx: Ctx, contracts: list[str]) -> list[Any]:
+    """The coupon lines already stored on these contracts, with their invoice's billing date."""
+    stmt = (
+        select(
+            InvoiceLine.contract_id,
+            InvoiceLine.line_key,
+            InvoiceLine.contract_version,
+            InvoiceLine.period_start,
+            InvoiceLine.period_end,
+            InvoiceLine.full_period_start,
+            InvoiceLine.full_period_end,
+            InvoiceLine.adjustment,
+            InvoiceLine.net_amount,
+            Invoice.billing_date,
+        )
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            InvoiceLine.source == COUPON_SOURCE,
+            among(InvoiceLine.contract_id, contracts, dialect_of(ctx.session)),
+        )
+        .order_by(InvoiceLine.id)
     )
-    wanted = {r.id for r in redemptions}
-    return {
-        (key or "", version, start, end)
-        for key, version, start, end in ctx.session.execute(stmt)
-        if _redemption_of(key or "") in wanted
-    }
+    return list(ctx.session.execute(stmt))
+
+
+def _contract_periods(ctx: Ctx, contracts: list[str]) -> dict[str, list[CouponPeriod]]:
+    """Each contract's billing periods, replayed from the lines a coupon covers that are
+    already stored (charges, not credits), by their invoice's billing date."""
+    stmt = (
+        select(
+            InvoiceLine.contract_id,
+            Invoice.billing_date,
+            InvoiceLine.period_start,
+            InvoiceLine.period_end,
+            InvoiceLine.full_period_start,
+            InvoiceLine.full_period_end,
+        )
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.organization_id == ctx.organization_id,
+            among(InvoiceLine.contract_id, contracts, dialect_of(ctx.session)),
+            InvoiceLine.source.in_(DISCOUNTED_SOURCES),
+            InvoiceLine.kind != ChargeKind.CREDIT.value,
+        )
+    )
+    history: dict[str, dict[date, list[Billed]]] = {}
+    for contract_id, billing_date, start, end, full_start, full_end in ctx.session.execute(stmt):
+        if start is None or end is None or end <= start:
+            continue
+        period = Period(start, end)
+        full = Period(full_start, full_end) if full_start and full_end else period
+        history.setdefault(contract_id, {}).setdefault(billing_date, []).append(
+            Billed(period, full)
+        )
+    return {contract_id: replay(days.items()) for contract_id, days in history.items()}
+
+
+@dataclass
+class _Ledger:
+    """One redemption's periods: those it discounts, and what it takes off each so far (its
+    coupon lines less the shares credits gave back), from the stored lines and this run's."""
+
+    discounted: set[int] = field(default_factory=set)
+    taken: dict[int, Decimal] = field(default_factory=dict)
+
+    def record(self, periods: list[CouponPeriod], row: Any) -> None:
+        """A stored coupon line of the redemption."""
+        if row.period_start is None or row.period_end is None:
+            return
+        period = Period(row.period_start, row.period_end)
+        full = (
+            Period(row.full_period_start, row.full_period_end)
+            if row.full_period_start and row.full_period_end
+            else period
+        )
+        net = Decimal(row.net_amount)
+        if (row.line_key or "").endswith(CREDITED):
+            self._add(_holding(periods, Billed(period, full)), net)
+            return
+        # A period's discount stores the period's days as its full period; a line stored
+        # before, as the first discount of an invoice, belongs to the period it opened.
+        index = next((i for i, p in enumerate(periods) if p.days == full), None)
+        if index is None and not row.adjustment:
+            index = next(
+                (i for i, p in enumerate(periods) if p.opened_on == row.billing_date), None
+            )
+        if index is None:
+            index = _holding(periods, Billed(period, full))
+        if index is not None and not row.adjustment:
+            self.discounted.add(index)
+        self._add(index, net)
+
+    def give_backs(
+        self, periods: list[CouponPeriod], draft: Any, contract_id: str, redemption_id: str
+    ) -> None:
+        """The shares this draft's credits give back of the redemption's discounts."""
+        for line in draft.lines:
+            key = line.charge.line_key
+            if (
+                line.source == COUPON_SOURCE
+                and line.contract_id == contract_id
+                and key.endswith(CREDITED)
+                and _redemption_of(key) == redemption_id
+            ):
+                billed = Billed(line.charge.period, line.charge.full_period)
+                self._add(_holding(periods, billed), line.charge.net)
+
+    def _add(self, index: int | None, net: Decimal) -> None:
+        if index is not None:
+            self.taken[index] = self.taken.get(index, Decimal(0)) - net
+
+
+def _holding(periods: Sequence[CouponPeriod], line: Billed) -> int | None:
+    """The period of a line, or else the latest opened holding its first day."""
+    index = period_of(periods, line)
+    if index is not None:
+        return index
+    day = line.period.start
+    return next(
+        (
+            i
+            for i in reversed(range(len(periods)))
+            if periods[i].days.start <= day < periods[i].days.end
+        ),
+        None,
+    )
 
 
 def _contracts_in_order(draft: Any) -> list[str]:
@@ -232,6 +402,18 @@ def _contracts_in_order(draft: Any) -> list[str]:
     return list(seen)
 
 
+def _covered(draft: Any, contract_id: str) -> list[Any]:
+    """The contract's lines a coupon covers on the draft: its charges, fixed and usage. A
+    credit gives back what was paid: its share of a coupon is its own (see above)."""
+    return [
+        line
+        for line in draft.lines
+        if line.contract_id == contract_id
+        and getattr(line, "source", "contract") in DISCOUNTED_SOURCES
+        and line.charge.kind != ChargeKind.CREDIT
+    ]
+
+
 def _discount_lines(
     draft: Any,
     contract_id: str,
@@ -240,53 +422,79 @@ def _discount_lines(
     mode: RoundingMode,
     draft_line: Any,
     stored: set[StoredKey],
+    covered: list[Any],
+    placed: list[int],
+    periods: list[CouponPeriod],
+    ledger: _Ledger,
+    newly: list[int],
+    opened: range,
 ) -> bool:
-    """Inserts the redemption's lines after the contract's last line; False when none."""
-    money = currency(draft.key.currency)
-    covered = [
-        line
-        for line in draft.lines
-        if line.contract_id == contract_id
-        and getattr(line, "source", "contract") in DISCOUNTED_SOURCES
-        # A credit gives back what was paid: its share of a coupon is its own (see above).
-        and line.charge.kind != ChargeKind.CREDIT
-    ]
+    """Inserts the redemption's lines after the contract's last line; True when the periods
+    in `newly` (opened by this draft, discounted from now on) got a discount."""
     if not covered:
         return False
-    parts = invoice_discount(
-        [
-            CoveredLine(round_to_minor_unit(line.charge.net, money, mode), line.vat_rate)
-            for line in covered
-        ],
+    money = currency(draft.key.currency)
+    ledger.discounted.update(newly)
+    takes = coupon_takes(
         InvoiceDiscountKind(coupon.kind),
         Decimal(coupon.value),
         money,
         mode,
+        [
+            CoveredLine(round_to_minor_unit(line.charge.net, money, mode), line.vat_rate)
+            for line in covered
+        ],
+        placed,
+        ledger.discounted,
+        opened,
+        ledger.taken,
     )
-    if not parts:
+    if not takes:
+        ledger.discounted.difference_update(newly)
         return False
-    span = Period(
-        min(line.charge.period.start for line in covered),
-        max(line.charge.period.end for line in covered),
-    )
-    version = max(line.charge.version for line in covered)
+    # A period whose first invoice takes nothing off (nothing to discount) stays undiscounted,
+    # as the stored lines will say.
+    reduced = {placed[i] for take in takes for i in take.lines}
+    ledger.discounted.difference_update(p for p in newly if p not in reduced)
     description = describe(
         coupon.code, InvoiceDiscountKind(coupon.kind), Decimal(coupon.value), coupon.currency
     )
-    new_lines = [
-        _line(draft_line, contract_id, redemption, part, covered, span, version, draft, description)
-        for part in parts
-        # Already stored (a draft whose contract lines are written again keeps its coupon
-        # lines): the unique key would refuse it, and the discount is there.
-        if (coupon_line_key(redemption.id, part.vat_rate), version, span.start, span.end)
-        not in stored
-    ]
-    if not new_lines:
-        return False
-    ids = {id(line) for line in covered}
-    last = max(i for i, line in enumerate(draft.lines) if id(line) in ids)
-    draft.lines[last + 1 : last + 1] = new_lines
-    return True
+    new_lines = []
+    for take in takes:
+        lines = [covered[i] for i in take.lines]
+        span = Period(
+            min(line.charge.period.start for line in lines),
+            max(line.charge.period.end for line in lines),
+        )
+        version = max(line.charge.version for line in lines)
+        for part in take.parts:
+            # What a fixed amount has left for the period (a percentage keeps no count).
+            ledger.taken[take.period] = ledger.taken.get(take.period, Decimal(0)) + part.amount
+            # Already stored (a draft whose contract lines are written again keeps its coupon
+            # lines): the unique key would refuse it, and the discount is there.
+            key = coupon_line_key(redemption.id, part.vat_rate)
+            if (key, version, span.start, span.end, take.adjustment) in stored:
+                continue
+            new_lines.append(
+                _line(
+                    draft_line,
+                    contract_id,
+                    redemption,
+                    part,
+                    lines,
+                    span,
+                    periods[take.period].days,
+                    take.adjustment,
+                    version,
+                    draft,
+                    description,
+                )
+            )
+    if new_lines:
+        ids = {id(line) for line in covered}
+        last = max(i for i, line in enumerate(draft.lines) if id(line) in ids)
+        draft.lines[last + 1 : last + 1] = new_lines
+    return any(not take.adjustment for take in takes)
 
 
 def _line(
@@ -296,6 +504,8 @@ def _line(
     part: DiscountPart,
     covered: list[Any],
     span: Period,
+    days: Period,
+    adjustment: bool,
     version: int,
     draft: Any,
     description: str,
@@ -303,14 +513,16 @@ def _line(
     category = next(
         (line.vat_category for line in covered if line.vat_rate == part.vat_rate), "standard"
     )
+    # The full period names the coupon period whose discount this is (`_Ledger.record`).
     charge = DiscountCharge(
         line_key=coupon_line_key(redemption.id, part.vat_rate),
         version=version,
         period=span,
-        full_period=span,
+        full_period=days,
         due_on=draft.key.billing_date,
         net=-part.amount,
         description=description,
+        adjustment=adjustment,
     )
     # The draft stores any object with a charge's fields (see `write_lines`).
     return draft_line(
@@ -405,11 +617,14 @@ def _give_back_on_credits(
         line_key = coupon_line_key(redemption_id, vat_rate) + CREDITED
         if amount <= 0 or (line_key, version, span.start, span.end) in stored:
             continue
+        # The credits' billing period (the shortest), which places the share given back in
+        # the coupon period it frees (`_Ledger`).
+        full = min((line.charge.full_period for line in lines), key=lambda p: (p.days, p.start))
         charge = DiscountCharge(
             line_key=line_key,
             version=version,
             period=span,
-            full_period=span,
+            full_period=full,
             due_on=draft.key.billing_date,
             net=amount,
             description=f"{give_back.description}, on the days credited",

@@ -1,10 +1,11 @@
 """Coupon rules (pure): what a valid coupon is, when it can be redeemed, which invoices it reduces.
 
 A coupon is an invoice discount a customer gets by code: a percentage, or an amount in one
-currency, for the first invoice after redemption (`once`), for a number of months (`repeating`)
-or for as long as the contract runs (`forever`). Redeeming it on a contract makes a redemption;
-billing runs then add its discount to each invoice of that contract while the redemption is
-active on the invoice's billing date. The amounts themselves are `tarif.billing.invoice_discounts`.
+currency, for the first billing period after redemption (`once`), for a number of months
+(`repeating`) or for as long as the contract runs (`forever`). Redeeming it on a contract makes a
+redemption; billing runs then discount each period of that contract the redemption picks (by
+the billing date of the invoice opening it), on every invoice billing that period. The amounts
+themselves are `tarif.billing.invoice_discounts`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ MAX_DURATION_MONTHS = 120
 
 
 class CouponDuration(StrEnum):
-    ONCE = "once"  # the first invoice of the contract after redemption
-    REPEATING = "repeating"  # invoices billed before redeemed_on + duration_months
-    FOREVER = "forever"  # every invoice while the redemption is not removed
+    ONCE = "once"  # the first billing period of the contract billed after redemption
+    REPEATING = "repeating"  # periods first billed before redeemed_on + duration_months
+    FOREVER = "forever"  # every period first billed while the redemption is not removed
 
 
 class RedemptionStatus(StrEnum):
@@ -126,9 +127,10 @@ def applies_on(
     *,
     already_used: bool,
 ) -> bool:
-    """Whether a redemption reduces an invoice billed on `billing_date`.
+    """Whether a redemption discounts a billing period its invoice opens on `billing_date`
+    (lines billed later in that period follow it: `tarif.billing.coupon_periods`).
 
-    `already_used`: an invoice (stored, or earlier in the same run) already carries its discount,
+    `already_used`: a period (stored, or earlier in the same run) already carries its discount,
     which ends a once coupon.
     """
     if status is RedemptionStatus.REMOVED or billing_date < redeemed_on:

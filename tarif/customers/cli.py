@@ -17,10 +17,12 @@ from rich.text import Text
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     console,
     fail,
     one_line_errors,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -67,16 +69,18 @@ def list_customers(
     archived: bool = typer.Option(
         None, "--archived/--active", help="Only archived / only active (default: all)"
     ),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100),
     starting_after: str = typer.Option(None, help="Continue after this customer id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List customers, in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_customers(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after, q=q),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             country=country,
             currency=currency,
             archived=archived,
@@ -374,17 +378,28 @@ def add_contact(
 @one_line_errors
 def list_contacts(
     customer: str = typer.Argument(..., help="Id or external id"),
+    q: str = typer.Option(None, "--q", "-q", help="Search name and e-mail"),
+    updated_since: str = UpdatedSinceOption,
+    limit: int = typer.Option(50, min=1, max=100),
+    starting_after: str = typer.Option(None, help="Continue after this contact id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """List a customer's contacts."""
+    """List a customer's contacts, in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         found = service.resolve_customer(ctx, customer)
-        rows = [to_plain(ContactRead.of(c)) for c in service.all_contacts(ctx, found.id)]
+        page = service.list_contacts(
+            ctx,
+            found.id,
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
+        )
+        rows = [to_plain(ContactRead.of(c)) for c in page.items]
     if as_json:
         print_json(rows)
-    else:
-        print_table(rows, ["id", "name", "role", "email", "phone"])
+        return
+    print_table(rows, ["id", "name", "role", "email", "phone"])
+    say_next_page(page)
 
 
 @contacts_app.command("update")

@@ -72,14 +72,18 @@ def paginate(
             raise InvalidInput.on("updated_since", "this list cannot be filtered by update time")
         stmt = stmt.where(column >= page.updated_since)
     if page.q and search_columns:
-        # % and _ in the search text are literal characters, not wildcards.
-        escaped = page.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        stmt = stmt.where(
-            or_(*(func.lower(col).like(pattern, escape="\\") for col in search_columns))
-        )
+        stmt = stmt.where(search_clause(page.q, search_columns))
     rows = list(session.scalars(stmt.order_by(model.id).limit(limit + 1)))
     return Page(items=rows[:limit], has_more=len(rows) > limit)
+
+
+def search_clause(q: str, search_columns: tuple[Any, ...]) -> Any:
+    """`q` as a case-insensitive substring of any of the columns: `paginate`'s search, for a
+    list read in another order."""
+    # % and _ in the search text are literal characters, not wildcards.
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(*(func.lower(col).like(pattern, escape="\\") for col in search_columns))
 
 
 def foreign_key_columns_to(

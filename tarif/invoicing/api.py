@@ -26,14 +26,15 @@ from tarif.invoicing.schemas import (
     RunFinalizedRead,
     UpcomingInvoice,
 )
+from tarif.invoicing.service_credit_notes import Credited, credited
 from tarif.jobs.schemas import JobRead
 
 router = APIRouter(tags=["invoicing"])
 
 
-def _read(ctx: Ctx, invoice: Invoice) -> InvoiceRead:
+def _read(ctx: Ctx, invoice: Invoice, taken: Credited | None = None) -> InvoiceRead:
     lines = service.invoice_lines(ctx, invoice.id)
-    return InvoiceRead.of(invoice, lines, service.is_overdue(ctx, invoice))
+    return InvoiceRead.of(invoice, lines, service.is_overdue(ctx, invoice), taken)
 
 
 @router.post("/billing-runs", response_model=BillingRunResult, status_code=status.HTTP_201_CREATED)
@@ -119,8 +120,10 @@ def list_invoices(
         billed_to=billed_to,
         overdue=overdue,
     )
+    # What credit notes take of the page's invoices, in one query.
+    taken = credited(ctx, [i.id for i in result.items])
     return ListResponse(
-        data=[_read(ctx, i) for i in result.items],
+        data=[_read(ctx, i, taken.get(i.id, Credited())) for i in result.items],
         has_more=result.has_more,
         next_cursor=result.next_cursor,
     )

@@ -11,11 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     console,
     fail,
     one_line_errors,
     parse_day,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -119,20 +121,24 @@ def list_invoices(
     billed_from: str = typer.Option(None, "--from", help="Billing date on or after (YYYY-MM-DD)"),
     billed_to: str = typer.Option(None, "--to", help="Billing date on or before (YYYY-MM-DD)"),
     overdue: bool = typer.Option(None, "--overdue/--not-overdue", help="Past due and unpaid"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the number"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Invoices in creation order."""
+    from_day, to_day = parse_day(billed_from, "--from"), parse_day(billed_to, "--to")
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_invoices(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             status=status.value if status else None,
             customer_id=customers.resolve_customer(ctx, customer).id if customer else None,
-            billed_from=parse_day(billed_from, "--from"),
-            billed_to=parse_day(billed_to, "--to"),
+            billed_from=from_day,
+            billed_to=to_day,
             overdue=overdue,
         )
         rows = [to_plain(InvoiceRead.of(i, [], service.is_overdue(ctx, i))) for i in page.items]
@@ -234,14 +240,22 @@ RUN_COLUMNS = ["id", "as_of", "status", "invoices_created", "lines_created", "st
 @bill_app.command("list")
 @one_line_errors
 def list_runs(
+    updated_since: str = typer.Option(
+        None,
+        "--updated-since",
+        help="Only runs started at or after this instant (RFC 3339; no offset: UTC)",
+    ),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Billing runs in the order they were made (as GET /v1/billing-runs)."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
-        page = service.list_runs(ctx, PageRequest(limit=limit, starting_after=starting_after))
+        page = service.list_runs(
+            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since)
+        )
         rows = [to_plain(BillingRunRead.of(r)) for r in page.items]
     if as_json:
         print_json(rows)
@@ -309,16 +323,25 @@ def pay(
 @one_line_errors
 def payments(
     invoice_id: str,
+    q: str = typer.Option(None, "--q", "-q", help="Search the payment's reference"),
+    updated_since: str = typer.Option(
+        None,
+        "--updated-since",
+        help="Only payments recorded at or after this instant (RFC 3339; no offset: UTC)",
+    ),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """An invoice's payments in the order recorded, the credit balance used included."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         invoice = service.get_invoice(ctx, invoice_id)
         page = service.invoice_payments_page(
-            ctx, invoice.id, PageRequest(limit=limit, starting_after=starting_after)
+            ctx,
+            invoice.id,
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
         )
         rows = [to_plain(PaymentRead.of(p, invoice)) for p in page.items]
     if as_json:

@@ -7,8 +7,10 @@ import typer
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     one_line_errors,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -45,16 +47,19 @@ def parse_line(text: str, index: int) -> dict[str, object]:
 def list_credit_notes(
     customer: str = typer.Option(None, "--customer", help="Customer id or external id"),
     invoice: str = typer.Option(None, "--invoice", help="Corrected invoice id"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the number"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Credit notes in the order issued."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_credit_notes(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             customer_id=customers.resolve_customer(ctx, customer).id if customer else None,
             invoice_id=invoice,
         )

@@ -20,6 +20,9 @@ usage period (a volume tier left, a minimum-spend top-up no longer needed), a mi
 commitment's top-up lowered, an early-termination fee withdrawn. Each gives back at the VAT of
 the line it takes back (`taken_back`), placed the same way, except that the contract's
 `corrections` does not send them to a credit note: only a change of treatment does.
+
+A credit whose days were billed on an invoice already given back whole (voided, or credited in
+full by credit notes) is not billed: the customer got those days back with the void.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class BilledDays:
     vat_rate: Decimal
     kind: str = "charge"  # the line's `ChargeKind`: "charge" bills days, the others amounts
     part: str = ""  # a usage line's part, without its revision (`usage_lines.split_part`)
+    # The invoice was given back whole (voided, or credited in full by credit notes): its days
+    # were credited already, and a credit of them is not billed a second time.
+    given_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ class RunProgress:
     organization_id: str
     as_of: date
     started_at: datetime
+    finalize: bool = False  # the drafts written are finalized in the same transaction
     done: int = 0
     total: int = 0
     state: str = "running"  # running, completed, failed
@@ -66,10 +67,14 @@ class RunTracker:
         clock: Clock,
         as_of: date,
         *,
+        finalize: bool = False,
         wait: bool = False,
     ) -> RunProgress:
-        """Starts the run in a thread; `wait` joins it (for callers that cannot poll)."""
-        progress = RunProgress(new_id("rnp"), organization_id, as_of, clock.now())
+        """Starts the run in a thread (`finalize`: as `service.run_billing`'s); `wait` joins it
+        (for callers that cannot poll)."""
+        progress = RunProgress(
+            new_id("rnp"), organization_id, as_of, clock.now(), finalize=finalize
+        )
         with self._lock:
             self._forget_old(clock.now())
             self._runs[progress.token] = progress
@@ -108,7 +113,9 @@ def _work(
     with session_factory() as session:
         ctx = Ctx(session, progress.organization_id, actor, clock)
         try:
-            outcome = service.run_billing(ctx, progress.as_of, progress=progress.update)
+            outcome = service.run_billing(
+                ctx, progress.as_of, progress=progress.update, finalize=progress.finalize
+            )
             session.commit()
         except TarifError as exc:
             session.rollback()

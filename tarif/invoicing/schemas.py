@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import object_session
 
 from tarif.api.schemas import StrictModel
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine, InvoicePayment
+from tarif.invoicing.service_credit_notes import Credited, creditable, credited_in
 from tarif.invoicing.service_invoices import amount_due
 from tarif.invoicing.service_runs import DraftInvoice
 from tarif.money import currency, round_to_minor_unit
@@ -149,8 +151,12 @@ class InvoiceRead(BaseModel):
     vat_total: str
     gross_total: str
     amount_paid: str
-    amount_credited: str  # cancelled by credit notes
+    amount_credited: str  # cancelled by credit notes issued (drafted ones cancel nothing yet)
     amount_due: str  # gross - paid - credited
+    # What a new credit note may credit: gross less the credit notes issued and drafted.
+    amount_creditable: str
+    # What credit notes a billing run drafted against it will credit once finalized.
+    amount_reserved: str
     kind: str  # invoice, credit_note
     corrects_invoice_id: str | None
     vat_breakdown: list[VatRead]
@@ -163,8 +169,17 @@ class InvoiceRead(BaseModel):
     statement_url: str | None = None
 
     @classmethod
-    def of(cls, invoice: Invoice, lines: list[InvoiceLine], overdue: bool) -> InvoiceRead:
+    def of(
+        cls,
+        invoice: Invoice,
+        lines: list[InvoiceLine],
+        overdue: bool,
+        taken: Credited | None = None,
+    ) -> InvoiceRead:
+        """`taken`: what credit notes take of it, when the caller read it for many invoices."""
         code = invoice.currency
+        if taken is None:
+            taken = _taken(invoice)
         return cls(
             id=invoice.id,
             customer_id=invoice.customer_id,
@@ -185,6 +200,8 @@ class InvoiceRead(BaseModel):
             amount_paid=money(invoice.amount_paid, code),
             amount_credited=money(invoice.amount_credited or Decimal(0), code),
             amount_due=money(amount_due(invoice), code),
+            amount_creditable=money(creditable(invoice, taken), code),
+            amount_reserved=money(taken.reserved, code),
             kind=invoice.kind or "invoice",
             corrects_invoice_id=invoice.corrects_invoice_id,
             vat_breakdown=[VatRead(**b) for b in invoice.vat_breakdown],
@@ -199,6 +216,16 @@ class InvoiceRead(BaseModel):
                 else None
             ),
         )
+
+
+def _taken(invoice: Invoice) -> Credited:
+    """What credit notes take of a finalized invoice, read from its session (drafts and credit
+    notes have none)."""
+    session = object_session(invoice)
+    if session is None or invoice.kind != "invoice" or invoice.status == "draft":
+        return Credited()
+    found = credited_in(session, invoice.organization_id, [invoice.id])
+    return found.get(invoice.id, Credited())
 
 
 class PreviewLineRead(BaseModel):

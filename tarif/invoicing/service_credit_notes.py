@@ -28,12 +28,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tarif.audit.service import record
 from tarif.billing.totals import TaxedLine, invoice_totals
 from tarif.context import Ctx
 from tarif.contracts.service_store import today
 from tarif.customers.models import Customer
+from tarif.db.among import among, dialect_of
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, ErrorCollector, InvalidInput, NotFound
 from tarif.ids import new_id
@@ -133,41 +135,111 @@ def credit_notes_of(ctx: Ctx, invoice_id: str) -> list[Invoice]:
     return list(ctx.session.scalars(stmt.order_by(Invoice.id)))
 
 
-def credited_gross(ctx: Ctx, invoice_id: str) -> Decimal:
-    """The gross of every credit note against the invoice, as a positive amount (summed here:
-    SQLite keeps exact decimals as text, which its SUM would turn into floats)."""
+@dataclass(frozen=True)
+class Credited:
+    """What credit notes take of an invoice, as positive gross amounts: `issued` by credit notes
+    issued (the invoice's `amount_credited`, amount due and status follow these alone) and
+    `reserved` by credit notes a billing run drafted, which wait for a person. A drafted credit
+    note credits nothing yet, but what it will credit is kept for it: no other credit note, by
+    hand or drafted later, nor a void, may take it."""
+
+    issued: Decimal = Decimal(0)
+    reserved: Decimal = Decimal(0)
+
+
+def credited(ctx: Ctx, invoice_ids: Sequence[str]) -> dict[str, Credited]:
+    """Per invoice, what its credit notes take, in one query (see `credited_in`)."""
+    return credited_in(ctx.session, ctx.organization_id, invoice_ids)
+
+
+def credited_in(
+    session: Session, organization_id: str, invoice_ids: Sequence[str]
+) -> dict[str, Credited]:
+    """Per invoice, what its credit notes take, in one query (summed here: SQLite keeps exact
+    decimals as text, which its SUM would turn into floats). Invoices without any are left out."""
+    if not invoice_ids:
+        return {}
+    stmt = select(Invoice.corrects_invoice_id, Invoice.status, Invoice.gross_total).where(
+        Invoice.organization_id == organization_id,
+        Invoice.kind == CREDIT_NOTE,
+        among(Invoice.corrects_invoice_id, sorted(set(invoice_ids)), dialect_of(session)),
+    )
+    totals: dict[str, Credited] = {}
+    for invoice_id, status, gross in session.execute(stmt):
+        was = totals.get(invoice_id, Credited())
+        if status == InvoiceStatus.DRAFT.value:
+            totals[invoice_id] = Credited(was.issued, was.reserved - gross)
+        else:
+            totals[invoice_id] = Credited(was.issued - gross, was.reserved)
+    return totals
+
+
+def _drafted_before(ctx: Ctx, invoice_id: str, note_id: str | None) -> Decimal:
+    """The gross the credit notes drafted against the invoice before `note_id` reserve
+    (positive; ids follow creation order), every drafted one's without `note_id`."""
     stmt = select(Invoice.gross_total).where(
         Invoice.organization_id == ctx.organization_id,
         Invoice.kind == CREDIT_NOTE,
         Invoice.corrects_invoice_id == invoice_id,
+        Invoice.status == InvoiceStatus.DRAFT.value,
     )
+    if note_id is not None:
+        stmt = stmt.where(Invoice.id < note_id)
     return -sum(ctx.session.scalars(stmt), Decimal(0))
 
 
+def creditable(invoice: Invoice, taken: Credited) -> Decimal:
+    """What a new credit note may still credit on `invoice`: its gross less what issued credit
+    notes took and drafted ones reserve, never below zero; nothing on a draft, a credit note or
+    a voided invoice."""
+    if invoice.kind != "invoice" or invoice.status in (
+        InvoiceStatus.DRAFT.value,
+        InvoiceStatus.VOIDED.value,
+    ):
+        return Decimal(0)
+    left = invoice.gross_total - taken.issued - taken.reserved
+    return max(round_to_minor_unit(left, currency(invoice.currency)), Decimal(0))
+
+
 def remaining_creditable(ctx: Ctx, invoice: Invoice) -> Decimal:
-    """How much credit notes may still credit: the invoice's gross less what they already did."""
+    """How much credit notes may still credit: the invoice's gross less what issued credit notes
+    took and drafted ones reserve."""
     if invoice.kind != "invoice" or invoice.status == InvoiceStatus.DRAFT.value:
         return Decimal(0)
+    taken = credited(ctx, [invoice.id]).get(invoice.id, Credited())
     money = currency(invoice.currency)
-    return round_to_minor_unit(invoice.gross_total - credited_gross(ctx, invoice.id), money)
+    return round_to_minor_unit(invoice.gross_total - taken.issued - taken.reserved, money)
 
 
 def over_credit(
-    ctx: Ctx, corrects_invoice_id: str | None, note_gross: Decimal, *, stored: bool = True
+    ctx: Ctx,
+    corrects_invoice_id: str | None,
+    note_gross: Decimal,
+    *,
+    stored: bool = True,
+    note_id: str | None = None,
 ) -> str | None:
     """Why a drafted credit note of `note_gross` (negative, as stored) may not be issued
-    against the invoice it corrects: it would credit more than the other credit notes left.
-    None when it may. A billing run drafts such notes from contract changes; a credit note made
-    by hand meanwhile may already have given that money back. `stored`: the draft is in the
-    database already (a run sealing as it writes asks before the INSERT)."""
+    against the invoice it corrects: it would credit more than the issued credit notes and the
+    ones drafted before it left. None when it may. A billing run drafts such notes from
+    contract changes; a credit note made by hand meanwhile may already have given that money
+    back. Drafts are served in the order they were made, so the first of two that cannot both
+    be issued can be, and the second is held back. `stored`: the draft is in the database
+    already (a run sealing as it writes asks before the INSERT: every stored draft is older);
+    `note_id` the stored draft's id (without it, every other stored draft counts)."""
     if corrects_invoice_id is None or note_gross >= 0:
         return None
     invoice = ctx.session.get(Invoice, corrects_invoice_id)
     if invoice is None or invoice.organization_id != ctx.organization_id:
         return None
-    # `credited_gross` counts a stored draft too: take it out to see what the others left.
-    others = credited_gross(ctx, invoice.id) + (note_gross if stored else Decimal(0))
-    left = invoice.gross_total - others
+    taken = credited(ctx, [invoice.id]).get(invoice.id, Credited())
+    if not stored:
+        reserved = taken.reserved
+    elif note_id is None:
+        reserved = taken.reserved + note_gross  # the others: this one's own gross taken out
+    else:
+        reserved = _drafted_before(ctx, invoice.id, note_id)
+    left = invoice.gross_total - taken.issued - reserved
     if -note_gross <= left:
         return None
     number = invoice.number or invoice.id
@@ -175,6 +247,12 @@ def over_credit(
         f"the credit note credits {-note_gross} but invoice {number} has only {left} left "
         "to credit: edit or delete the draft"
     )
+
+
+def _reserved(ctx: Ctx, invoice: Invoice) -> Decimal:
+    """What the credit notes drafted against the invoice reserve (positive)."""
+    taken = credited(ctx, [invoice.id]).get(invoice.id, Credited())
+    return round_to_minor_unit(taken.reserved, currency(invoice.currency))
 
 
 def refunds_of(ctx: Ctx, credit_note_id: str) -> list[Refund]:
@@ -358,6 +436,21 @@ def _issue(
     org = ctx.session.get_one(Organization, ctx.organization_id)
     mode = RoundingMode(org.rounding_mode) if org.rounding_mode else RoundingMode.HALF_UP
     remaining = remaining_creditable(ctx, invoice)
+    reserved = _reserved(ctx, invoice)
+    if void and reserved > 0:
+        # A void cancels the whole invoice: what a drafted credit note would credit is either
+        # given back by it (finalized) or still owed (deleted), never left hanging on a voided
+        # invoice.
+        raise Conflict(
+            f"invoice {invoice.number or invoice.id} cannot be voided while drafted credit "
+            f"notes correct it ({reserved} reserved): finalize or delete them first"
+        )
+    # Why less is creditable than the invoice's amount due suggests.
+    reserved_note = (
+        f" ({reserved} reserved by drafted credit notes: finalize or delete them)"
+        if reserved > 0
+        else ""
+    )
     if remaining <= 0 and void:
         raise Conflict(
             f"invoice {invoice.number or invoice.id} has nothing left to credit: "
@@ -366,7 +459,7 @@ def _issue(
     if remaining <= 0:
         raise InvalidInput.on(
             "lines" if lines is not None else "amount",
-            f"nothing left to credit on invoice {invoice.number}",
+            f"nothing left to credit on invoice {invoice.number}{reserved_note}",
         )
     source_lines = invoice_lines(ctx, invoice.id)
     if void:
@@ -381,7 +474,8 @@ def _issue(
         asked = _parse_amount(amount, money)
         if asked > remaining:
             raise InvalidInput.on(
-                "amount", f"a credit of {asked} is more than the {remaining} still creditable"
+                "amount",
+                f"a credit of {asked} is more than the {remaining} still creditable{reserved_note}",
             )
         credits = _amount_credits(ctx, invoice, source_lines, asked, money)
     field_name = "lines" if lines is not None else "amount"
@@ -393,7 +487,8 @@ def _issue(
         raise InvalidInput.on(field_name, "the credit note would credit nothing")
     if gross > remaining:
         raise InvalidInput.on(
-            field_name, f"a credit of {gross} is more than the {remaining} still creditable"
+            field_name,
+            f"a credit of {gross} is more than the {remaining} still creditable{reserved_note}",
         )
     if lines is not None:
         # A credit by amount spreads over every rate, so lines credited afterwards could take a

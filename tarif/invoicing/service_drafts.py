@@ -447,11 +447,27 @@ def regenerate_draft(ctx: Ctx, invoice_id: str) -> Regenerated:
     return Regenerated(invoice.id, outcome, invoice, written)
 
 
-def _reprice_typed_discounts(ctx: Ctx, invoice: Invoice, mode: RoundingMode) -> bool:
+def reprice_draft(ctx: Ctx, invoice: Invoice) -> None:
+    """Prices a draft again after a billing run added its lines to it (`add_run_lines`): the
+    line nets, then each discount typed on the draft over the lines now on it (as a
+    regeneration does: "-10 %" stays 10 % of the whole, an amount is capped at what is left),
+    then the totals. Every line keeps its place."""
+    recompute_totals(ctx, invoice)
+    org = ctx.session.get_one(Organization, ctx.organization_id)
+    mode = RoundingMode(org.rounding_mode)
+    if _reprice_typed_discounts(ctx, invoice, mode, run_lines_last=False):
+        recompute_totals(ctx, invoice)
+
+
+def _reprice_typed_discounts(
+    ctx: Ctx, invoice: Invoice, mode: RoundingMode, *, run_lines_last: bool = True
+) -> bool:
     """Prices each discount typed on the draft again, in the order typed, over the lines it
-    covered: the rebuilt contract lines and the typed lines before it. A discount is a
-    percentage or an amount off those lines, so after a regeneration "-10 %" still takes 10 %
-    and an amount still never takes the draft below zero. True when there was one."""
+    covered: the contract lines (rebuilt, or added by a run) and the typed lines before it. A
+    discount is a percentage or an amount off those lines, so after a regeneration "-10 %"
+    still takes 10 % and an amount still never takes the draft below zero. A regeneration
+    writes the contract lines after the typed ones (`run_lines_last`); lines a run added stay
+    where they are. True when there was one."""
     lines = invoice_lines(ctx, invoice.id)
     # One discount typed is one group of lines, one per VAT rate: "discount:<group>:<rate>".
     groups: dict[str, list[InvoiceLine]] = {}
@@ -465,6 +481,8 @@ def _reprice_typed_discounts(ctx: Ctx, invoice: Invoice, mode: RoundingMode) -> 
     covered: list[InvoiceLine] = [row for row in lines if row.source in RUN_SOURCES]
     for row in lines:
         if row.source in RUN_SOURCES:
+            if not run_lines_last:
+                ordered.append(row)
             continue
         if row.source != DISCOUNT_SOURCE:
             ordered.append(row)
@@ -505,7 +523,8 @@ def _reprice_typed_discounts(ctx: Ctx, invoice: Invoice, mode: RoundingMode) -> 
             ordered.append(priced)
             covered.append(priced)
     ctx.session.flush()
-    ordered += [row for row in lines if row.source in RUN_SOURCES]
+    if run_lines_last:
+        ordered += [row for row in lines if row.source in RUN_SOURCES]
     for position, row in enumerate(ordered, 1):
         row.position = position
     ctx.session.flush()

@@ -215,7 +215,12 @@ def seal_drafts(
         held_back = [
             row.id
             for row in sealed
-            if over_credit(ctx, invoices[row.id].corrects_invoice_id, invoices[row.id].gross_total)
+            if over_credit(
+                ctx,
+                invoices[row.id].corrects_invoice_id,
+                invoices[row.id].gross_total,
+                note_id=row.id,
+            )
         ]
         sealed = [row for row in sealed if row.id not in held_back]
         numbers = draw_numbers(ctx, org, [(row.id, row.series) for row in sealed], issued)

@@ -314,7 +314,9 @@ def finalize_invoice(ctx: Ctx, invoice_id: str) -> Invoice:
     if invoice.kind == "credit_note":
         from tarif.invoicing.service_credit_notes import over_credit
 
-        problem = over_credit(ctx, invoice.corrects_invoice_id, invoice.gross_total)
+        problem = over_credit(
+            ctx, invoice.corrects_invoice_id, invoice.gross_total, note_id=invoice.id
+        )
         if problem is not None:
             raise Conflict(f"credit note '{invoice.id}': {problem}")
     issued = today(ctx)

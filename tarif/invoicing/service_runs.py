@@ -76,6 +76,8 @@ from tarif.webhooks.events import invoices_created
 
 # Terminated contracts still owe their last arrears and get credits for unused days.
 BILLABLE = (ContractStatus.ACTIVE, ContractStatus.SUSPENDED, ContractStatus.TERMINATED)
+# The upcoming invoice also sees the pending contracts the next run may activate.
+PREVIEWED = (*BILLABLE, ContractStatus.PENDING)
 SIX_DECIMALS = Decimal("0.000001")
 # Contracts read per batch of queries, invoices written per multi-row INSERT: large enough to
 # amortize a statement, small enough for the database's bound-parameter limits.
@@ -319,7 +321,7 @@ def upcoming_invoices(ctx: Ctx, customer_id: str) -> list[DraftInvoice]:
 
 def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> list[DraftInvoice]:
     pending: list[DraftInvoice] = []
-    for contract in _contracts(ctx, customer.id):
+    for contract in _contracts(ctx, customer.id, PREVIEWED):
         versions = contract_store.versions_of(ctx, contract)
         stored = [_as_charge(row) for row in billed_lines(ctx, contract.id)]
         ahead = charges_as_of(
@@ -333,6 +335,14 @@ def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> list[Dr
         due_days += [u.due_on for u in usage_due(versions, horizon, rated=_rated(ctx, contract))]
         if due_days:
             next_day = max(min(due_days), day)
+            if contract.status == ContractStatus.PENDING.value:
+                # Billed by the run that activates it (its date reached), as that run does it;
+                # a contract waiting for a person, a signature or a payment is not billed yet.
+                activates_on = contracts.activation_day(ctx, contract, horizon)
+                if activates_on is None:
+                    continue
+                next_day = max(next_day, activates_on)
+                contracts.activate_when_due(ctx, contract, next_day)
             pending += build_drafts(ctx, next_day, customer_id=customer.id)
     if not pending:
         return []
@@ -367,8 +377,10 @@ def _rated(ctx: Ctx, contract: Contract) -> list[tuple[str, date, date]]:
 # --- building drafts ---------------------------------------------------------------------------
 
 
-def _contracts(ctx: Ctx, customer_id: str | None) -> list[Contract]:
-    rows = contract_store.contracts_in(ctx, BILLABLE)
+def _contracts(
+    ctx: Ctx, customer_id: str | None, statuses: tuple[ContractStatus, ...] = BILLABLE
+) -> list[Contract]:
+    rows = contract_store.contracts_in(ctx, statuses)
     return [c for c in rows if customer_id is None or c.customer_id == customer_id]
 
 
@@ -496,11 +508,19 @@ def _group_charges(
         category = categories[product_id]
         key = GroupKey(head.customer_id, head.currency, charge.due_on, own)
         line = DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
+        if charge.kind is ChargeKind.CREDIT and _given_back(charge, origins):
+            continue  # its days went back with the void or the full credit note
         key, document = _placed(line, key, treatment, origins, to_notes=to_notes)
         draft = groups.get(key)
         if draft is None:
             draft = groups[key] = DraftInvoice(key, document.value)
         draft.lines.append(line)
+
+
+def _given_back(charge: Charge, origins: Sequence[BilledDays]) -> bool:
+    """Whether the invoice that billed a credit's days was given back whole already."""
+    origin = billed_by(origins, charge.line_key, charge.version, charge.period)
+    return origin is not None and origin.given_back
 
 
 def _takes_back(charge: Charge) -> bool:
@@ -768,7 +788,13 @@ def _billed_days_by_contract(
     invoices = {
         row.id: row
         for row in ctx.session.execute(
-            select(Invoice.id, Invoice.kind, Invoice.status, Invoice.tax_treatment).where(
+            select(
+                Invoice.id,
+                Invoice.kind,
+                Invoice.status,
+                Invoice.tax_treatment,
+                Invoice.gross_total,
+            ).where(
                 Invoice.organization_id == ctx.organization_id,
                 among(Invoice.id, {line.invoice_id for line in charges}, dialect),
             )
@@ -790,6 +816,8 @@ def _billed_days_by_contract(
                 vat_rate=line.vat_rate,
                 kind=line.kind,
                 part=split_part(line.usage_part)[1] if line.usage_part else "",
+                given_back=invoice.status == InvoiceStatus.VOIDED.value
+                or (invoice.status == InvoiceStatus.CREDITED.value and invoice.gross_total > 0),
             )
         )
     return result
@@ -1068,10 +1096,10 @@ def _key_of(draft: DraftInvoice) -> tuple[Any, ...]:
 
 def _add_to_draft(ctx: Ctx, run: BillingRun, invoice: Invoice, draft: DraftInvoice) -> None:
     """Writes a group's lines after a draft's own and prices the draft again as any draft edit
-    does (`recompute_totals`); the draft then belongs to this run (finalizing the run
-    finalizes it)."""
+    does (`reprice_draft`: line nets, the discounts typed on the draft over the lines now on
+    it, totals); the draft then belongs to this run (finalizing the run finalizes it)."""
     # service_drafts imports this module: imported here.
-    from tarif.invoicing.service_drafts import recompute_totals
+    from tarif.invoicing.service_drafts import reprice_draft
 
     money = currency(invoice.currency)
 
@@ -1092,7 +1120,7 @@ def _add_to_draft(ctx: Ctx, run: BillingRun, invoice: Invoice, draft: DraftInvoi
     ctx.session.add_all([InvoiceLine(**v) for v in values])
     ctx.session.flush()  # the unique key refuses a charge a concurrent run stored first
     invoice.billing_run_id = run.id
-    recompute_totals(ctx, invoice)
+    reprice_draft(ctx, invoice)  # discounts typed on the draft cover the new lines too
     _link_items(ctx, values)
     draft.invoice_id = invoice.id
     after = totals() | {"billing_run_id": run.id, "lines_added": str(len(draft.lines))}

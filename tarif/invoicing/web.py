@@ -234,6 +234,7 @@ async def run_billing(request: Request, ctx: WebCtx) -> Response:
     ctx.require(Permission.WRITE_BILLING)
     form = await form_data(request)
     dry_run = form.get("dry_run") == "on"
+    finalize = form.get("finalize") == "on"  # `finalize` of POST /v1/billing-runs
     background = form.get("background") == "on"
     try:
         as_of = _parse_date(form, "as_of")
@@ -242,11 +243,12 @@ async def run_billing(request: Request, ctx: WebCtx) -> Response:
         if background:
             if dry_run:
                 raise InvalidInput.on("background", "a dry run is shown at once, not queued")
-            job = run_jobs.queue_run(ctx, as_of)
+            job = run_jobs.queue_run(ctx, as_of, finalize=finalize)
             ctx.session.commit()
             return RedirectResponse(f"/jobs/{job.id}", status_code=303)
         if dry_run:
-            outcome = service.run_billing(ctx, as_of, dry_run=True)
+            # With `finalize` too, the service refuses the pair on the `finalize` box.
+            outcome = service.run_billing(ctx, as_of, dry_run=True, finalize=finalize)
         else:
             service.check_run_date(ctx, as_of)
     except (InvalidInput, Conflict) as exc:
@@ -256,7 +258,12 @@ async def run_billing(request: Request, ctx: WebCtx) -> Response:
     if not dry_run:
         state = request.app.state
         progress = TRACKER.start(
-            state.session_factory, ctx.organization_id, ctx.actor, ctx.clock, as_of
+            state.session_factory,
+            ctx.organization_id,
+            ctx.actor,
+            ctx.clock,
+            as_of,
+            finalize=finalize,
         )
         return RedirectResponse(f"/billing-runs/progress/{progress.token}", status_code=303)
     names = _customer_names(ctx, {d.key.customer_id for d in outcome.invoices})

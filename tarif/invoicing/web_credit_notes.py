@@ -20,6 +20,7 @@ from tarif.errors import Conflict, InvalidInput
 from tarif.invoicing import service
 from tarif.invoicing.models import Invoice
 from tarif.invoicing.schemas import last_day
+from tarif.invoicing.service_credit_notes import Credited, credited
 from tarif.invoicing.service_invoices import amount_due
 from tarif.tenancy.rules import Permission
 from tarif.web.auth import WebCtx
@@ -49,6 +50,7 @@ FRENCH = {
     "Quantity to credit": "Quantité à créditer",
     "Gross amount to credit": "Montant TTC à créditer",
     "Still creditable": "Reste à créditer",
+    "Reserved by drafted credit notes": "Réservé par des avoirs en brouillon",
     "What the invoice no longer owes": "Ce que la facture ne doit plus",
     "Keep on the customer's balance": "Garder au solde du client",
     "Refund the customer": "Rembourser le client",
@@ -155,6 +157,7 @@ def _form(
         "customer_name": _names(ctx, {invoice.customer_id})[invoice.customer_id],
         "lines": [(line, last_day(line.period_end)) for line in lines],
         "remaining": service.remaining_creditable(ctx, invoice),
+        "reserved": credited(ctx, [invoice.id]).get(invoice.id, Credited()).reserved,
         "due": amount_due(invoice),
         "percent": _percent,
         "values": values or {},

@@ -90,6 +90,9 @@ FRENCH = {
     "Run billing": "Lancer la facturation",
     "As of": "À la date du",
     "Dry run (write nothing)": "Simulation (rien n'est enregistré)",
+    "Finalize at once (numbered in billing order)": (
+        "Émettre aussitôt (numérotées dans l'ordre de facturation)"
+    ),
     "Queue for a worker": "Confier à un worker (tâche de fond)",
     "Invoices this run would make": "Factures que cette facturation créerait",
     "Nothing to invoice.": "Rien à facturer.",

@@ -11,9 +11,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     factory,
     one_line_errors,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -89,15 +91,21 @@ def worker(
 def list_jobs(
     status: str = typer.Option(None, "--status", help="queued, running, done or dead"),
     kind: str = typer.Option(None, "--kind"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the kind"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Jobs in creation order (`--status dead`: the dead letters)."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_jobs(
-            ctx, PageRequest(limit=limit, starting_after=starting_after), status=status, kind=kind
+            ctx,
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
+            status=status,
+            kind=kind,
         )
         rows = [to_plain(JobRead.of(j)) for j in page.items]
     if as_json:

@@ -14,10 +14,12 @@ from rich.progress import Progress
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     fail,
     one_line_errors,
     parse_day,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -58,15 +60,19 @@ def _guess_kind(source: str) -> str:
 def list_smartcodes(
     kind: str = typer.Option(None, "--kind", help="valuation or pricing"),
     q: str = typer.Option(None, "--q", help="Search the code and the name"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """SmartCodes in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_smartcodes(
-            ctx, PageRequest(limit=limit, starting_after=starting_after, q=q), kind=kind
+            ctx,
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
+            kind=kind,
         )
         rows = [to_plain(SmartCodeRead.of(s)) for s in page.items]
     if as_json:

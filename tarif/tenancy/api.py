@@ -8,9 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
-from tarif.db.repository import paginate, scoped
 from tarif.tenancy import documents, service
-from tarif.tenancy.models import ApiKey, User
 from tarif.tenancy.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -70,13 +68,7 @@ def delete_logo(ctx: CtxDep) -> OrganizationRead:
 @router.get("/api-keys", response_model=ListResponse[ApiKeyRead])
 def list_api_keys(ctx: CtxDep, page: PageDep) -> ListResponse[ApiKeyRead]:
     """The keys, revoked ones included; never their secrets. `q` matches name and prefix."""
-    result = paginate(
-        ctx.session,
-        scoped(ApiKey, ctx.organization_id),
-        ApiKey,
-        page,
-        (ApiKey.name, ApiKey.prefix),
-    )
+    result = service.page_api_keys(ctx, page)
     return ListResponse(
         data=[ApiKeyRead.model_validate(k) for k in result.items],
         has_more=result.has_more,
@@ -103,13 +95,7 @@ def revoke_api_key(key_id: str, ctx: CtxDep) -> ApiKeyRead:
 @router.get("/users", response_model=ListResponse[UserRead])
 def list_users(ctx: CtxDep, page: PageDep) -> ListResponse[UserRead]:
     """Back-office users; `q` matches e-mail and name."""
-    result = paginate(
-        ctx.session,
-        scoped(User, ctx.organization_id),
-        User,
-        page,
-        (User.email, User.name),
-    )
+    result = service.page_users(ctx, page)
     return ListResponse(
         data=[UserRead.model_validate(u) for u in result.items],
         has_more=result.has_more,

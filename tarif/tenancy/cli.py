@@ -11,16 +11,20 @@ from tarif.api.schemas import parse
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     factory,
     one_line_errors,
+    parse_instant,
     print_json,
     print_record,
     print_table,
     say,
+    say_next_page,
     to_plain,
 )
 from tarif.clock import SystemClock
+from tarif.db.repository import PageRequest
 from tarif.errors import InvalidInput
 from tarif.tenancy import service
 from tarif.tenancy.documents import set_logo
@@ -31,6 +35,9 @@ from tarif.tenancy.schemas import ApiKeyRead, OrganizationRead, OrganizationUpda
 orgs_app = typer.Typer(no_args_is_help=True)
 users_app = typer.Typer(no_args_is_help=True)
 keys_app = typer.Typer(no_args_is_help=True)
+
+LimitOption = typer.Option(50, min=1, max=100, help="Page size")
+AfterOption = typer.Option(None, "--starting-after", help="Continue after this id")
 
 
 @orgs_app.command("create")
@@ -137,13 +144,26 @@ def create_user(
 
 @users_app.command("list")
 @one_line_errors
-def list_users(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+def list_users(
+    q: str = typer.Option(None, "--q", "-q", help="Search e-mail and name"),
+    updated_since: str = UpdatedSinceOption,
+    limit: int = LimitOption,
+    starting_after: str = AfterOption,
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Back-office users, in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
-        users = [to_plain(UserRead.model_validate(u)) for u in service.list_users(ctx)]
+        page = service.page_users(
+            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q)
+        )
+        users = [to_plain(UserRead.model_validate(u)) for u in page.items]
     if as_json:
         print_json(users)
-    else:
-        print_table(users, ["id", "email", "name", "role", "active"])
+        return
+    print_table(users, ["id", "email", "name", "role", "active"])
+    say_next_page(page)
 
 
 @keys_app.command("create")
@@ -163,13 +183,26 @@ def create_key(
 
 @keys_app.command("list")
 @one_line_errors
-def list_keys(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+def list_keys(
+    q: str = typer.Option(None, "--q", "-q", help="Search name and prefix"),
+    updated_since: str = UpdatedSinceOption,
+    limit: int = LimitOption,
+    starting_after: str = AfterOption,
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """API keys, revoked ones included, in creation order (never their secrets)."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
-        keys = [to_plain(ApiKeyRead.model_validate(k)) for k in service.list_api_keys(ctx)]
+        page = service.page_api_keys(
+            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q)
+        )
+        keys = [to_plain(ApiKeyRead.model_validate(k)) for k in page.items]
     if as_json:
         print_json(keys)
-    else:
-        print_table(keys, ["id", "name", "prefix", "role", "last_used_at", "revoked_at"])
+        return
+    print_table(keys, ["id", "name", "prefix", "role", "last_used_at", "revoked_at"])
+    say_next_page(page)
 
 
 @keys_app.command("revoke")

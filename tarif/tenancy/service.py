@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tarif.audit.service import record, snapshot
 from tarif.clock import Clock
 from tarif.context import Actor, Ctx
-from tarif.db.repository import get_scoped, scoped
+from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, ErrorCollector, InvalidInput, NotFound, Unauthorized
 from tarif.ids import new_id
 from tarif.legal_ids import (
@@ -287,6 +287,14 @@ def list_users(ctx: Ctx) -> list[User]:
     return list(ctx.session.scalars(scoped(User, ctx.organization_id).order_by(User.id)))
 
 
+def page_users(ctx: Ctx, page: PageRequest) -> Page[User]:
+    """Users a page at a time, in creation order (`GET /v1/users`, `tarif users list`); `q`
+    matches e-mail and name."""
+    return paginate(
+        ctx.session, scoped(User, ctx.organization_id), User, page, (User.email, User.name)
+    )
+
+
 def authenticate_user(session: Session, clock: Clock, email: str, password: str) -> User:
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
@@ -332,6 +340,13 @@ def create_api_key(ctx: Ctx, *, name: str, role: Role = Role.ADMIN) -> IssuedKey
 
 def list_api_keys(ctx: Ctx) -> list[ApiKey]:
     return list(ctx.session.scalars(scoped(ApiKey, ctx.organization_id).order_by(ApiKey.id)))
+
+
+def page_api_keys(ctx: Ctx, page: PageRequest) -> Page[ApiKey]:
+    """API keys a page at a time, revoked ones included (`GET /v1/api-keys`, `tarif keys
+    list`); `q` matches name and prefix."""
+    stmt = scoped(ApiKey, ctx.organization_id)
+    return paginate(ctx.session, stmt, ApiKey, page, (ApiKey.name, ApiKey.prefix))
 
 
 def revoke_api_key(ctx: Ctx, key_id: str) -> ApiKey:

@@ -18,6 +18,7 @@ from tarif.cli.common import (
     cli_ctx,
     fail,
     one_line_errors,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -121,6 +122,12 @@ def list_events(
     since_text: str = typer.Option(None, "--from", help="Timestamp at or after (RFC 3339)"),
     until_text: str = typer.Option(None, "--to", help="Timestamp before (RFC 3339)"),
     late: bool = typer.Option(False, "--late", help="Late events only"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the transaction id"),
+    received_since: str = typer.Option(
+        None,
+        "--updated-since",
+        help="Only events received at or after this instant (RFC 3339; no offset: UTC)",
+    ),
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
@@ -128,6 +135,7 @@ def list_events(
 ) -> None:
     """Stored usage events in arrival order."""
     since, until = _instant(since_text, "--from"), _instant(until_text, "--to")
+    received = parse_instant(received_since, "--updated-since")
     with cli_ctx(org) as ctx:
         contract_id = find_contract(ctx, contract).id if contract else None
         customer_id = None
@@ -148,7 +156,7 @@ def list_events(
             fail(f"metric '{metric}' not found")
         page = event_reads.list_events(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=received, q=q),
             event_reads.EventFilters(
                 customer_id,
                 metric,

@@ -11,11 +11,13 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     console,
     fail,
     one_line_errors,
     parse_day,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -95,15 +97,19 @@ def _shown_groups(groups: dict[str, Any]) -> str:
 def list_metrics(
     q: str = typer.Option(None, "--q", help="Search the code and the name"),
     archived: bool = typer.Option(None, "--archived/--active", help="Archived or active only"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Metrics in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_metrics(
-            ctx, PageRequest(limit=limit, starting_after=starting_after, q=q), archived=archived
+            ctx,
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
+            archived=archived,
         )
         rows = [to_plain(MetricRead.of(m)) for m in page.items]
     if as_json:

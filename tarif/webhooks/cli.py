@@ -7,8 +7,10 @@ import typer
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     one_line_errors,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -56,13 +58,18 @@ def events() -> None:
 @endpoints_app.command("list")
 @one_line_errors
 def list_endpoints(
+    q: str = typer.Option(None, "--q", "-q", help="Search the URL and the description"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100),
     starting_after: str = typer.Option(None, "--starting-after"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
-        page = service.list_endpoints(ctx, PageRequest(limit=limit, starting_after=starting_after))
+        page = service.list_endpoints(
+            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q)
+        )
         reads = [EndpointRead.of(e) for e in page.items]
     if as_json:
         print_json([to_plain(r) for r in reads])
@@ -151,15 +158,17 @@ def list_deliveries(
     endpoint: str = typer.Option(None, "--endpoint"),
     status: str = typer.Option(None, "--status", help="pending, delivered, retrying, failed"),
     event_type: str = typer.Option(None, "--type", help="An event type"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100),
     starting_after: str = typer.Option(None, "--starting-after"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_deliveries(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since),
             endpoint_id=endpoint,
             status=status,
             event_type=event_type,

@@ -1017,14 +1017,17 @@ def test_group_prices_a_once_coupon_and_the_customer_statement(
               "--prop", f"region={region}")  # fmt: skip
     op.today("2026-02-01")
     [february] = op.run_billing("2026-02-01")
-    # hosting 399.00; eu 10.5 + 1.5 = 12 GB × 0.50 = 6.00; us 3.25 GB × 0.70 = 2.275 → 2.28;
-    # the coupon was used on January's invoice: none now. Net 407.28, VAT 81.456 → 81.46, 488.74
+    # hosting 399.00; eu 10.5 + 1.5 = 12 GB × 0.50 = 6.00; us 3.25 GB × 0.70 = 2.275 → 2.28.
+    # The once coupon discounts January, the first period: February's hosting is full price,
+    # and January's storage, billed now, takes its 10 %: 8.28 × 0.10 = 0.828 → −0.83.
+    # Net 407.28 − 0.83 = 406.45, VAT 81.29, gross 487.74
     assert sorted((x["description"], x["net_amount"]) for x in february["lines"]) == [
+        ("Coupon ONCE10 (-10 %)", "-0.83"),
         ("Hosting", "399.00"),
         ("Storage [region=eu]", "6.00"),
         ("Storage [region=us]", "2.28"),
     ]
-    assert totals(february) == ("407.28", "81.46", "488.74")
+    assert totals(february) == ("406.45", "81.29", "487.74")
     out = op.tmp / "january.csv"
     said = op.ok("statements", "customer-export", "NUAGE", "--from", "2026-01-01", "--to",
                  "2026-02-01", "--format", "csv", "-o", str(out))  # fmt: skip

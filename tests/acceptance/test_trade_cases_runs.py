@@ -303,21 +303,22 @@ def test_the_upcoming_invoice_is_the_invoice_the_next_run_makes(shop: Shop) -> N
     # due on 15 Feb (a run as of today, 20 Feb, bills it under that billing date): the second
     # seat's [15 Feb, 1 Mar) = 14 of 28 days with its 10 %: credit −399 × 14/28 × 0.9 = −179.55,
     # charge 2 × 399 × 14/28 × 0.9 = 359.10. February's coupon took 50.00 of 359.10, so the
-    # credit gives back 179.55 × 50/359.10 = 25.00; the coupon (forever: every invoice) takes
-    # 50.00 off this invoice too. Net 154.55, VAT 30.91, gross 185.46
+    # credit gives back 179.55 × 50/359.10 = 25.00; the coupon takes 50.00 once per month, and
+    # February's 50.00 now takes 50.00 − 25.00 = 25.00: the new charge gets the 25.00 left.
+    # Net −179.55 + 25.00 + 359.10 − 25.00 = 179.55, VAT 35.91, gross 215.46
     assert upcoming["billing_date"] == "2026-02-15"
     assert sorted(x["net_amount"] for x in upcoming["lines"]) == [
         "-179.55",
-        "-50.00",
+        "-25.00",
         "25.00",
         "359.10",
     ]
-    assert totals(upcoming) == ("154.55", "30.91", "185.46")
+    assert totals(upcoming) == ("179.55", "35.91", "215.46")
     real = shop.run("2026-02-20")
     assert [figures(i) for i in real] == [figures(upcoming)]
     upcoming = ok(shop.api.get(f"/v1/customers/{customer}/upcoming-invoice"))
-    # 1 Mar: 2 × 399 × 0.9 = 718.20; February's 250 calls × 0.10 = 25.00; coupon −50.00;
-    # net 693.20, VAT 138.64, gross 831.84
+    # 1 Mar: 2 × 399 × 0.9 = 718.20; February's 250 calls × 0.10 = 25.00 (February's, whose
+    # 50.00 is all taken); March's coupon −50.00; net 693.20, VAT 138.64, gross 831.84
     assert (upcoming["billing_date"], totals(upcoming)) == (
         "2026-03-01",
         ("693.20", "138.64", "831.84"),

@@ -521,3 +521,36 @@ def test_a_cut_discount_leaves_the_last_arrears_due_on_the_end() -> None:
         MAY_15,
         "70.00",
     )
+
+
+def test_without_termination_credit_arrears_days_past_a_backdated_end_are_credited() -> None:
+    both = terms(
+        d("2026-03-01"),
+        line("310.00"),
+        line("620.00", timing=ARREARS, key="support"),
+        alignment=CAL,
+    )
+    march_21 = d("2026-03-21")
+    billed = bill(contract(both), [d("2026-03-01"), d("2026-04-01")])
+    # hosting March and April in advance, support March in arrears (due 1 Apr)
+    assert summary(billed) == [
+        (d("2026-03-01"), d("2026-04-01"), "310.00"),
+        (d("2026-04-01"), d("2026-05-01"), "310.00"),
+        (d("2026-03-01"), d("2026-04-01"), "620.00"),
+    ]
+    # ended on 21 Mar, known on 10 Apr, without a credit on termination
+    versions = contract(both, (march_21, apply_changes(both, [Terminate()], march_21)))
+    late = charges_as_of(
+        versions, d("2026-04-10"), already_billed=billed, credit_on_termination=False
+    )
+    # hosting's days paid in advance stay billed; support's days after the end were billed in
+    # arrears, never in force: −620 × 11/31 = −220.00
+    assert [(c.line_key, c.kind, c.period, rounded(c.net)) for c in late] == [
+        ("support", ChargeKind.CREDIT, Period(march_21, d("2026-04-01")), "-220.00")
+    ]
+    assert (
+        charges_as_of(
+            versions, d("2026-05-01"), already_billed=billed + late, credit_on_termination=False
+        )
+        == []
+    )

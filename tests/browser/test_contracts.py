@@ -149,3 +149,48 @@ def test_a_bad_quantity_on_a_new_contract_is_shown_on_its_line(
     page.locator("#save-contract").click()
     page.wait_for_url(re.compile(r"/contracts/ctr_\w+\?saved=1$"))
     expect(page.locator("#contract-lines [data-field-value=quantity]")).to_have_text("2")
+
+
+def test_a_draft_is_edited_in_place_then_deleted(
+    page: Page, seeded: tuple[str, str, str], engine: Engine, live_server: LiveServer
+) -> None:
+    customer_id, customer_name, code = seeded
+    reference = f"DRAFT-{uuid.uuid4().hex[:6].upper()}"
+    with session_factory(engine)() as session:
+        ctx = Ctx(session, live_server.organization_id, Actor.system("test"), FixedClock(START))
+        product = catalog.get_product_by_code(ctx, code)
+    assert (response := page.goto("/contracts/new")) is not None and response.ok
+    fill(page, "customer_id", customer_id)
+    fill(page, "reference", reference)
+    fill(page, "lines.0.product_id", product.id)
+    fill(page, "lines.0.unit_price", "49.00")
+    page.locator("#save-contract").click()
+    page.wait_for_url(re.compile(r"/contracts/ctr_\w+\?saved=1$"))
+    contract_url = page.url.split("?")[0]
+
+    # The header: a last day covered; the form comes back filled with it.
+    page.locator("#edit-contract").click()
+    expect(field(page, "reference")).to_have_value(reference)
+    fill(page, "end_date", "2026-12-31")
+    screenshot(page, "contract-draft-edit")
+    page.locator("#save-contract").click()
+    page.wait_for_url(re.compile(re.escape(contract_url) + r"\?saved=1$"))
+    expect(page.locator("[data-field-value=end_date]")).to_have_text("31/12/2026")
+
+    # A line: 3 seats; a quantity of 0 is refused beside its box first.
+    page.locator(f"#edit-line-{code}").click()
+    fill(page, "quantity", "0")
+    page.locator("#save-line").click()
+    expect(page.locator('[data-field="quantity"]')).to_have_text("must be greater than 0")
+    fill(page, "quantity", "3")
+    page.locator("#save-line").click()
+    expect(page.locator("#contract-lines [data-field-value=quantity]")).to_have_text("3")
+    screenshot(page, "contract-draft-edited")
+
+    # Deleted after its confirmation page.
+    page.locator("#delete-contract").click()
+    expect(page.locator("main")).to_contain_text(customer_name)
+    screenshot(page, "contract-draft-delete")
+    page.locator("#confirm").click()
+    page.wait_for_url(re.compile(r"/contracts\?status=draft$"))
+    expect(page.locator("#contracts")).not_to_contain_text(reference)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,10 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
+from tarif.catalog import service
 from tarif.cli.main import app
+from tarif.clock import FixedClock
+from tarif.context import Ctx
 from tests.conftest import Tenant
 
 
@@ -273,3 +277,29 @@ def test_lookup_a_customers_price(run) -> None:  # type: ignore[no-untyped-def]
         run("pricelists", "lookup", "--customer", "N-1", "--product", "hosting",
             "--date", "2026-02-30")
     ) == "error: --date: expected a date YYYY-MM-DD, got '2026-02-30'"  # fmt: skip
+
+
+def test_lists_take_the_apis_updated_since(run, ctx: Ctx, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    # The hosting product and the 2026 pricelist at 09:30 UTC; the set-up fee and the 2027
+    # pricelist an hour later.
+    service.create_product(ctx, {"code": "hosting", "kind": "recurring", "name_en": "Hosting"})
+    first = service.create_pricelist(
+        ctx, {"name": "Standard 2026", "currency": "EUR", "valid_from": "2026-01-01"}
+    )
+    clock.advance(timedelta(hours=1))
+    service.create_product(ctx, {"code": "setup", "kind": "one_off", "name_en": "Set-up"})
+    service.create_pricelist(
+        ctx, {"name": "Standard 2027", "currency": "EUR", "valid_from": "2027-01-01"}
+    )
+    ctx.session.commit()
+    since = "2026-01-15T10:00:00Z"
+    products = as_json(run("products", "list", "--updated-since", since, "--json"))
+    assert [p["code"] for p in products] == ["setup"]
+    pricelists = as_json(run("pricelists", "list", "--updated-since", since, "--json"))
+    assert [p["name"] for p in pricelists] == ["Standard 2027"]
+    everything = as_json(run("pricelists", "list", "--updated-since", "2026-01-15", "--json"))
+    assert [p["id"] for p in everything] == [first.id, *(p["id"] for p in pricelists)]
+    assert one_error_line(run("products", "list", "--updated-since", "15/01/2026")) == (
+        "error: --updated-since: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), "
+        "got '15/01/2026'"
+    )

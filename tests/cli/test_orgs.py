@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from tarif.clock import FixedClock
 from tarif.db.session import session_factory
 from tarif.tenancy.models import ApiKey, User
 from tests.cli.conftest import Run, Tarif
@@ -167,3 +170,49 @@ def test_audit_list_as_json(tarif: Tarif) -> None:
     ]
     assert events[0]["actor_kind"] == "cli"
     assert events[0]["actor_label"].startswith("cli:")
+
+
+def test_users_keys_and_audit_lists_take_the_apis_filters(
+    tarif: Tarif, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org_id, _ = new_org(tarif)  # its first key and events: now, long before the clock below
+    clock = FixedClock(datetime(2100, 1, 1, 9, 30, tzinfo=UTC))
+    monkeypatch.setattr("tarif.cli.common.SystemClock", lambda: clock)
+    suffix = uuid.uuid4().hex[:8]
+
+    def add(name: str, key: str) -> None:
+        email = f"{name.split()[0].lower()}-{suffix}@example.com"
+        user = ["users", "create", "--org", org_id, "--email", email, "--name", name]
+        assert tarif(*user, "--password", "correct horse").code == 0
+        assert tarif("keys", "create", key, "--org", org_id).code == 0
+
+    add("Léa Martin", "Zapier")  # at 09:30 UTC
+    clock.advance(timedelta(hours=1))
+    add("Paul Roux", "Make")  # at 10:30 UTC
+    since = "2100-01-01T10:00:00Z"
+
+    def listed(*args: str) -> list[dict[str, Any]]:
+        run = tarif(*args, "--org", org_id, "--json")
+        assert run.code == 0, run.err
+        return json.loads(run.out)  # type: ignore[no-any-return]
+
+    assert [u["name"] for u in listed("users", "list", "--q", "PAUL")] == ["Paul Roux"]
+    assert [u["name"] for u in listed("users", "list", "--updated-since", since)] == ["Paul Roux"]
+    assert [k["name"] for k in listed("keys", "list", "--q", "zap")] == ["Zapier"]
+    assert [k["name"] for k in listed("keys", "list", "--updated-since", since)] == ["Make"]
+    # Newest first; "updated since" is "happened since" in the log.
+    users = listed("audit", "list", "--type", "user")
+    assert [e["after"]["name"] for e in users] == ["Paul Roux", "Léa Martin"]
+    keys = listed("audit", "list", "--type", "api_key", "--updated-since", since)
+    assert [e["after"]["name"] for e in keys] == ["Make"]
+    created = listed("audit", "list", "--q", "organiz")
+    assert [e["object_type"] for e in created] == ["organization"]
+    page = tarif("users", "list", "--org", org_id, "--limit", "1")
+    cursor = page.last_line.removeprefix("more: --starting-after ")
+    assert cursor.startswith("usr_")
+    rest = listed("users", "list", "--starting-after", cursor)
+    assert [u["name"] for u in rest] == ["Paul Roux"]
+    one_line_error(
+        tarif("audit", "list", "--org", org_id, "--updated-since", "2100-01-01T25:00"),
+        "--updated-since: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z)",
+    )

@@ -6,6 +6,7 @@ The command's clock is pinned to the tests' 15 Jan 2026 (09:30 UTC).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from typer.testing import CliRunner, Result
 from tarif.cli.main import app
 from tarif.clock import FixedClock
 from tarif.context import Ctx
+from tarif.contracts import service
+from tarif.contracts.schemas import AmendmentCreate, TemplateCreate, parse
 from tests.conftest import START, Tenant
 from tests.contracts.conftest import World, build_world
 
@@ -334,3 +337,40 @@ def test_a_submitted_contract_is_not_edited(run: Any, shop: World) -> None:
         result = run("contracts", *args)
         assert result.exit_code == 1
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_lists_take_the_apis_updated_since_and_search(
+    run: Any, shop: World, ctx: Ctx, clock: FixedClock
+) -> None:
+    # At 09:30 UTC: C-OLD running with two draft amendments, and the "Growth" template;
+    # an hour later: the C-NEW draft and the "SaaS" template.
+    old = shop.running(reference="C-OLD")
+    for reason, change in (
+        ("Upgrade to three servers", {"type": "change_quantity", "quantity": "3"}),
+        ("Negotiated price", {"type": "change_price", "unit_price": "379.00"}),
+    ):
+        amendment = {
+            "effective_date": "2026-03-01",
+            "reason": reason,
+            "changes": [change | {"line_key": "hosting"}],
+        }
+        service.create_amendment(ctx, old.id, data=parse(AmendmentCreate, amendment))
+    template = {"terms": {"start_date": "2026-02-01"}}
+    service.create_template(ctx, data=parse(TemplateCreate, template | {"name": "Growth"}))
+    clock.advance(timedelta(hours=1))
+    shop.contract(reference="C-NEW")
+    service.create_template(ctx, data=parse(TemplateCreate, template | {"name": "SaaS"}))
+    ctx.session.commit()
+
+    since = "2026-01-15T10:00:00Z"
+    contracts = as_json(run("contracts", "list", "--updated-since", since, "--json"))
+    assert [c["reference"] for c in contracts] == ["C-NEW"]
+    templates = as_json(run("templates", "list", "--updated-since", since, "--json"))
+    assert [t["name"] for t in templates] == ["SaaS"]
+    found = as_json(run("amendments", "list", "--contract", "C-OLD", "--q", "price", "--json"))
+    assert [a["reason"] for a in found] == ["Negotiated price"]
+    assert as_json(run("amendments", "list", "--updated-since", since, "--json")) == []
+    assert one_error_line(run("contracts", "list", "--updated-since", "soon")) == (
+        "error: --updated-since: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), "
+        "got 'soon'"
+    )

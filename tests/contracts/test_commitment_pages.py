@@ -56,8 +56,8 @@ def test_a_new_contract_takes_a_fee_and_line_minimums(admin: TestClient, world: 
     fee = re.search(r'data-field-value="early_termination_fee">([^<]*)<', page)
     assert fee and fee.group(1) == "50% of remaining charges"
     [hosting] = rows_of(page, "contract-lines")
-    # the minimum in euros, per quarter ("trimestriel")
-    assert hosting.endswith("1 000,00 € · trimestriel")
+    # the minimum in euros, per quarter ("trimestriel"), then the draft line's edit buttons
+    assert hosting.endswith("1 000,00 € · trimestriel Modifier Retirer")
 
 
 def test_an_amendment_sets_the_fee_and_an_admin_waives_it(

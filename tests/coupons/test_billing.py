@@ -301,3 +301,72 @@ def test_a_credit_note_gives_back_the_coupon_share_too(ctx: Ctx, world: World) -
         ("coupon", Decimal("28.32")),
     ]
     assert note.net_total == Decimal("-113.26")
+
+
+def change_price(ctx: Ctx, contract_id: str, day: date, price: str) -> None:
+    from tarif.contracts import service as contracts
+    from tarif.contracts.schemas import AmendmentCreate, parse
+
+    body = {
+        "effective_date": day.isoformat(),
+        "reason": "price",
+        "changes": [{"type": "change_price", "line_key": "hosting", "unit_price": price}],
+    }
+    amendment = contracts.create_amendment(ctx, contract_id, data=parse(AmendmentCreate, body))
+    contracts.schedule_amendment(ctx, amendment.id)
+
+
+def test_two_upgrades_in_a_month_keep_its_fixed_amount_at_50(ctx: Ctx, world: World) -> None:
+    contract = from_january(world, lines=[{"product_id": world.hosting.id, "unit_price": "310"}])
+    make_coupon(ctx, "SAVE50", kind="fixed", value="50", currency="EUR", duration="forever")
+    coupons.redeem(ctx, contract.id, "SAVE50", on=MAR_1)
+    bill(ctx, MAR_1)  # January and February full price (before the redemption), March 260.00
+    change_price(ctx, contract.id, date(2026, 3, 10), "620")
+    [first] = bill(ctx, date(2026, 3, 10))
+    # [10 Mar, 1 Apr) = 22 of 31 days: credit −220.00, 220.00 × 50/310 = 35.48 back; charge
+    # 440.00 and the 35.48 left of March's 50.00: net 220.00
+    assert [line.net_amount for line in lines_of(ctx, first.id)] == [
+        Decimal("-220"),
+        Decimal("35.48"),
+        Decimal("440"),
+        Decimal("-35.48"),
+    ]
+    assert first.net_total == Decimal("220")
+    change_price(ctx, contract.id, date(2026, 3, 20), "930")
+    [second] = bill(ctx, date(2026, 3, 20))
+    # [20 Mar, 1 Apr) = 12 days: credit −620 × 12/31 = −240.00, charge 930 × 12/31 = 360.00;
+    # whatever share of the coupon the credit gives back, the charge gets the same back from
+    # March's 50.00: net 120.00. March in all: 260.00 + 220.00 + 120.00 = 600.00 =
+    # 310 × 9/31 + 620 × 10/31 + 360.00 − 50.00 = 90.00 + 200.00 + 360.00 − 50.00
+    coupon_nets = [line.net_amount for line in lines_of(ctx, second.id) if line.source == "coupon"]
+    assert len(coupon_nets) == 2 and sum(coupon_nets) == 0 and coupon_nets[0] > 0
+    assert second.net_total == Decimal("120")
+
+
+def test_a_credit_note_draft_frees_the_amount_the_same_run_gives_the_new_charge(
+    ctx: Ctx, world: World
+) -> None:
+    contract = from_january(
+        world,
+        lines=[{"product_id": world.hosting.id, "unit_price": "310"}],
+        corrections="credit_note",
+    )
+    make_coupon(ctx, "SAVE50", kind="fixed", value="50", currency="EUR", duration="forever")
+    coupons.redeem(ctx, contract.id, "SAVE50", on=MAR_1)
+    march = bill(ctx, MAR_1)[-1]  # 310.00 − 50.00
+    service.finalize_invoice(ctx, march.id)
+    change_price(ctx, contract.id, date(2026, 3, 15), "620")
+    made = {i.kind: i for i in bill(ctx, date(2026, 3, 15))}
+    note, invoice = made["credit_note"], made["invoice"]
+    # the credit note of March: −170.00 and 170.00 × 50/310 = 27.42 of the coupon back
+    assert [line.net_amount for line in lines_of(ctx, note.id)] == [
+        Decimal("-170"),
+        Decimal("27.42"),
+    ]
+    # the new charge 340.00 gets the 27.42 left of March's 50.00: net 312.58, VAT 62.516 →
+    # 62.52, gross 375.10
+    assert [line.net_amount for line in lines_of(ctx, invoice.id)] == [
+        Decimal("340"),
+        Decimal("-27.42"),
+    ]
+    assert (invoice.net_total, invoice.gross_total) == (Decimal("312.58"), Decimal("375.10"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
 from tarif.cli.main import app
+from tarif.clock import FixedClock
+from tarif.context import Ctx
+from tarif.customers import service
 from tests.conftest import Tenant
 from tests.customers.conftest import DE_VAT, FR_VAT
 
@@ -211,4 +215,46 @@ def test_contacts_update_and_remove(run) -> None:  # type: ignore[no-untyped-def
     assert json.loads(ok(run("customers", "contacts", "list", "N-2", "--json")).stdout) == []
     assert "not found" in one_error_line(
         run("customers", "contacts", "remove", "N-2", contact["id"])
+    )
+
+
+def test_lists_take_the_apis_updated_since_and_search(run, ctx: Ctx, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    # Acme and its first contact at 09:30 UTC; Nuage and Acme's second contact an hour later.
+    acme = service.create_customer(
+        ctx, {"legal_name": "Acme SAS", "country": "FR", "external_id": "ACME"}
+    )
+    service.add_contact(ctx, acme.id, {"name": "Jeanne Roux", "email": "jeanne@acme.example"})
+    clock.advance(timedelta(hours=1))
+    service.create_customer(ctx, {"legal_name": "Nuage SAS", "country": "FR"})
+    service.add_contact(ctx, acme.id, {"name": "Paul Martin", "email": "paul@acme.example"})
+    ctx.session.commit()
+
+    later = json.loads(
+        ok(run("customers", "list", "--updated-since", "2026-01-15T10:00:00Z", "--json")).stdout
+    )
+    assert [c["legal_name"] for c in later] == ["Nuage SAS"]
+    # Without an offset, the instant is UTC: 11:00 in Paris is 10:00 UTC.
+    paris = run("customers", "list", "--updated-since", "2026-01-15T11:00:00+01:00", "--json")
+    assert [c["legal_name"] for c in json.loads(ok(paris).stdout)] == ["Nuage SAS"]
+    assert (
+        len(
+            json.loads(
+                ok(run("customers", "list", "--updated-since", "2026-01-15", "--json")).stdout
+            )
+        )
+        == 2
+    )
+
+    contacts = run("customers", "contacts", "list", "ACME", "--q", "paul", "--json")
+    assert [c["name"] for c in json.loads(ok(contacts).stdout)] == ["Paul Martin"]
+    recent = run(
+        "customers", "contacts", "list", "ACME", "--updated-since", "2026-01-15T10:00:00", "--json"
+    )
+    assert [c["name"] for c in json.loads(ok(recent).stdout)] == ["Paul Martin"]
+    first = ok(run("customers", "contacts", "list", "ACME", "--limit", "1"))
+    assert "Jeanne Roux" in first.stdout and "more: --starting-after" in first.stdout
+
+    assert one_error_line(run("customers", "list", "--updated-since", "yesterday")) == (
+        "error: --updated-since: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), "
+        "got 'yesterday'"
     )

@@ -103,3 +103,22 @@ def test_contracts_create_takes_the_corrections_setting(run, customer_id: str) -
         "--start", "2026-01-15", "--corrections", "soon",
     )  # fmt: skip
     assert bad.exit_code != 0 and "corrections" in bad.output
+
+
+def test_list_takes_the_apis_search_and_updated_since(run, invoices) -> None:  # type: ignore[no-untyped-def]
+    january, february = invoices
+    for invoice in (january, february):
+        made = run(
+            "credit-notes", "create", "--invoice", invoice, "--reason", "Goodwill",
+            "--amount", "10.00",
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+    found = run("credit-notes", "list", "--q", "av-2026-000002", "--json")
+    assert [(n["number"], n["corrects_invoice_number"]) for n in json.loads(found.stdout)] == [
+        ("AV-2026-000002", "F-2026-000002")
+    ]
+    # Both were issued at the command's 09:30 UTC.
+    later = run("credit-notes", "list", "--updated-since", "2026-01-15T09:31:00Z", "--json")
+    assert json.loads(later.stdout) == []
+    since = run("credit-notes", "list", "--updated-since", "2026-01-15T09:30:00Z", "--json")
+    assert len(json.loads(since.stdout)) == 2

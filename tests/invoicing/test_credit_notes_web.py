@@ -156,3 +156,13 @@ def test_the_contract_form_and_page_show_the_corrections_setting(
     contract_id = run(lambda ctx: hosting_contract(build_world(ctx), corrections="credit_note").id)
     page = text(admin.get(f"/contracts/{contract_id}").text)
     assert re.search(r'data-field-value="corrections">Sur un avoir<', page)
+
+
+def test_the_form_shows_what_drafted_credit_notes_reserve(admin: TestClient, run: Run[Any]) -> None:
+    from tests.invoicing.test_credit_notes_runs import upgrade_after_finalizing
+
+    january, _ = run(lambda ctx: upgrade_after_finalizing(ctx, build_world(ctx), "credit_note"))
+    form = text(admin.get(f"/invoices/{january}/credit-notes/new").text)
+    # January 262.57; the run's drafted credit note reserves 185.34: 77.23 still creditable
+    assert "Réservé par des avoirs en brouillon" in form
+    assert "185,34 €" in form and "77,23 €" in form

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -11,9 +12,10 @@ from typer.testing import CliRunner, Result
 from tarif.cli.main import app
 from tarif.clock import FixedClock
 from tarif.context import Ctx
+from tarif.invoicing import service
 from tests.conftest import START, Tenant
 from tests.contracts.conftest import World, build_world
-from tests.invoicing.conftest import hosting_contract
+from tests.invoicing.conftest import FEB_1, JAN_15, hosting_contract
 
 
 @pytest.fixture
@@ -82,3 +84,36 @@ def test_a_customer_is_named_by_id_or_external_id(run, shop: World) -> None:  # 
         assert notes.exit_code == 0 and json.loads(notes.stdout) == []
     unknown = run("invoices", "upcoming", "NOPE")
     assert unknown.exit_code != 0 and unknown.stderr.strip() == "error: customer 'NOPE' not found"
+
+
+def test_lists_take_the_apis_updated_since_and_search(  # type: ignore[no-untyped-def]
+    run, shop: World, ctx: Ctx, clock: FixedClock
+) -> None:
+    # January's run at 09:30 UTC, February's an hour later: one draft each.
+    january = service.run_billing(ctx, JAN_15).invoices[0].invoice_id
+    clock.advance(timedelta(hours=1))
+    february_run = service.run_billing(ctx, FEB_1)
+    assert february_run.run is not None
+    february = february_run.invoices[0].invoice_id
+    ctx.session.commit()
+    since = "2026-01-15T10:00:00Z"
+    runs = json.loads(run("bill", "list", "--updated-since", since, "--json").stdout)
+    assert [r["id"] for r in runs] == [february_run.run.id]
+    drafts = json.loads(run("invoices", "list", "--updated-since", since, "--json").stdout)
+    assert [i["id"] for i in drafts] == [february]
+
+    # Numbered F-2026-000001 and F-2026-000002 in billing order; January paid in two parts.
+    service.finalize_invoice(ctx, january)
+    service.finalize_invoice(ctx, february)
+    service.record_payment(ctx, january, amount="100.00", reference="VIR-2026-17")
+    service.record_payment(ctx, january, amount="50.00", reference="CHQ-0042")
+    ctx.session.commit()
+    numbered = json.loads(run("invoices", "list", "--q", "000002", "--json").stdout)
+    assert [i["number"] for i in numbered] == ["F-2026-000002"]
+    cheque = json.loads(run("invoices", "payments", january, "--q", "chq", "--json").stdout)
+    assert [p["amount"] for p in cheque] == ["50.00"]
+    bad = run("bill", "list", "--updated-since", "2026-13-01")
+    assert bad.exit_code == 1 and bad.stderr.strip() == (
+        "error: --updated-since: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), "
+        "got '2026-13-01'"
+    )

@@ -158,6 +158,27 @@ def test_upcoming_invoice_previews_the_next_one_without_writing(ctx: Ctx, world:
     assert count(ctx, Invoice) == 1
 
 
+def test_upcoming_invoice_counts_a_pending_contract_from_its_activation_date(
+    ctx: Ctx, world: World
+) -> None:
+    from tarif.contracts import service as contracts
+
+    dated = world.contract(activation={"condition": "at_date", "on": "2026-02-01"})
+    contracts.submit(ctx, dated.id)
+    manual = world.contract(reference="C-2026-002", start_date="2026-01-20")
+    contracts.submit(ctx, manual.id)
+    upcoming = service.upcoming_invoice(ctx, world.customer.id)
+    assert upcoming is not None
+    # the dated contract activates on 1 Feb and bills February: 399.00 + 79.80 = 478.80; the
+    # manual one (due 20 Jan) waits for a person and is left out
+    assert (upcoming.key.billing_date, upcoming.gross_total) == (date(2026, 2, 1), Decimal("478.8"))
+    assert [line.contract_id for line in upcoming.lines] == [dated.id]
+    # a preview: both still pending
+    assert {contracts.get_contract(ctx, c.id).status for c in (dated, manual)} == {"pending"}
+    [made] = service.run_billing(ctx, FEB_1).invoices
+    assert made.gross_total == upcoming.gross_total
+
+
 def test_the_contract_knows_its_last_invoiced_day(ctx: Ctx, world: World) -> None:
     from tarif.contracts import service as contracts
 

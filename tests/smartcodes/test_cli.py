@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from typer.testing import CliRunner, Result
 
 from tarif.cli.main import app
 from tarif.clock import FixedClock
+from tarif.context import Ctx
+from tarif.smartcodes import service
 from tarif.smartcodes.demo import BILLABLE_MINUTES, CALLS_BY_COUNTRY
 from tests.conftest import START, Tenant
 
@@ -105,3 +108,17 @@ def test_test_on_events_and_on_usage(run, tmp_path: Path) -> None:  # type: igno
 def test_unknown_smartcode_is_one_line_not_found(run) -> None:  # type: ignore[no-untyped-def]
     result = run("smartcodes", "show", "nothing")
     assert result.exit_code == 1 and "smartcode 'nothing' not found" in result.stderr
+
+
+def test_list_takes_the_apis_updated_since(run, ctx: Ctx, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    # billable_minutes at 09:30 UTC, calls_by_country an hour later.
+    source = {"kind": "valuation", "source": BILLABLE_MINUTES}
+    service.create_smartcode(ctx, source | {"code": "billable_minutes"})
+    clock.advance(timedelta(hours=1))
+    service.create_smartcode(ctx, source | {"code": "calls_by_country"})
+    ctx.session.commit()
+    later = run("smartcodes", "list", "--updated-since", "2026-01-15T10:00:00Z", "--json")
+    assert later.exit_code == 0, later.output
+    assert [s["code"] for s in json.loads(later.stdout)] == ["calls_by_country"]
+    bad = run("smartcodes", "list", "--updated-since", "10:00")
+    assert bad.exit_code == 1 and "--updated-since: expected a timestamp" in bad.stderr

@@ -340,3 +340,21 @@ def test_send_keeps_prop_numbers_as_numbers(  # type: ignore[no-untyped-def]
     # stored as JSON numbers, not "61"; --prop wins over --properties on the same name
     assert stored == {"tokens": Decimal("2.5"), "duration": 61, "agent": "007", "zone": "eu"}
     assert (type(stored["duration"]), type(stored["agent"])) == (int, str)
+
+
+def test_list_takes_the_apis_search_and_updated_since(run, customers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    for transaction in ("order-1001", "refund-77"):
+        sent = run(
+            "events", "send", "--transaction-id", transaction, "--metric", "api_calls",
+            "--customer", "ACME", "--timestamp", "2026-01-14T12:00:00Z",
+        )  # fmt: skip
+        assert sent.exit_code == 0, sent.output
+    found = run("events", "list", "--q", "REFUND", "--json")
+    assert [e["transaction_id"] for e in json.loads(found.stdout)] == ["refund-77"]
+    # Both were received at the command's 09:30 UTC: "updated since" is "received since".
+    received = run("events", "list", "--updated-since", "2026-01-15T10:30:00+01:00", "--json")
+    assert len(json.loads(received.stdout)) == 2
+    later = run("events", "list", "--updated-since", "2026-01-15T09:31:00Z", "--json")
+    assert json.loads(later.stdout) == []
+    bad = run("events", "list", "--updated-since", "today")
+    assert bad.exit_code == 1 and "--updated-since: expected a timestamp" in bad.stderr

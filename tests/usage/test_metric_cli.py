@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from tarif.clock import FixedClock
 from tarif.context import Ctx
 from tarif.customers import service as customers
 from tarif.db.session import session_factory
+from tarif.usage import metric_service as metrics
 from tests.conftest import START, Tenant
 from tests.usage import factories
 from tests.usage.factories import add_event
@@ -165,3 +167,15 @@ def test_late_events_received_after(run, customer: str, engine: Engine, tenant: 
     assert alone.stderr.strip() == (
         "error: --received-after selects late events: use it with --late only"
     )
+
+
+def test_list_takes_the_apis_updated_since(run, ctx: Ctx, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    # api_calls at 09:30 UTC, storage_gb an hour later.
+    metrics.create_metric(ctx, {"code": "api_calls", "aggregation": "count"})
+    clock.advance(timedelta(hours=1))
+    metrics.create_metric(ctx, {"code": "storage_gb", "aggregation": "max", "field": "gb"})
+    ctx.session.commit()
+    later = run("metrics", "list", "--updated-since", "2026-01-15T10:00:00Z", "--json")
+    assert [m["code"] for m in json.loads(later.stdout)] == ["storage_gb"]
+    both = run("metrics", "list", "--updated-since", "2026-01-15T09:30:00", "--json")
+    assert [m["code"] for m in json.loads(both.stdout)] == ["api_calls", "storage_gb"]

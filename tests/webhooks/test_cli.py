@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -85,3 +86,34 @@ def test_endpoints_deliveries_worker_and_jobs(
     )
     assert run("webhooks", "endpoints", "delete", endpoint["id"]).exit_code == 0
     assert run("webhooks", "endpoints", "show", endpoint["id"]).exit_code == 1
+
+
+def test_lists_take_the_apis_search_and_updated_since(run, ctx: Ctx, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    # The ERP endpoint and its delivery at 09:30 UTC; the CRM endpoint and a second delivery to
+    # both an hour later. No worker runs: the deliveries stay pending.
+    types = ["invoice.finalized"]
+    erp = service.create_endpoint(
+        ctx, {"url": "https://erp.example/hooks", "event_types": types, "description": "ERP"}
+    )
+    service.emit(ctx, "invoice.finalized", {"id": "inv_1"})
+    clock.advance(timedelta(hours=1))
+    crm = service.create_endpoint(
+        ctx, {"url": "https://crm.example/in", "event_types": types, "description": "CRM sync"}
+    )
+    later = service.emit(ctx, "invoice.finalized", {"id": "inv_2"})
+    ctx.session.commit()
+    found = run("webhooks", "endpoints", "list", "--q", "crm", "--json")
+    assert [e["id"] for e in json.loads(found.stdout)] == [crm.id]
+    assert [
+        e["id"]
+        for e in json.loads(
+            run("webhooks", "endpoints", "list", "--q", "erp.example", "--json").stdout
+        )
+    ] == [erp.id]
+    since = "2026-01-15T10:00:00Z"
+    recent = run("webhooks", "endpoints", "list", "--updated-since", since, "--json")
+    assert [e["id"] for e in json.loads(recent.stdout)] == [crm.id]
+    deliveries = run("webhooks", "deliveries", "list", "--updated-since", since, "--json")
+    assert sorted(d["id"] for d in json.loads(deliveries.stdout)) == sorted(d.id for d in later)
+    bad = run("webhooks", "deliveries", "list", "--updated-since", "noon")
+    assert bad.exit_code == 1 and "--updated-since: expected a timestamp" in bad.stderr
