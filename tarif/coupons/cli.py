@@ -9,10 +9,12 @@ import typer
 from tarif.cli.common import (
     JsonOption,
     OrgOption,
+    UpdatedSinceOption,
     cli_ctx,
     fail,
     one_line_errors,
     parse_day,
+    parse_instant,
     print_json,
     print_record,
     print_table,
@@ -52,15 +54,19 @@ def _redemptions(ctx: Ctx, rows: list[CouponRedemption]) -> list[dict[str, Any]]
 def list_coupons(
     q: str = typer.Option(None, "--q", help="Search the code and the name"),
     archived: bool = typer.Option(None, "--archived/--active", help="Archived or active only"),
+    updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100, help="Page size"),
     starting_after: str = typer.Option(None, "--starting-after", help="Continue after this id"),
     org: str = OrgOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Coupons in creation order."""
+    since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_coupons(
-            ctx, PageRequest(limit=limit, starting_after=starting_after, q=q), archived=archived
+            ctx,
+            PageRequest(limit=limit, starting_after=starting_after, q=q, updated_since=since),
+            archived=archived,
         )
         rows = [to_plain(CouponRead.of(c)) for c in page.items]
     if as_json:

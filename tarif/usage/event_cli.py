@@ -121,7 +121,9 @@ def list_events(
     metric: str = typer.Option(None, "--metric", help="A metric's code"),
     since_text: str = typer.Option(None, "--from", help="Timestamp at or after (RFC 3339)"),
     until_text: str = typer.Option(None, "--to", help="Timestamp before (RFC 3339)"),
-    late: bool = typer.Option(False, "--late", help="Late events only"),
+    late: bool = typer.Option(
+        None, "--late/--not-late", help="Late events only, or on-time events only"
+    ),
     q: str = typer.Option(None, "--q", "-q", help="Search the transaction id"),
     received_since: str = typer.Option(
         None,
@@ -162,7 +164,7 @@ def list_events(
                 metric,
                 _utc(since),
                 _utc(until),
-                True if late else None,
+                late,
                 contract_id=contract_id,
             ),
         )

@@ -46,6 +46,13 @@ def test_create_show_redeem_remove_archive(run, reference: str) -> None:  # type
     assert (coupon["code"], coupon["value"], coupon["duration_months"]) == ("WELCOME20", "20", 3)
     listed = run("coupons", "list", "--json")
     assert [c["code"] for c in json.loads(listed.stdout)] == ["WELCOME20"]
+    # made at the command's 09:30 UTC: changed since 09:00, not since 09:31
+    since = run("coupons", "list", "--updated-since", "2026-01-15T09:00:00Z", "--json")
+    assert [c["code"] for c in json.loads(since.stdout)] == ["WELCOME20"]
+    later = run("coupons", "list", "--updated-since", "2026-01-15T09:31:00Z", "--json")
+    assert json.loads(later.stdout) == []
+    bad = run("coupons", "list", "--updated-since", "yesterday")
+    assert bad.exit_code == 1 and "--updated-since: expected a timestamp" in bad.stderr
     redeemed = run("coupons", "redeem", reference, "welcome20", "--json")
     assert redeemed.exit_code == 0, redeemed.output
     redemption = json.loads(redeemed.stdout)

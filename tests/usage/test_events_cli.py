@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tarif.db.session import session_factory
 from tarif.usage.event_cli import prop_value
 from tarif.usage.models import UsageEvent
 from tests.conftest import START, Tenant
-from tests.usage.ingest_helpers import seed
+from tests.usage.ingest_helpers import seed, set_watermark
 
 
 @pytest.fixture
@@ -358,3 +359,25 @@ def test_list_takes_the_apis_search_and_updated_since(run, customers: dict[str, 
     assert json.loads(later.stdout) == []
     bad = run("events", "list", "--updated-since", "today")
     assert bad.exit_code == 1 and "--updated-since: expected a timestamp" in bad.stderr
+
+
+def test_list_late_or_on_time_events(
+    run, engine: Engine, tenant: Tenant, customers: dict[str, str]
+) -> None:  # type: ignore[no-untyped-def]
+    # ACME's api_calls are invoiced up to 10 Jan: an event of the 9th is late, one of the 14th not
+    set_watermark(engine, tenant.id, customers["ACME"], "api_calls", date(2026, 1, 10))
+    for transaction, day in (("on-time", "2026-01-14"), ("late", "2026-01-09")):
+        sent = run(
+            "events", "send", "--transaction-id", transaction, "--metric", "api_calls",
+            "--customer", "ACME", "--timestamp", f"{day}T12:00:00Z",
+        )  # fmt: skip
+        assert sent.exit_code == 0, sent.output
+
+    def listed(*flags: str) -> list[str]:
+        answer = run("events", "list", *flags, "--json")
+        assert answer.exit_code == 0, answer.output
+        return sorted(e["transaction_id"] for e in json.loads(answer.stdout))
+
+    assert listed() == ["late", "on-time"]
+    assert listed("--late") == ["late"]
+    assert listed("--not-late") == ["on-time"]
