@@ -240,6 +240,7 @@ RUN_COLUMNS = ["id", "as_of", "status", "invoices_created", "lines_created", "st
 @bill_app.command("list")
 @one_line_errors
 def list_runs(
+    q: str = typer.Option(None, "--q", "-q", help="Search who started the run"),
     updated_since: str = typer.Option(
         None,
         "--updated-since",
@@ -254,7 +255,7 @@ def list_runs(
     since = parse_instant(updated_since, "--updated-since")
     with cli_ctx(org) as ctx:
         page = service.list_runs(
-            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since)
+            ctx, PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q)
         )
         rows = [to_plain(BillingRunRead.of(r)) for r in page.items]
     if as_json:

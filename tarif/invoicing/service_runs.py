@@ -138,8 +138,16 @@ class RunOutcome:
 
 
 def list_runs(ctx: Ctx, page: PageRequest) -> Page[BillingRun]:
+    """Runs in the order made; `q` searches who started them (a user, an API key, a command)."""
     stmt = scoped(BillingRun, ctx.organization_id)
-    return paginate(ctx.session, stmt, BillingRun, page, updated_column=BillingRun.started_at)
+    return paginate(
+        ctx.session,
+        stmt,
+        BillingRun,
+        page,
+        updated_column=BillingRun.started_at,
+        search_columns=(BillingRun.actor,),
+    )
 
 
 def get_run(ctx: Ctx, run_id: str) -> BillingRun:

@@ -158,6 +158,7 @@ def list_deliveries(
     endpoint: str = typer.Option(None, "--endpoint"),
     status: str = typer.Option(None, "--status", help="pending, delivered, retrying, failed"),
     event_type: str = typer.Option(None, "--type", help="An event type"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the event's type and id"),
     updated_since: str = UpdatedSinceOption,
     limit: int = typer.Option(50, min=1, max=100),
     starting_after: str = typer.Option(None, "--starting-after"),
@@ -168,7 +169,7 @@ def list_deliveries(
     with cli_ctx(org) as ctx:
         page = service.list_deliveries(
             ctx,
-            PageRequest(limit=limit, starting_after=starting_after, updated_since=since),
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
             endpoint_id=endpoint,
             status=status,
             event_type=event_type,

@@ -254,7 +254,9 @@ def list_deliveries(
         stmt = stmt.where(WebhookDelivery.status == status)
     if event_type is not None:
         stmt = stmt.where(WebhookDelivery.event_type == _clean(event_type))
-    return paginate(ctx.session, stmt, WebhookDelivery, page)
+    # `q`: part of the event's type or id
+    search = (WebhookDelivery.event_type, WebhookDelivery.event_id)
+    return paginate(ctx.session, stmt, WebhookDelivery, page, search_columns=search)
 
 
 def replay(ctx: Ctx, delivery_id: str) -> WebhookDelivery:

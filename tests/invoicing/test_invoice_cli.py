@@ -99,6 +99,10 @@ def test_lists_take_the_apis_updated_since_and_search(  # type: ignore[no-untype
     since = "2026-01-15T10:00:00Z"
     runs = json.loads(run("bill", "list", "--updated-since", since, "--json").stdout)
     assert [r["id"] for r in runs] == [february_run.run.id]
+    # both runs were started by the test's actor ("test"); nobody else ran one
+    by_actor = json.loads(run("bill", "list", "--q", "TES", "--json").stdout)
+    assert len(by_actor) == 2
+    assert json.loads(run("bill", "list", "--q", "demo@", "--json").stdout) == []
     drafts = json.loads(run("invoices", "list", "--updated-since", since, "--json").stdout)
     assert [i["id"] for i in drafts] == [february]
 

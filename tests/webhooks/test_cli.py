@@ -115,5 +115,12 @@ def test_lists_take_the_apis_search_and_updated_since(run, ctx: Ctx, clock: Fixe
     assert [e["id"] for e in json.loads(recent.stdout)] == [crm.id]
     deliveries = run("webhooks", "deliveries", "list", "--updated-since", since, "--json")
     assert sorted(d["id"] for d in json.loads(deliveries.stdout)) == sorted(d.id for d in later)
+    # the second event's id names its deliveries (one per endpoint); no event type holds "paid"
+    event_id = later[0].event_id
+    by_event = run("webhooks", "deliveries", "list", "--q", event_id, "--json")
+    assert sorted(d["id"] for d in json.loads(by_event.stdout)) == sorted(d.id for d in later)
+    by_type = run("webhooks", "deliveries", "list", "--q", "FINALIZED", "--json")
+    assert len(json.loads(by_type.stdout)) == 3  # the ERP's two and the CRM's one
+    assert json.loads(run("webhooks", "deliveries", "list", "--q", "paid", "--json").stdout) == []
     bad = run("webhooks", "deliveries", "list", "--updated-since", "noon")
     assert bad.exit_code == 1 and "--updated-since: expected a timestamp" in bad.stderr
