@@ -22,28 +22,9 @@ from tests.acceptance.test_trade_cases_documents import (
     product,
     transition,
 )
+from tests.acceptance.test_trade_cases_more import due, finalize, read
 
 # --- reading the documents and the contract back --------------------------------------------------
-
-
-def finalize(shop: Shop, invoice: dict[str, Any]) -> dict[str, Any]:
-    issued: dict[str, Any] = ok(shop.api.post(f"/v1/invoices/{invoice['id']}/finalize"))
-    return issued
-
-
-def read(shop: Shop, invoice: dict[str, Any]) -> dict[str, Any]:
-    got: dict[str, Any] = ok(shop.api.get(f"/v1/invoices/{invoice['id']}"))
-    return got
-
-
-def due(invoice: dict[str, Any]) -> tuple[str, str, str, str]:
-    """Status, paid, credited, still due."""
-    return (
-        invoice["status"],
-        invoice["amount_paid"],
-        invoice["amount_credited"],
-        invoice["amount_due"],
-    )
 
 
 def contract_of(shop: Shop, contract: str, **params: str) -> dict[str, Any]:
