@@ -516,19 +516,14 @@ def _group_charges(
         category = categories[product_id]
         key = GroupKey(head.customer_id, head.currency, charge.due_on, own)
         line = DraftLine(head.id, product_id, category, _rate(category, treatment), charge)
-        if charge.kind is ChargeKind.CREDIT and _given_back(charge, origins):
+        placed = _placed(line, key, treatment, origins, to_notes=to_notes)
+        if placed is None:
             continue  # its days went back with the void or the full credit note
-        key, document = _placed(line, key, treatment, origins, to_notes=to_notes)
+        key, document = placed
         draft = groups.get(key)
         if draft is None:
             draft = groups[key] = DraftInvoice(key, document.value)
         draft.lines.append(line)
-
-
-def _given_back(charge: Charge, origins: Sequence[BilledDays]) -> bool:
-    """Whether the invoice that billed a credit's days was given back whole already."""
-    origin = billed_by(origins, charge.line_key, charge.version, charge.period)
-    return origin is not None and origin.given_back
 
 
 def _takes_back(charge: Charge) -> bool:
@@ -546,14 +541,17 @@ def _placed(
     origins: Sequence[BilledDays],
     *,
     to_notes: bool,
-) -> tuple[GroupKey, TaxTreatment]:
+) -> tuple[GroupKey, TaxTreatment] | None:
     """The draft a line goes on and that draft's treatment; a line taking back what was billed
-    gets the VAT of the line it gives back (set on `line`)."""
+    gets the VAT of the line it gives back (set on `line`). None for a credit of days billed on
+    an invoice given back whole already (voided, or credited in full): not billed again."""
     charge = line.charge
     if not _takes_back(charge):
         return key, treatment
     if charge.kind is ChargeKind.CREDIT:
         origin = billed_by(origins, charge.line_key, charge.version, charge.period)
+        if origin is not None and origin.given_back:
+            return None
     else:
         part = split_part(line.usage_part)[1] if line.usage_part else ""
         origin = taken_back(origins, charge.kind.value, charge.line_key, charge.period, part)
@@ -684,9 +682,10 @@ def _add_usage(
                 used.part,
                 used.usage,
             )
-            key, document = _placed(
-                line, key, treatment, origins_by.get(head.id, ()), to_notes=False
-            )
+            placed = _placed(line, key, treatment, origins_by.get(head.id, ()), to_notes=False)
+            if placed is None:  # a usage line is never a credit of days: kept for the type
+                continue
+            key, document = placed
             draft = groups.get(key)
             if draft is None:
                 draft = groups[key] = DraftInvoice(key, document.value)
