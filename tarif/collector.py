@@ -1,18 +1,16 @@
 """Pausing Python's garbage collections while a batch job builds a large heap.
 
 A billing run keeps hundreds of thousands of objects alive until it ends (contracts, their
-versions, charges, drafts, the rows about to be written). The cyclic collector's full
-collections walk every one of them again each time the heap has grown by a quarter, so at
-100,000 contracts they cost a sixth of the run and more the larger it gets, and free almost
-nothing: what the run drops is freed by reference counting. Young collections still run, so
-short-lived cycles are freed as usual; the full collections resume when the block ends.
+versions, charges, drafts, the rows about to be written), and so does a chunk's usage rating or
+a batch of SmartCode valuations. The cyclic collector walks them again and again (its full
+collections every time the heap has grown by a quarter, its young ones every 700 new
+containers) and frees almost nothing: these jobs make no reference cycles, what they drop is
+freed by reference counting. Measured on the billing run: at 30,000 contracts, 9.0–9.4 s with
+every collection paused against 9.9–10.4 s with the full ones only, and the same peak memory.
 
-`collections_paused` pauses every automatic collection, young ones too, for a tight loop that
-makes hundreds of thousands of small objects and no cycles (a chunk's usage rating, a batch of
-SmartCode valuations): a young collection would walk them all again and free nothing.
-
-The collector belongs to the process: blocks in several threads (two runs served at once) share
-one pause of each kind, which ends when the last of them ends, whatever the order.
+`collections_paused` pauses every automatic collection for the block; the collector runs again
+when it ends. The collector belongs to the process: blocks in several threads (two runs served
+at once) share one pause, which ends when the last of them ends, whatever the order.
 """
 
 from __future__ import annotations
@@ -22,9 +20,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-
-# The number of young-generation collections before a full one: never reached by a run.
-_NEVER = 2**30
 
 _lock = threading.Lock()
 
@@ -53,17 +48,6 @@ class _SharedPause:
                     self._end(self._saved)
 
 
-def _pause_full() -> int:
-    young, middle, full = gc.get_threshold()
-    gc.set_threshold(young, middle, _NEVER)
-    return full
-
-
-def _resume_full(full: int) -> None:
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, full)
-
-
 def _pause_all() -> bool:
     enabled = gc.isenabled()
     gc.disable()
@@ -75,17 +59,7 @@ def _resume_all(enabled: bool) -> None:
         gc.enable()
 
 
-_full = _SharedPause(_pause_full, _resume_full)
 _all = _SharedPause(_pause_all, _resume_all)
-
-
-@contextmanager
-def full_collections_paused() -> Iterator[None]:
-    """Within the block, the collector makes no automatic full collection (gc.collect() still
-    does); when the last block running ends, even on an exception, the full collections'
-    threshold is restored as the first block found it."""
-    with _full.block():
-        yield
 
 
 @contextmanager

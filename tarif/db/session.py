@@ -11,11 +11,14 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from tarif.db import json_text
+
 SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_PAGE_BYTES = 16 * 1024
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_serializer", json_text.dumps)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)

@@ -106,7 +106,9 @@ def terms_and_snapshot(
     org: Organization,
     customer: Customer,
     issued: date,
+    seller: dict[str, Any] | None = None,
 ) -> tuple[PaymentTerms, dict[str, Any]]:
+    """`seller`: `seller_of(org)`, when the caller seals many invoices of the organization."""
     contract_terms = _contract_terms(ctx, invoice, lines, issued)
     terms = terms_for(
         customer.payment_terms_days,
@@ -119,6 +121,7 @@ def terms_and_snapshot(
         customer=customer,
         terms=terms,
         purchase_order=contract_terms.get("purchase_order"),
+        seller=seller,
     )
     return terms, data
 
@@ -130,8 +133,10 @@ def snapshot(
     customer: Customer,
     terms: PaymentTerms,
     purchase_order: str | None = None,
+    seller: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The plain values the document prints that do not live on the invoice and its lines."""
+    """The plain values the document prints that do not live on the invoice and its lines.
+    `seller`: `seller_of(org)` worked out beforehand (each document gets its own copy)."""
     language = customer.language if customer.language in LANGUAGES else org.locale
     language = language if language in LANGUAGES else "fr"
     notes = (invoice.notes or "").strip().splitlines()
@@ -140,17 +145,7 @@ def snapshot(
     rate = org.late_penalty_rate
     return {
         "language": language,
-        "seller": {
-            "name": org.legal_name,
-            "address_lines": _present(org.address_line1, org.address_line2),
-            "postal_code": org.postal_code,
-            "city": org.city,
-            "country": org.country,
-            "siren": org.siren,
-            "vat_number": org.vat_number,
-            "legal_form": org.legal_form_and_capital,
-            "registration": org.rcs,
-        },
+        "seller": seller_of(org) if seller is None else _copy_of(seller),
         "buyer": {
             "name": customer.legal_name,
             "address_lines": _present(customer.address_line1, customer.address_line2),
@@ -173,6 +168,25 @@ def snapshot(
         "accent_colour": org.accent_colour,
         "logo_sha256": org.logo_sha256,
     }
+
+
+def seller_of(org: Organization) -> dict[str, Any]:
+    """What a document prints of the organization issuing it."""
+    return {
+        "name": org.legal_name,
+        "address_lines": _present(org.address_line1, org.address_line2),
+        "postal_code": org.postal_code,
+        "city": org.city,
+        "country": org.country,
+        "siren": org.siren,
+        "vat_number": org.vat_number,
+        "legal_form": org.legal_form_and_capital,
+        "registration": org.rcs,
+    }
+
+
+def _copy_of(seller: dict[str, Any]) -> dict[str, Any]:
+    return seller | {"address_lines": list(seller["address_lines"])}
 
 
 def _present(*values: str | None) -> list[str]:

@@ -9,7 +9,6 @@ invoice to `partially_paid` then `paid`.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -22,6 +21,7 @@ from tarif.audit.service import record
 from tarif.context import Ctx
 from tarif.contracts.service_store import today
 from tarif.customers.models import Customer
+from tarif.db import json_text
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, InvalidInput, NotFound
 from tarif.ids import new_id
@@ -225,11 +225,6 @@ def _iso(day: date | None, *, last_day: bool = False) -> str | None:
     return (day - timedelta(days=1) if last_day else day).isoformat()
 
 
-# The canonical JSON the content hash is taken of: sorted keys, no spaces. One encoder for every
-# invoice (json.dumps with these options builds a new one per call).
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces) of what the invoice says."""
     content = {
@@ -262,8 +257,7 @@ def content_hash(invoice: Invoice, lines: list[InvoiceLine]) -> str:
             for line in lines
         ],
     }
-    canonical = _CANONICAL_JSON.encode(content)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(json_text.canonical(content)).hexdigest()
 
 
 def next_sequence_value(ctx: Ctx, series: str, year: int) -> int:

@@ -40,7 +40,7 @@ from tarif.billing.usage_lines import FINAL, split_part
 from tarif.billing.usage_periods import usage_due
 from tarif.catalog.models import Product
 from tarif.catalog.rules import VatCategory
-from tarif.collector import full_collections_paused
+from tarif.collector import collections_paused
 from tarif.context import Ctx
 from tarif.contracts import service as contracts
 from tarif.contracts import service_store as contract_store
@@ -60,7 +60,7 @@ from tarif.db.among import among, dialect_of
 from tarif.db.bulk import PreparedRows, prepare_rows, write_prepared
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, FieldError, NotFound
-from tarif.ids import new_id
+from tarif.ids import new_id, new_ids
 from tarif.invoicing.credit_origin import BilledDays, billed_by, place_credit, taken_back
 from tarif.invoicing.issued import remember_contract_terms
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
@@ -182,9 +182,10 @@ def check_run_date(ctx: Ctx, as_of: date) -> None:
         raise Conflict(message, [FieldError("as_of", message)])
 
 
-# The run keeps every contract's charges and drafts until it ends: full collections, which
-# would walk them all again and again, wait for the end (tarif.collector).
-@full_collections_paused()
+# The run keeps every contract's charges and drafts until it ends and makes no reference
+# cycles: collections, which would walk them all again and again, wait for the end
+# (tarif.collector).
+@collections_paused()
 def run_billing(
     ctx: Ctx,
     as_of: date,
@@ -802,7 +803,9 @@ def _billed_days_by_contract(
                 Invoice.tax_treatment,
                 Invoice.gross_total,
             ).where(
-                Invoice.organization_id == ctx.organization_id,
+                # `of_tenant`: SQLite would otherwise read every invoice of the organization
+                # by its index and keep these (a chunk of a 100,000-contract run: 80 ms).
+                of_tenant(Invoice.organization_id, ctx.organization_id),
                 among(Invoice.id, {line.invoice_id for line in charges}, dialect),
             )
         )
@@ -1005,8 +1008,7 @@ def _chunk_values(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> 
     invoices: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     charge_columns: ChargeColumns = {}
-    for draft in drafts:
-        invoice_id = new_id("inv")
+    for draft, invoice_id in zip(drafts, new_ids("inv", len(drafts)), strict=True):
         key = draft.key
         invoices.append(
             {
@@ -1195,10 +1197,11 @@ def _line_values(
     known = {} if charge_columns is None else charge_columns
     lines = zip(draft.lines, draft.net_lines, strict=True)
     values: list[dict[str, Any]] = []
+    ids = new_ids("inl", len(draft.lines))
     for position, (line, net) in enumerate(lines, first_position):
         values.append(
             {
-                "id": new_id("inl"),
+                "id": ids[position - first_position],
                 "organization_id": ctx.organization_id,
                 "invoice_id": invoice_id,
                 "position": position,

@@ -38,7 +38,7 @@ from tarif.db.among import among, dialect_of
 from tarif.db.bulk import insert_rows
 from tarif.db.types import read_back
 from tarif.invoicing import balance
-from tarif.invoicing.issued import prefetch_contract_terms, terms_and_snapshot
+from tarif.invoicing.issued import prefetch_contract_terms, seller_of, terms_and_snapshot
 from tarif.invoicing.mailing import queue_email
 from tarif.invoicing.render_jobs import render_later
 from tarif.invoicing.service_invoices import InvoiceStatus, content_hash
@@ -124,6 +124,7 @@ class InlineSealer:
         )
         prefetch_contract_terms(ctx, contract_ids, self.issued)
         balance.prefetch(ctx, customers)
+        seller = seller_of(self.org)  # the same on every document of the chunk
         now = ctx.clock.now()
         for values in with_lines:
             number = numbers[values["id"]]
@@ -138,7 +139,9 @@ class InlineSealer:
             ):
                 self._deferred.append((values["id"], values["series"], number))
                 continue
-            self._seal_values(ctx, values, lines_by_invoice[values["id"]], number, customers, now)
+            self._seal_values(
+                ctx, values, lines_by_invoice[values["id"]], number, customers, now, seller
+            )
 
     def after_insert(self, ctx: Ctx) -> None:
         """Seals the chunk's deferred drafts, now stored, then writes the chunk's audit records
@@ -160,6 +163,7 @@ class InlineSealer:
         number: str,
         customers: dict[str, Any],
         now: Any,
+        seller: dict[str, Any],
     ) -> None:
         # What `seal_invoice` sets, computed by the functions it calls, on plain values.
         values.update(number=number, issue_date=self.issued)
@@ -167,7 +171,7 @@ class InlineSealer:
         stored_lines = [_line_read_back(line) for line in lines]
         customer = customers[values["customer_id"]]
         terms, document = terms_and_snapshot(
-            ctx, invoice, stored_lines, self.org, customer, self.issued
+            ctx, invoice, stored_lines, self.org, customer, self.issued, seller
         )
         invoice.due_date = terms.due_date(self.issued)
         values.update(

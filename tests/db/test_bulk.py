@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 
@@ -198,3 +200,29 @@ def test_copy_fields_are_postgresql_input_text() -> None:
     assert _copy_texts([None, None]) == ["\\N", "\\N"]
     # a class not known here: left to psycopg's own formatting
     assert _copy_texts([b"\x00"]) is None
+
+
+def test_a_column_escaped_as_one_string_gives_each_field_its_own_escapes() -> None:
+    from tarif.db.bulk import _copy_texts
+
+    # A backslash then a tab: the backslash doubled, then the tab's escape (escaping the tab
+    # first would double its backslash too).
+    assert _copy_texts(["", "\\\t", "x\r", "", "plain"]) == ["", "\\\\\\t", "x\\r", "", "plain"]
+    # NUL, which PostgreSQL text cannot hold, is not taken for a separator: escaped field by
+    # field and left for the server to refuse, as before.
+    assert _copy_texts(["a\x00\tb", "c"]) == ["a\x00\\tb", "c"]
+
+
+@given(st.lists(st.none() | st.text(st.sampled_from("ab\\\t\n\r\x00é")), min_size=1))
+def test_copy_text_of_a_column_is_its_fields_escaped_one_by_one(values: list[str | None]) -> None:
+    from tarif.db.bulk import _copy_texts
+
+    def one(text: str) -> str:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+
+    assert _copy_texts(values) == ["\\N" if v is None else one(v) for v in values]
