@@ -32,6 +32,7 @@ from tarif.contracts.models import (
     ContractVersion,
 )
 from tarif.db.among import among, dialect_of
+from tarif.db.reads import rows as plain_rows
 from tarif.db.repository import get_scoped, scoped
 from tarif.errors import InvalidInput, NotFound
 from tarif.ids import new_id
@@ -182,13 +183,14 @@ def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, lis
         # As text: terms kept from the block's first read are not parsed again.
         columns.append(cast_as(ContractVersion.terms, Text).label("terms"))
     rows = list(
-        ctx.session.execute(
+        plain_rows(
+            ctx.session,
             select(*columns)
             .where(
                 of_tenant(ContractVersion.organization_id, ctx.organization_id),
                 among(ContractVersion.contract_id, contract_ids, dialect),
             )
-            .order_by(ContractVersion.contract_id, ContractVersion.number)
+            .order_by(ContractVersion.contract_id, ContractVersion.number),
         )
     )
     texts: dict[tuple[str, int], str] = {}

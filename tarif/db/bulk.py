@@ -266,12 +266,24 @@ def _copy_texts(values: Sequence[Any]) -> list[str] | None:
     elif classes == {bool}:
         texts = list(map(_BOOLEANS.__getitem__, values))
     elif classes <= _STR_IS_INPUT:
-        texts = list(map(str, values))
+        texts = _as_input_text(values)
     else:
         return None
     if nulls:
         texts = [_NULL if v is None else text for v, text in zip(values, texts, strict=True)]
     return texts
+
+
+def _as_input_text(values: Sequence[Any]) -> list[str]:
+    """`str` of each value, worked out once per distinct value: a run's rows share a few
+    instants (every row of a run is stamped with the same one), days, prices and positions,
+    and `str` of a datetime or a Decimal is a slow call. Equal values of these classes are the
+    same value to PostgreSQL (1.0 and 1, an instant in two time zones): either text will do."""
+    try:
+        texts_of = {value: str(value) for value in set(values)}
+    except TypeError:  # not hashable (a signalling NaN): value by value, to fail as it would
+        return list(map(str, values))
+    return list(map(texts_of.__getitem__, values))
 
 
 def _escaped(strings: Sequence[str]) -> list[str]:

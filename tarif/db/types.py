@@ -46,6 +46,19 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return read_back(value)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """`process_result_value` after the driver-level processing, as TypeDecorator's own
+        would do it, without its wrapper's extra call per value: a billing run reads about a
+        million of these values (its contracts' billed lines)."""
+        impl_processor = self.impl_instance.result_processor(dialect, coltype)
+        if impl_processor is None:
+            return read_back
+
+        def process(value: Any) -> Decimal | None:
+            return read_back(impl_processor(value))
+
+        return process
+
 
 def read_back(value: Any) -> Decimal | None:
     """The decimal an `ExactDecimal` column gives back for `value` (as the driver reads it, or

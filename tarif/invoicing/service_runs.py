@@ -58,6 +58,7 @@ from tarif.customers.rules import TaxTreatment
 from tarif.customers.service import treatment_of
 from tarif.db.among import among, dialect_of
 from tarif.db.bulk import PreparedRows, prepare_rows, write_prepared
+from tarif.db.reads import rows
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
 from tarif.errors import Conflict, FieldError, NotFound
 from tarif.ids import new_id, new_ids
@@ -741,7 +742,7 @@ def _billed_by_contract(ctx: Ctx, ids: Sequence[str]) -> dict[str, list[Charge]]
     # Contracts of the same product, price and period bill the same charge: one (immutable)
     # Charge stands for all of them, built once.
     shared: dict[tuple[Any, ...], Charge] = {}
-    for row in ctx.session.execute(stmt):
+    for row in rows(ctx.session, stmt):
         billed = row[1:]  # all but contract_id: what the charge says
         charge = shared.get(billed)
         if charge is None:
