@@ -76,5 +76,18 @@ def page_request(
     return PageRequest(limit=limit, starting_after=starting_after, updated_since=updated_since, q=q)
 
 
+def cursor_page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
+    starting_after: Annotated[
+        str | None, Query(max_length=40, description="Cursor: the last id of the previous page")
+    ] = None,
+) -> PageRequest:
+    """A page of a history listed newest first (usage-trigger histories): a cursor and a size,
+    no `q` nor `updated_since`, which such a route would otherwise accept and not apply (an
+    unknown query parameter is a 422 naming it)."""
+    return PageRequest(limit=limit, starting_after=starting_after)
+
+
 CtxDep = Annotated[Ctx, Depends(api_ctx)]
 PageDep = Annotated[PageRequest, Depends(page_request)]
+CursorPageDep = Annotated[PageRequest, Depends(cursor_page_request)]

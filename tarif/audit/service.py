@@ -133,11 +133,15 @@ def recent_events(
     object_type: str | None = None,
     q: str | None = None,
     since: datetime | None = None,
+    before: str | None = None,
 ) -> list[AuditEvent]:
-    """The latest `limit` events, newest first (`tarif audit list`), filtered as `list_events`."""
+    """The latest `limit` events, newest first (`tarif audit list`), filtered as `list_events`;
+    `before`, an event's id: only the events older than it (the next page of a listing)."""
     stmt = _filtered(ctx, object_id, object_type)
     if q:
         stmt = stmt.where(search_clause(q, SEARCHED))
     if since is not None:
         stmt = stmt.where(AuditEvent.occurred_at >= since)
+    if before is not None:
+        stmt = stmt.where(AuditEvent.id < before)
     return list(ctx.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit)))

@@ -351,6 +351,33 @@ def show_pricelist(
     print_table(entries, ENTRY_COLUMNS_SHOWN, title="Entries")
 
 
+@pricelists_app.command("entries")
+@one_line_errors
+def list_pricelist_entries(
+    pricelist: str = typer.Argument(..., help="Id"),
+    q: str = typer.Option(None, "--q", "-q", help="Search the products' codes and names"),
+    updated_since: str = UpdatedSinceOption,
+    limit: int = LimitOption,
+    starting_after: str = AfterOption,
+    org: str = OrgOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """A pricelist's entries, a page at a time in id order (GET /v1/pricelists/{id}/entries)."""
+    since = parse_instant(updated_since, "--updated-since")
+    with cli_ctx(org) as ctx:
+        page = service.list_entries(
+            ctx,
+            pricelist,
+            PageRequest(limit=limit, starting_after=starting_after, updated_since=since, q=q),
+        )
+        rows = [to_plain(EntryRead.of(e)) for e in page.items]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ENTRY_COLUMNS_SHOWN)
+    say_next_page(page)
+
+
 @pricelists_app.command("lookup")
 @one_line_errors
 def lookup_price(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from tarif.api.deps import CtxDep, PageDep
+from tarif.api.deps import CtxDep, CursorPageDep
 from tarif.api.schemas import ListResponse
 from tarif.triggers import alerts_service as service
 from tarif.triggers.alerts_schemas import AlertBody, AlertEdit, AlertRead, FiringRead
@@ -51,7 +51,7 @@ def delete_alert(alert_id: str, ctx: CtxDep) -> Response:
 
 
 @router.get("/contracts/{contract_id}/usage-alert-firings", response_model=ListResponse[FiringRead])
-def alert_firings(contract_id: str, ctx: CtxDep, page: PageDep) -> ListResponse[FiringRead]:
+def alert_firings(contract_id: str, ctx: CtxDep, page: CursorPageDep) -> ListResponse[FiringRead]:
     """The levels the contract's alerts reached, newest first."""
     result = service.firings(ctx, contract_id, page)
     return ListResponse(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tarif.api.deps import CtxDep, PageDep
+from tarif.api.deps import CtxDep, CursorPageDep
 from tarif.api.schemas import ListResponse
 from tarif.context import Ctx
 from tarif.triggers import service
@@ -50,7 +50,9 @@ def clear_trigger(contract_id: str, line_key: str, ctx: CtxDep) -> TriggerRead:
 @router.get(
     "/contracts/{contract_id}/threshold-crossings", response_model=ListResponse[CrossingRead]
 )
-def threshold_crossings(contract_id: str, ctx: CtxDep, page: PageDep) -> ListResponse[CrossingRead]:
+def threshold_crossings(
+    contract_id: str, ctx: CtxDep, page: CursorPageDep
+) -> ListResponse[CrossingRead]:
     """The levels reached by the contract's threshold triggers, newest first, each with the
     invoice issued for it."""
     result = service.crossings(ctx, contract_id, page)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tarif.api.deps import CtxDep, PageDep
+from tarif.api.deps import CtxDep, CursorPageDep
 from tarif.api.schemas import ListResponse
 from tarif.triggers.items_service import list_items
 from tarif.triggers.schemas import UsageItemRead
@@ -18,7 +18,7 @@ router = APIRouter(tags=["usage triggers"])
 def usage_items(
     contract_id: str,
     ctx: CtxDep,
-    page: PageDep,
+    page: CursorPageDep,
     line_key: Annotated[str | None, Query(max_length=40, description="Only this line's")] = None,
     invoiced: Annotated[
         bool | None, Query(description="true: billed by an invoice; false: not yet")

@@ -303,3 +303,29 @@ def test_lists_take_the_apis_updated_since(run, ctx: Ctx, clock: FixedClock) -> 
         "error: --updated-since: expected a timestamp (RFC 3339, e.g. 2026-01-31T23:30:00Z), "
         "got '15/01/2026'"
     )
+
+
+def test_a_pricelists_entries_page_by_page(run) -> None:  # type: ignore[no-untyped-def]
+    prices = (("hosting", "399.00"), ("support", "300.00"), ("storage", "0.10"))
+    pricelist = as_json(run("pricelists", "create", "--name", "P", "--currency", "EUR", "--json"))
+    added = []
+    for code, price in prices:
+        create = ("products", "create", "--code", code, "--kind", "recurring", "--name-en", code)
+        ok(run(*create))
+        entry = run(
+            "pricelists", "add-entry", pricelist["id"], "--product", code, "--price", price,
+            "--periodicity", "monthly", "--timing", "in_advance", "--json",
+        )  # fmt: skip
+        added.append(as_json(entry))
+    # Two a page, in id order (the order they were added), as GET /v1/pricelists/{id}/entries.
+    first = run("pricelists", "entries", pricelist["id"], "--limit", "2", "--json")
+    assert [e["id"] for e in as_json(first)] == [added[0]["id"], added[1]["id"]]
+    after = ("--starting-after", added[1]["id"])
+    rest = as_json(run("pricelists", "entries", pricelist["id"], "--limit", "2", *after, "--json"))
+    assert [(e["product_code"], e["unit_price"]) for e in rest] == [("storage", "0.10")]
+    searched = as_json(run("pricelists", "entries", pricelist["id"], "--q", "supp", "--json"))
+    assert [e["product_code"] for e in searched] == ["support"]
+    table = ok(run("pricelists", "entries", pricelist["id"], "--limit", "2")).stdout
+    assert table.rstrip().endswith(f"more: --starting-after {added[1]['id']}")
+    line = one_error_line(run("pricelists", "entries", "prl_missing"))
+    assert "not found" in line

@@ -172,6 +172,22 @@ def test_audit_list_as_json(tarif: Tarif) -> None:
     assert events[0]["actor_label"].startswith("cli:")
 
 
+def test_audit_list_pages_back_with_before(tarif: Tarif) -> None:
+    org_id, _ = new_org(tarif)
+    tarif("keys", "create", "Audited", "--org", org_id)
+    everything = json.loads(tarif("audit", "list", "--org", org_id, "--json").out)
+    assert len(everything) == 3  # the CLI's key, the initial key, the organization
+    page = tarif("audit", "list", "--org", org_id, "--limit", "2")
+    # The table shows the two newest; the cursor is the older of them.
+    assert page.last_line == f"more: --before {everything[1]['id']}"
+    older = json.loads(
+        tarif("audit", "list", "--org", org_id, "--before", everything[1]["id"], "--json").out
+    )
+    assert [e["id"] for e in older] == [everything[2]["id"]]
+    last = tarif("audit", "list", "--org", org_id, "--limit", "1", "--before", everything[1]["id"])
+    assert "more:" not in last.out  # nothing older than the organization's creation
+
+
 def test_users_keys_and_audit_lists_take_the_apis_filters(
     tarif: Tarif, monkeypatch: pytest.MonkeyPatch
 ) -> None:

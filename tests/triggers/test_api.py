@@ -183,3 +183,20 @@ def test_threshold_crossings_newest_first(api: TestClient, ctx: Ctx, contract_id
     )
     assert [(c["level"], c["invoice_id"]) for c in rest["data"]] == [("500", None)]
     assert rest["has_more"] is False
+
+
+@pytest.mark.parametrize("history", ["threshold-crossings", "usage-items", "usage-alert-firings"])
+@pytest.mark.parametrize(
+    "parameter", [("q", "1000"), ("updated_since", "2026-02-01T00:00:00Z")], ids=lambda p: p[0]
+)
+def test_a_history_refuses_search_and_updated_since(
+    api: TestClient, contract_id: str, history: str, parameter: tuple[str, str]
+) -> None:
+    # Newest first by event: neither applies, so neither is taken and then ignored.
+    name, value = parameter
+    response = api.get(f"/v1/contracts/{contract_id}/{history}", params={name: value})
+    assert response.status_code == 422
+    assert [(e["parameter"], e["detail"]) for e in response.json()["errors"]] == [
+        (name, "unknown query parameter")
+    ]
+    assert ok(api.get(f"/v1/contracts/{contract_id}/{history}", params={"limit": 5}))["data"] == []
