@@ -25,20 +25,6 @@ def _encode(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def _next_parts() -> tuple[int, int]:
-    global _last
-    millis = time.time_ns() // 1_000_000
-    with _lock:
-        last_millis, last_random = _last
-        if millis <= last_millis and last_random + 1 < 2**_RANDOM_BITS:
-            # Same millisecond (or the system clock stepped back): stay after the previous id.
-            millis, randomness = last_millis, last_random + 1
-        else:
-            randomness = int.from_bytes(os.urandom(_RANDOM_BITS // 8), "big")
-        _last = (millis, randomness)
-    return millis, randomness
-
-
 def _forget_last() -> None:
     # A forked child must not continue its parent's sequence: both would make the same ids.
     global _last
@@ -55,15 +41,14 @@ _SHIFTS = tuple(range(120, -1, -10))  # 26 characters: 10 for the milliseconds, 
 
 
 def new_id(prefix: str) -> str:
-    millis, randomness = _next_parts()
-    value = (millis << _RANDOM_BITS) | randomness
-    return prefix + "_" + "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+    return new_ids(prefix, 1)[0]
 
 
 def new_ids(prefix: str, count: int) -> list[str]:
-    """`count` ids, in order, as `count` calls of `new_id` would make them within one
-    millisecond: the clock is read and the lock taken once (a billing run names a chunk's
-    invoices and a draft's lines at once)."""
+    """`count` ids, in order, following this process's latest: within the same millisecond (or
+    when the system clock stepped back) they count on from its random part, otherwise from a
+    new random draw. The clock is read and the lock taken once for all of them (a billing run
+    names a chunk's invoices and a draft's lines at once)."""
     if count <= 0:
         return []
     global _last

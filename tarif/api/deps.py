@@ -61,11 +61,16 @@ def api_ctx(request: Request) -> Iterator[Ctx]:
         session.close()
 
 
+# The paging parameters every list takes (`page_request`, `cursor_page_request`).
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+Cursor = Annotated[
+    str | None, Query(max_length=40, description="Cursor: the last id of the previous page")
+]
+
+
 def page_request(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
-    starting_after: Annotated[
-        str | None, Query(max_length=40, description="Cursor: the last id of the previous page")
-    ] = None,
+    limit: PageSize = 20,
+    starting_after: Cursor = None,
     updated_since: Annotated[
         datetime | None, Query(description="Only objects updated at or after this instant")
     ] = None,
@@ -76,12 +81,7 @@ def page_request(
     return PageRequest(limit=limit, starting_after=starting_after, updated_since=updated_since, q=q)
 
 
-def cursor_page_request(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
-    starting_after: Annotated[
-        str | None, Query(max_length=40, description="Cursor: the last id of the previous page")
-    ] = None,
-) -> PageRequest:
+def cursor_page_request(limit: PageSize = 20, starting_after: Cursor = None) -> PageRequest:
     """A page of a history listed newest first (usage-trigger histories): a cursor and a size,
     no `q` nor `updated_since`, which such a route would otherwise accept and not apply (an
     unknown query parameter is a 422 naming it)."""
