@@ -6,14 +6,17 @@ activation condition the clock-driven run fulfils), attributed to the actor and 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date
 
 from tarif.audit.service import record, snapshot
+from tarif.catalog.periodicity import Timing
 from tarif.context import Ctx
 from tarif.contracts import facts
 from tarif.contracts import service_catalog as cat
 from tarif.contracts import service_store as store
 from tarif.contracts.amendments import Amendment, amend, confirm
+from tarif.contracts.amendments import ContractVersion as CoreVersion
 from tarif.contracts.changes import Terminate
 from tarif.contracts.codec import encode_changes
 from tarif.contracts.conflicts import refuse_conflicts
@@ -49,15 +52,36 @@ ONLY_FOR = {
 }
 
 
-def last_invoiced_date(ctx: Ctx, contract_id: str) -> date | None:
-    """The first day not invoiced yet of the contract (exclusive end of what was invoiced).
+def last_invoiced_date(
+    ctx: Ctx, contract_id: str, line_keys: Collection[str] | None = None
+) -> date | None:
+    """The first day not invoiced yet of the contract (exclusive end of what was invoiced), of
+    these of its lines when given.
 
-    None while no invoice line bills the contract.
+    None while no invoice line bills the contract (or those lines).
     """
     # Imported here: invoicing builds on contracts, not the other way round.
     from tarif.invoicing.service_invoices import last_invoiced_day
 
-    return last_invoiced_day(ctx, contract_id)
+    return last_invoiced_day(ctx, contract_id, line_keys)
+
+
+def _credited_until(
+    ctx: Ctx, contract_id: str, versions: Sequence[CoreVersion], terms: ContractTerms
+) -> date | None:
+    """The exclusive end of the invoiced days an end would credit: every line's, or without a
+    credit on termination (the contract's setting) only the lines billed in arrears', whose
+    days after the end are credited whatever the setting (the days billed in advance stay
+    billed: nothing to acknowledge for them)."""
+    if terms.credit_on_termination:
+        return last_invoiced_date(ctx, contract_id)
+    arrears = {
+        line.line_key
+        for version in versions
+        for line in version.terms.lines
+        if line.timing is Timing.IN_ARREARS
+    }
+    return last_invoiced_date(ctx, contract_id, arrears) if arrears else None
 
 
 def _admin_only(ctx: Ctx, what: str) -> None:
@@ -273,12 +297,10 @@ def terminate(
             f"ending on {plan.effective.isoformat()} skips the {terms.notice} of notice: only an "
             f"admin may terminate without notice; role '{ctx.actor.role.value}' may not"
         )
-    # Without a credit on termination (the contract's setting) the invoiced days stay
-    # billed: nothing to acknowledge.
     invoiced = facts.invoiced_termination_problem(
         plan.effective,
-        last_invoiced_date(ctx, contract.id),
-        with_credit=with_credit or not terms.credit_on_termination,
+        None if with_credit else _credited_until(ctx, contract.id, versions, terms),
+        with_credit=with_credit,
     )
     if invoiced is not None:
         raise InvalidInput(f"date: {invoiced.message}", [FieldError("date", invoiced.message)])

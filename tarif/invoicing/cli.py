@@ -90,7 +90,11 @@ def run(
             }
         )
         return
-    print_table(previews, PREVIEW_COLUMNS, title="would invoice" if dry_run else "invoiced")
+    # A dry run's groups that would go on an open draft (an earlier run of the day) name it.
+    joining = ["joins_draft_id"] if any(p["joins_draft_id"] for p in previews) else []
+    made = PREVIEW_COLUMNS if not dry_run else PREVIEW_COLUMNS[1:]  # a preview has no id
+    columns = made + joining
+    print_table(previews, columns, title="would invoice" if dry_run else "invoiced")
     say(f"{len(previews)} invoice(s) {'would be made' if dry_run else 'made'}")
     if outcome.finalized:
         say(f"{outcome.finalized} invoice(s) finalized")

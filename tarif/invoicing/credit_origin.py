@@ -22,7 +22,12 @@ the line it takes back (`taken_back`), placed the same way, except that the cont
 `corrections` does not send them to a credit note: only a change of treatment does.
 
 A credit whose days were billed on an invoice already given back whole (voided, or credited in
-full by credit notes) is not billed: the customer got those days back with the void.
+full by credit notes) is not billed: the customer got those days back with the void. A credit
+of days billed on an invoice that credit notes have given back in part (a goodwill amount, some
+lines) goes on a credit note correcting that invoice, whatever the contract's `corrections`:
+what notes credit is checked against what the invoice has left (`over_credit`), so a note that
+would give back more is held back as a draft for a person to edit, instead of an adjustment line
+giving the same money back twice.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ class BilledDays:
     # The invoice was given back whole (voided, or credited in full by credit notes): its days
     # were credited already, and a credit of them is not billed a second time.
     given_back: bool = False
+    # Credit notes (issued or drafted) give part of the invoice back already.
+    partly_credited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +124,7 @@ def place_credit(
     if origin is None:
         return CreditPlace(category, rate, treatment, None, former_treatment=False)
     changed = origin.tax_treatment is not treatment
-    corrects = origin.correctable and (to_credit_notes or changed)
+    corrects = origin.correctable and (to_credit_notes or changed or origin.partly_credited)
     return CreditPlace(
         origin.vat_category,
         # The rate billed (equal decimals: today's object, so invoices share their totals).

@@ -255,12 +255,17 @@ class InvoicePreview(BaseModel):
     gross_total: str
     vat_breakdown: list[VatRead]
     lines: list[PreviewLineRead]
+    # A preview only: the open draft (an earlier run of the day, same customer, date and
+    # grouping) the run would add these lines to instead of making an invoice; the figures are
+    # the lines'.
+    joins_draft_id: str | None = None
 
     @classmethod
     def of(cls, draft: DraftInvoice) -> InvoicePreview:
         code = draft.key.currency
         return cls(
             id=draft.invoice_id,
+            joins_draft_id=draft.joins_draft_id,
             customer_id=draft.key.customer_id,
             contract_id=draft.key.contract_id,
             currency=code,

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from tarif.audit.service import record
 from tarif.billing.totals import TaxedLine, invoice_totals
 from tarif.context import Ctx
-from tarif.contracts.service_store import today
+from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
 from tarif.db.among import among, dialect_of
 from tarif.db.repository import Page, PageRequest, get_scoped, paginate, scoped
@@ -159,9 +159,12 @@ def credited_in(
     decimals as text, which its SUM would turn into floats). Invoices without any are left out."""
     if not invoice_ids:
         return {}
+    # Found by the corrected invoices' ids: the tenant and kind filters are written so that
+    # SQLite, without statistics, does not pick their indexes instead (`of_tenant`; a billing
+    # run asks this for every chunk of contracts with credits).
     stmt = select(Invoice.corrects_invoice_id, Invoice.status, Invoice.gross_total).where(
-        Invoice.organization_id == organization_id,
-        Invoice.kind == CREDIT_NOTE,
+        of_tenant(Invoice.organization_id, organization_id),
+        Invoice.kind.concat("") == CREDIT_NOTE,  # as `of_tenant` writes it: no index
         among(Invoice.corrects_invoice_id, sorted(set(invoice_ids)), dialect_of(session)),
     )
     totals: dict[str, Credited] = {}
@@ -243,9 +246,11 @@ def over_credit(
     if -note_gross <= left:
         return None
     number = invoice.number or invoice.id
+    money = currency(invoice.currency)  # amounts as printed: 178.80, not 178.8
     return (
-        f"the credit note credits {-note_gross} but invoice {number} has only {left} left "
-        "to credit: edit or delete the draft"
+        f"the credit note credits {round_to_minor_unit(-note_gross, money)} but invoice "
+        f"{number} has only {round_to_minor_unit(left, money)} left to credit: edit or delete "
+        "the draft"
     )
 
 

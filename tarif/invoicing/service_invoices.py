@@ -9,6 +9,7 @@ invoice to `partially_paid` then `paid`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -428,13 +429,18 @@ def billed_lines(ctx: Ctx, contract_id: str) -> list[InvoiceLine]:
     return list(ctx.session.scalars(stmt))
 
 
-def last_invoiced_day(ctx: Ctx, contract_id: str) -> date | None:
-    """The exclusive end of the latest period a charge of the contract bills."""
+def last_invoiced_day(
+    ctx: Ctx, contract_id: str, line_keys: Collection[str] | None = None
+) -> date | None:
+    """The exclusive end of the latest period a charge of the contract bills (of these of its
+    lines, when given)."""
     stmt = select(func.max(InvoiceLine.period_end)).where(
         InvoiceLine.organization_id == ctx.organization_id,
         InvoiceLine.contract_id == contract_id,
         InvoiceLine.source == "contract",
         InvoiceLine.kind == "charge",
     )
+    if line_keys is not None:
+        stmt = stmt.where(InvoiceLine.line_key.in_(sorted(line_keys)))
     latest: date | None = ctx.session.scalar(stmt)
     return latest

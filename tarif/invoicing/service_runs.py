@@ -65,7 +65,7 @@ from tarif.ids import new_id, new_ids
 from tarif.invoicing.credit_origin import BilledDays, billed_by, place_credit, taken_back
 from tarif.invoicing.issued import remember_contract_terms
 from tarif.invoicing.models import BillingRun, Invoice, InvoiceLine
-from tarif.invoicing.service_credit_notes import CORRECTABLE, CREDIT_NOTE
+from tarif.invoicing.service_credit_notes import CORRECTABLE, CREDIT_NOTE, credited
 from tarif.invoicing.service_invoices import INVOICE_SERIES, InvoiceStatus, billed_lines
 from tarif.invoicing.service_seal_inline import InlineSealer, lines_by_invoice
 from tarif.invoicing.usage_pricing import USAGE_SOURCE
@@ -126,6 +126,9 @@ class DraftInvoice:
     gross_total: Decimal = Decimal(0)
     vat_breakdown: list[dict[str, str]] = field(default_factory=list)
     invoice_id: str | None = None
+    # A preview's group whose invoice is already an open draft (an earlier run of the day):
+    # the run would add these lines to that draft, not make an invoice (`_onto_drafts`).
+    joins_draft_id: str | None = None
 
 
 @dataclass
@@ -211,6 +214,7 @@ def run_billing(
             with contract_store.terms_decoded_once(ctx):
                 contracts.apply_due(ctx, as_of=as_of)
                 drafts = build_drafts(ctx, as_of, customer_id=customer_id, progress=progress)
+            _mark_joined(ctx, drafts)
             return RunOutcome(None, as_of, True, drafts)
         finally:
             preview.rollback()
@@ -359,6 +363,7 @@ def _upcoming(ctx: Ctx, customer: Customer, day: date, horizon: date) -> list[Dr
     soonest = min(d.key.billing_date for d in pending)
     # Each contract's day builds the customer's whole day: one draft per key.
     same_day = {d.key: d for d in pending if d.key.billing_date == soonest}
+    _mark_joined(ctx, list(same_day.values()))
     return sorted(
         same_day.values(),
         key=lambda d: (
@@ -811,10 +816,16 @@ def _billed_days_by_contract(
             )
         )
     }
+    # Invoices credit notes give back in part: their days are credited by a note (see
+    # `credit_origin`), checked against what they have left.
+    with_notes = credited(ctx, list(invoices))
     result: dict[str, list[BilledDays]] = defaultdict(list)
     periods: dict[tuple[date, date], Period] = {}
     for line in charges:
         invoice = invoices[line.invoice_id]
+        given_back = invoice.status == InvoiceStatus.VOIDED.value or (
+            invoice.status == InvoiceStatus.CREDITED.value and invoice.gross_total > 0
+        )
         result[line.contract_id].append(
             BilledDays(
                 invoice_id=line.invoice_id,
@@ -827,8 +838,8 @@ def _billed_days_by_contract(
                 vat_rate=line.vat_rate,
                 kind=line.kind,
                 part=split_part(line.usage_part)[1] if line.usage_part else "",
-                given_back=invoice.status == InvoiceStatus.VOIDED.value
-                or (invoice.status == InvoiceStatus.CREDITED.value and invoice.gross_total > 0),
+                given_back=given_back,
+                partly_credited=not given_back and line.invoice_id in with_notes,
             )
         )
     return result
@@ -1045,8 +1056,14 @@ def _chunk_values(ctx: Ctx, run: BillingRun, drafts: Sequence[DraftInvoice]) -> 
     return invoices, lines
 
 
+def _mark_joined(ctx: Ctx, drafts: Sequence[DraftInvoice]) -> None:
+    """A preview's groups that a run would add to an open draft name that draft."""
+    for draft, invoice in _onto_drafts(ctx, drafts, lock=False)[1]:
+        draft.joins_draft_id = invoice.id
+
+
 def _onto_drafts(
-    ctx: Ctx, drafts: Sequence[DraftInvoice]
+    ctx: Ctx, drafts: Sequence[DraftInvoice], *, lock: bool = True
 ) -> tuple[list[DraftInvoice], list[tuple[DraftInvoice, Invoice]]]:
     """Splits a run's groups into those that make a new invoice and those whose invoice is
     already a draft (an earlier run of the day: same customer, currency, billing date,
@@ -1069,8 +1086,9 @@ def _onto_drafts(
                 Invoice.status == InvoiceStatus.DRAFT.value,
             )
             .order_by(Invoice.id)
-            .with_for_update()
         )
+        if lock:
+            stmt = stmt.with_for_update()
         found = {_draft_key(row): row for row in ctx.session.scalars(stmt)}
         for draft in chunk:
             invoice = found.get(_key_of(draft)) if found else None

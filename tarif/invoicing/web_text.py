@@ -95,6 +95,7 @@ FRENCH = {
     ),
     "Queue for a worker": "Confier à un worker (tâche de fond)",
     "Invoices this run would make": "Factures que cette facturation créerait",
+    "added to the open draft": "ajoutées au brouillon ouvert",
     "Nothing to invoice.": "Rien à facturer.",
     "No billing run yet.": "Aucune facturation pour l'instant.",
     "Started": "Commencée",

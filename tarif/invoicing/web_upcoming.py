@@ -29,6 +29,10 @@ FRENCH = {
     "As a billing run would make it on": "Telle qu'une facturation la ferait le",
     "nothing is written.": "rien n'est enregistré.",
     "Contract billed apart": "Contrat facturé à part",
+    "These lines go on the open draft": "Ces lignes s'ajoutent au brouillon ouvert",
+    ", after its own lines; the figures below are theirs.": (
+        ", après ses propres lignes ; les montants ci-dessous sont les leurs."
+    ),
 }
 
 add_template_dir(Path(__file__).parent / "templates")

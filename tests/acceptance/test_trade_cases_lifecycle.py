@@ -1120,6 +1120,15 @@ def test_without_termination_credit_arrears_days_after_a_backdated_end_are_credi
     assert sorted(nets(april)) == ["310.00", "620.00"]
     # on 10 Apr it turns out the customer left after 20 Mar: ended on 21 Mar, backdated
     shop.today("2026-04-10")
+    # Support's March, billed in arrears up to 31 Mar, will be credited in part whatever the
+    # setting: the end is refused until the credit is acknowledged, naming the field and the
+    # last day billed in arrears (hosting's April, in advance, stays billed: not counted)
+    body = {"action": "terminate", "reason": "left", "date": "2026-03-21", "forced": True}
+    refused = shop.api.post(f"/v1/contracts/{contract}/transitions", json=body)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["errors"][0]["field"] == "date"
+    assert "before 2026-03-31, already invoiced" in refused.text
     transition(shop, contract, "terminate", date="2026-03-21", forced=True, with_credit=True)
     [credit] = shop.run("2026-04-10")
     # no credit on termination: the hosting days billed in advance (21–31 Mar, April) stay
@@ -1334,3 +1343,47 @@ def test_a_voided_months_days_are_not_credited_again_by_a_termination(shop: Shop
     # and a later run does not find the credit again
     shop.today("2026-03-01")
     assert [i["customer_id"] for i in shop.run("2026-03-01", finalize=True)] == []
+
+
+def test_days_of_a_partly_credited_invoice_are_credited_by_a_note_never_twice(
+    shop: Shop,
+) -> None:
+    """Adjustment contracts whose February was partly given back by a goodwill credit note, then
+    ended on 15 Feb: the unused days go back on a credit note against February (not as a line
+    of the next invoice), so what February gives back never exceeds what it billed; a note that
+    would is held back as a draft for a person."""
+    small, large = shop.customer("Small goodwill SAS"), shop.customer("Large goodwill SAS")
+    lines = [{"product_id": hosting(shop)}]
+    contracts = [
+        shop.contract(customer, f"C-{n}", "2026-01-01", lines, billing_alignment="calendar")
+        for n, customer in enumerate((small, large), 1)
+    ]
+    shop.run("2026-01-01", finalize=True)
+    shop.today("2026-02-01")
+    february = {i["customer_id"]: i for i in shop.run("2026-02-01", finalize=True)}
+    shop.today("2026-02-10")
+    for customer, amount in ((small, "100.00"), (large, "300.00")):
+        body = {"invoice_id": february[customer]["id"], "reason": "goodwill", "amount": amount}
+        ok(shop.api.post("/v1/credit-notes", json=body), 201)
+    for contract in contracts:
+        transition(shop, contract, "terminate", date="2026-02-15", forced=True, with_credit=True)
+    shop.today("2026-02-15")
+    made = {i["customer_id"]: i for i in shop.run("2026-02-15", finalize=True)}
+    # [15 Feb, 1 Mar) = 14 of 28 days: −399 × 14/28 = −199.50, VAT −39.90, gross −239.40
+    for customer in (small, large):
+        note = made[customer]
+        assert (note["kind"], note["corrects_invoice_id"]) == (
+            "credit_note",
+            february[customer]["id"],
+        )
+        assert totals(note) == ("-199.50", "-39.90", "-239.40")
+    # Small: 478.80 − 100.00 = 378.80 left ≥ 239.40: issued; February keeps
+    # 378.80 − 239.40 = 139.40 creditable
+    assert made[small]["status"] == "issued"
+    assert read(shop, february[small])["amount_credited"] == "339.40"  # 100.00 + 239.40
+    # Large: 478.80 − 300.00 = 178.80 left < 239.40: held back, and finalizing it says why
+    assert made[large]["status"] == "draft"
+    refused = shop.api.post(f"/v1/invoices/{made[large]['id']}/finalize")
+    assert refused.status_code == 409
+    assert "239.40" in refused.text and "178.80" in refused.text
+    assert read(shop, february[large])["amount_credited"] == "300.00"

@@ -40,6 +40,14 @@ def test_a_contract_added_after_the_run_joins_the_days_draft(shop: Shop) -> None
     assert totals(first) == ("399.00", "79.80", "478.80")
     support = product(shop, "support", "120.00")
     shop.contract(customer, "C-2", "2026-02-01", [{"product_id": support}])
+    # a dry run, and the customer's upcoming invoice, say the new line goes on the open draft:
+    # the line's own figures (120.00, VAT 24.00, 144.00), no id (nothing made)
+    body = {"as_of": "2026-02-01", "dry_run": True}
+    [preview] = ok(shop.api.post("/v1/billing-runs", json=body), 201)["invoices"]
+    upcoming = ok(shop.api.get(f"/v1/customers/{customer}/upcoming-invoice"))
+    for shown in (preview, upcoming):
+        assert (shown["id"], shown["joins_draft_id"]) == (None, first["id"])
+        assert totals(shown) == ("120.00", "24.00", "144.00")
     answer = ok(shop.api.post("/v1/billing-runs", json={"as_of": "2026-02-01"}), 201)
     # the run lists the draft it added to, with the line it added (120.00, VAT 24.00, 144.00)
     [added] = answer["invoices"]

@@ -61,6 +61,23 @@ def test_bill_run_then_finalize_explain_and_pay(run, shop: World) -> None:  # ty
     assert (shown["status"], shown["amount_paid"]) == ("paid", "262.57")
 
 
+def test_a_dry_run_names_the_open_draft_a_group_would_join(  # type: ignore[no-untyped-def]
+    run, shop: World, ctx: Ctx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tarif.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)  # wide enough for every column
+    made = run("bill", "run", "--as-of", "2026-01-15", "--json")
+    [draft] = json.loads(made.stdout)["invoices"]
+    hosting_contract(shop, shop.customer, reference="C-SECOND")
+    ctx.session.commit()
+    dry = run("bill", "run", "--as-of", "2026-01-15", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    # the second contract's 15 → 31 Jan, 262.57 gross, goes on the draft: its column says so
+    assert "joins_draft_id" in dry.stdout and draft["id"] in dry.stdout
+    assert "262.57" in dry.stdout
+
+
 def test_errors_are_one_line(run, shop: World) -> None:  # type: ignore[no-untyped-def]
     result = run("invoices", "finalize", "inv_missing")
     assert result.exit_code != 0

@@ -142,6 +142,31 @@ def test_a_dry_run_shows_the_invoice_and_writes_nothing(
     assert run(lambda ctx: service.list_runs(ctx, PageRequest()).items) == []
 
 
+def test_previews_link_the_open_draft_new_lines_would_join(
+    admin: TestClient, run: Run[Any]
+) -> None:
+    from tarif.customers.models import Customer
+
+    def two_contracts_one_billed(ctx: Ctx) -> str:
+        world = build_world(ctx)
+        first = hosting_contract(world)
+        service.run_billing(ctx, JAN_15)  # the customer's draft of 15 Jan
+        customer = ctx.session.get_one(Customer, first.customer_id)
+        hosting_contract(world, customer, reference="C-SECOND")
+        return customer.id
+
+    customer_id = run(two_contracts_one_billed)
+    [draft_id] = invoice_ids(run)
+    # the second contract's 15 → 31 Jan (218.81, 262.57 gross) goes on that draft
+    page = text(bill(admin, dry_run="on").text)
+    assert f'href="/invoices/{draft_id}">ajoutées au brouillon ouvert' in page
+    assert "262,57 €" in page
+    upcoming = text(admin.get(f"/customers/{customer_id}/upcoming-invoice").text)
+    assert "Ces lignes s'ajoutent au brouillon ouvert" in upcoming
+    assert f'href="/invoices/{draft_id}"' in upcoming
+    assert invoice_ids(run) == [draft_id]  # nothing written
+
+
 def test_a_run_before_the_last_runs_date_is_refused_inline(
     admin: TestClient, contract_id: str
 ) -> None:
