@@ -69,12 +69,15 @@ def event_values(
     object_id: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    *,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
-    """The column values of the event `record` writes: for writing many in one INSERT."""
+    """The column values of the event `record` writes: for writing many in one INSERT (whose
+    caller may name them at once, `new_ids("aud", n)`)."""
     # Any change of an existing object (update, revoke, archive…) reads as a diff.
     before, after = changed_only(before, after)
     return {
-        "id": new_id("aud"),
+        "id": event_id or new_id("aud"),
         "organization_id": ctx.organization_id,
         "occurred_at": ctx.clock.now(),
         "actor_kind": ctx.actor.kind,

@@ -72,7 +72,9 @@ def apply_due(
             contract_versions = versions.get(head.id, [])
             contract = changing.get(head.id)
             if contract is None:
-                pass  # nothing reached: most contracts on most days
+                # Nothing reached (most contracts on most days): the versions read are the
+                # ones a billing run's drafts read next, kept for them.
+                store.keep_versions(ctx, head.id, contract_versions)
             elif _amendments_only(contract, contract_versions, as_of):
                 # What `_bring_up_to` would do, from what the chunk already read.
                 applied = apply_due_amendments(

@@ -143,6 +143,7 @@ def of_tenant(
 
 
 _DECODED_TERMS = "tarif.contracts.service_store.decoded_terms"
+_KEPT_VERSIONS = "tarif.contracts.service_store.kept_versions"
 
 
 @contextmanager
@@ -152,22 +153,58 @@ def terms_decoded_once(ctx: Ctx) -> Iterator[None]:
 
     Versions are not rewritten while a contract runs (only a draft's are), so the terms read
     a second time in the same transaction are the same; each is kept until its second read
-    only, and all are dropped when the block ends.
+    only, and all are dropped when the block ends. A contract's whole list of versions, once
+    its reader knows nothing changed it since (`keep_versions`), is kept the same way: its
+    next read is not a query.
     """
     info = ctx.session.info
     if _DECODED_TERMS in info:  # an enclosing block keeps them already
         yield
         return
     info[_DECODED_TERMS] = {}
+    info[_KEPT_VERSIONS] = {}
     try:
         yield
     finally:
         info.pop(_DECODED_TERMS, None)
+        info.pop(_KEPT_VERSIONS, None)
+
+
+def keep_versions(ctx: Ctx, contract_id: str, versions: list[CoreVersion]) -> None:
+    """Within a `terms_decoded_once` block: the contract's versions as `versions_by_contract`
+    read them, left unchanged by the caller (a billing run's `apply_due` for a contract the
+    date changes nothing for), are what its next read gives (taken once). Outside a block,
+    nothing is kept."""
+    kept: dict[str, list[CoreVersion]] | None = ctx.session.info.get(_KEPT_VERSIONS)
+    decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
+    if kept is None or decoded is None or not versions:
+        return
+    kept[contract_id] = versions
+    for version in versions:  # kept with the list: no longer apart
+        decoded.pop((contract_id, version.number), None)
 
 
 def versions_by_contract(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, list[CoreVersion]]:
     """`versions_of` for many contracts at once: two queries instead of two per contract (three
-    when some of the terms are kept by a `terms_decoded_once` block and others are not)."""
+    when some of the terms are kept by a `terms_decoded_once` block and others are not; none
+    for the contracts whose versions the block keeps, `keep_versions`)."""
+    kept: dict[str, list[CoreVersion]] | None = ctx.session.info.get(_KEPT_VERSIONS)
+    if not kept:
+        return _read_versions(ctx, contract_ids)
+    result: dict[str, list[CoreVersion]] = {}
+    missing: list[str] = []
+    for contract_id in contract_ids:
+        versions = kept.pop(contract_id, None)
+        if versions is None:
+            missing.append(contract_id)
+        else:
+            result[contract_id] = versions
+    if missing:
+        result.update(_read_versions(ctx, missing))
+    return result
+
+
+def _read_versions(ctx: Ctx, contract_ids: Sequence[str]) -> dict[str, list[CoreVersion]]:
     dialect = dialect_of(ctx.session)
     decoded: dict[tuple[str, int], ContractTerms] | None = ctx.session.info.get(_DECODED_TERMS)
     # The second read of a block finds version 1 of the contracts kept: it reads their terms'

@@ -265,14 +265,20 @@ def run_billing(
         ahead = None
         following = batches[at + 1] if at + 1 < len(batches) else None
 
+        def read_following(following: Sequence[DraftInvoice] | None = following) -> None:
+            if following is not None and sealer is not None:
+                sealer.read_ahead(ctx, following)
+
         def prepare_following(following: Sequence[DraftInvoice] | None = following) -> None:
             nonlocal ahead
             if following is not None:
                 ahead = _chunk_values(ctx, run, following)
+                if sealer is not None:  # its documents, while the server stores the lines
+                    sealer.work_ahead(ctx, ahead[0], lines_by_invoice(ahead[1]))
 
         try:
             with ctx.session.begin_nested():
-                _write_chunk(ctx, run, batch, sealer, values, prepare_following)
+                _write_chunk(ctx, run, batch, sealer, values, prepare_following, read_following)
         except IntegrityError:
             # A concurrent run stored some of these charges first: find which invoices, one
             # savepoint each; those are billed by the other run, not us.
@@ -1162,10 +1168,12 @@ def _write_chunk(
     sealer: InlineSealer | None,
     values: ChunkValues | None = None,
     meanwhile: Callable[[], None] | None = None,
+    read_ahead: Callable[[], None] | None = None,
 ) -> None:
     """Stores drafts and their lines: one multi-row INSERT (COPY) per table; finalized on the
     way when the run finalizes (see `service_seal_inline`). `meanwhile` (work that needs no
-    database) runs while PostgreSQL stores the lines."""
+    database) runs while PostgreSQL stores the lines; `read_ahead` (reads it needs) just
+    before, once the invoices are stored."""
     invoices, lines = values if values is not None else _chunk_values(ctx, run, drafts)
     if sealer is not None:
         sealer.seal(ctx, invoices, lines_by_invoice(lines))
@@ -1178,6 +1186,8 @@ def _write_chunk(
         line_rows = prepare_rows(session, cast(Table, InvoiceLine.__table__), lines)
 
     write_prepared(session, invoice_rows, prepare_lines)
+    if read_ahead is not None:
+        read_ahead()
     write_prepared(session, line_rows, meanwhile)
     invoices_created(ctx, invoices)
     _link_items(ctx, lines)

@@ -16,6 +16,13 @@ Everything else, nearly every invoice of a run, is sealed here.
 Numbers are drawn per chunk inside the chunk's savepoint: a chunk a concurrent run refuses is
 rolled back with its numbers and written again invoice by invoice, so the sequence stays
 gap-free.
+
+What neither the number nor the database can change is worked out a chunk ahead, while
+PostgreSQL stores the current chunk's lines (`read_ahead` between the chunk's two COPYs, then
+`work_ahead` meanwhile): the next chunk's customers, and each of its invoices' document and
+due date. The server inserts on one core while the snapshots are made on the other; sealing
+then draws the numbers, reads the balances (after the current chunk's deferred drafts took
+theirs) and computes the content hashes.
 """
 
 from __future__ import annotations
@@ -36,7 +43,9 @@ from tarif.contracts.service_store import of_tenant, today
 from tarif.customers.models import Customer
 from tarif.db.among import among, dialect_of
 from tarif.db.bulk import insert_rows
+from tarif.db.reads import rows
 from tarif.db.types import read_back
+from tarif.ids import new_ids
 from tarif.invoicing import balance
 from tarif.invoicing.issued import prefetch_contract_terms, seller_of, terms_and_snapshot
 from tarif.invoicing.mailing import queue_email
@@ -80,6 +89,9 @@ class InlineSealer:
     # Drafts of the current chunk left to `seal_invoice`, with their numbers, in billing order.
     _deferred: list[tuple[str, str, str]] = field(default_factory=list)
     _events: list[dict[str, Any]] = field(default_factory=list)
+    # The next chunk's customers and, by invoice id, its documents worked out ahead.
+    _ahead_customers: dict[str, Any] = field(default_factory=dict)
+    _ahead: dict[str, _Sealing] = field(default_factory=dict)
 
     @classmethod
     def for_run(cls, ctx: Ctx, *, invoices_only: bool = False) -> InlineSealer:
@@ -118,7 +130,12 @@ class InlineSealer:
         numbers = draw_numbers(
             ctx, self.org, [(values["id"], values["series"]) for values in with_lines], self.issued
         )
-        customers = _customers(ctx, {values["customer_id"] for values in with_lines})
+        wanted = {values["customer_id"] for values in with_lines}
+        customers = (
+            self._ahead_customers
+            if wanted <= self._ahead_customers.keys()
+            else _customers(ctx, wanted)
+        )
         contract_ids = (
             line["contract_id"] for values in with_lines for line in lines_by_invoice[values["id"]]
         )
@@ -126,11 +143,20 @@ class InlineSealer:
         balance.prefetch(ctx, customers)
         seller = seller_of(self.org)  # the same on every document of the chunk
         now = ctx.clock.now()
-        for values in with_lines:
+        event_ids = new_ids("aud", len(with_lines))
+        for values, event_id in zip(with_lines, event_ids, strict=True):
             number = numbers[values["id"]]
             self._count(number)
             self._events.append(
-                event_values(ctx, "finalize", "invoice", values["id"], None, {"number": number})
+                event_values(
+                    ctx,
+                    "finalize",
+                    "invoice",
+                    values["id"],
+                    None,
+                    {"number": number},
+                    event_id=event_id,
+                )
             )
             if (
                 values["kind"] != "invoice"
@@ -140,8 +166,44 @@ class InlineSealer:
                 self._deferred.append((values["id"], values["series"], number))
                 continue
             self._seal_values(
-                ctx, values, lines_by_invoice[values["id"]], number, customers, now, seller
+                ctx,
+                values,
+                lines_by_invoice[values["id"]],
+                number,
+                now,
+                self._ahead.pop(values["id"], None)
+                or self._early(ctx, values, lines_by_invoice[values["id"]], customers, seller),
             )
+
+    def read_ahead(self, ctx: Ctx, invoices: Sequence[Any]) -> None:
+        """Reads what sealing the next chunk's invoices (drafts of the run, `key` and `lines`)
+        needs from the database and does not change during the run: its customers and its
+        contracts' payment terms (known already in a run)."""
+        self._ahead_customers = _customers(ctx, {draft.key.customer_id for draft in invoices})
+        contract_ids = {line.contract_id for draft in invoices for line in draft.lines}
+        prefetch_contract_terms(ctx, contract_ids, self.issued)
+
+    def work_ahead(
+        self,
+        ctx: Ctx,
+        invoices: Sequence[dict[str, Any]],
+        lines_by_invoice: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """Works out, without the database, the documents of the next chunk's invoices that
+        will be sealed here (what `read_ahead` read is all it needs)."""
+        seller = seller_of(self.org)
+        self._ahead = {}
+        for values in invoices:
+            lines = lines_by_invoice.get(values["id"])
+            if (
+                lines
+                and values["kind"] == "invoice"
+                and values["gross_total"] >= 0
+                and values["customer_id"] in self._ahead_customers
+            ):
+                self._ahead[values["id"]] = self._early(
+                    ctx, values, lines, self._ahead_customers, seller
+                )
 
     def after_insert(self, ctx: Ctx) -> None:
         """Seals the chunk's deferred drafts, now stored, then writes the chunk's audit records
@@ -149,24 +211,21 @@ class InlineSealer:
         from tarif.invoicing.service_finalize import seal_drafts
 
         if self._deferred:
-            rows = [SimpleNamespace(id=i, series=s) for i, s, _ in self._deferred]
-            seal_drafts(ctx, rows, {i: n for i, _, n in self._deferred}, self.issued, self.org)
+            drafts = [SimpleNamespace(id=i, series=s) for i, s, _ in self._deferred]
+            seal_drafts(ctx, drafts, {i: n for i, _, n in self._deferred}, self.issued, self.org)
         if self._events:
             insert_rows(ctx.session, cast(Table, AuditEvent.__table__), self._events)
         self._deferred, self._events = [], []
 
-    def _seal_values(
+    def _early(
         self,
         ctx: Ctx,
         values: dict[str, Any],
         lines: list[dict[str, Any]],
-        number: str,
         customers: dict[str, Any],
-        now: Any,
         seller: dict[str, Any],
-    ) -> None:
-        # What `seal_invoice` sets, computed by the functions it calls, on plain values.
-        values.update(number=number, issue_date=self.issued)
+    ) -> _Sealing:
+        """What sealing sets that the number does not change: the document and due date."""
         invoice = _as_read_back(values, _INVOICE_DECIMALS, notes=None, purchase_order=None)
         stored_lines = [_line_read_back(line) for line in lines]
         customer = customers[values["customer_id"]]
@@ -174,22 +233,48 @@ class InlineSealer:
             ctx, invoice, stored_lines, self.org, customer, self.issued, seller
         )
         invoice.due_date = terms.due_date(self.issued)
+        return _Sealing(invoice, stored_lines, document, customer.invoice_emails)
+
+    def _seal_values(
+        self,
+        ctx: Ctx,
+        values: dict[str, Any],
+        lines: list[dict[str, Any]],
+        number: str,
+        now: Any,
+        early: _Sealing,
+    ) -> None:
+        # What `seal_invoice` sets, computed by the functions it calls, on plain values.
+        values.update(number=number, issue_date=self.issued)
+        invoice = early.invoice
+        invoice.number, invoice.issue_date = number, self.issued
         values.update(
-            document=document,
+            document=early.document,
             due_date=invoice.due_date,
             status=InvoiceStatus.FINALIZED.value,
             finalized_at=now,
             updated_at=now,
-            content_hash=content_hash(invoice, stored_lines),  # type: ignore[arg-type]
+            content_hash=content_hash(invoice, early.lines),
         )
         invoice_sealed(ctx, invoice)  # as `seal_invoice` does: one event per invoice
         render_later(ctx, invoice.id)
-        queue_email(ctx, invoice.id, customer.invoice_emails)  # and one e-mail job
+        queue_email(ctx, invoice.id, early.invoice_emails)  # and one e-mail job
 
     def _count(self, number: str) -> None:
         self.finalized += 1
         self.first_number = self.first_number or number
         self.last_number = number
+
+
+@dataclass(frozen=True, slots=True)
+class _Sealing:
+    """An invoice's sealing worked out before its number: the invoice and its lines as they
+    read back (the content hash's input, once numbered), its document and who gets it."""
+
+    invoice: Any
+    lines: list[Any]
+    document: dict[str, Any]
+    invoice_emails: Sequence[str] | None
 
 
 def _as_read_back(values: dict[str, Any], decimals: Sequence[str], **extra: Any) -> Any:
@@ -227,8 +312,8 @@ def _customers(ctx: Ctx, ids: set[str]) -> dict[str, Any]:
         of_tenant(Customer.organization_id, ctx.organization_id),
         among(Customer.id, ids, dialect_of(ctx.session)),
     )
-    with ctx.session.no_autoflush:
-        return {row.id: row for row in ctx.session.execute(stmt)}
+    with ctx.session.no_autoflush:  # Core rows: no ORM loading layer for plain columns
+        return {row.id: row for row in rows(ctx.session, stmt)}
 
 
 def lines_by_invoice(lines: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -40,3 +40,43 @@ def test_a_second_read_decodes_what_the_first_did_not_read(ctx: Ctx, world: Worl
     assert both[kept.id][0].terms is first[kept.id][0].terms
     assert both[new.id][0].terms == outside[new.id][0].terms
     assert both[new.id][0].terms.reference == new.reference
+
+
+def test_versions_kept_unchanged_are_handed_out_without_a_query(ctx: Ctx, world: World) -> None:
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from tarif.contracts.service_due import apply_due
+
+    untouched = world.running()
+    # a one-month term renewing on 15 Feb: the date changes something for it
+    renewing = world.running(
+        reference="C-2026-002", start_date="2026-01-15", initial_term_months=1, renewal_months=1
+    )
+    engine = ctx.session.get_bind()
+    statements: list[str] = []
+
+    def keep(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    with store.terms_decoded_once(ctx):
+        assert apply_due(ctx, as_of=date(2026, 2, 15)).renewals == ["C-2026-002: 2026-02-15"]
+        ctx.session.flush()
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            # the untouched contract's list is the one apply_due read: no query for it
+            alone = store.versions_by_contract(ctx, [untouched.id])
+            assert statements == []
+            # the renewed one is read again
+            again = store.versions_by_contract(ctx, [renewing.id])
+            assert statements != []
+            # taken once: asked again, the untouched contract is read from the database
+            statements.clear()
+            second = store.versions_by_contract(ctx, [untouched.id])
+            assert statements != []
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+    assert [v.number for v in alone[untouched.id]] == [1]
+    assert second[untouched.id][0].terms == alone[untouched.id][0].terms
+    assert again[renewing.id][0].terms.reference == "C-2026-002"

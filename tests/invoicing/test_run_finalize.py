@@ -221,6 +221,16 @@ def finalize_events(ctx: Ctx) -> list[Any]:
     return [e.after["number"] for e in rows]
 
 
+@pytest.fixture(params=[500, 1], ids=["one-chunk", "a-chunk-per-invoice"])
+def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Invoices written 500 at a time (every case here in one chunk), or one at a time: each
+    chunk's documents are then worked out while the one before is stored (`work_ahead`)."""
+    from tarif.invoicing import service_runs
+
+    monkeypatch.setattr(service_runs, "WRITE_CHUNK", request.param)
+    return int(request.param)
+
+
 def sealed_both_ways(ctx: Ctx, as_of: date) -> tuple[list[Any], list[Any], Any]:
     """The run finalizing as it writes, and the same run written then `finalize_run`."""
     attempt = ctx.session.begin_nested()
@@ -235,7 +245,7 @@ def sealed_both_ways(ctx: Ctx, as_of: date) -> tuple[list[Any], list[Any], Any]:
 
 
 def test_a_run_sealing_as_it_writes_gives_what_finalizing_its_drafts_gives(
-    ctx: Ctx, world: World
+    ctx: Ctx, world: World, chunk: int
 ) -> None:
     hosting_contract(world)
     hosting_contract(
@@ -262,7 +272,7 @@ def test_a_run_sealing_as_it_writes_gives_what_finalizing_its_drafts_gives(
 
 
 def test_an_invoice_paid_by_a_credit_balance_is_sealed_the_same_inline(
-    ctx: Ctx, world: World
+    ctx: Ctx, world: World, chunk: int
 ) -> None:
     from tarif.invoicing import balance
 
@@ -280,7 +290,9 @@ def test_an_invoice_paid_by_a_credit_balance_is_sealed_the_same_inline(
     ]
 
 
-def test_a_credit_note_drafted_by_a_run_is_sealed_the_same_inline(ctx: Ctx, world: World) -> None:
+def test_a_credit_note_drafted_by_a_run_is_sealed_the_same_inline(
+    ctx: Ctx, world: World, chunk: int
+) -> None:
     from datetime import timedelta
 
     from tarif.contracts import service as contracts
