@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tarif.api.deps import CtxDep, PageDep
 from tarif.api.schemas import ListResponse
@@ -199,7 +200,9 @@ async def send_events(request: Request, ctx: CtxDep) -> Any:
     parse = cloudevents.parse_cloudevent if cloud else parse_event
     parsed = [parse(i, e, dumps) for i, e in enumerate(events)]
     result = await run_in_threadpool(_ingest_and_commit, ctx, parsed)
-    return JSONResponse(_batch_answer(result, cloud))
+    # orjson: the answer of a batch of 10,000 events is a megabyte of JSON, made several
+    # times faster than by the standard encoder (the same text: strings and integers only).
+    return Response(orjson.dumps(_batch_answer(result, cloud)), media_type="application/json")
 
 
 @router.get("/events", response_model=ListResponse[EventRead])
