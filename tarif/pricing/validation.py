@@ -7,6 +7,7 @@ from decimal import Decimal
 from tarif.errors import FieldError
 from tarif.money import minor_unit_problem
 from tarif.money.number import MAX_DECIMALS, decimals_of
+from tarif.pricing.percentage import FeeThresholds, fee_thresholds
 from tarif.pricing.spec import ChargeModel, ChargePrices, ChargeSpec
 
 HUNDRED = Decimal(100)
@@ -98,6 +99,8 @@ def charge_problems(spec: ChargeSpec, *, currency: str | None = None) -> list[Fi
             problems.append(FieldError(f"{prefix}group", "the same group is priced twice"))
         seen.add(group.group)
         problems += prices_problems(spec.model, group.prices, prefix)
+    if percentage:
+        problems += _group_bound_problems(spec)
     if percentage and (spec.free_amount or spec.free_units):
         bounded = [spec.prices, *(g.prices for g in spec.group_prices)]
         if any(p.has_fee_bounds for p in bounded):
@@ -111,6 +114,55 @@ def charge_problems(spec: ChargeSpec, *, currency: str | None = None) -> list[Fi
         already = {p.field for p in problems}
         problems += [p for p in money_problems(spec, currency) if p.field not in already]
     return problems
+
+
+def _group_bound_problems(spec: ChargeSpec) -> list[FieldError]:
+    """With per-transaction fee bounds, the store splits each period's transactions by bound in
+    the same query for every group (`tarif.pricing.percentage`): each group price must bound
+    its fees at the transaction amounts where the charge's own prices do (its rate, fixed fee
+    and bounds may differ only in ways that keep those amounts). Otherwise a group would be
+    billed by another group's bands."""
+    if not any(p.has_fee_bounds for p in (spec.prices, *(g.prices for g in spec.group_prices))):
+        return []
+    own = fee_thresholds(spec.prices) if spec.prices.has_fee_bounds else None
+    problems: list[FieldError] = []
+    for index, group in enumerate(spec.group_prices):
+        prices = group.prices
+        bounded = prices.has_fee_bounds
+        if bounded == spec.prices.has_fee_bounds and fee_thresholds(prices) == own:
+            continue
+        field = f"group_prices.{index}." + ("min_fee" if prices.min_fee is not None else "rate")
+        if not spec.prices.has_fee_bounds:
+            message = "a group price may bound fees only when the charge's own prices do"
+        elif not bounded:
+            message = (
+                "the charge's own prices bound each transaction's fee: bound this group's "
+                "too, at the same transaction amounts"
+            )
+        else:
+            message = (
+                "bounds each transaction's fee at other amounts than the charge's own prices "
+                f"({_bound_amounts(fee_thresholds(prices))} against "
+                f"{_bound_amounts(own)}): give it the same rate, fixed fee and bounds"
+            )
+        problems.append(FieldError(field, message))
+    return problems
+
+
+def _bound_amounts(thresholds: FeeThresholds | None) -> str:
+    """Where a price's bounds split transactions, for a message."""
+    if thresholds is None:
+        return "every transaction alike"
+    sides = []
+    if thresholds.below_micros is not None:
+        sides.append(f"min_fee below {_amount(thresholds.below_micros)}")
+    if thresholds.above_micros is not None:
+        sides.append(f"max_fee above {_amount(thresholds.above_micros)}")
+    return ", ".join(sides)
+
+
+def _amount(micros: int) -> str:
+    return f"{(Decimal(micros) / 1_000_000).normalize():f}"
 
 
 def money_problems(spec: ChargeSpec, currency: str) -> list[FieldError]:

@@ -609,6 +609,31 @@ def test_percentage_with_a_free_amount_and_free_transactions(shop: Shop) -> None
     assert sorted(nets(on(invoices, "2026-03-01"))) == ["0.00", "0.00"]
 
 
+def test_group_prices_of_bounded_fees_must_bound_at_the_same_amounts(shop: Shop) -> None:
+    """The store splits a period's transactions by fee bound once for every group: a group price
+    bounding fees at other amounts (another rate), or not at all, is refused at its field."""
+    metric(shop, "sales", "sum", field="amount", group_by=["region"])
+    product = ok(
+        shop.api.post("/v1/products", json={"code": "fees", "name_en": "Fees", "kind": "usage"}),
+        201,
+    )
+    url = f"/v1/pricelists/{shop.pricelist_id}/entries"
+    own = {"rate": "1.5", "fixed_fee": "0.10", "min_fee": "0.50", "max_fee": "5.00"}
+    us = {"group": {"region": "us"}, "rate": "3", "fixed_fee": "0.10"}
+    for group, field in (
+        # 3 % + 0.10 reaches 0.50 at 13.33 and 5.00 at 163.33, not 26.67 and 326.67
+        (us | {"min_fee": "0.50", "max_fee": "5.00"}, "charge.group_prices.0.min_fee"),
+        (us, "charge.group_prices.0.rate"),  # unbounded under bounded own prices
+    ):
+        charge = {"metric": "sales", "model": "percentage", **own, "group_prices": [group]}
+        entry = {"product_id": product["id"], "unit_price": "0", "charge": charge}
+        refused = shop.api.post(url, json=entry)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert ok(shop.api.get(url))["data"] == []  # nothing written
+
+
 @pytest.mark.parametrize("catch_up", [False, True], ids=["monthly-runs", "one-catch-up-run"])
 def test_free_units_then_a_prepaid_block_drawn_down(shop: Shop, catch_up: bool) -> None:
     # 100 messages free each month, then a prepaid block of 1,000 drawn down month after

@@ -106,6 +106,39 @@ def test_free_amount_and_bounds_do_not_mix() -> None:
     ) == {"free_amount": "only the percentage model has a free amount"}
 
 
+def test_group_prices_bound_fees_at_the_charges_own_transaction_amounts() -> None:
+    base = {"metric": "sales", "model": "percentage", "rate": "1.5", "fixed_fee": "0.10"}
+    bounded = base | {"min_fee": "0.50", "max_fee": "5.00"}
+    # 1.5 % + 0.10 reaches 0.50 at (0.50 − 0.10) ÷ 1.5 % = 26.666… and 5.00 at
+    # (5.00 − 0.10) ÷ 1.5 % = 326.666…; 3 % + 0.10 at 13.333… and 163.333…
+    other_rate = {"group": {"region": "us"}, "rate": "3", "fixed_fee": "0.10"}
+    assert problems(
+        bounded | {"group_prices": [other_rate | {"min_fee": "0.50", "max_fee": "5.00"}]}
+    ) == {
+        "group_prices.0.min_fee": "bounds each transaction's fee at other amounts than the "
+        "charge's own prices (min_fee below 13.333334, max_fee above 163.333333 against "
+        "min_fee below 26.666667, max_fee above 326.666666): give it the same rate, fixed "
+        "fee and bounds"
+    }
+    assert problems(bounded | {"group_prices": [other_rate]}) == {
+        "group_prices.0.rate": "the charge's own prices bound each transaction's fee: bound "
+        "this group's too, at the same transaction amounts"
+    }
+    group_only = {"group": {"region": "us"}, "rate": "2", "min_fee": "1.00"}
+    assert problems(base | {"rate": "2", "fixed_fee": None, "group_prices": [group_only]}) == {
+        "group_prices.0.min_fee": "a group price may bound fees only when the charge's own "
+        "prices do"
+    }
+    # the same rate, fixed fee and bounds (a group priced apart for its reporting): accepted
+    same = {"group": {"region": "us"}, "rate": "1.5", "fixed_fee": "0.10"}
+    spec = ChargeSpec.from_json(
+        bounded | {"group_prices": [same | {"min_fee": "0.50", "max_fee": "5.00"}]}
+    )
+    assert len(spec.group_prices) == 1
+    # without bounds anywhere, group rates differ freely
+    assert ChargeSpec.from_json(base | {"group_prices": [other_rate]}).group_prices
+
+
 def test_group_price_problems_are_prefixed() -> None:
     found = problems(
         {
