@@ -165,15 +165,10 @@ class InlineSealer:
             ):
                 self._deferred.append((values["id"], values["series"], number))
                 continue
-            self._seal_values(
-                ctx,
-                values,
-                lines_by_invoice[values["id"]],
-                number,
-                now,
-                self._ahead.pop(values["id"], None)
-                or self._early(ctx, values, lines_by_invoice[values["id"]], customers, seller),
+            early = self._ahead.pop(values["id"], None) or self._early(
+                ctx, values, lines_by_invoice[values["id"]], customers, seller
             )
+            self._seal_values(ctx, values, number, now, early)
 
     def read_ahead(self, ctx: Ctx, invoices: Sequence[Any]) -> None:
         """Reads what sealing the next chunk's invoices (drafts of the run, `key` and `lines`)
@@ -236,13 +231,7 @@ class InlineSealer:
         return _Sealing(invoice, stored_lines, document, customer.invoice_emails)
 
     def _seal_values(
-        self,
-        ctx: Ctx,
-        values: dict[str, Any],
-        lines: list[dict[str, Any]],
-        number: str,
-        now: Any,
-        early: _Sealing,
+        self, ctx: Ctx, values: dict[str, Any], number: str, now: Any, early: _Sealing
     ) -> None:
         # What `seal_invoice` sets, computed by the functions it calls, on plain values.
         values.update(number=number, issue_date=self.issued)
