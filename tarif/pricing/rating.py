@@ -457,12 +457,13 @@ def _percentage(
     label = _label(spec, usage)
     bands = usage.bands
     if prices.has_fee_bounds and bands is None:
-        if rate:
+        if rate and usage.event_count:
             raise ChargeError(
                 f"charge on {spec.metric} bounds each transaction's fee: its usage needs the "
                 "transactions split by bound (tarif.pricing.percentage.fee_thresholds)"
             )
-        # Without a rate every fee is the same bounded fixed fee: the count is enough.
+        # No transaction (a period without events measures no row to split), or no rate
+        # (every fee is the same bounded fixed fee): the count is enough.
         bands = bands_of([ZERO] * usage.event_count, prices)
     explain = Explanation(
         metric=spec.metric,

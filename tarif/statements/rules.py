@@ -134,6 +134,15 @@ class MeasuredRow:
     keys: dict[str, str | None]
     quantity: Decimal | None
     event_count: int
+    # A percentage charge bounding each fee: the row's transactions split as rating split
+    # them (below count, between count, between amount sum, above count).
+    bands: tuple[int, int, Decimal, int] | None = None
+
+
+# What each line of a bounded percentage charge counts, as an index into `MeasuredRow.bands`:
+# the rate applies to the amounts between the bounds, the fixed fee to the transactions
+# between them, the minimum and maximum fees to the transactions below and above.
+_BAND_OF_KIND = {"percentage": 2, "transaction_fee": 1, "minimum_fee": 0, "maximum_fee": 3}
 
 
 @dataclass(frozen=True)
@@ -221,6 +230,16 @@ def split_line(
         count = None if adjustment else int(trace.get("event_count") or 0)
         return basis, [
             StatementRow(blank, quantity, count, unit_price, amount, late_adjustment=adjustment)
+        ]
+    band = _BAND_OF_KIND.get(str(trace.get("rated_kind")))
+    if band is not None and all(r.bands is not None for r in measured):
+        # Bounded fees: each row counts what the line counted of it (its amounts between the
+        # bounds, or its transactions of the line's band), not all its transactions.
+        counted = [Decimal(r.bands[band]) for r in measured if r.bands is not None]
+        shares = largest_remainder(amount, counted, minor_unit)
+        return "bands", [
+            StatementRow(row.keys, part, row.event_count, unit_price, share)
+            for row, part, share in zip(measured, counted, shares, strict=True)
         ]
     if basis == "events":
         weights = [Decimal(r.event_count) for r in measured]

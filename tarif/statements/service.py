@@ -24,8 +24,10 @@ from tarif.db.repository import scoped
 from tarif.errors import ErrorCollector, InvalidInput
 from tarif.invoicing.models import Invoice, InvoiceLine
 from tarif.invoicing.service_invoices import get_invoice
-from tarif.invoicing.usage_pricing import USAGE_SOURCE
+from tarif.invoicing.usage_pricing import USAGE_SOURCE, charge_thresholds
 from tarif.money import currency
+from tarif.pricing.charges import ChargeSpec, InvalidCharge
+from tarif.pricing.percentage import FeeThresholds
 from tarif.statements.rules import (
     GroupBy,
     MeasuredRow,
@@ -266,6 +268,8 @@ def _measure(
     others = [c for c in contracts if c != line.contract_id] if own is None else []
     explanation = trace.get("explanation") or {}
     group = {str(k): str(v) for k, v in (explanation.get("group") or {}).items()}
+    # A charge bounding each transaction's fee: rows split by bound as rating split them.
+    thresholds = _thresholds(trace) if explanation.get("bands") is not None else None
     rows = store.breakdown(
         ctx.organization_id,
         metric,
@@ -276,5 +280,15 @@ def _measure(
         other_contracts=others,
         group=group,
         selection=AS_RATED,
+        thresholds=thresholds,
     )
-    return [MeasuredRow(r.keys, r.quantity, r.event_count) for r in rows]
+    return [MeasuredRow(r.keys, r.quantity, r.event_count, r.bands) for r in rows]
+
+
+def _thresholds(trace: dict[str, Any]) -> FeeThresholds | None:
+    """The fee thresholds the line was rated with (its trace keeps the charge); None when the
+    charge kept cannot be read any more (the rows are then shared by transactions)."""
+    try:
+        return charge_thresholds(ChargeSpec.from_json(trace.get("charge") or {}))
+    except InvalidCharge:
+        return None

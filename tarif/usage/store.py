@@ -409,10 +409,12 @@ class SqlEventStore:
         other_contracts: Sequence[str] = (),
         group: Mapping[str, str] | None = None,
         selection: EventSelection = ALL_EVENTS,
+        thresholds: FeeThresholds | None = None,
     ) -> list[BreakdownRow]:
         """The period's counted events of one customer grouped by `dimensions` (`day`, `month`
         or event properties), one SQL `GROUP BY`: each group's quantity (None when the
-        aggregation does not measure per group: latest, weighted sum) and event count.
+        aggregation does not measure per group: latest, weighted sum) and event count; with
+        `thresholds`, each group's transactions split by fee bound as rating split them.
 
         `contract_id` keeps the events naming that contract; `other_contracts` instead keeps
         those naming none of them (a customer's first contract counts those); `group` keeps
@@ -440,7 +442,12 @@ class SqlEventStore:
             quantity = func.max(ev.value_micros)
         elif kind == Aggregation.UNIQUE_COUNT:
             quantity = func.count(ev.unique_key.distinct())
-        stmt = select(*keys, quantity.label("quantity"), func.count().label("event_count"))
+        stmt = select(
+            *keys,
+            quantity.label("quantity"),
+            func.count().label("event_count"),
+            *_band_columns(ev, thresholds, in_period=True),
+        )
         stmt = stmt.where(*where)
         if keys:
             stmt = stmt.group_by(*keys).order_by(*keys)
@@ -457,7 +464,7 @@ class SqlEventStore:
                 amount = quantity_from_micros(int(raw))
             values = {name: getattr(r, f"k{i}") for i, name in enumerate(dimensions)}
             texts = {k: _text(v) for k, v in values.items()}
-            rows.append(BreakdownRow(texts, amount, int(r.event_count)))
+            rows.append(BreakdownRow(texts, amount, int(r.event_count), _bands_of(r)))
         return rows
 
     def events_by_id(
@@ -673,14 +680,7 @@ class SqlEventStore:
         else:
             quantity = quantity_from_micros(None if raw is None else int(raw))
         groups = {name: getattr(r, f"g{i}") for i, name in enumerate(metric.group_by)}
-        bands = None
-        if "below_count" in r._fields:
-            bands = (
-                int(r.below_count or 0),
-                int(r.between_count or 0),
-                quantity_from_micros(None if r.between_micros is None else int(r.between_micros)),
-                int(r.above_count or 0),
-            )
+        bands = _bands_of(r)
         versions: tuple[str, ...] = ()
         if "versions" in r._fields and r.versions:
             versions = tuple(sorted(set(str(r.versions).split(","))))
@@ -702,6 +702,20 @@ class BreakdownRow:
     keys: dict[str, str | None]
     quantity: Decimal | None
     event_count: int
+    # With fee thresholds: (below count, between count, between amount sum, above count).
+    bands: tuple[int, int, Decimal, int] | None = None
+
+
+def _bands_of(r: Any) -> tuple[int, int, Decimal, int] | None:
+    """A row's transactions split by fee bound, when the query asked for it."""
+    if "below_count" not in r._fields:
+        return None
+    return (
+        int(r.below_count or 0),
+        int(r.between_count or 0),
+        quantity_from_micros(None if r.between_micros is None else int(r.between_micros)),
+        int(r.above_count or 0),
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -710,12 +724,16 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _band_columns(c: Any, thresholds: FeeThresholds | None) -> list[ColumnElement[Any]]:
+def _band_columns(
+    c: Any, thresholds: FeeThresholds | None, *, in_period: bool = False
+) -> list[ColumnElement[Any]]:
     """The period's transactions split by fee bound (`tarif.pricing.percentage`): counts of
-    those below the minimum and above the maximum fee, count and sum of those between."""
+    those below the minimum and above the maximum fee, count and sum of those between.
+    `in_period`: every row read is of the period (else its `in_period` column says)."""
     if thresholds is None:
         return []
-    own = c.in_period == 1  # a recurring metric's earlier events are not this period's
+    # A recurring metric's earlier events are not this period's.
+    own = literal(True) if in_period else c.in_period == 1
     below = (
         and_(own, c.value_micros < thresholds.below_micros)
         if thresholds.below_micros is not None

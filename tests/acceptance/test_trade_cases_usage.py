@@ -609,6 +609,71 @@ def test_percentage_with_a_free_amount_and_free_transactions(shop: Shop) -> None
     assert sorted(nets(on(invoices, "2026-03-01"))) == ["0.00", "0.00"]
 
 
+def test_bounded_percentage_in_a_month_without_sales(shop: Shop) -> None:
+    metric(shop, "sales", "sum", field="amount")
+    charge = {
+        "metric": "sales",
+        "model": "percentage",
+        "rate": "2",
+        "min_fee": "0.50",
+        "max_fee": "5.00",
+    }
+    calendar_contract(shop, [usage_product(shop, "pay", charge, "Payments")])
+    shop.today("2026-02-01")
+    # no sale in January: the period still gets its lines, at 0.00 (2 % of 0.00), and the
+    # run bills the other contracts as usual
+    [january] = shop.run("2026-02-01")
+    assert [(x["description"], x["net_amount"]) for x in usage_lines(january)] == [
+        ("Payments — 2 % of 0", "0.00")
+    ]
+    assert totals(january) == ("0.00", "0.00", "0.00")
+
+
+def test_a_statement_shares_bounded_fees_by_what_each_row_counted(shop: Shop) -> None:
+    metric(shop, "sales", "sum", field="amount")
+    charge = {
+        "metric": "sales",
+        "model": "percentage",
+        "rate": "2",
+        "min_fee": "0.50",
+        "max_fee": "5.00",
+    }
+    calendar_contract(shop, [usage_product(shop, "pay", charge, "Payments")])
+    shop.today("2026-01-31")
+    sales = (("A", "10.00"), ("A", "100.00"), ("B", "1000.00"), ("B", "50.00"))
+    send(
+        shop,
+        [
+            event(f"s{n}", "sales", f"2026-01-1{n}T10:00:00Z", amount=amount, site=site)
+            for n, (site, amount) in enumerate(sales)
+        ],
+    )
+    [january] = shop.run("2026-02-01")
+    # 10 → 0.20 raised to 0.50; 100 → 2.00; 1,000 → 20.00 lowered to 5.00; 50 → 1.00:
+    # lines "2 % of 150" 3.00, 1 × 0.50 at the minimum, 1 × 5.00 at the maximum = 8.50
+    assert january["net_total"] == "8.50"
+    url = f"/v1/invoices/{january['id']}/statement"
+    statement = ok(shop.api.get(url, params={"group_by": "site"}))
+    rows = {
+        (line["rated_kind"], row["keys"]["site"]): (row["quantity"], row["amount"])
+        for line in statement["metrics"][0]["lines"]
+        for row in line["rows"]
+    }
+    # each row counts what the line counted of it: the rate on A's 100 (2.00) and B's 50
+    # (1.00); A's 10 at the minimum; B's 1,000 at the maximum
+    assert rows == {
+        ("percentage", "A"): ("100", "2.00"),
+        ("percentage", "B"): ("50", "1.00"),
+        ("minimum_fee", "A"): ("1", "0.50"),
+        ("minimum_fee", "B"): ("0", "0.00"),
+        ("maximum_fee", "A"): ("0", "0.00"),
+        ("maximum_fee", "B"): ("1", "5.00"),
+    }
+    # A: 0.50 + 2.00 = 2.50; B: 5.00 + 1.00 = 6.00; together the invoice's 8.50
+    shared = {line["rated_kind"]: line["shared_by"] for line in statement["metrics"][0]["lines"]}
+    assert shared == {"percentage": "bands", "minimum_fee": "bands", "maximum_fee": "bands"}
+
+
 def test_group_prices_of_bounded_fees_must_bound_at_the_same_amounts(shop: Shop) -> None:
     """The store splits a period's transactions by fee bound once for every group: a group price
     bounding fees at other amounts (another rate), or not at all, is refused at its field."""

@@ -493,6 +493,16 @@ def test_bounded_fees_need_the_bands() -> None:
         rate_charge(charge, Usage(D("630.00"), event_count=4), "EUR")
 
 
+def test_bounded_fees_of_a_period_without_transactions_are_zero() -> None:
+    # No event in the period: no row was measured, so no bands; nothing to split either.
+    lines = rate_charge(ChargeSpec.from_json(BOUNDED), Usage(D(0), event_count=0), "EUR")
+    # 1.5 % × 0.00 = 0.00 and 0 × 0.10 = 0.00: the period still gets its lines, at 0.00
+    assert rows(lines) == [
+        ("percentage", "0", "0.015", "0.00"),
+        ("transaction_fee", "0", "0.10", "0.00"),
+    ]
+
+
 def test_fixed_fee_raised_to_the_minimum_without_a_rate() -> None:
     charge = spec("percentage", metric="payments", fixed_fee="0.10", min_fee="0.30")
     lines = rate_charge(charge, Usage(D(0), event_count=10), "EUR")
