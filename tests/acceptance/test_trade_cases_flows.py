@@ -565,52 +565,7 @@ def test_statement_by_site_with_tiers_and_a_top_up(shop: Shop) -> None:
     assert cust["amount"] == "20.00"
 
 
-# --- 7. percentage with per-transaction min / max, statement by site ------------------------------
-
-
-def test_percentage_bands_statement_by_site(shop: Shop) -> None:
-    metric(shop, "sales", "sum", field="amount")
-    charge = {
-        "metric": "sales",
-        "model": "percentage",
-        "rate": "2",
-        "min_fee": "0.50",
-        "max_fee": "5.00",
-    }
-    calendar_contract(shop, [usage_product(shop, "pay", charge, "Payments")])
-    shop.today("2026-01-31")
-    sales = (("A", "10.00"), ("A", "100.00"), ("B", "1000.00"), ("B", "50.00"))
-    send(
-        shop,
-        [
-            event(f"s{n}", "sales", f"2026-01-1{n}T10:00:00Z", amount=a, site=s)
-            for n, (s, a) in enumerate(sales)
-        ],
-    )
-    [jan] = shop.run("2026-02-01")
-    # 10 → 0.20 → 0.50 (min); 100 → 2.00; 1000 → 20.00 → 5.00 (max); 50 → 1.00
-    # 0.50 + 2.00 + 5.00 + 1.00 = 8.50
-    assert jan["net_total"] == "8.50"
-    st = ok(shop.api.get(f"/v1/invoices/{jan['id']}/statement", params={"group_by": "site"}))
-    per_site: dict[str, Decimal] = {}
-    for line in st["metrics"][0]["lines"]:
-        assert sum(Decimal(r["amount"]) for r in line["rows"]) == Decimal(line["amount"])
-        for r in line["rows"]:
-            per_site[r["keys"]["site"]] = per_site.get(r["keys"]["site"], 0) + Decimal(r["amount"])
-    # rows of each line count the transactions the line counted: 2 % of 150 = A 100 + B 50;
-    # min fee: 1 transaction (A); max fee: 1 transaction (B)
-    rows = {
-        (x["rated_kind"], r["keys"]["site"]): (r["quantity"], r["amount"])
-        for x in st["metrics"][0]["lines"]
-        for r in x["rows"]
-    }
-    # A: 0.50 + 2.00 = 2.50; B: 5.00 + 1.00 = 6.00
-    assert per_site == {"A": Decimal("2.50"), "B": Decimal("6.00")}
-    assert rows[("percentage", "A")] == ("100", "2.00")  # 100 × 0.02, docs/statements.md §3
-    assert rows[("percentage", "B")] == ("50", "1.00")
-
-
-# --- 8. credit balance in JPY and KWD: amounts to the minor unit, used automatically -----------
+# --- 7. credit balance in JPY and KWD: amounts to the minor unit, used automatically -----------
 
 
 def test_goodwill_in_yen_pays_the_next_invoice(shop: Shop) -> None:
@@ -660,7 +615,7 @@ def test_goodwill_in_yen_pays_the_next_invoice(shop: Shop) -> None:
     assert paid["invoice_status"] == "paid"
 
 
-# --- 9. a late event valued by a newer valuation version ---------------------------------------
+# --- 8. a late event valued by a newer valuation version ---------------------------------------
 
 MINUTES_V2 = """
 import math
@@ -715,7 +670,7 @@ def test_late_event_valued_by_a_newer_valuation_version(shop: Shop) -> None:
     assert ex[0]["usage"]["valuation_versions"] == {val["id"]: [v1, v2]}
 
 
-# --- 10. credit notes by amount in KWD and JPY (French customers, 20 %) -----------------------
+# --- 9. credit notes by amount in KWD and JPY (French customers, 20 %) -----------------------
 
 
 @pytest.mark.parametrize(
@@ -777,7 +732,7 @@ def test_credit_note_by_amount_in_other_minor_units(
     assert due in (Decimal("4.4"), Decimal("13400"))
 
 
-# --- 11. CLI: credit note to the balance, next run --finalize uses it; overdue list -------------
+# --- 10. CLI: credit note to the balance, next run --finalize uses it; overdue list -------------
 
 
 def test_cli_credit_to_balance_then_next_run_uses_it(shop: Shop, both: Operator) -> None:
@@ -825,7 +780,7 @@ def test_cli_credit_to_balance_then_next_run_uses_it(shop: Shop, both: Operator)
     assert [i["id"] for i in api_late["data"]] == [feb["id"]]
 
 
-# --- 12. late adjustment in the customer statement --------------------------------------------
+# --- 11. late adjustment in the customer statement --------------------------------------------
 
 
 def test_customer_statement_includes_the_late_adjustment_row(shop: Shop) -> None:
@@ -866,7 +821,7 @@ def test_customer_statement_includes_the_late_adjustment_row(shop: Shop) -> None
     assert (regular["keys"]["day"], regular["quantity"]) == ("2026-01-20", "10")
 
 
-# --- 13. a carried-over (recurring) quantity in a month without events: the statement adds up --
+# --- 12. a carried-over (recurring) quantity in a month without events: the statement adds up --
 
 
 def test_statement_of_a_carried_over_month_without_events_adds_up(shop: Shop) -> None:
@@ -889,7 +844,7 @@ def test_statement_of_a_carried_over_month_without_events_adds_up(shop: Shop) ->
         assert sum(Decimal(r["amount"]) for r in rows) == Decimal("30.00")
 
 
-# --- 14. the metric's filters apply in the statement ------------------------------------------
+# --- 13. the metric's filters apply in the statement ------------------------------------------
 
 
 def test_statement_keeps_the_metrics_filters(shop: Shop) -> None:
@@ -917,7 +872,7 @@ def test_statement_keeps_the_metrics_filters(shop: Shop) -> None:
     assert rows == [("eu", "7", "0.70")]
 
 
-# --- 15. HALF_EVEN lines in yen, VAT still HALF_UP --------------------------------------------
+# --- 14. HALF_EVEN lines in yen, VAT still HALF_UP --------------------------------------------
 
 
 def test_half_even_yen_usage_lines_and_half_up_vat(shop: Shop) -> None:
@@ -978,7 +933,7 @@ def test_half_even_yen_usage_lines_and_half_up_vat(shop: Shop) -> None:
     assert totals(jan) == ("10", "2", "12")
 
 
-# --- 16. payments dated before the issue date, payments on drafts and credit notes ------------
+# --- 15. payments dated before the issue date, payments on drafts and credit notes ------------
 
 
 def test_payment_dates_and_documents_that_take_no_payment(shop: Shop) -> None:
@@ -1011,7 +966,7 @@ def test_payment_dates_and_documents_that_take_no_payment(shop: Shop) -> None:
     )
 
 
-# --- 17. a late event after the contract ended is still billed, once ----------------------------
+# --- 16. a late event after the contract ended is still billed, once ----------------------------
 
 
 def test_late_event_after_the_contract_ended(shop: Shop) -> None:
@@ -1045,7 +1000,7 @@ def test_late_event_after_the_contract_ended(shop: Shop) -> None:
     assert shop.run("2026-04-01") == []  # never twice
 
 
-# --- 18. KWD percentage + fixed fee, to the fils; statement by day ------------------------------
+# --- 17. KWD percentage + fixed fee, to the fils; statement by day ------------------------------
 
 
 def test_kwd_percentage_and_fixed_fee_rounded_once(shop: Shop) -> None:
@@ -1112,7 +1067,7 @@ def test_kwd_percentage_and_fixed_fee_rounded_once(shop: Shop) -> None:
     }
 
 
-# --- 19. CLI statements --json agree with the API ------------------------------------------------
+# --- 18. CLI statements --json agree with the API ------------------------------------------------
 
 
 def test_cli_statement_json_agrees_with_api(shop: Shop, both: Operator) -> None:
@@ -1153,7 +1108,7 @@ def test_cli_statement_json_agrees_with_api(shop: Shop, both: Operator) -> None:
     assert cust["amount"] == "0.77"
 
 
-# --- 20. statement of a SmartCode-valued metric counts the valued minutes, not seconds ----------
+# --- 19. statement of a SmartCode-valued metric counts the valued minutes, not seconds ----------
 
 
 def test_statement_of_valued_minutes_uses_the_values(shop: Shop) -> None:
@@ -1195,7 +1150,7 @@ def test_statement_of_valued_minutes_uses_the_values(shop: Shop) -> None:
     assert rows == [("2026-01-05", "2", "0.20"), ("2026-01-06", "3", "0.30")]
 
 
-# --- 21. unique users by day: rows shared by events, adding up --------------------------------
+# --- 20. unique users by day: rows shared by events, adding up --------------------------------
 
 
 def test_unique_count_statement_by_day_shared_by_events(shop: Shop) -> None:
@@ -1231,7 +1186,7 @@ def test_unique_count_statement_by_day_shared_by_events(shop: Shop) -> None:
     assert rows == [("2026-01-05", 2, "1.50"), ("2026-01-06", 1, "0.75"), ("2026-01-07", 1, "0.75")]
 
 
-# --- 22. credit note by quantity on a KWD tier line, in parts, cancels to the fils -------------
+# --- 21. credit note by quantity on a KWD tier line, in parts, cancels to the fils -------------
 
 
 def test_kwd_tier_line_credited_in_parts(shop: Shop) -> None:
@@ -1291,7 +1246,7 @@ def test_kwd_tier_line_credited_in_parts(shop: Shop) -> None:
     assert ok(shop.api.get(f"/v1/invoices/{jan['id']}"))["amount_due"] == "1.235"
 
 
-# --- 23. a late transaction above the maximum fee -----------------------------------------------
+# --- 22. a late transaction above the maximum fee -----------------------------------------------
 
 
 def test_late_transaction_above_the_maximum_fee(shop: Shop) -> None:
@@ -1323,25 +1278,3 @@ def test_late_transaction_above_the_maximum_fee(shop: Shop) -> None:
     assert sum(Decimal(n) for _, n in adj) == Decimal("5.00")
     # February: 10.00 → 0.20 → the minimum 0.50; 5.00 + 0.50 = 5.50
     assert mar["net_total"] == "5.50"
-
-
-# --- 24. a bounded percentage charge over a period without any transaction ---------------------
-
-
-def test_bounded_percentage_in_a_month_without_sales(shop: Shop) -> None:
-    metric(shop, "sales", "sum", field="amount")
-    charge = {
-        "metric": "sales",
-        "model": "percentage",
-        "rate": "2",
-        "min_fee": "0.50",
-        "max_fee": "5.00",
-    }
-    calendar_contract(shop, [usage_product(shop, "pay", charge, "Payments")])
-    shop.today("2026-02-01")
-    # docs/usage.md "Lines": a period with no usage still gets its lines at 0.00
-    response = shop.api.post("/v1/billing-runs", json={"as_of": "2026-02-01"})
-    assert response.status_code == 201, response.text
-    [made] = response.json()["invoices"]
-    jan = ok(shop.api.get(f"/v1/invoices/{made['id']}"))
-    assert jan["net_total"] == "0.00"
