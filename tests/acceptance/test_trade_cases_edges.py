@@ -10,54 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from tests.acceptance.test_trade_cases import Shop, nets, ok, totals
-
-
-def amend(shop: Shop, contract: str, day: str, *changes: dict[str, Any]) -> None:
-    ok(
-        shop.api.post(
-            f"/v1/contracts/{contract}/amendments",
-            json={
-                "effective_date": day,
-                "reason": "change",
-                "schedule": True,
-                "changes": list(changes),
-            },
-        ),
-        201,
-    )
-
-
-def product(
-    shop: Shop,
-    code: str,
-    price: str,
-    periodicity: str = "monthly",
-    timing: str = "in_advance",
-    vat_category: str | None = None,
-) -> str:
-    body: dict[str, Any] = {"code": code, "name_en": code, "kind": "recurring"}
-    if vat_category:
-        body["vat_category"] = vat_category
-    pid = ok(shop.api.post("/v1/products", json=body), 201)["id"]
-    ok(
-        shop.api.post(
-            f"/v1/pricelists/{shop.pricelist_id}/entries",
-            json={
-                "product_id": pid,
-                "unit_price": price,
-                "periodicity": periodicity,
-                "timing": timing,
-            },
-        ),
-        201,
-    )
-    return str(pid)
+from tests.acceptance.test_trade_cases_documents import amend, periods, product
 
 
 def spans(invoice: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return sorted(
-        (x["period_start"], x["period_last_day"], x["net_amount"]) for x in invoice["lines"]
-    )
+    return sorted(periods(invoice))
 
 
 # A: anniversary from 31 Jan, upgrade inside the February period

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.acceptance.test_trade_cases import Shop, hosting, nets, ok, totals
+from tests.acceptance.test_trade_cases_documents import amend
 from tests.acceptance.test_trade_cases_usage import (
     calendar_contract,
     event,
@@ -31,11 +32,6 @@ DOMAIN_TIERS = [
 
 def usage_total(invoice: dict[str, Any]) -> str:
     return f"{sum((Decimal(x['net_amount']) for x in usage_lines(invoice)), Decimal(0)):.2f}"
-
-
-def amend(shop: Shop, contract: str, day: str, *changes: dict[str, Any]) -> None:
-    body = {"effective_date": day, "reason": "change", "schedule": True, "changes": list(changes)}
-    ok(shop.api.post(f"/v1/contracts/{contract}/amendments", json=body), 201)
 
 
 # --- usage charge models -----------------------------------------------------------------------
