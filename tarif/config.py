@@ -22,6 +22,9 @@ class Settings:
     # Run background jobs in a thread of the app process (`tarif serve`): on by default with
     # SQLite (nothing else to start), off with PostgreSQL where `tarif worker` processes run.
     embedded_worker: bool = False
+    # The serving process's cycle collector tuned once started (`tarif.api.app`); off where
+    # an app is made many times in one process (the tests build one per test).
+    tune_gc: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,6 +36,7 @@ class Settings:
             secret_key=os.environ.get("TARIF_SECRET_KEY") or _local_secret_key(),
             secure_cookies=os.environ.get("TARIF_SECURE_COOKIES", "0") == "1",
             embedded_worker=_embedded_worker(url),
+            tune_gc=os.environ.get("TARIF_TUNE_GC", "1") != "0",
         )
 
 

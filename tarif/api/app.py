@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,17 @@ Tarif's REST API. Authenticate with `Authorization: Bearer <API key>`.
 """
 
 
+def tune_garbage_collector() -> None:
+    """For a serving process, once started. Python's cycle collector runs after every 700 new
+    objects by default and walks every object still alive each time it reaches the oldest
+    generation: a batch of 1,000 events makes tens of thousands of objects, and collections
+    took a sixth of the server's time on such batches. What the process loaded at start (code,
+    metadata, settings) is moved out of the collector's reach (`gc.freeze`: never garbage) and
+    it runs after 10,000 new objects; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> FastAPI:
@@ -43,6 +55,8 @@ def create_app(
             from tarif.jobs.worker import start_embedded
 
             stop = start_embedded(app.state.session_factory, app.state.clock)
+        if settings.tune_gc:
+            tune_garbage_collector()
         yield
         if stop is not None:
             stop.set()

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import String, bindparam, func, literal_column, or_, select, tuple_
 
 from tarif.context import Ctx
@@ -57,15 +58,29 @@ def _json_default(value: object) -> object:
 _encoder = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), default=_json_default, check_circular=False
 )
-dumps = _encoder.encode
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of event properties, as stored. orjson writes the same text several
+    times faster; it refuses what it cannot write alike (`Decimal`s, integers past 64 bits,
+    lone surrogates, keys that are not strings), which the standard encoder then writes."""
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, UnicodeDecodeError):  # orjson.JSONEncodeError is a TypeError
+        return _encoder.encode(value)
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def loads(text: str | bytes) -> Any:
-    """JSON as sent, numbers exact: `12.5` is `Decimal("12.5")`, never a float."""
-    return json.loads(text, parse_float=Decimal)
+    """JSON as sent, numbers exact: `12.5` is `Decimal("12.5")`, never a float. `NaN` and
+    `Infinity`, which Python's reader takes but JSON has not, are refused (ValueError)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_not_a_number)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     index: int
     status: Status

@@ -364,6 +364,15 @@ def test_malformed_bodies(api: TestClient, customers: dict[str, str]) -> None:
     assert api.post("/v1/events/batch", json={"events": [], "x": 1}).status_code == 422
     answer = batch(api, "not an object")  # type: ignore[arg-type]
     assert answer["results"][0]["status"] == "rejected"
+    # NaN is no JSON number (PostgreSQL's json refuses it): the body is refused, not stored.
+    nan = json.dumps({"events": [event("n1", properties={"tokens": 1, "x": "NaN"})]})
+    refused = api.post(
+        "/v1/events/batch",
+        content=nan.replace('"NaN"', "NaN"),
+        headers={"Content-Type": "application/json"},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "body"
 
 
 def test_list_filters_and_pagination(api: TestClient, customers: dict[str, str]) -> None:
