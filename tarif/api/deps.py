@@ -13,7 +13,7 @@ from tarif.clock import Clock
 from tarif.context import Actor, Ctx
 from tarif.db.repository import MAX_PAGE_SIZE, PageRequest
 from tarif.errors import Unauthorized
-from tarif.tenancy.service import resolve_api_key
+from tarif.tenancy.service import find_api_key, key_use_due, record_key_use
 
 
 def session_factory(request: Request) -> sessionmaker[Session]:
@@ -34,17 +34,25 @@ def bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
-def authenticate(request: Request) -> tuple[str, Actor]:
-    """Resolves the API key in its own short transaction (it records the key's last use)."""
+def authenticate(request: Request, session: Session) -> tuple[str, Actor]:
+    """Resolves the API key, read by the request's own session (its transaction: no second
+    connection nor round trips of its own). Its last use is written, at most once a minute,
+    in a short transaction of its own, kept whatever becomes of the request's."""
     cached = getattr(request.state, "auth", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     secret = bearer_secret(request)
-    factory = session_factory(request)
-    with factory() as session:
-        key, actor = resolve_api_key(session, clock(request), secret)
-        organization_id = key.organization_id
-        session.commit()
+    key, actor = find_api_key(session, secret)
+    now = clock(request).now()
+    key_id, organization_id, due = key.id, key.organization_id, key_use_due(key, now)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite refuses at once a transaction that read, then writes after another writer
+        # committed: the handler's transaction starts after this read, not with it.
+        session.rollback()
+    if due:
+        with session_factory(request)() as marking:
+            record_key_use(marking, key_id, now)
+            marking.commit()
     request.state.auth = (organization_id, actor)
     return organization_id, actor
 
@@ -52,9 +60,9 @@ def authenticate(request: Request) -> tuple[str, Actor]:
 def api_ctx(request: Request) -> Iterator[Ctx]:
     """One request, one transaction: handlers call `ctx.session.commit()` when done; anything
     else (an exception, a forgotten commit) is rolled back here."""
-    organization_id, actor = authenticate(request)
     session = session_factory(request)()
     try:
+        organization_id, actor = authenticate(request, session)
         yield Ctx(session, organization_id, actor, clock(request))
     finally:
         session.rollback()

@@ -6,9 +6,10 @@ import re
 import string
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tarif.audit.service import record, snapshot
@@ -361,11 +362,28 @@ def revoke_api_key(ctx: Ctx, key_id: str) -> ApiKey:
 
 def resolve_api_key(session: Session, clock: Clock, secret: str) -> tuple[ApiKey, Actor]:
     """The key behind a bearer secret; marks it used. Revoked and unknown keys are refused alike."""
+    key, actor = find_api_key(session, secret)
+    now = clock.now()
+    if key_use_due(key, now):
+        key.last_used_at = now
+    return key, actor
+
+
+def find_api_key(session: Session, secret: str) -> tuple[ApiKey, Actor]:
+    """The key behind a bearer secret, read only. Revoked and unknown keys are refused alike."""
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret))).first()
     if key is None or key.revoked_at is not None:
         raise Unauthorized("invalid or revoked API key")
-    now = clock.now()
-    # Written at most once a minute, so busy keys do not turn every read into a write.
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        key.last_used_at = now
     return key, Actor(kind="api_key", id=key.id, label=f"key {key.prefix}…", role=Role(key.role))
+
+
+def key_use_due(key: ApiKey, now: datetime) -> bool:
+    """Whether the key's last use is worth writing: at most once a minute, so busy keys do not
+    turn every read into a write."""
+    return key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60
+
+
+def record_key_use(session: Session, key_id: str, now: datetime) -> None:
+    """Marks a key used, by the caller's session (its own short transaction: the request's
+    may be rolled back)."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

@@ -99,13 +99,19 @@ class BatchResult:
 
 
 def policy_of(ctx: Ctx) -> Policy:
-    org = ctx.session.get(Organization, ctx.organization_id)
-    assert org is not None
+    # The three settings, not the whole organization: one short row a batch.
+    timezone, tolerance, late_policy = ctx.session.execute(
+        select(
+            Organization.timezone,
+            Organization.future_event_tolerance_seconds,
+            Organization.late_usage_policy,
+        ).where(Organization.id == ctx.organization_id)
+    ).one()
     return Policy(
-        timezone=ZoneInfo(org.timezone),
+        timezone=ZoneInfo(timezone),
         received_at=ctx.clock.now(),
-        future_tolerance=timedelta(seconds=org.future_event_tolerance_seconds),
-        late_policy=LatePolicy(org.late_usage_policy),
+        future_tolerance=timedelta(seconds=tolerance),
+        late_policy=LatePolicy(late_policy),
         valuation_available=valuation.available(),
     )
 

@@ -120,6 +120,16 @@ def test_last_use_is_recorded_at_most_once_a_minute(
     assert use_after(timedelta(seconds=2)) == START + timedelta(seconds=61)
 
 
+def test_last_use_is_kept_when_the_request_is_refused(
+    client: TestClient, tenant: Tenant, engine: Engine
+) -> None:
+    # The use is written in its own transaction: the refused request's rollback keeps it.
+    key_id = key_id_of(engine, tenant.api_key)
+    response = client.post("/v1/api-keys", json={"name": ""}, headers=tenant.headers)
+    assert response.status_code == 422
+    assert stored_key(engine, key_id).last_used_at == START
+
+
 def test_missing_wrong_or_unknown_credentials_are_401(client: TestClient, tenant: Tenant) -> None:
     for headers in (
         {},
