@@ -36,6 +36,8 @@ settings.register_profile("tarif", deadline=None)
 settings.load_profile("tarif")
 
 BACKEND = os.environ.get("TARIF_TEST_DB", "sqlite")
+# The fixtures through which a test meets the database under test.
+DATABASE_FIXTURES = frozenset({"database_url", "fresh_url"})
 PG_URL = os.environ.get("TARIF_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
@@ -196,3 +198,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         label = getattr(item, "operation_label", None)
         if label and not item.nodeid.endswith("]"):
             item._id = coerce_node_id(f"{item.nodeid}[{label}]")
+    if BACKEND == "postgresql":
+        # The PostgreSQL half runs what meets a database; the pure core's tests (money,
+        # periods, pricing, properties…) meet none and already ran in the SQLite half.
+        no_database = pytest.mark.skip(reason="no database: run once, in the SQLite half")
+        for item in items:
+            if not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+                item.add_marker(no_database)
