@@ -205,6 +205,7 @@ def _sqlite_instant(instant: datetime) -> str:
 
 
 STAGING = "usage_events_staging"
+_STAGED_IN = "usage_events_staged_in"  # session.info: the transaction that last used it
 # The staging table's columns, in `COLUMNS` order; temporary, so it lives per connection.
 _STAGING_TABLE = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ("
@@ -227,7 +228,6 @@ class PostgresEventWriter:
         # Bulk import: COPY straight into the events table until a block meets a stored key
         # (`_copy_direct`), then through the staging table for the rest of the import.
         self.direct = True
-        self._staged = False  # the staging table used by this writer before (an import's blocks)
 
     def prepare(self) -> None:
         pass  # row locks of the unique index order concurrent writers
@@ -237,13 +237,16 @@ class PostgresEventWriter:
         fairy = self.session.connection().connection
         cursor = fairy.driver_connection.cursor()  # type: ignore[union-attr]
         # Created again when missing, never remembered on the connection: a transaction rolled
-        # back after creating it takes it away. One round trip (simple query protocol). Emptied
-        # by DELETE the first time in a transaction (when it holds rows at all, they are those
-        # of another writer of the same transaction): TRUNCATE gives the table new files,
-        # which cost each batch more than its rows.
-        empty = f"TRUNCATE {STAGING}" if self._staged else f"DELETE FROM {STAGING}"
+        # back after creating it takes it away. One round trip (simple query protocol).
+        # A transaction's first use finds it empty (its rows go at each commit): DELETE finds
+        # nothing to do there, where TRUNCATE would give the table new files, which cost a
+        # batch more than its rows. A later use in the same transaction (an import's blocks,
+        # the demo's batches) truncates: deleted rows would stay in the table until the commit.
+        transaction = self.session.get_transaction()
+        used = self.session.info.get(_STAGED_IN) is transaction
+        empty = f"TRUNCATE {STAGING}" if used else f"DELETE FROM {STAGING}"
         cursor.execute(f"{_STAGING_TABLE}; {empty}")
-        self._staged = True
+        self.session.info[_STAGED_IN] = transaction
         return cursor
 
     def _stage(self, organization_id: str, rows: Iterable[Row], received_at: datetime) -> Any:

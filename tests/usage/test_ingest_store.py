@@ -39,3 +39,30 @@ def test_a_batch_after_a_rolled_back_one_on_the_same_connection(
         )
         assert stored == 2  # t1 (again, its first insert was rolled back) and t2
         session.close()
+
+
+def test_batches_in_one_transaction_and_the_next_one(
+    engine: Engine, clock: FixedClock, tenant: Tenant
+) -> None:
+    # On PostgreSQL the second batch of a transaction empties the staging table the first one
+    # filled; the next transaction finds it empty again.
+    seed(engine, clock, tenant.id)
+    with Session(engine) as session:
+        ctx = Ctx(session, tenant.id, Actor.system("test"), clock)
+
+        def send(*keys: str) -> list[Status]:
+            parsed = [parse_event(i, event(k), dumps) for i, k in enumerate(keys)]
+            return [o.status for o in ingest(ctx, parsed).outcomes]
+
+        assert send("t1", "t2") == [Status.ACCEPTED, Status.ACCEPTED]
+        # t2 repeats the first batch's: only t3 is new.
+        assert send("t2", "t3") == [Status.DUPLICATE, Status.ACCEPTED]
+        session.commit()
+        assert send("t3", "t4") == [Status.DUPLICATE, Status.ACCEPTED]
+        session.commit()
+        stored = session.scalars(
+            select(UsageEvent.transaction_id)
+            .where(UsageEvent.organization_id == tenant.id)
+            .order_by(UsageEvent.transaction_id)
+        ).all()
+        assert stored == ["t1", "t2", "t3", "t4"]  # each key once
