@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import OperationalError
@@ -38,12 +38,30 @@ from tarif.jobs.rules import JobStatus
 
 log = logging.getLogger("tarif.worker")
 STALE_CHECK_EVERY = timedelta(minutes=1)
-# How many times a claimed job asks for SQLite's write lock (each waits the busy timeout).
+# How many times a worker asks for SQLite's write lock, to claim a job or to run the one it
+# claimed (each waits the busy timeout).
 LOCK_ATTEMPTS = 5
+_T = TypeVar("_T")
 
 
 def worker_name(index: int = 0) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{index}"
+
+
+def _asking_again(session: Session, write: Callable[[], _T]) -> _T:
+    """SQLite: a write whose lock is still busy after SQLite's own timeout is asked for again,
+    a few times, after a short random pause. Its waits are not fair: workers taking jobs one
+    after the other can outrun a waiting one for longer than the timeout on a loaded machine
+    (a claiming worker's thread failed so in the suite)."""
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or attempt == LOCK_ATTEMPTS:
+                raise
+            session.rollback()
+            time.sleep(random.uniform(0.0, 0.1 * attempt))  # let the others pass once
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 @dataclass
@@ -100,7 +118,7 @@ class Worker:
             else:
                 # One statement that writes first: SQLite takes its write lock (waiting its
                 # busy timeout) before reading, so two claimers cannot pick the same row.
-                job_id = session.scalar(
+                claim = (
                     update(Job)
                     .where(Job.id == self._due().scalar_subquery())
                     .where(Job.status == JobStatus.QUEUED.value)
@@ -108,6 +126,7 @@ class Worker:
                     .returning(Job.id)
                     .execution_options(synchronize_session=False)
                 )
+                job_id = _asking_again(session, lambda: session.scalar(claim))
             session.commit()
             return None if job_id is None else str(job_id)
 
@@ -136,22 +155,16 @@ class Worker:
         """SQLite: write first, so the job holds the write lock for its whole run (a
         transaction that read first could not write once another connection had committed).
         The job is claimed already: giving up would leave it running until the stale check
-        hands it over, so a lock still busy after SQLite's own timeout is asked for again (its
-        waits are not fair: workers taking jobs one after the other can outrun a waiting one)."""
-        for attempt in range(1, LOCK_ATTEMPTS + 1):
-            try:
-                session.execute(
-                    update(Job)
-                    .where(Job.id == job_id)
-                    .values(updated_at=self.clock.now())
-                    .execution_options(synchronize_session=False)
-                )
-                return
-            except OperationalError as exc:
-                if "database is locked" not in str(exc) or attempt == LOCK_ATTEMPTS:
-                    raise
-                session.rollback()
-                time.sleep(random.uniform(0.0, 0.1 * attempt))  # let the others pass once
+        hands it over."""
+        _asking_again(
+            session,
+            lambda: session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(updated_at=self.clock.now())
+                .execution_options(synchronize_session=False)
+            ),
+        )
 
     def _run(self, job_id: str) -> None:
         session = self.factory()

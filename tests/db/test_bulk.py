@@ -195,7 +195,7 @@ def test_copy_fields_are_postgresql_input_text() -> None:
         "1E+2",  # PostgreSQL's numeric input reads the exponent form: 100
         "3",
         "2026-02-01",
-        "2026-01-15 09:30:00+00:00",
+        "2026-01-15T09:30:00+00:00",  # PostgreSQL reads the "T" form alike
     ]
     assert _copy_texts([None, None]) == ["\\N", "\\N"]
     # a class not known here: left to psycopg's own formatting

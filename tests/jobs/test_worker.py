@@ -208,3 +208,50 @@ def test_a_claimed_job_asks_again_for_a_write_lock_still_busy(
     assert make_worker().run_one() is True
     assert busy == [0]
     assert (_job(engine, job_id).status, RUNS[job_id]) == ("done", 1)
+
+
+class _Rollbacks:
+    """Stands in for a session: counts the rollbacks between attempts."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def rollback(self) -> None:
+        self.count += 1
+
+
+def _locked() -> OperationalError:
+    return OperationalError("UPDATE jobs …", {}, Exception("database is locked"))
+
+
+def test_a_busy_write_lock_is_asked_for_again_then_given_up() -> None:
+    from tarif.jobs.worker import LOCK_ATTEMPTS, _asking_again
+
+    session = _Rollbacks()
+    answers: list[OperationalError | str] = [_locked(), _locked(), "job-1"]
+
+    def write() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, OperationalError):
+            raise answer
+        return answer
+
+    # Locked twice, then the write goes through: two rollbacks, the write's answer.
+    assert _asking_again(session, write) == "job-1"  # type: ignore[arg-type]
+    assert session.count == 2
+
+    def always_locked() -> str:
+        raise _locked()
+
+    session = _Rollbacks()
+    with pytest.raises(OperationalError, match="database is locked"):
+        _asking_again(session, always_locked)  # type: ignore[arg-type]
+    assert session.count == LOCK_ATTEMPTS - 1  # 5 attempts, a rollback between each two
+
+    def other_error() -> str:
+        raise OperationalError("UPDATE jobs …", {}, Exception("disk I/O error"))
+
+    session = _Rollbacks()
+    with pytest.raises(OperationalError, match="disk I/O error"):
+        _asking_again(session, other_error)  # type: ignore[arg-type]
+    assert session.count == 0  # not a busy lock: raised at once
