@@ -22,7 +22,7 @@ from tarif.clock import Clock
 from tarif.errors import Unauthorized
 from tarif.ids import new_id
 from tarif.tenancy.models import IdempotencyRecord
-from tarif.tenancy.service import resolve_api_key
+from tarif.tenancy.service import find_api_key
 
 KEEP_FOR = timedelta(hours=24)
 # A reservation still without a response after this long belongs to a process that died
@@ -63,7 +63,7 @@ class IdempotencyMiddleware:
             )
             return
         caller = await anyio.to_thread.run_sync(
-            _caller_of, factory, clock, headers.get("authorization", "")
+            _caller_of, factory, headers.get("authorization", "")
         )
         if caller is None:
             await self.app(scope, receive, send)  # the handler answers 401 itself
@@ -137,16 +137,14 @@ class IdempotencyMiddleware:
             await anyio.to_thread.run_sync(_complete, factory, organization_id, key, captured)
 
 
-def _caller_of(
-    factory: sessionmaker[Session], clock: Clock, authorization: str
-) -> tuple[str, str] | None:
+def _caller_of(factory: sessionmaker[Session], authorization: str) -> tuple[str, str] | None:
     """(organization id, API key id) of a valid bearer key; None lets the route answer 401."""
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         return None
     with factory() as session:
         try:
-            key, _ = resolve_api_key(session, clock, secret.strip())
+            key, _ = find_api_key(session, secret.strip())
         except Unauthorized:
             return None
         return key.organization_id, key.id

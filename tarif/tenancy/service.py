@@ -360,15 +360,6 @@ def revoke_api_key(ctx: Ctx, key_id: str) -> ApiKey:
     return key
 
 
-def resolve_api_key(session: Session, clock: Clock, secret: str) -> tuple[ApiKey, Actor]:
-    """The key behind a bearer secret; marks it used. Revoked and unknown keys are refused alike."""
-    key, actor = find_api_key(session, secret)
-    now = clock.now()
-    if key_use_due(key, now):
-        key.last_used_at = now
-    return key, actor
-
-
 def find_api_key(session: Session, secret: str) -> tuple[ApiKey, Actor]:
     """The key behind a bearer secret, read only. Revoked and unknown keys are refused alike."""
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret))).first()
